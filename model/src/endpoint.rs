@@ -1,0 +1,656 @@
+//! A pure, sans-IO TCP endpoint: a TCB and `step`.
+//!
+//! `step` does three things, in order:
+//! 1. **classify** the input against the TCB into an [`Event`] (RFC 9293 §3.10.7's checks:
+//!    sequence number, RST, SYN, ACK, FIN), which is mechanical;
+//! 2. **look up** the one row for (state, event, origin) in the [`Table`], which is the only
+//!    place protocol behaviour is decided;
+//! 3. **apply** the row's actions in order and enter its next state, which is mechanical.
+//!
+//! No clocks, sockets or printing: the caller passes the time (`Env::now`, in abstract ticks)
+//! and the ISN to use if a row chooses one (`Env::iss`), and gets segments and signals back.
+
+use crate::segment::{Flags, Segment};
+use crate::seq::SeqSpace;
+use crate::table::{
+    Action, Emit, Event, Origin, RowId, Signal, Span, State, Table, Timer, UserError,
+};
+use serde::Serialize;
+
+/// Fixed parameters of an endpoint. Times are in abstract ticks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Config {
+    /// The sequence-number space (2^32 for real TCP).
+    pub space: SeqSpace,
+    /// Maximum segment lifetime (RFC 9293 §3.4.2).
+    pub msl: u32,
+    /// TIME-WAIT length when not 2×MSL (for sweeps); `None` means 2×MSL.
+    pub time_wait: Option<u32>,
+    /// Initial retransmission timeout (RFC 6298 §2).
+    pub rto: u32,
+    /// Upper bound on the backed-off RTO (RFC 6298 §2.5).
+    pub rto_max: u32,
+    /// Double the RTO on each retransmission (RFC 6298 §5.5).
+    pub backoff: bool,
+    /// Retransmissions before the user timeout fires (RFC 1122 §4.2.3.5, R2).
+    pub max_retransmits: u8,
+    /// Receive buffer: the window offered when empty.
+    pub rcv_buf: u32,
+    /// Largest text a segment carries.
+    pub mss: u32,
+    /// FIN-WAIT-2 timeout, for profiles that arm one.
+    pub fin_timeout: u32,
+}
+
+impl Default for Config {
+    /// RFC values, with 1 tick = 1 ms: MSL 2 minutes, RTO 1 s (backing off to 60 s),
+    /// 15 retransmissions (Linux's `tcp_retries2`), a 64 KiB buffer.
+    fn default() -> Config {
+        Config {
+            space: SeqSpace::TCP,
+            msl: 120_000,
+            time_wait: None,
+            rto: 1_000,
+            rto_max: 60_000,
+            backoff: true,
+            max_retransmits: 15,
+            rcv_buf: 65_535,
+            mss: 1_460,
+            fin_timeout: 60_000,
+        }
+    }
+}
+
+impl Config {
+    /// How long a timer of this span runs.
+    pub fn span(&self, span: Span) -> u32 {
+        match span {
+            Span::TwoMsl => self.time_wait.unwrap_or(self.msl.saturating_mul(2)),
+            Span::OneMsl => self.msl,
+            Span::FinTimeout => self.fin_timeout,
+        }
+    }
+
+    /// The RTO after `retries` retransmissions.
+    pub fn rto_after(&self, retries: u8) -> u32 {
+        if self.backoff {
+            let shifted = (self.rto as u64) << retries.min(32);
+            shifted.min(self.rto_max as u64) as u32
+        } else {
+            self.rto
+        }
+    }
+}
+
+/// Timer deadlines, in ticks; `None` when not running.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Timers {
+    /// Retransmission.
+    pub retransmit: Option<u64>,
+    /// TIME-WAIT (2MSL).
+    pub time_wait: Option<u64>,
+    /// FIN-WAIT-2.
+    pub fin_wait_2: Option<u64>,
+}
+
+impl Timers {
+    fn slot(&mut self, timer: Timer) -> &mut Option<u64> {
+        match timer {
+            Timer::Retransmit => &mut self.retransmit,
+            Timer::TimeWait => &mut self.time_wait,
+            Timer::FinWait2 => &mut self.fin_wait_2,
+        }
+    }
+
+    /// The earliest running timer and its deadline.
+    pub fn next(&self) -> Option<(Timer, u64)> {
+        [
+            (Timer::Retransmit, self.retransmit),
+            (Timer::TimeWait, self.time_wait),
+            (Timer::FinWait2, self.fin_wait_2),
+        ]
+        .into_iter()
+        .filter_map(|(t, d)| d.map(|d| (t, d)))
+        .min_by_key(|&(t, d)| (d, t))
+    }
+}
+
+/// The transmission control block (RFC 9293 §3.3.1) plus what connection management
+/// needs to know about queues. Text is counted, never stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Tcb {
+    /// The connection state.
+    pub state: State,
+    /// How the connection was opened (RFC 9293 Figure 5, note 1).
+    pub origin: Origin,
+    /// Initial send sequence number.
+    pub iss: u32,
+    /// Oldest unacknowledged sequence number.
+    pub snd_una: u32,
+    /// Next sequence number to send.
+    pub snd_nxt: u32,
+    /// Send window, as the peer offered it.
+    pub snd_wnd: u32,
+    /// Segment sequence number used for the last window update.
+    pub snd_wl1: u32,
+    /// Segment acknowledgment number used for the last window update.
+    pub snd_wl2: u32,
+    /// Largest window the peer has offered (RFC 5961 §5: MAX.SND.WND).
+    pub max_snd_wnd: u32,
+    /// Initial receive sequence number.
+    pub irs: u32,
+    /// Next sequence number expected.
+    pub rcv_nxt: u32,
+    /// Receive window.
+    pub rcv_wnd: u32,
+    /// Bytes the user has sent that are not yet segmentized.
+    pub send_queue: u32,
+    /// Bytes received and not yet read.
+    pub recv_queue: u32,
+    /// CLOSE was called; the FIN goes after the queued text.
+    pub fin_queued: bool,
+    /// Our FIN has been sent (it is SND.NXT - 1).
+    pub fin_sent: bool,
+    /// The peer's FIN has been received.
+    pub fin_received: bool,
+    /// Retransmissions since the last new acknowledgment.
+    pub retries: u8,
+    /// Running timers.
+    pub timers: Timers,
+}
+
+impl Default for State {
+    fn default() -> State {
+        State::Closed
+    }
+}
+
+/// A call from the user (RFC 9293 §3.9 user/TCP interface).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserCall {
+    /// OPEN, passive.
+    PassiveOpen,
+    /// OPEN, active.
+    ActiveOpen,
+    /// SEND this many bytes.
+    Send(u32),
+    /// RECEIVE up to this many bytes.
+    Receive(u32),
+    /// CLOSE.
+    Close,
+    /// `shutdown(SHUT_WR)`.
+    Shutdown,
+    /// ABORT.
+    Abort,
+}
+
+/// Anything an endpoint reacts to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Input {
+    /// A user call.
+    Call(UserCall),
+    /// A segment arrives.
+    Segment(Segment),
+    /// A timer expired (the caller fires it at or after its deadline).
+    Timeout(Timer),
+}
+
+/// What the caller supplies from outside: the time, and the ISN a row may choose.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Env {
+    /// The current time in ticks.
+    pub now: u64,
+    /// The ISN to use if the row selects one.
+    pub iss: u32,
+}
+
+/// What one step did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// The classified event.
+    pub event: Event,
+    /// The row that applied.
+    pub row: RowId,
+    /// The state before.
+    pub from: State,
+    /// The state after.
+    pub to: State,
+    /// Segments sent, in order.
+    pub segments: Vec<Segment>,
+    /// What the user was told.
+    pub signals: Vec<Signal>,
+    /// The call was refused.
+    pub error: Option<UserError>,
+    /// Text bytes of the segment taken in.
+    pub accepted: u32,
+    /// Bytes handed to a RECEIVE.
+    pub delivered: u32,
+}
+
+impl Tcb {
+    /// A CLOSED endpoint (no TCB yet).
+    pub fn new() -> Tcb {
+        Tcb::default()
+    }
+
+    /// The earliest running timer.
+    pub fn next_timer(&self) -> Option<(Timer, u64)> {
+        self.timers.next()
+    }
+
+    /// Classify, look up, apply. See the module documentation.
+    pub fn step(&mut self, table: &Table, cfg: &Config, input: Input, env: Env) -> Outcome {
+        let event = self.classify(cfg, &input);
+        let row_id = table.lookup(self.state, event, self.origin);
+        let row = table.row(row_id);
+        let mut out = Outcome {
+            event,
+            row: row_id,
+            from: self.state,
+            to: row.to,
+            segments: Vec::new(),
+            signals: Vec::new(),
+            error: None,
+            accepted: 0,
+            delivered: 0,
+        };
+        for action in row.actions {
+            self.apply(cfg, *action, &input, env, &mut out);
+        }
+        self.state = row.to;
+        out
+    }
+
+    /// Step 1: what the input means to this TCB.
+    pub fn classify(&mut self, cfg: &Config, input: &Input) -> Event {
+        match *input {
+            Input::Call(call) => match call {
+                UserCall::PassiveOpen => Event::PassiveOpen,
+                UserCall::ActiveOpen => Event::ActiveOpen,
+                UserCall::Send(_) => Event::Send,
+                UserCall::Receive(_) => Event::Receive,
+                UserCall::Close => Event::Close,
+                UserCall::Shutdown => Event::Shutdown,
+                UserCall::Abort => Event::Abort,
+            },
+            Input::Timeout(timer) => {
+                *self.timers.slot(timer) = None;
+                match timer {
+                    Timer::Retransmit if self.retries >= cfg.max_retransmits => Event::UserTimeout,
+                    Timer::Retransmit => Event::RetransmitTimeout,
+                    Timer::TimeWait => Event::TimeWaitTimeout,
+                    Timer::FinWait2 => Event::FinWait2Timeout,
+                }
+            }
+            Input::Segment(seg) => self.classify_segment(cfg.space, &seg),
+        }
+    }
+
+    fn classify_segment(&self, sp: SeqSpace, seg: &Segment) -> Event {
+        let f = seg.flags;
+        match self.state {
+            // §3.10.7.1–2: no window to test against; RSTs are dropped, any ACK is bad.
+            State::Closed | State::Listen => {
+                if f.rst() {
+                    Event::RstOutOfWindow
+                } else if f.ack() {
+                    Event::AckUnacceptable
+                } else if f.syn() {
+                    Event::Syn
+                } else {
+                    Event::NoAck
+                }
+            }
+            // §3.10.7.3: the ACK is checked first, then RST, then SYN.
+            State::SynSent => {
+                let ack_ok = f.ack() && sp.in_open_closed(self.iss, seg.ack, self.snd_nxt);
+                if f.ack() && !ack_ok {
+                    if f.rst() {
+                        Event::RstOutOfWindow
+                    } else {
+                        Event::AckUnacceptable
+                    }
+                } else if f.rst() {
+                    if ack_ok {
+                        Event::RstExact
+                    } else {
+                        Event::RstOutOfWindow
+                    }
+                } else if f.syn() {
+                    if ack_ok { Event::SynAck } else { Event::Syn }
+                } else if ack_ok {
+                    Event::Ack
+                } else {
+                    Event::NoAck
+                }
+            }
+            _ => self.classify_synchronized(sp, seg),
+        }
+    }
+
+    /// §3.10.7.4, for SYN-RECEIVED and the synchronized states.
+    fn classify_synchronized(&self, sp: SeqSpace, seg: &Segment) -> Event {
+        let f = seg.flags;
+        // first: sequence number
+        if !self.acceptable(sp, seg) {
+            return if f.rst() {
+                Event::RstOutOfWindow
+            } else if f.fin() && self.fin_received && sp.add(seg.seq, seg.seg_len()) == self.rcv_nxt
+            {
+                Event::FinRetransmit
+            } else {
+                Event::Unacceptable
+            };
+        }
+        // second: RST (RFC 5961 §3.2: only an exact match resets)
+        if f.rst() {
+            return if seg.seq == self.rcv_nxt {
+                Event::RstExact
+            } else {
+                Event::RstInWindow
+            };
+        }
+        // fourth: SYN, whatever its sequence number
+        if f.syn() {
+            return Event::Syn;
+        }
+        // fifth: ACK
+        if !f.ack() {
+            return Event::NoAck;
+        }
+        // Text or FIN beyond RCV.NXT is not held for later (RFC 9293 allows either): the
+        // segment is answered like an unacceptable one and the peer retransmits.
+        if seg.seq != self.rcv_nxt && sp.lt(self.rcv_nxt, seg.seq) {
+            return Event::Unacceptable;
+        }
+        // A FIN beyond the window is trimmed away with the text past it.
+        let fin = f.fin() && sp.in_window(self.rcv_nxt, sp.add(seg.seq, seg.len), self.rcv_wnd);
+        if self.state == State::SynReceived {
+            return if !sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt) {
+                Event::AckUnacceptable
+            } else if fin {
+                Event::Fin
+            } else {
+                Event::AckOfSyn
+            };
+        }
+        // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT (RFC 5961 §5.2)
+        let oldest = sp.sub(self.snd_una, self.max_snd_wnd.min(sp.modulus() as u32 / 2));
+        let span = sp.sub(self.snd_nxt, oldest) as u64 + 1;
+        let ack_ok = (sp.sub(seg.ack, oldest) as u64) < span;
+        if !ack_ok {
+            return Event::AckUnacceptable;
+        }
+        let acks_fin = self.fin_sent && seg.ack == self.snd_nxt && self.snd_una != self.snd_nxt;
+        match (fin, acks_fin) {
+            (true, true) => Event::FinAckOfFin,
+            (true, false) => Event::Fin,
+            (false, true) => Event::AckOfFin,
+            (false, false) => Event::Ack,
+        }
+    }
+
+    /// The four cases of RFC 9293 §3.10.7.4's acceptability test.
+    pub fn acceptable(&self, sp: SeqSpace, seg: &Segment) -> bool {
+        let len = seg.seg_len();
+        let (nxt, wnd) = (self.rcv_nxt, self.rcv_wnd);
+        match (len, wnd) {
+            (0, 0) => seg.seq == nxt,
+            (0, _) => sp.in_window(nxt, seg.seq, wnd),
+            (_, 0) => false,
+            _ => {
+                sp.in_window(nxt, seg.seq, wnd) || sp.in_window(nxt, sp.add(seg.seq, len - 1), wnd)
+            }
+        }
+    }
+
+    /// Step 3: one action of the row.
+    fn apply(&mut self, cfg: &Config, action: Action, input: &Input, env: Env, out: &mut Outcome) {
+        let sp = cfg.space;
+        let seg = match input {
+            Input::Segment(s) => Some(*s),
+            _ => None,
+        };
+        match action {
+            Action::CreatePassive => {
+                *self = Tcb::fresh(cfg, Origin::Passive);
+            }
+            Action::CreateActive => {
+                *self = Tcb::fresh(cfg, Origin::Active);
+                self.choose_iss(env.iss);
+            }
+            Action::MakeActive => {
+                self.origin = Origin::Active;
+                self.choose_iss(env.iss);
+            }
+            Action::ChooseIss => self.choose_iss(env.iss),
+            Action::RecordIrs => {
+                if let Some(s) = seg {
+                    self.irs = s.seq;
+                    self.rcv_nxt = sp.add(s.seq, 1);
+                    self.snd_wnd = s.wnd;
+                    self.max_snd_wnd = self.max_snd_wnd.max(s.wnd);
+                    self.snd_wl1 = s.seq;
+                    self.snd_wl2 = s.ack;
+                }
+            }
+            Action::ProcessAck => {
+                if let Some(s) = seg.filter(|s| s.flags.ack()) {
+                    self.process_ack(cfg, &s, env.now);
+                }
+            }
+            Action::AcceptText => {
+                if let Some(s) = seg.filter(|s| s.len > 0 && !s.flags.syn()) {
+                    let skip = sp.sub(self.rcv_nxt, s.seq);
+                    let new = s.len.saturating_sub(skip).min(self.rcv_wnd);
+                    self.rcv_nxt = sp.add(self.rcv_nxt, new);
+                    self.rcv_wnd -= new;
+                    self.recv_queue += new;
+                    out.accepted += new;
+                }
+            }
+            Action::AcceptFin => {
+                self.rcv_nxt = sp.add(self.rcv_nxt, 1);
+                self.fin_received = true;
+            }
+            Action::QueueText => {
+                if let Input::Call(UserCall::Send(n)) = input {
+                    self.send_queue = self.send_queue.saturating_add(*n);
+                }
+            }
+            Action::ReadText => {
+                if let Input::Call(UserCall::Receive(n)) = input {
+                    let was_closed = self.rcv_wnd == 0;
+                    let n = (*n).min(self.recv_queue);
+                    self.recv_queue -= n;
+                    self.rcv_wnd += n;
+                    out.delivered = n;
+                    // RFC 9293 §3.8.6.2.2: tell the sender a closed window has reopened, as
+                    // there is no persist timer here to find out.
+                    if was_closed && n > 0 {
+                        out.segments.push(self.ack_segment());
+                    }
+                }
+            }
+            Action::Emit(emit) => self.emit(cfg, emit, seg, env.now, out),
+            Action::Arm(timer, span) => {
+                *self.timers.slot(timer) = Some(env.now + cfg.span(span) as u64);
+            }
+            Action::StopTimers => {
+                self.timers = Timers::default();
+                self.retries = 0;
+            }
+            Action::Signal(s) => out.signals.push(s),
+            Action::Reject(e) => out.error = Some(e),
+            Action::ReturnToListen => *self = Tcb::fresh(cfg, Origin::Passive),
+            Action::DeleteTcb => *self = Tcb::default(),
+        }
+    }
+
+    fn fresh(cfg: &Config, origin: Origin) -> Tcb {
+        Tcb {
+            origin,
+            rcv_wnd: cfg.rcv_buf,
+            ..Tcb::default()
+        }
+    }
+
+    fn choose_iss(&mut self, iss: u32) {
+        self.iss = iss;
+        self.snd_una = iss;
+        self.snd_nxt = iss;
+    }
+
+    /// §3.10.7.4 fifth step, ESTABLISHED: advance SND.UNA, update the send window.
+    fn process_ack(&mut self, cfg: &Config, s: &Segment, now: u64) {
+        let sp = cfg.space;
+        if sp.in_open_closed(self.snd_una, s.ack, self.snd_nxt) {
+            self.snd_una = s.ack;
+            self.retries = 0;
+            // RFC 6298 §5.2–5.3: stop when all is acknowledged, else restart.
+            self.timers.retransmit =
+                (self.snd_una != self.snd_nxt).then(|| now + cfg.rto_after(0) as u64);
+        }
+        let ack_in_range = sp.le(self.snd_una, s.ack) && sp.le(s.ack, self.snd_nxt);
+        let newer =
+            sp.lt(self.snd_wl1, s.seq) || (self.snd_wl1 == s.seq && sp.le(self.snd_wl2, s.ack));
+        if ack_in_range && newer {
+            self.snd_wnd = s.wnd;
+            self.snd_wl1 = s.seq;
+            self.snd_wl2 = s.ack;
+            self.max_snd_wnd = self.max_snd_wnd.max(s.wnd);
+        }
+    }
+
+    fn segment(&self, flags: Flags, seq: u32) -> Segment {
+        Segment::control(flags, seq, self.rcv_nxt, self.rcv_wnd)
+    }
+
+    fn ack_segment(&self) -> Segment {
+        self.segment(Flags::ACK, self.snd_nxt)
+    }
+
+    fn arm_retransmit(&mut self, cfg: &Config, now: u64) {
+        if self.timers.retransmit.is_none() {
+            self.timers.retransmit = Some(now + cfg.rto_after(self.retries) as u64);
+        }
+    }
+
+    /// The SYN is sent and not yet acknowledged.
+    fn syn_outstanding(&self) -> bool {
+        self.snd_una == self.iss && self.snd_nxt != self.iss
+    }
+
+    fn emit(
+        &mut self,
+        cfg: &Config,
+        emit: Emit,
+        seg: Option<Segment>,
+        now: u64,
+        out: &mut Outcome,
+    ) {
+        let sp = cfg.space;
+        match emit {
+            Emit::Syn => {
+                out.segments
+                    .push(Segment::control(Flags::SYN, self.iss, 0, self.rcv_wnd));
+                self.snd_nxt = sp.add(self.iss, 1);
+                self.arm_retransmit(cfg, now);
+            }
+            Emit::SynAck => {
+                out.segments
+                    .push(self.segment(Flags::SYN | Flags::ACK, self.iss));
+                self.snd_nxt = sp.add(self.iss, 1);
+                self.arm_retransmit(cfg, now);
+            }
+            Emit::Ack | Emit::ChallengeAck => out.segments.push(self.ack_segment()),
+            Emit::AckIfText => {
+                if out.accepted > 0 {
+                    out.segments.push(self.ack_segment());
+                }
+            }
+            Emit::Fin => {
+                self.fin_queued = true;
+                self.flush(cfg, now, out);
+            }
+            Emit::Data => self.flush(cfg, now, out),
+            Emit::Rst => {
+                out.segments
+                    .push(Segment::control(Flags::RST, self.snd_nxt, 0, 0));
+            }
+            Emit::ResetReply => {
+                if let Some(s) = seg {
+                    out.segments.push(if s.flags.ack() {
+                        Segment::control(Flags::RST, s.ack, 0, 0)
+                    } else {
+                        let ack = sp.add(s.seq, s.seg_len());
+                        Segment::control(Flags::RST | Flags::ACK, 0, ack, 0)
+                    });
+                }
+            }
+            Emit::Retransmit => self.retransmit(cfg, now, out),
+        }
+    }
+
+    /// Send queued text as the window allows, then a queued FIN (RFC 9293 §3.10.4:
+    /// the FIN follows all preceding SENDs).
+    fn flush(&mut self, cfg: &Config, now: u64, out: &mut Outcome) {
+        let sp = cfg.space;
+        if self.fin_sent {
+            return;
+        }
+        let in_flight = sp.sub(self.snd_nxt, self.snd_una);
+        let mut usable = self.snd_wnd.saturating_sub(in_flight);
+        let mut sent = false;
+        while self.send_queue > 0 && usable > 0 {
+            let n = self.send_queue.min(usable).min(cfg.mss.max(1));
+            let mut s = self.segment(Flags::ACK | Flags::PSH, self.snd_nxt);
+            s.len = n;
+            out.segments.push(s);
+            self.snd_nxt = sp.add(self.snd_nxt, n);
+            self.send_queue -= n;
+            usable -= n;
+            sent = true;
+        }
+        if self.fin_queued && self.send_queue == 0 {
+            out.segments
+                .push(self.segment(Flags::FIN | Flags::ACK, self.snd_nxt));
+            self.snd_nxt = sp.add(self.snd_nxt, 1);
+            self.fin_sent = true;
+            sent = true;
+        }
+        if sent {
+            self.arm_retransmit(cfg, now);
+        }
+    }
+
+    /// Resend the oldest unacknowledged segment and back off (RFC 6298 §5.4–5.6).
+    fn retransmit(&mut self, cfg: &Config, now: u64, out: &mut Outcome) {
+        let sp = cfg.space;
+        let in_flight = sp.sub(self.snd_nxt, self.snd_una);
+        if in_flight == 0 {
+            return;
+        }
+        if self.syn_outstanding() {
+            out.segments.push(if self.state == State::SynSent {
+                Segment::control(Flags::SYN, self.iss, 0, self.rcv_wnd)
+            } else {
+                self.segment(Flags::SYN | Flags::ACK, self.iss)
+            });
+        } else {
+            let text = in_flight - u32::from(self.fin_sent);
+            if text > 0 {
+                let mut s = self.segment(Flags::ACK | Flags::PSH, self.snd_una);
+                s.len = text.min(cfg.mss.max(1));
+                out.segments.push(s);
+            } else {
+                out.segments
+                    .push(self.segment(Flags::FIN | Flags::ACK, self.snd_una));
+            }
+        }
+        self.retries = self.retries.saturating_add(1);
+        self.timers.retransmit = Some(now + cfg.rto_after(self.retries) as u64);
+    }
+}

@@ -1,0 +1,21 @@
+//! TCP connection management (RFC 9293) made precise and checkable.
+//!
+//! - [`table`]: states, events, actions and the rows that bind them: the single source
+//!   of truth that every other part reads.
+//! - [`profile`]: named sets of row changes (RFC 793, RFC 1337, and mutants).
+//! - [`endpoint`]: a pure, sans-IO endpoint whose `step` classifies an input, looks the
+//!   row up and applies it.
+//! - [`seq`], [`segment`]: sequence arithmetic and segments.
+
+pub mod endpoint;
+pub mod profile;
+mod rows;
+pub mod segment;
+pub mod seq;
+pub mod table;
+
+pub use endpoint::{Config, Input, Outcome, Tcb, UserCall};
+pub use profile::{PROFILES, Profile};
+pub use segment::{Flags, Segment};
+pub use seq::SeqSpace;
+pub use table::{Action, Emit, Event, Guard, Origin, Row, RowId, Signal, State, Table};

@@ -1,0 +1,174 @@
+//! TCP segments as the state machine sees them: sequence and acknowledgment numbers,
+//! control bits, window, and the length of the text (the bytes themselves never matter
+//! to connection management).
+
+use serde::Serialize;
+use std::fmt;
+
+/// The control bits connection management reads (RFC 9293 §3.1). URG is not modelled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Flags(u8);
+
+impl Flags {
+    /// No flags.
+    pub const NONE: Flags = Flags(0);
+    /// FIN: no more data from sender; occupies one sequence number.
+    pub const FIN: Flags = Flags(1);
+    /// SYN: synchronize sequence numbers; occupies one sequence number.
+    pub const SYN: Flags = Flags(2);
+    /// RST: reset the connection.
+    pub const RST: Flags = Flags(4);
+    /// PSH: push function.
+    pub const PSH: Flags = Flags(8);
+    /// ACK: the acknowledgment field is significant.
+    pub const ACK: Flags = Flags(16);
+
+    /// Whether every bit of `other` is set here.
+    pub const fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The union of two flag sets.
+    pub const fn union(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
+
+    /// The raw bits (FIN=1, SYN=2, RST=4, PSH=8, ACK=16, as on the wire).
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// Builds flags from raw wire bits; bits the model does not know are dropped.
+    pub const fn from_bits(bits: u8) -> Flags {
+        Flags(bits & 0x1f)
+    }
+
+    /// SYN set.
+    pub const fn syn(self) -> bool {
+        self.contains(Flags::SYN)
+    }
+    /// ACK set.
+    pub const fn ack(self) -> bool {
+        self.contains(Flags::ACK)
+    }
+    /// FIN set.
+    pub const fn fin(self) -> bool {
+        self.contains(Flags::FIN)
+    }
+    /// RST set.
+    pub const fn rst(self) -> bool {
+        self.contains(Flags::RST)
+    }
+    /// PSH set.
+    pub const fn psh(self) -> bool {
+        self.contains(Flags::PSH)
+    }
+}
+
+impl std::ops::BitOr for Flags {
+    type Output = Flags;
+    fn bitor(self, rhs: Flags) -> Flags {
+        self.union(rhs)
+    }
+}
+
+/// packetdrill's notation: `S`, `S.`, `F.`, `FP.`, `P.`, `R`, `R.`, `.`; `-` for none.
+impl fmt::Display for Flags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 & !Flags::ACK.0 == 0 && !self.ack() {
+            return f.write_str("-");
+        }
+        for (flag, c) in [
+            (Flags::FIN, 'F'),
+            (Flags::SYN, 'S'),
+            (Flags::RST, 'R'),
+            (Flags::PSH, 'P'),
+        ] {
+            if self.contains(flag) {
+                write!(f, "{c}")?;
+            }
+        }
+        if self.ack() {
+            f.write_str(".")?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Flags {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// One segment. `len` counts text bytes only; SYN and FIN add to SEG.LEN (see [`Segment::seg_len`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Segment {
+    /// SEG.SEQ
+    pub seq: u32,
+    /// SEG.ACK (meaningful only with the ACK flag)
+    pub ack: u32,
+    /// Control bits.
+    pub flags: Flags,
+    /// SEG.WND
+    pub wnd: u32,
+    /// Bytes of text carried.
+    pub len: u32,
+}
+
+impl Segment {
+    /// A segment with no text.
+    pub fn control(flags: Flags, seq: u32, ack: u32, wnd: u32) -> Segment {
+        Segment {
+            seq,
+            ack,
+            flags,
+            wnd,
+            len: 0,
+        }
+    }
+
+    /// SEG.LEN: the sequence space the segment occupies, counting SYN and FIN (RFC 9293 §3.4).
+    pub fn seg_len(&self) -> u32 {
+        self.len + u32::from(self.flags.syn()) + u32::from(self.flags.fin())
+    }
+}
+
+/// `S. 0:0(0) ack 1 win 1000`, as in packetdrill scripts (absolute numbers).
+impl fmt::Display for Segment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let end = self.seq as u64 + self.len as u64;
+        write!(f, "{} {}:{}({})", self.flags, self.seq, end, self.len)?;
+        if self.flags.ack() {
+            write!(f, " ack {}", self.ack)?;
+        }
+        write!(f, " win {}", self.wnd)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_print_in_packetdrill_notation() {
+        assert_eq!(Flags::SYN.to_string(), "S");
+        assert_eq!((Flags::SYN | Flags::ACK).to_string(), "S.");
+        assert_eq!((Flags::FIN | Flags::PSH | Flags::ACK).to_string(), "FP.");
+        assert_eq!((Flags::RST | Flags::ACK).to_string(), "R.");
+        assert_eq!(Flags::ACK.to_string(), ".");
+        assert_eq!(Flags::NONE.to_string(), "-");
+    }
+
+    #[test]
+    fn syn_and_fin_occupy_sequence_space() {
+        let s = Segment::control(Flags::SYN | Flags::FIN, 0, 0, 0);
+        assert_eq!(s.seg_len(), 2);
+        let d = Segment {
+            len: 5,
+            ..Segment::control(Flags::ACK, 1, 1, 100)
+        };
+        assert_eq!(d.seg_len(), 5);
+        assert_eq!(d.to_string(), ". 1:6(5) ack 1 win 100");
+    }
+}
