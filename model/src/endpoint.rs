@@ -159,12 +159,6 @@ pub struct Tcb {
     pub timers: Timers,
 }
 
-impl Default for State {
-    fn default() -> State {
-        State::Closed
-    }
-}
-
 /// A call from the user (RFC 9293 §3.9 user/TCP interface).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -333,6 +327,18 @@ impl Tcb {
     /// §3.10.7.4, for SYN-RECEIVED and the synchronized states.
     fn classify_synchronized(&self, sp: SeqSpace, seg: &Segment) -> Event {
         let f = seg.flags;
+        // Figure 7, step 6: in a simultaneous open the peer's SYN,ACK repeats the SYN we
+        // already took, so the strict test of the first step would find it unacceptable;
+        // the figure (and Linux's tcp_validate_incoming) take it as the ACK of our SYN.
+        if self.state == State::SynReceived
+            && f.syn()
+            && f.ack()
+            && !f.rst()
+            && seg.seq == self.irs
+            && sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt)
+        {
+            return Event::AckOfSyn;
+        }
         // first: sequence number
         if !self.acceptable(sp, seg) {
             return if f.rst() {
@@ -462,16 +468,10 @@ impl Tcb {
             }
             Action::ReadText => {
                 if let Input::Call(UserCall::Receive(n)) = input {
-                    let was_closed = self.rcv_wnd == 0;
                     let n = (*n).min(self.recv_queue);
                     self.recv_queue -= n;
                     self.rcv_wnd += n;
                     out.delivered = n;
-                    // RFC 9293 §3.8.6.2.2: tell the sender a closed window has reopened, as
-                    // there is no persist timer here to find out.
-                    if was_closed && n > 0 {
-                        out.segments.push(self.ack_segment());
-                    }
                 }
             }
             Action::Emit(emit) => self.emit(cfg, emit, seg, env.now, out),
@@ -588,6 +588,13 @@ impl Tcb {
                         let ack = sp.add(s.seq, s.seg_len());
                         Segment::control(Flags::RST | Flags::ACK, 0, ack, 0)
                     });
+                }
+            }
+            // Sent only when the window was zero before this RECEIVE: there is no persist
+            // timer here, so the sender would otherwise not learn that it reopened.
+            Emit::WindowUpdate => {
+                if out.delivered > 0 && self.rcv_wnd == out.delivered {
+                    out.segments.push(self.ack_segment());
                 }
             }
             Emit::Retransmit => self.retransmit(cfg, now, out),

@@ -9,6 +9,7 @@
 
 pub mod endpoint;
 pub mod profile;
+pub mod render;
 mod rows;
 pub mod segment;
 pub mod seq;

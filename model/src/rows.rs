@@ -38,6 +38,7 @@ pub(crate) const SND_FIN: Action = Action::Emit(Emit::Fin);
 pub(crate) const SND_DATA: Action = Action::Emit(Emit::Data);
 pub(crate) const SND_RST: Action = Action::Emit(Emit::Rst);
 pub(crate) const RESET_REPLY: Action = Action::Emit(Emit::ResetReply);
+pub(crate) const WINDOW_UPDATE: Action = Action::Emit(Emit::WindowUpdate);
 pub(crate) const RETRANSMIT: Action = Action::Emit(Emit::Retransmit);
 pub(crate) const ARM_2MSL: Action = Action::Arm(Timer::TimeWait, Span::TwoMsl);
 pub(crate) const SIG_OPEN: Action = Action::Signal(Signal::Established);
@@ -162,7 +163,7 @@ fn user_calls() -> Vec<Rule> {
             .label("RECEIVE / error: connection does not exist"),
         on(Receive, &[LISTEN, SYN_SENT, SYN_RCVD]).rfc("§3.10.3")
             .label("RECEIVE / queue until ESTABLISHED"),
-        on(Receive, &[ESTAB, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT]).does(&[ReadText]).rfc("§3.10.3")
+        on(Receive, &[ESTAB, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT]).does(&[ReadText, WINDOW_UPDATE]).rfc("§3.10.3, §3.8.6.2.2")
             .label("RECEIVE / deliver queued text"),
         on(Receive, &[CLOSING, LAST_ACK, TIME_WAIT]).does(&[IS_CLOSING]).rfc("§3.10.3")
             .label("RECEIVE / error: connection closing"),

@@ -8,9 +8,10 @@ use serde::Serialize;
 use std::fmt;
 
 /// The eleven connection states of RFC 9293 §3.3.2.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum State {
     /// No connection: no TCB.
+    #[default]
     #[serde(rename = "CLOSED")]
     Closed,
     /// Waiting for a connection request from any remote TCP (passive OPEN).
@@ -420,6 +421,8 @@ pub enum Emit {
     /// The reply to a segment that has no connection (§3.10.7.1): if the ACK bit is on,
     /// `<SEQ=SEG.ACK><CTL=RST>`, else `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>`.
     ResetReply,
+    /// An ACK announcing that a window closed to zero has reopened (§3.8.6.2.2).
+    WindowUpdate,
     /// Resend the oldest unacknowledged segment (SYN, SYN,ACK, text or FIN) and back off.
     Retransmit,
 }

@@ -1,0 +1,78 @@
+//! The `model` binary: `table` output, formats and errors.
+
+use std::process::Command;
+
+fn model(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_model"))
+        .args(args)
+        .output()
+        .expect("run model");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn table_json_has_stable_field_names_and_every_row() {
+    let (code, stdout, _) = model(&["table", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["profile"], "rfc9293");
+    assert_eq!(v["broken"], false);
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), model::Table::rfc9293().rows().len());
+    let syn = rows
+        .iter()
+        .find(|r| r["from"] == "LISTEN" && r["event"] == "syn")
+        .unwrap();
+    assert_eq!(syn["to"], "SYN_RECEIVED");
+    assert_eq!(syn["classic"], true);
+    assert_eq!(syn["rfc"], "§3.10.7.2");
+    assert_eq!(syn["actions"][2]["emit"], "syn_ack");
+    let mut keys: Vec<&str> = syn
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "actions", "classic", "event", "from", "guard", "id", "label", "rfc", "to"
+        ]
+    );
+}
+
+#[test]
+fn a_mutant_profile_is_marked_broken() {
+    let (code, stdout, _) = model(&["table", "--profile", "no-time-wait", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["broken"], true);
+}
+
+#[test]
+fn an_unknown_profile_is_a_clear_error_with_exit_code_2() {
+    let (code, stdout, stderr) = model(&["table", "--profile", "rfc9999"]);
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("unknown profile `rfc9999`"), "{stderr}");
+    assert!(stderr.contains("rfc1337"), "lists the known ones: {stderr}");
+}
+
+#[test]
+fn a_bad_format_is_rejected_by_the_argument_parser() {
+    let (code, _, stderr) = model(&["table", "--format", "xml"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("invalid value 'xml'"), "{stderr}");
+}
+
+#[test]
+fn markdown_table_of_rfc9293() {
+    let (code, stdout, _) = model(&["table"]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!(stdout);
+}
