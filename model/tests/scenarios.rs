@@ -429,3 +429,23 @@ fn data_flows_within_the_peers_window_and_the_rest_waits_for_acks() {
     let o = w.deliver(A);
     assert_eq!(o.segments.iter().map(|s| s.len).sum::<u32>(), 150);
 }
+
+#[test]
+fn a_whole_connection_works_in_a_sequence_space_of_eight_across_the_wrap() {
+    let mut w = wire();
+    w.cfg.space = model::SeqSpace::new(8).unwrap();
+    w.cfg.rcv_buf = 2;
+    w.iss = (7, 6);
+    handshake(&mut w);
+    assert_eq!((w.a.snd_nxt, w.a.rcv_nxt), (0, 7), "7 + 1 wraps to 0");
+    w.call(A, UserCall::Send(1));
+    assert_eq!(w.deliver(B).accepted, 1);
+    w.deliver(A);
+    w.call(A, UserCall::Close);
+    w.deliver(B);
+    w.deliver(A);
+    w.call(B, UserCall::Close);
+    assert_eq!(w.deliver(A).to, State::TimeWait);
+    assert_eq!(w.deliver(B).to, State::Closed);
+    assert_eq!(w.fire(A).to, State::Closed);
+}

@@ -179,6 +179,8 @@ pub struct Wire {
     pub to_b: VecDeque<Segment>,
     pub now: u64,
     pub log: Vec<String>,
+    /// The ISNs A and B choose.
+    pub iss: (u32, u32),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -198,13 +200,14 @@ impl Wire {
             to_b: VecDeque::new(),
             now: 0,
             log: Vec::new(),
+            iss: (ISS_A, ISS_B),
         }
     }
 
     fn input(&mut self, side: Side, input: Input) -> Outcome {
         let (tcb, iss, out) = match side {
-            Side::A => (&mut self.a, ISS_A, &mut self.to_b),
-            Side::B => (&mut self.b, ISS_B, &mut self.to_a),
+            Side::A => (&mut self.a, self.iss.0, &mut self.to_b),
+            Side::B => (&mut self.b, self.iss.1, &mut self.to_a),
         };
         let o = tcb.step(&self.table, &self.cfg, input, Env { now: self.now, iss });
         out.extend(o.segments.iter().copied());
