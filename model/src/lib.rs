@@ -7,6 +7,7 @@
 //!   row up and applies it.
 //! - [`seq`], [`segment`]: sequence arithmetic and segments.
 
+pub mod check;
 pub mod endpoint;
 pub mod profile;
 pub mod render;

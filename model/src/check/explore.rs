@@ -1,0 +1,321 @@
+//! Breadth-first exploration of the whole state graph.
+//!
+//! stateright 0.31's BFS can report a counterexample that is not the shortest (a later
+//! discovery overwrites the first), and its `sometimes` properties vanish from its report
+//! when they have no example. This explorer keeps the first-discovery parent of every
+//! state, so each path it reports is a shortest one, and reports every property.
+
+use super::properties::{Check, Kind, PROPERTIES, Property};
+use super::system::{Act, Side, Sys, System};
+use crate::segment::Segment;
+use crate::table::{RowId, State};
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::time::Instant;
+
+/// Limits on a run. A run stopped by one is INCOMPLETE, never a proof.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Limits {
+    /// Stop after this many unique states.
+    pub max_states: Option<usize>,
+    /// Stop after this many seconds.
+    pub max_seconds: Option<f64>,
+}
+
+/// One step of a counterexample or example path.
+#[derive(Clone, Debug, Serialize)]
+pub struct PathStep {
+    /// The step taken.
+    pub act: Act,
+    /// Human-readable description (`A -> B  SYN seq=3`).
+    pub text: String,
+    /// A's state after the step.
+    pub a: State,
+    /// B's state after the step.
+    pub b: State,
+    /// Segments sent in this step.
+    pub sent: Vec<(Side, Segment)>,
+    /// The segment delivered, dropped or duplicated, if any, and its destination.
+    pub segment: Option<(Side, Segment)>,
+    /// The delivered segment belonged to an earlier incarnation.
+    pub stale: bool,
+}
+
+/// A property's verdict.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "snake_case", tag = "verdict")]
+pub enum Verdict {
+    /// An `always` property with no counterexample in a complete run.
+    Holds,
+    /// A `sometimes` property with an example (the shortest path to it).
+    Reached {
+        /// The path.
+        path: Vec<PathStep>,
+    },
+    /// An `always` property with a counterexample (a shortest one).
+    Fails {
+        /// The path.
+        path: Vec<PathStep>,
+    },
+    /// A `sometimes` property with no example in a complete run: a failure.
+    NeverReached,
+    /// The run stopped early and found nothing either way.
+    Unknown,
+}
+
+impl Verdict {
+    /// Whether the verdict is a pass.
+    pub fn passed(&self) -> bool {
+        matches!(self, Verdict::Holds | Verdict::Reached { .. })
+    }
+}
+
+/// A property and its verdict.
+#[derive(Clone, Debug, Serialize)]
+pub struct PropertyResult {
+    /// Stable name.
+    pub name: &'static str,
+    /// Always or sometimes.
+    pub kind: Kind,
+    /// What it means.
+    pub description: &'static str,
+    /// The verdict.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+/// What a run found.
+#[derive(Clone, Debug, Serialize)]
+pub struct Exploration {
+    /// Per property.
+    pub properties: Vec<PropertyResult>,
+    /// States generated (with repeats).
+    pub states: u64,
+    /// Unique states.
+    pub unique_states: usize,
+    /// Longest shortest path (BFS depth).
+    pub depth: usize,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// The whole reachable graph was explored.
+    pub complete: bool,
+    /// Rows of the table fired somewhere.
+    #[serde(skip)]
+    pub rows_fired: BTreeSet<RowId>,
+    /// The reachable graph: for each state, its successors (for the liveness check).
+    #[serde(skip)]
+    pub graph: Vec<Vec<u32>>,
+    /// States with a pending connection (attempted, not both CLOSED).
+    #[serde(skip)]
+    pub terminal: Vec<bool>,
+}
+
+struct Found {
+    state: u32,
+    /// For a step property, the action taken from `state`.
+    act: Option<Act>,
+}
+
+/// Explores `model` breadth-first.
+pub fn explore(model: &System, limits: Limits, keep_graph: bool) -> Exploration {
+    let start = Instant::now();
+    let props: Vec<Property> = PROPERTIES.to_vec();
+    let mut found: Vec<Option<Found>> = props.iter().map(|_| None).collect();
+    let mut index: HashMap<Sys, u32> = HashMap::new();
+    let mut parent: Vec<(u32, Option<Act>)> = Vec::new();
+    let mut depth_of: Vec<u16> = Vec::new();
+    let mut graph: Vec<Vec<u32>> = Vec::new();
+    let mut queue: VecDeque<(u32, Sys)> = VecDeque::new();
+    let mut rows_fired = BTreeSet::new();
+    let mut generated: u64 = 0;
+    let mut complete = true;
+
+    let init = model.init();
+    index.insert(init.clone(), 0);
+    parent.push((0, None));
+    depth_of.push(0);
+    if keep_graph {
+        graph.push(Vec::new());
+    }
+    queue.push_back((0, init));
+    let mut actions = Vec::new();
+    let mut depth = 0;
+
+    while let Some((id, s)) = queue.pop_front() {
+        depth = depth.max(depth_of[id as usize] as usize);
+        for (p, prop) in props.iter().enumerate() {
+            if let Check::State(f) = prop.check
+                && found[p].is_none()
+                && (f(model, &s) == (prop.kind == Kind::Sometimes))
+            {
+                found[p] = Some(Found {
+                    state: id,
+                    act: None,
+                });
+            }
+        }
+        if limits.max_states.is_some_and(|m| index.len() >= m)
+            || limits
+                .max_seconds
+                .is_some_and(|m| start.elapsed().as_secs_f64() >= m)
+        {
+            complete = false;
+            break;
+        }
+        actions.clear();
+        model.actions(&s, &mut actions);
+        for &act in &actions {
+            let Some((n, fx)) = model.next(&s, act) else {
+                continue;
+            };
+            generated += 1;
+            for &(_, r) in &fx.rows {
+                rows_fired.insert(r);
+            }
+            for (p, prop) in props.iter().enumerate() {
+                if let Check::Step(f) = prop.check
+                    && found[p].is_none()
+                    && (f(model, &s, &fx, &n) == (prop.kind == Kind::Sometimes))
+                {
+                    found[p] = Some(Found {
+                        state: id,
+                        act: Some(act),
+                    });
+                }
+            }
+            let next_id = match index.get(&n) {
+                Some(&nid) => nid,
+                None => {
+                    let nid = parent.len() as u32;
+                    index.insert(n.clone(), nid);
+                    parent.push((id, Some(act)));
+                    depth_of.push(depth_of[id as usize] + 1);
+                    if keep_graph {
+                        graph.push(Vec::new());
+                    }
+                    queue.push_back((nid, n));
+                    nid
+                }
+            };
+            if keep_graph {
+                graph[id as usize].push(next_id);
+            }
+        }
+    }
+
+    let path_to = |f: &Found| -> Vec<PathStep> {
+        let mut acts = Vec::new();
+        let mut cur = f.state;
+        while let (p, Some(a)) = parent[cur as usize] {
+            acts.push(a);
+            cur = p;
+        }
+        acts.reverse();
+        acts.extend(f.act);
+        replay(model, &acts)
+    };
+    let properties = props
+        .iter()
+        .zip(&found)
+        .map(|(prop, f)| PropertyResult {
+            name: prop.name,
+            kind: prop.kind,
+            description: prop.description,
+            verdict: match (prop.kind, f, complete) {
+                (Kind::Always, Some(f), _) => Verdict::Fails { path: path_to(f) },
+                (Kind::Sometimes, Some(f), _) => Verdict::Reached { path: path_to(f) },
+                (Kind::Always, None, true) => Verdict::Holds,
+                (Kind::Sometimes, None, true) => Verdict::NeverReached,
+                (_, None, false) => Verdict::Unknown,
+            },
+        })
+        .collect();
+    let terminal = Vec::new();
+    Exploration {
+        properties,
+        states: generated,
+        unique_states: index.len(),
+        depth,
+        seconds: start.elapsed().as_secs_f64(),
+        complete,
+        rows_fired,
+        graph,
+        terminal,
+    }
+}
+
+/// Replays actions from the initial state, describing each step.
+pub fn replay(model: &System, acts: &[Act]) -> Vec<PathStep> {
+    let mut s = model.init();
+    let mut out = Vec::new();
+    for &act in acts {
+        let segment = match act {
+            Act::Deliver(i, _) | Act::Drop(i) | Act::Dup(i) => {
+                s.chan.get(i as usize).map(|f| (f.to, Segment::from(f.seg)))
+            }
+            _ => None,
+        };
+        let stale_tag = match act {
+            Act::Deliver(i, _) => s
+                .chan
+                .get(i as usize)
+                .map(|f| System::is_stale(&s, f.owner, f.to)),
+            _ => None,
+        };
+        let Some((n, fx)) = model.next(&s, act) else {
+            break;
+        };
+        out.push(PathStep {
+            act,
+            text: describe(act, segment),
+            a: n.ep[0].tcb.state,
+            b: n.ep[1].tcb.state,
+            sent: fx.sent.clone(),
+            segment,
+            stale: stale_tag.unwrap_or(false),
+        });
+        s = n;
+    }
+    out
+}
+
+fn seg_text(s: &Segment) -> String {
+    let mut flags = Vec::new();
+    for (on, name) in [
+        (s.flags.syn(), "SYN"),
+        (s.flags.fin(), "FIN"),
+        (s.flags.rst(), "RST"),
+        (s.flags.ack(), "ACK"),
+    ] {
+        if on {
+            flags.push(name);
+        }
+    }
+    let mut t = format!("{} seq={}", flags.join(","), s.seq);
+    if s.flags.ack() {
+        t += &format!(" ack={}", s.ack);
+    }
+    if s.len > 0 {
+        t += &format!(" len={}", s.len);
+    }
+    t
+}
+
+fn describe(act: Act, segment: Option<(Side, Segment)>) -> String {
+    let seg = |verb: &str| match segment {
+        Some((to, s)) => format!("{} -> {to}  {}{verb}", to.peer(), seg_text(&s)),
+        None => "?".into(),
+    };
+    match act {
+        Act::Call(side, call, iss) => match call {
+            crate::UserCall::ActiveOpen => format!("{side}: active OPEN (ISS={iss})"),
+            crate::UserCall::PassiveOpen => format!("{side}: passive OPEN"),
+            c => format!("{side}: {c:?}"),
+        },
+        Act::Deliver(_, _) => seg("  delivered"),
+        Act::Drop(_) => seg("  LOST"),
+        Act::Dup(_) => seg("  DUPLICATED"),
+        Act::Tick => "tick".into(),
+        Act::Fire(side, t) => format!("{side}: {t} timer fires"),
+    }
+}

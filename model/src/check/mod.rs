@@ -1,0 +1,10 @@
+//! The model checker: two endpoints and a faulty channel (`system`), the properties
+//! (`properties`), and an exhaustive breadth-first exploration (`explore`).
+
+pub mod explore;
+pub mod properties;
+pub mod report;
+pub mod system;
+
+pub use explore::{Exploration, Limits, Verdict, explore};
+pub use system::{IsnMode, Options, Scenario, Side, Sys, System};

@@ -1,0 +1,182 @@
+//! The properties checked, with stable names.
+
+use super::system::{Effect, Side, Sys, System};
+use crate::table::State;
+use serde::Serialize;
+
+/// What kind of claim a property makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Must hold in every reachable state (or on every step).
+    Always,
+    /// Must hold in at least one reachable state (or on one step): reachability.
+    Sometimes,
+}
+
+/// What a property looks at.
+#[derive(Clone, Copy)]
+pub enum Check {
+    /// A reachable state.
+    State(fn(&System, &Sys) -> bool),
+    /// A step: the state before, what the step did, the state after.
+    Step(fn(&System, &Sys, &Effect, &Sys) -> bool),
+}
+
+/// A named property.
+#[derive(Clone, Copy)]
+pub struct Property {
+    /// Stable name, printed in reports.
+    pub name: &'static str,
+    /// Always or sometimes.
+    pub kind: Kind,
+    /// What it checks.
+    pub check: Check,
+    /// One line for the report.
+    pub description: &'static str,
+}
+
+const fn always_step(
+    name: &'static str,
+    description: &'static str,
+    f: fn(&System, &Sys, &Effect, &Sys) -> bool,
+) -> Property {
+    Property {
+        name,
+        kind: Kind::Always,
+        check: Check::Step(f),
+        description,
+    }
+}
+
+const fn always(
+    name: &'static str,
+    description: &'static str,
+    f: fn(&System, &Sys) -> bool,
+) -> Property {
+    Property {
+        name,
+        kind: Kind::Always,
+        check: Check::State(f),
+        description,
+    }
+}
+
+const fn sometimes(
+    name: &'static str,
+    description: &'static str,
+    f: fn(&System, &Sys) -> bool,
+) -> Property {
+    Property {
+        name,
+        kind: Kind::Sometimes,
+        check: Check::State(f),
+        description,
+    }
+}
+
+const fn sometimes_step(
+    name: &'static str,
+    description: &'static str,
+    f: fn(&System, &Sys, &Effect, &Sys) -> bool,
+) -> Property {
+    Property {
+        name,
+        kind: Kind::Sometimes,
+        check: Check::Step(f),
+        description,
+    }
+}
+
+fn either_in<const S: usize>(_: &System, s: &Sys) -> bool {
+    s.ep.iter().any(|e| e.tcb.state as usize == S)
+}
+
+fn row_fired(m: &System, fx: &Effect, from: State, to: State) -> bool {
+    fx.rows.iter().any(|&(_, r)| {
+        let row = m.table.row(r);
+        row.from == from && row.to == to
+    })
+}
+
+fn isns_agree(_: &System, s: &Sys) -> bool {
+    let (a, b) = (s.ep(Side::A), s.ep(Side::B));
+    let both = a.tcb.state == State::Established && b.tcb.state == State::Established;
+    !both || (a.tcb.irs == b.tcb.iss && b.tcb.irs == a.tcb.iss)
+}
+
+fn tcb_invariants(m: &System, s: &Sys) -> bool {
+    let sp = m.cfg.space;
+    s.ep.iter().all(|e| {
+        let t = &e.tcb;
+        let sync = t.state.is_synchronized() || t.state == State::SynReceived;
+        !sync
+            || (sp.le(t.snd_una, t.snd_nxt)
+                && t.recv_queue + t.rcv_wnd == m.cfg.rcv_buf
+                && (!t.fin_sent || t.fin_queued))
+    })
+}
+
+/// Every property, safety first.
+pub const PROPERTIES: [Property; 20] = [
+    always_step(
+        "no-stale-segment-accepted",
+        "no segment of a deleted TCB instance is taken as data or changes state (except within the handshake, Figure 8)",
+        |_, _, fx, _| !fx.stale,
+    ),
+    always(
+        "isns-agree",
+        "when both sides are ESTABLISHED, each knows the other's ISN",
+        isns_agree,
+    ),
+    always(
+        "tcb-invariants",
+        "SND.UNA =< SND.NXT; queued + window = buffer; a FIN is sent only after CLOSE",
+        tcb_invariants,
+    ),
+    sometimes("reach-CLOSED", "", either_in::<0>),
+    sometimes("reach-LISTEN", "", either_in::<1>),
+    sometimes("reach-SYN-SENT", "", either_in::<2>),
+    sometimes("reach-SYN-RECEIVED", "", either_in::<3>),
+    sometimes("reach-ESTABLISHED", "", either_in::<4>),
+    sometimes("reach-FIN-WAIT-1", "", either_in::<5>),
+    sometimes("reach-FIN-WAIT-2", "", either_in::<6>),
+    sometimes("reach-CLOSE-WAIT", "", either_in::<7>),
+    sometimes("reach-CLOSING", "", either_in::<8>),
+    sometimes("reach-LAST-ACK", "", either_in::<9>),
+    sometimes("reach-TIME-WAIT", "", either_in::<10>),
+    sometimes(
+        "simultaneous-open",
+        "both sides in SYN-RECEIVED after opening actively",
+        |_, s| {
+            s.ep.iter()
+                .all(|e| e.tcb.state == State::SynReceived && e.tcb.origin == crate::Origin::Active)
+        },
+    ),
+    sometimes("simultaneous-close", "both sides in CLOSING", |_, s| {
+        s.ep.iter().all(|e| e.tcb.state == State::Closing)
+    }),
+    sometimes_step(
+        "time-wait-from-fin-wait-2",
+        "FIN-WAIT-2 -> TIME-WAIT on the peer's FIN",
+        |m, _, fx, _| row_fired(m, fx, State::FinWait2, State::TimeWait),
+    ),
+    sometimes_step(
+        "time-wait-from-closing",
+        "CLOSING -> TIME-WAIT on the ACK of our FIN",
+        |m, _, fx, _| row_fired(m, fx, State::Closing, State::TimeWait),
+    ),
+    sometimes_step(
+        "time-wait-from-fin-wait-1",
+        "FIN-WAIT-1 -> TIME-WAIT on FIN with the ACK of our FIN",
+        |m, _, fx, _| row_fired(m, fx, State::FinWait1, State::TimeWait),
+    ),
+    sometimes_step(
+        "second-incarnation-established",
+        "a later incarnation of the connection reaches ESTABLISHED",
+        |_, _, _, s| {
+            s.ep.iter()
+                .any(|e| e.inc >= 2 && e.tcb.state == State::Established)
+        },
+    ),
+];

@@ -1,0 +1,543 @@
+//! The checked system: two endpoints (A and B) driven by `Tcb::step`, small application
+//! drivers, and a channel that loses, duplicates, reorders and ages segments.
+//!
+//! Time is relative: every timer deadline and segment age counts ticks from *now*, so two
+//! states that differ only in the absolute time are the same state.
+
+use crate::endpoint::{Config, Env, Input, Tcb, UserCall};
+use crate::profile::Profile;
+use crate::segment::Segment;
+use crate::seq::SeqSpace;
+use crate::table::{RowId, State, Table, Timer};
+use serde::Serialize;
+use std::fmt;
+
+/// One of the two endpoints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Side {
+    /// The client by default (opens actively).
+    A,
+    /// The server by default (opens passively).
+    B,
+}
+
+impl Side {
+    /// Both sides.
+    pub const BOTH: [Side; 2] = [Side::A, Side::B];
+
+    /// The other side.
+    pub fn peer(self) -> Side {
+        match self {
+            Side::A => Side::B,
+            Side::B => Side::A,
+        }
+    }
+
+    fn ix(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::A => "A",
+            Side::B => "B",
+        })
+    }
+}
+
+/// How a new incarnation picks its ISN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum IsnMode {
+    /// Any value of the sequence space (every choice is explored).
+    Free,
+    /// The ISN clock of RFC 9293 §3.4.1: a new incarnation starts at the SND.NXT its
+    /// predecessor reached, beyond every number the old connection used.
+    Clock,
+}
+
+/// Who opens how.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Scenario {
+    /// A opens actively, B passively.
+    ClientServer,
+    /// Both open actively (simultaneous open is possible).
+    BothActive,
+    /// A opens actively; B chooses, each time, to listen or to open actively.
+    Any,
+}
+
+/// What the model explores.
+#[derive(Clone, Debug, Serialize)]
+pub struct Options {
+    /// Profiles layered over RFC 9293.
+    pub profile: String,
+    /// Maximum segment lifetime, in ticks.
+    pub msl: u32,
+    /// TIME-WAIT length override, in ticks (`None`: 2×MSL).
+    pub time_wait: Option<u32>,
+    /// Size of the sequence space.
+    pub seq_space: u64,
+    /// How many times each side may open the connection.
+    pub incarnations: u8,
+    /// Segments the channel may lose.
+    pub drops: u8,
+    /// Segments the channel may duplicate.
+    pub dups: u8,
+    /// ABORT calls the users may make.
+    pub aborts: u8,
+    /// Retransmissions before the user timeout.
+    pub retransmits: u8,
+    /// Initial retransmission timeout, in ticks.
+    pub rto: u32,
+    /// Each side sends one byte per incarnation.
+    pub data: bool,
+    /// Receive buffer (window) in bytes.
+    pub window: u32,
+    /// ISN choice.
+    pub isn: IsnMode,
+    /// Who opens how.
+    pub scenario: Scenario,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            profile: "rfc9293".into(),
+            msl: 1,
+            time_wait: None,
+            seq_space: 8,
+            incarnations: 2,
+            drops: 1,
+            dups: 1,
+            aborts: 0,
+            retransmits: 2,
+            rto: 2,
+            data: false,
+            window: 1,
+            isn: IsnMode::Free,
+            scenario: Scenario::ClientServer,
+        }
+    }
+}
+
+/// A segment in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Flight {
+    /// Where it goes.
+    pub to: Side,
+    /// Ticks since it was sent.
+    pub age: u8,
+    /// Ghost: the TCB instance the segment belongs to: its sender's, or, for a reply from
+    /// CLOSED, the instance whose segment it answers. Endpoints never read it.
+    pub owner: Instance,
+    /// The segment.
+    pub seg: SegKey,
+}
+
+/// A TCB instance: a side and its n-th OPEN (1-based; 0 for no TCB ever).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Instance {
+    /// Which side.
+    pub side: Side,
+    /// Which OPEN of that side.
+    pub inc: u8,
+}
+
+/// The most incarnations a run may have.
+pub const MAX_INCARNATIONS: u8 = 4;
+
+/// A segment in a form that orders (so the channel is a sorted multiset).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct SegKey {
+    /// Control bits.
+    pub flags: u8,
+    /// SEG.SEQ
+    pub seq: u32,
+    /// SEG.ACK
+    pub ack: u32,
+    /// SEG.WND
+    pub wnd: u32,
+    /// Text length.
+    pub len: u32,
+}
+
+impl From<Segment> for SegKey {
+    fn from(s: Segment) -> SegKey {
+        SegKey {
+            flags: s.flags.bits(),
+            seq: s.seq,
+            ack: if s.flags.ack() { s.ack } else { 0 },
+            wnd: s.wnd,
+            len: s.len,
+        }
+    }
+}
+
+impl From<SegKey> for Segment {
+    fn from(k: SegKey) -> Segment {
+        Segment {
+            seq: k.seq,
+            ack: k.ack,
+            flags: crate::Flags::from_bits(k.flags),
+            wnd: k.wnd,
+            len: k.len,
+        }
+    }
+}
+
+/// One endpoint and its application.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Ep {
+    /// The TCB (timer deadlines relative to now).
+    pub tcb: Tcb,
+    /// How many times this side has opened.
+    pub inc: u8,
+    /// Ghost: the epoch in which this side's current TCB was created.
+    pub born: u8,
+    /// Ghost: the epoch in which each past instance (by OPEN count) was deleted; 0 while
+    /// it lives. A segment whose owner was deleted before the receiver's TCB was born is
+    /// stale.
+    pub ended: [u8; MAX_INCARNATIONS as usize + 1],
+    /// The user sent its byte in this incarnation.
+    pub sent: bool,
+    /// The user called CLOSE in this incarnation.
+    pub closed: bool,
+    /// The last SND.NXT this side used (the ISN clock reads it).
+    pub last_nxt: u32,
+}
+
+/// A state of the whole system.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Sys {
+    /// A and B.
+    pub ep: [Ep; 2],
+    /// Segments in flight, sorted.
+    pub chan: Vec<Flight>,
+    /// Losses left.
+    pub drops: u8,
+    /// Duplications left.
+    pub dups: u8,
+    /// Aborts left.
+    pub aborts: u8,
+    /// Ghost: OPENs and TCB deletions so far, by either side (orders births and deaths).
+    pub epoch: u8,
+}
+
+impl Sys {
+    /// Endpoint `side`.
+    pub fn ep(&self, side: Side) -> &Ep {
+        &self.ep[side.ix()]
+    }
+
+    /// Both states.
+    pub fn states(&self) -> (State, State) {
+        (self.ep[0].tcb.state, self.ep[1].tcb.state)
+    }
+}
+
+/// A step of the system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Act {
+    /// The user of `side` makes a call; `iss` is used if the call opens.
+    Call(Side, UserCall, u32),
+    /// The segment at this channel index is delivered; `iss` is used if it opens.
+    Deliver(u8, u32),
+    /// The segment at this index is lost.
+    Drop(u8),
+    /// The segment at this index is duplicated.
+    Dup(u8),
+    /// One tick passes: ages grow, old segments vanish, timers count down.
+    Tick,
+    /// A due timer fires.
+    Fire(Side, Timer),
+}
+
+/// What a step did, beyond the next state: for reports and coverage.
+#[derive(Clone, Debug, Default)]
+pub struct Effect {
+    /// Rows fired, with the side that fired each.
+    pub rows: Vec<(Side, RowId)>,
+    /// Segments sent, with the sender.
+    pub sent: Vec<(Side, Segment)>,
+    /// Set when the step delivered a stale segment that was accepted.
+    pub stale: bool,
+}
+
+/// The model: options, the table they select, and endpoint parameters.
+#[derive(Clone, Debug)]
+pub struct System {
+    /// What is explored.
+    pub opts: Options,
+    /// The table (profile) the endpoints follow.
+    pub table: Table,
+    /// Endpoint parameters derived from the options.
+    pub cfg: Config,
+}
+
+impl System {
+    /// Builds the system, or says what is wrong with the options.
+    pub fn new(opts: Options) -> Result<System, String> {
+        let profiles = Profile::parse_list(&opts.profile)?;
+        let profiles: Vec<&Profile> = profiles
+            .into_iter()
+            .filter(|p| p.name != "rfc9293")
+            .collect();
+        let table = Table::with_profiles(&profiles)
+            .map_err(|g| format!("profile `{}` is not total ({} gaps)", opts.profile, g.len()))?;
+        let space = SeqSpace::new(opts.seq_space).map_err(|e| e.to_string())?;
+        if opts.msl == 0 || opts.msl > 50 {
+            return Err(format!("--msl {} is out of range 1..=50", opts.msl));
+        }
+        if opts.incarnations == 0 || opts.incarnations > MAX_INCARNATIONS {
+            return Err(format!(
+                "--incarnations must be between 1 and {MAX_INCARNATIONS}"
+            ));
+        }
+        let cfg = Config {
+            space,
+            msl: opts.msl,
+            time_wait: opts.time_wait,
+            rto: opts.rto.max(1),
+            rto_max: opts.rto.max(1) * 4,
+            backoff: false,
+            max_retransmits: opts.retransmits,
+            rcv_buf: opts.window,
+            mss: 1,
+            fin_timeout: opts.msl * 2,
+        };
+        Ok(System { opts, table, cfg })
+    }
+
+    /// The initial state: both sides CLOSED, nothing in flight.
+    pub fn init(&self) -> Sys {
+        let half = (self.cfg.space.modulus() / 2) as u32;
+        let ep = |last_nxt| Ep {
+            tcb: Tcb::new(),
+            inc: 0,
+            born: 0,
+            ended: [0; MAX_INCARNATIONS as usize + 1],
+            sent: false,
+            closed: false,
+            last_nxt,
+        };
+        Sys {
+            ep: [ep(0), ep(half)],
+            chan: Vec::new(),
+            drops: self.opts.drops,
+            dups: self.opts.dups,
+            aborts: self.opts.aborts,
+            epoch: 0,
+        }
+    }
+
+    fn isns(&self, s: &Sys, ep: &Ep) -> Vec<u32> {
+        // Only differences of sequence numbers matter, so the very first ISN of the run
+        // may be fixed at 0 (rotation symmetry of the space).
+        if s.epoch == 0 || (self.opts.isn == IsnMode::Clock) {
+            return vec![if s.epoch == 0 { 0 } else { ep.last_nxt }];
+        }
+        (0..self.cfg.space.modulus() as u32).collect()
+    }
+
+    fn open_calls(&self, side: Side) -> &'static [UserCall] {
+        match (self.opts.scenario, side) {
+            (Scenario::ClientServer, Side::B) => &[UserCall::PassiveOpen],
+            (Scenario::Any, Side::B) => &[UserCall::PassiveOpen, UserCall::ActiveOpen],
+            _ => &[UserCall::ActiveOpen],
+        }
+    }
+
+    /// Every step enabled in `s`.
+    pub fn actions(&self, s: &Sys, out: &mut Vec<Act>) {
+        for side in Side::BOTH {
+            let ep = s.ep(side);
+            let st = ep.tcb.state;
+            if st == State::Closed && ep.inc < self.opts.incarnations {
+                for &call in self.open_calls(side) {
+                    if call == UserCall::ActiveOpen {
+                        for iss in self.isns(s, ep) {
+                            out.push(Act::Call(side, call, iss));
+                        }
+                    } else {
+                        out.push(Act::Call(side, call, 0));
+                    }
+                }
+            }
+            if self.opts.data && !ep.sent && matches!(st, State::Established | State::CloseWait) {
+                out.push(Act::Call(side, UserCall::Send(1), 0));
+            }
+            if ep.tcb.recv_queue > 0 {
+                out.push(Act::Call(side, UserCall::Receive(ep.tcb.recv_queue), 0));
+            }
+            if !ep.closed && matches!(st, State::Established | State::CloseWait) {
+                out.push(Act::Call(side, UserCall::Close, 0));
+            }
+            if s.aborts > 0 && st != State::Closed {
+                out.push(Act::Call(side, UserCall::Abort, 0));
+            }
+            if let Some((timer, 0)) = ep.tcb.next_timer() {
+                out.push(Act::Fire(side, timer));
+            }
+        }
+        for (i, f) in s.chan.iter().enumerate() {
+            if i > 0 && s.chan[i - 1] == *f {
+                continue; // identical copies: one representative
+            }
+            let to = s.ep(f.to);
+            let seg = Segment::from(f.seg);
+            let opens = to.tcb.state == State::Listen
+                && seg.flags.syn()
+                && !seg.flags.ack()
+                && !seg.flags.rst();
+            if opens {
+                for iss in self.isns(s, to) {
+                    out.push(Act::Deliver(i as u8, iss));
+                }
+            } else {
+                out.push(Act::Deliver(i as u8, 0));
+            }
+            if s.drops > 0 {
+                out.push(Act::Drop(i as u8));
+            }
+            if s.dups > 0 {
+                out.push(Act::Dup(i as u8));
+            }
+        }
+        let due =
+            s.ep.iter()
+                .any(|e| e.tcb.next_timer().is_some_and(|(_, d)| d == 0));
+        let pending = !s.chan.is_empty() || s.ep.iter().any(|e| e.tcb.next_timer().is_some());
+        if pending && !due {
+            out.push(Act::Tick);
+        }
+    }
+
+    /// The state after `act`, and what the step did.
+    pub fn next(&self, s: &Sys, act: Act) -> Option<(Sys, Effect)> {
+        let mut n = s.clone();
+        let mut fx = Effect::default();
+        match act {
+            Act::Call(side, call, iss) => {
+                let epoch = n.epoch;
+                let ep = &mut n.ep[side.ix()];
+                match call {
+                    UserCall::PassiveOpen | UserCall::ActiveOpen => {
+                        ep.born = epoch + 1;
+                        n.epoch = epoch + 1;
+                        ep.inc += 1;
+                        ep.sent = false;
+                        ep.closed = false;
+                    }
+                    UserCall::Send(_) => ep.sent = true,
+                    UserCall::Close => ep.closed = true,
+                    UserCall::Abort => n.aborts -= 1,
+                    _ => {}
+                }
+                self.input(&mut n, &mut fx, side, Input::Call(call), iss, None);
+            }
+            Act::Deliver(i, iss) => {
+                let f = n.chan.remove(i as usize);
+                self.input(
+                    &mut n,
+                    &mut fx,
+                    f.to,
+                    Input::Segment(f.seg.into()),
+                    iss,
+                    Some(f.owner),
+                );
+            }
+            Act::Drop(i) => {
+                n.chan.remove(i as usize);
+                n.drops -= 1;
+            }
+            Act::Dup(i) => {
+                let f = n.chan[i as usize];
+                n.chan.push(f);
+                n.dups -= 1;
+            }
+            Act::Tick => {
+                for f in &mut n.chan {
+                    f.age += 1;
+                }
+                let msl = self.opts.msl as u8;
+                n.chan.retain(|f| f.age <= msl);
+                for ep in &mut n.ep {
+                    let t = &mut ep.tcb.timers;
+                    for d in [&mut t.retransmit, &mut t.time_wait, &mut t.fin_wait_2]
+                        .into_iter()
+                        .flatten()
+                    {
+                        *d = d.saturating_sub(1);
+                    }
+                }
+            }
+            Act::Fire(side, timer) => {
+                self.input(&mut n, &mut fx, side, Input::Timeout(timer), 0, None);
+            }
+        }
+        n.chan.sort_unstable();
+        Some((n, fx))
+    }
+
+    /// Whether a segment owned by `owner` is stale to `side`'s current TCB.
+    pub fn is_stale(s: &Sys, owner: Instance, side: Side) -> bool {
+        let ended = s.ep(owner.side).ended[owner.inc as usize];
+        ended != 0 && ended < s.ep(side).born
+    }
+
+    fn input(
+        &self,
+        n: &mut Sys,
+        fx: &mut Effect,
+        side: Side,
+        input: Input,
+        iss: u32,
+        tag: Option<Instance>,
+    ) {
+        let stale = tag.is_some_and(|t| System::is_stale(n, t, side));
+        let ep = &mut n.ep[side.ix()];
+        let o = ep
+            .tcb
+            .step(&self.table, &self.cfg, input, Env { now: 0, iss });
+        fx.rows.push((side, o.row));
+        if !matches!(ep.tcb.state, State::Closed | State::Listen) {
+            ep.last_nxt = ep.tcb.snd_nxt;
+        }
+        if stale {
+            // Old duplicates may move an endpoint within the handshake (LISTEN, SYN-SENT,
+            // SYN-RECEIVED): RFC 9293 Figure 8 recovers from exactly that. Anything else
+            // (text taken, a synchronized connection changed, a connection opened, an
+            // attempt killed) is what sequence numbers, TIME-WAIT and the ISN clock guard.
+            let handshake = |st| matches!(st, State::Listen | State::SynSent | State::SynReceived);
+            let within_handshake = handshake(o.from) && handshake(o.to);
+            if o.accepted > 0 || (o.from != o.to && !within_handshake) {
+                fx.stale = true;
+            }
+        }
+        let own = Instance { side, inc: ep.inc };
+        let had_tcb = o.from != State::Closed;
+        if had_tcb && ep.tcb.state == State::Closed {
+            n.epoch += 1;
+            let ep = &mut n.ep[side.ix()];
+            ep.ended[ep.inc as usize] = n.epoch;
+        }
+        // A reply from CLOSED belongs to the instance it answers.
+        let owner = match tag {
+            Some(t) if !had_tcb => t,
+            _ => own,
+        };
+        for seg in o.segments {
+            fx.sent.push((side, seg));
+            n.chan.push(Flight {
+                to: side.peer(),
+                age: 0,
+                owner,
+                seg: seg.into(),
+            });
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The model checker on configurations small enough to explore completely in a test.
+
+use model::check::explore::{Limits, Verdict, explore};
+use model::check::{IsnMode, Options, Scenario, System};
+
+fn run(opts: Options) -> model::check::Exploration {
+    explore(&System::new(opts).unwrap(), Limits::default(), false)
+}
+
+fn verdict<'a>(r: &'a model::check::Exploration, name: &str) -> &'a Verdict {
+    &r.properties
+        .iter()
+        .find(|p| p.name == name)
+        .unwrap()
+        .verdict
+}
+
+fn one_clean_incarnation() -> Options {
+    Options {
+        incarnations: 1,
+        drops: 0,
+        dups: 0,
+        isn: IsnMode::Clock,
+        scenario: Scenario::ClientServer,
+        ..Options::default()
+    }
+}
+
+#[test]
+fn one_incarnation_without_faults_is_explored_completely_and_safe() {
+    let r = run(one_clean_incarnation());
+    assert!(r.complete);
+    for name in ["no-stale-segment-accepted", "isns-agree", "tcb-invariants"] {
+        assert!(
+            matches!(verdict(&r, name), Verdict::Holds),
+            "{name}: {:?}",
+            verdict(&r, name)
+        );
+    }
+    for name in [
+        "reach-ESTABLISHED",
+        "reach-TIME-WAIT",
+        "simultaneous-close",
+        "time-wait-from-fin-wait-2",
+        "time-wait-from-closing",
+        "time-wait-from-fin-wait-1",
+    ] {
+        assert!(
+            matches!(verdict(&r, name), Verdict::Reached { .. }),
+            "{name}"
+        );
+    }
+    // A client and a server never open simultaneously, and one incarnation has no second.
+    assert!(matches!(
+        verdict(&r, "simultaneous-open"),
+        Verdict::NeverReached
+    ));
+    assert!(matches!(
+        verdict(&r, "second-incarnation-established"),
+        Verdict::NeverReached
+    ));
+}
+
+#[test]
+fn examples_are_shortest_paths() {
+    let r = run(one_clean_incarnation());
+    let Verdict::Reached { path } = verdict(&r, "reach-ESTABLISHED") else {
+        panic!()
+    };
+    // active OPEN, passive OPEN, SYN, SYN,ACK: A is ESTABLISHED after four steps.
+    assert_eq!(path.len(), 4, "{path:#?}");
+}
+
+#[test]
+fn a_limit_makes_the_run_incomplete_and_proves_nothing() {
+    let r = explore(
+        &System::new(one_clean_incarnation()).unwrap(),
+        Limits {
+            max_states: Some(100),
+            max_seconds: None,
+        },
+        false,
+    );
+    assert!(!r.complete);
+    assert!(matches!(verdict(&r, "isns-agree"), Verdict::Unknown));
+}
+
+#[test]
+fn bad_options_are_refused() {
+    for opts in [
+        Options {
+            seq_space: 3,
+            ..Options::default()
+        },
+        Options {
+            msl: 0,
+            ..Options::default()
+        },
+        Options {
+            incarnations: 0,
+            ..Options::default()
+        },
+        Options {
+            profile: "nope".into(),
+            ..Options::default()
+        },
+    ] {
+        assert!(System::new(opts).is_err());
+    }
+}
