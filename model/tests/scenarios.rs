@@ -30,6 +30,20 @@ fn handshake(w: &mut Wire) {
     );
 }
 
+/// A closes first and B's ACK arrives: A in FIN-WAIT-2, B in CLOSE-WAIT.
+fn a_half_closes(w: &mut Wire) {
+    w.call(A, UserCall::Close);
+    w.deliver(B);
+    w.deliver(A);
+}
+
+/// From ESTABLISHED: A closes, then B; A's last ACK is still in flight to B.
+fn close_until_a_in_time_wait(w: &mut Wire) {
+    a_half_closes(w);
+    w.call(B, UserCall::Close);
+    assert_eq!(w.deliver(A).to, State::TimeWait);
+}
+
 #[test]
 fn three_way_handshake_synchronizes_both_sequence_numbers() {
     let mut w = wire();
@@ -163,11 +177,7 @@ fn fin_with_ack_of_our_fin_goes_from_fin_wait_1_straight_to_time_wait() {
 fn time_wait_reacknowledges_a_retransmitted_fin_and_restarts_2msl() {
     let mut w = wire();
     handshake(&mut w);
-    w.call(A, UserCall::Close);
-    w.deliver(B);
-    w.deliver(A);
-    w.call(B, UserCall::Close);
-    w.deliver(A);
+    close_until_a_in_time_wait(&mut w);
     assert_eq!(w.a.state, State::TimeWait);
     w.drop(B); // A's last ACK is lost
     let first = w.timers(A).time_wait.unwrap();
@@ -323,11 +333,7 @@ fn time_wait_is_assassinated_by_rst_unless_rfc1337() {
     for (profile, survives) in [("rfc9293", false), ("rfc1337", true)] {
         let mut w = wire_with(profile);
         handshake(&mut w);
-        w.call(A, UserCall::Close);
-        w.deliver(B);
-        w.deliver(A);
-        w.call(B, UserCall::Close);
-        w.deliver(A);
+        close_until_a_in_time_wait(&mut w);
         w.inject(A, seg(R, w.a.rcv_nxt, 0));
         let o = w.deliver(A);
         assert_eq!(o.to == State::TimeWait, survives, "{profile}");
@@ -358,9 +364,7 @@ fn lost_fin_is_retransmitted_until_the_user_timeout() {
 fn no_fin_retransmit_mutant_leaves_the_peer_in_fin_wait_2_forever() {
     let mut w = wire_with("no-fin-retransmit");
     handshake(&mut w);
-    w.call(A, UserCall::Close);
-    w.deliver(B);
-    w.deliver(A);
+    a_half_closes(&mut w);
     w.call(B, UserCall::Close);
     w.drop(A); // B's FIN is lost
     let o = w.fire(B);
@@ -373,9 +377,7 @@ fn no_fin_retransmit_mutant_leaves_the_peer_in_fin_wait_2_forever() {
 fn fin_wait_2_timeout_profile_closes_an_abandoned_fin_wait_2() {
     let mut w = wire_with("fin-wait-2-timeout");
     handshake(&mut w);
-    w.call(A, UserCall::Close);
-    w.deliver(B);
-    w.deliver(A);
+    a_half_closes(&mut w);
     assert_eq!(w.a.state, State::FinWait2);
     let o = w.fire(A);
     assert_eq!(
@@ -384,9 +386,7 @@ fn fin_wait_2_timeout_profile_closes_an_abandoned_fin_wait_2() {
     );
     let mut w = wire();
     handshake(&mut w);
-    w.call(A, UserCall::Close);
-    w.deliver(B);
-    w.deliver(A);
+    a_half_closes(&mut w);
     assert_eq!(w.a.next_timer(), None, "RFC 9293 has no FIN-WAIT-2 timer");
 }
 
@@ -394,16 +394,12 @@ fn fin_wait_2_timeout_profile_closes_an_abandoned_fin_wait_2() {
 fn time_wait_mutants_shorten_or_skip_time_wait() {
     let mut w = wire_with("no-time-wait");
     handshake(&mut w);
-    w.call(A, UserCall::Close);
-    w.deliver(B);
-    w.deliver(A);
+    a_half_closes(&mut w);
     w.call(B, UserCall::Close);
     assert_eq!(w.deliver(A).to, State::Closed);
     let mut w = wire_with("short-time-wait");
     handshake(&mut w);
-    w.call(A, UserCall::Close);
-    w.deliver(B);
-    w.deliver(A);
+    a_half_closes(&mut w);
     w.call(B, UserCall::Close);
     assert_eq!(w.deliver(A).to, State::TimeWait);
     assert_eq!(w.timers(A).time_wait, Some(w.now + w.cfg.msl as u64));
@@ -441,9 +437,7 @@ fn a_whole_connection_works_in_a_sequence_space_of_eight_across_the_wrap() {
     w.call(A, UserCall::Send(1));
     assert_eq!(w.deliver(B).accepted, 1);
     w.deliver(A);
-    w.call(A, UserCall::Close);
-    w.deliver(B);
-    w.deliver(A);
+    a_half_closes(&mut w);
     w.call(B, UserCall::Close);
     assert_eq!(w.deliver(A).to, State::TimeWait);
     assert_eq!(w.deliver(B).to, State::Closed);
