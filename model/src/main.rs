@@ -1,7 +1,7 @@
 //! `model`: print the transition table (and, later, model-check it).
 
 use clap::{Parser, Subcommand, ValueEnum};
-use model::{Profile, Table, render};
+use model::{Table, render};
 use std::process::ExitCode;
 
 /// TCP connection management (RFC 9293), made precise and checkable.
@@ -103,22 +103,6 @@ enum Format {
     Json,
 }
 
-/// Builds the table for a `--profile` argument, or says why not.
-pub fn table_for(spec: &str) -> Result<Table, String> {
-    let profiles = Profile::parse_list(spec)?;
-    let profiles: Vec<&Profile> = profiles
-        .into_iter()
-        .filter(|p| p.name != "rfc9293")
-        .collect();
-    Table::with_profiles(&profiles).map_err(|gaps| {
-        let gaps: Vec<String> = gaps.iter().map(|g| g.to_string()).collect();
-        format!(
-            "profile `{spec}` leaves the table partial:\n  {}",
-            gaps.join("\n  ")
-        )
-    })
-}
-
 /// Writes to stdout; a closed pipe (`model table | head`) ends the program quietly.
 fn write_stdout(text: &str) -> ExitCode {
     use std::io::Write;
@@ -149,7 +133,7 @@ fn main() -> ExitCode {
                     .collect();
                 return write_stdout(&list);
             }
-            let table = match table_for(&profile) {
+            let table = match Table::from_spec(&profile) {
                 Ok(t) => t,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -640,6 +640,22 @@ impl Table {
         Table::from_rows(name.join(","), rows)
     }
 
+    /// The table for a `--profile` argument (`rfc1337,fin-wait-2-timeout`), or why not.
+    pub fn from_spec(spec: &str) -> Result<Table, String> {
+        let profiles = crate::Profile::parse_list(spec)?;
+        let layered: Vec<&crate::Profile> = profiles
+            .into_iter()
+            .filter(|p| p.name != "rfc9293")
+            .collect();
+        Table::with_profiles(&layered).map_err(|gaps| {
+            let gaps: Vec<String> = gaps.iter().map(|g| g.to_string()).collect();
+            format!(
+                "profile `{spec}` leaves the table partial:\n  {}",
+                gaps.join("\n  ")
+            )
+        })
+    }
+
     /// A table from rows, checked for totality.
     pub fn from_rows(name: String, rows: Vec<Row>) -> Result<Table, Vec<Gap>> {
         let gaps = Table::gaps(&rows);

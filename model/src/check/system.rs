@@ -5,7 +5,6 @@
 //! states that differ only in the absolute time are the same state.
 
 use crate::endpoint::{Config, Env, Input, Tcb, UserCall};
-use crate::profile::Profile;
 use crate::segment::Segment;
 use crate::seq::SeqSpace;
 use crate::table::{RowId, State, Table, Timer};
@@ -281,13 +280,7 @@ pub struct System {
 impl System {
     /// Builds the system, or says what is wrong with the options.
     pub fn new(opts: Options) -> Result<System, String> {
-        let profiles = Profile::parse_list(&opts.profile)?;
-        let profiles: Vec<&Profile> = profiles
-            .into_iter()
-            .filter(|p| p.name != "rfc9293")
-            .collect();
-        let table = Table::with_profiles(&profiles)
-            .map_err(|g| format!("profile `{}` is not total ({} gaps)", opts.profile, g.len()))?;
+        let table = Table::from_spec(&opts.profile)?;
         let space = SeqSpace::new(opts.seq_space).map_err(|e| e.to_string())?;
         if opts.msl == 0 || opts.msl > 50 {
             return Err(format!("--msl {} is out of range 1..=50", opts.msl));
