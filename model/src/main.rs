@@ -57,7 +57,7 @@ struct CheckArgs {
     #[arg(long, default_value_t = 1)]
     drops: u8,
     /// Segments the channel may duplicate.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 0)]
     dups: u8,
     /// ABORT calls the users may make.
     #[arg(long, default_value_t = 0)]
@@ -65,17 +65,19 @@ struct CheckArgs {
     /// Retransmissions before the user timeout.
     #[arg(long, default_value_t = 2)]
     retransmits: u8,
-    /// Retransmission timeout, in ticks.
-    #[arg(long, default_value_t = 2)]
-    rto: u32,
+    /// Retransmission timeout, in ticks. Default: 2 x MSL + 1, longer than any round trip,
+    /// so a retransmission answers a loss; lower values also explore spurious ones.
+    #[arg(long)]
+    rto: Option<u32>,
     /// Each side also sends one byte of data per incarnation.
     #[arg(long)]
     data: bool,
-    /// How ISNs are chosen: any value (`free`) or from the ISN clock (`clock`).
-    #[arg(long, value_enum, default_value_t = model::check::IsnMode::Free)]
-    isn: model::check::IsnMode,
+    /// Remove a guard (repeatable): time-wait, full-time-wait, isn-clock, rfc1337,
+    /// quiet-time. All are in force by default.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    without: Vec<model::check::Guard>,
     /// Who opens how: `client-server`, `both-active`, or `any` (B may do either).
-    #[arg(long, value_enum, default_value_t = model::check::Scenario::ClientServer)]
+    #[arg(long, value_enum, default_value_t = model::check::Scenario::Any)]
     scenario: model::check::Scenario,
     /// Stop after this many unique states (the run is then INCOMPLETE, exit 2).
     #[arg(long)]
@@ -83,6 +85,9 @@ struct CheckArgs {
     /// Stop after this many seconds (the run is then INCOMPLETE, exit 2).
     #[arg(long)]
     max_seconds: Option<f64>,
+    /// Explore on after the first counterexample, to give every property a verdict.
+    #[arg(long)]
+    all: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     format: CheckFormat,
@@ -161,10 +166,10 @@ fn check(a: CheckArgs) -> ExitCode {
         dups: a.dups,
         aborts: a.aborts,
         retransmits: a.retransmits,
-        rto: a.rto,
+        rto: a.rto.unwrap_or(2 * a.msl + 1),
         data: a.data,
         window: 1,
-        isn: a.isn,
+        without: a.without,
         scenario: a.scenario,
     };
     let system = match System::new(opts) {
@@ -175,6 +180,7 @@ fn check(a: CheckArgs) -> ExitCode {
         }
     };
     let limits = Limits {
+        all: a.all,
         max_states: a.max_states,
         max_seconds: a.max_seconds,
     };

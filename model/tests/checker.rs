@@ -1,7 +1,7 @@
 //! The model checker on configurations small enough to explore completely in a test.
 
 use model::check::explore::{Limits, Verdict, explore};
-use model::check::{IsnMode, Options, Scenario, System};
+use model::check::{Options, Scenario, System};
 
 fn run(opts: Options) -> model::check::Exploration {
     explore(&System::new(opts).unwrap(), Limits::default(), false)
@@ -20,7 +20,7 @@ fn one_clean_incarnation() -> Options {
         incarnations: 1,
         drops: 0,
         dups: 0,
-        isn: IsnMode::Clock,
+        without: Vec::new(),
         scenario: Scenario::ClientServer,
         ..Options::default()
     }

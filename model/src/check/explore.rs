@@ -9,13 +9,16 @@ use super::properties::{Check, Kind, PROPERTIES, Property};
 use super::system::{Act, Side, Sys, System};
 use crate::segment::Segment;
 use crate::table::{RowId, State};
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::time::Instant;
 
 /// Limits on a run. A run stopped by one is INCOMPLETE, never a proof.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Limits {
+    /// Explore on after a safety property fails, for every verdict.
+    pub all: bool,
     /// Stop after this many unique states.
     pub max_states: Option<usize>,
     /// Stop after this many seconds.
@@ -121,7 +124,7 @@ pub fn explore(model: &System, limits: Limits, keep_graph: bool) -> Exploration 
     let start = Instant::now();
     let props: Vec<Property> = PROPERTIES.to_vec();
     let mut found: Vec<Option<Found>> = props.iter().map(|_| None).collect();
-    let mut index: HashMap<Sys, u32> = HashMap::new();
+    let mut index: HashMap<Sys, u32> = HashMap::default();
     let mut parent: Vec<(u32, Option<Act>)> = Vec::new();
     let mut depth_of: Vec<u16> = Vec::new();
     let mut graph: Vec<Vec<u32>> = Vec::new();
@@ -153,6 +156,23 @@ pub fn explore(model: &System, limits: Limits, keep_graph: bool) -> Exploration 
                     act: None,
                 });
             }
+        }
+        let failed = |all: bool| {
+            let mut always = props
+                .iter()
+                .zip(&found)
+                .filter(|(p, _)| p.kind == Kind::Always);
+            if all {
+                always.all(|(_, f)| f.is_some())
+            } else {
+                always.any(|(_, f)| f.is_some())
+            }
+        };
+        if failed(limits.all) {
+            // The first counterexample is a shortest one; unless asked for every verdict,
+            // stop there as other model checkers do.
+            complete = false;
+            break;
         }
         if limits.max_states.is_some_and(|m| index.len() >= m)
             || limits
@@ -256,10 +276,7 @@ pub fn replay(model: &System, acts: &[Act]) -> Vec<PathStep> {
             _ => None,
         };
         let stale_tag = match act {
-            Act::Deliver(i, _) => s
-                .chan
-                .get(i as usize)
-                .map(|f| System::is_stale(&s, f.owner, f.to)),
+            Act::Deliver(i, _) => s.chan.get(i as usize).map(|f| f.stale),
             _ => None,
         };
         let Some((n, fx)) = model.next(&s, act) else {

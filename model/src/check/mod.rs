@@ -7,4 +7,4 @@ pub mod report;
 pub mod system;
 
 pub use explore::{Exploration, Limits, Verdict, explore};
-pub use system::{IsnMode, Options, Scenario, Side, Sys, System};
+pub use system::{Guard, IsnMode, Options, Scenario, Side, Sys, System};

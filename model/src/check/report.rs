@@ -11,6 +11,8 @@ use std::fmt::Write;
 pub struct Report<'a> {
     /// The options explored.
     pub options: &'a Options,
+    /// The profiles layered, guards' first.
+    pub profile: &'a str,
     /// The exploration.
     #[serde(flatten)]
     pub run: &'a Exploration,
@@ -40,6 +42,7 @@ impl<'a> Report<'a> {
         };
         Report {
             options: &model.opts,
+            profile: &model.profile,
             run,
             rows_not_fired,
             exit_code,
@@ -52,20 +55,30 @@ impl<'a> Report<'a> {
         let o = self.options;
         let _ = writeln!(
             s,
-            "profile {}, MSL {} ticks, TIME-WAIT {}, sequence space {}, {} incarnation(s), \
-             ISN {:?}, {:?}, {} drop(s), {} dup(s), {} abort(s), {} retransmission(s)",
-            o.profile,
+            "profile {} (guards without: {}), MSL {} ticks, TIME-WAIT {}, sequence space {}, \
+             {} incarnation(s), {:?}, {} drop(s), {} dup(s), {} abort(s), {} retransmission(s), \
+             RTO {}",
+            self.profile,
+            if o.without.is_empty() {
+                "none".to_string()
+            } else {
+                o.without
+                    .iter()
+                    .map(|g| g.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
             o.msl,
             o.time_wait
                 .map_or("2MSL".to_string(), |t| format!("{t} ticks")),
             o.seq_space,
             o.incarnations,
-            o.isn,
             o.scenario,
             o.drops,
             o.dups,
             o.aborts,
-            o.retransmits
+            o.retransmits,
+            o.rto
         );
         for p in &self.run.properties {
             let verdict = match &p.verdict {
@@ -88,6 +101,8 @@ impl<'a> Report<'a> {
             r.unique_states as f64 / r.seconds.max(1e-9),
             if r.complete {
                 ""
+            } else if self.exit_code == 1 {
+                ", stopped at the first counterexample (--all explores on)"
             } else {
                 ", INCOMPLETE: a limit stopped the run; nothing is proven"
             }

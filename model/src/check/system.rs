@@ -57,6 +57,47 @@ pub enum IsnMode {
     Clock,
 }
 
+/// The mechanisms RFC 9293 relies on to keep old duplicates out of a new incarnation.
+/// All are in force by default; `--without` removes one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Guard {
+    /// The active closer waits in TIME-WAIT (removing it layers `no-time-wait`).
+    TimeWait,
+    /// TIME-WAIT lasts 2MSL (removing it layers `short-time-wait`).
+    FullTimeWait,
+    /// ISNs come from a clock, beyond the previous incarnation's numbers (RFC 9293 §3.4.1);
+    /// without it any ISN may be chosen.
+    IsnClock,
+    /// TIME-WAIT ignores RST (RFC 1337); without it, a RST assassinates TIME-WAIT.
+    Rfc1337,
+    /// A side waits MSL after its TCB is deleted before it opens again (the quiet time of
+    /// RFC 9293 §3.4.3, applied to every new incarnation).
+    QuietTime,
+}
+
+impl Guard {
+    /// Every guard.
+    pub const ALL: [Guard; 5] = [
+        Guard::TimeWait,
+        Guard::FullTimeWait,
+        Guard::IsnClock,
+        Guard::Rfc1337,
+        Guard::QuietTime,
+    ];
+
+    /// The name users type.
+    pub fn name(self) -> &'static str {
+        match self {
+            Guard::TimeWait => "time-wait",
+            Guard::FullTimeWait => "full-time-wait",
+            Guard::IsnClock => "isn-clock",
+            Guard::Rfc1337 => "rfc1337",
+            Guard::QuietTime => "quiet-time",
+        }
+    }
+}
+
 /// Who opens how.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -96,8 +137,8 @@ pub struct Options {
     pub data: bool,
     /// Receive buffer (window) in bytes.
     pub window: u32,
-    /// ISN choice.
-    pub isn: IsnMode,
+    /// Guards removed (all others are in force).
+    pub without: Vec<Guard>,
     /// Who opens how.
     pub scenario: Scenario,
 }
@@ -111,14 +152,14 @@ impl Default for Options {
             seq_space: 8,
             incarnations: 2,
             drops: 1,
-            dups: 1,
+            dups: 0,
             aborts: 0,
             retransmits: 2,
-            rto: 2,
+            rto: 3,
             data: false,
             window: 1,
-            isn: IsnMode::Free,
-            scenario: Scenario::ClientServer,
+            without: Vec::new(),
+            scenario: Scenario::Any,
         }
     }
 }
@@ -133,6 +174,8 @@ pub struct Flight {
     /// Ghost: the TCB instance the segment belongs to: its sender's, or, for a reply from
     /// CLOSED, the instance whose segment it answers. Endpoints never read it.
     pub owner: Instance,
+    /// Ghost: the receiver's current TCB was created after `owner` was deleted.
+    pub stale: bool,
     /// The segment.
     pub seg: SegKey,
 }
@@ -195,18 +238,14 @@ pub struct Ep {
     pub tcb: Tcb,
     /// How many times this side has opened.
     pub inc: u8,
-    /// Ghost: the epoch in which this side's current TCB was created.
-    pub born: u8,
-    /// Ghost: the epoch in which each past instance (by OPEN count) was deleted; 0 while
-    /// it lives. A segment whose owner was deleted before the receiver's TCB was born is
-    /// stale.
-    pub ended: [u8; MAX_INCARNATIONS as usize + 1],
     /// The user sent its byte in this incarnation.
     pub sent: bool,
     /// The user called CLOSE in this incarnation.
     pub closed: bool,
     /// The last SND.NXT this side used (the ISN clock reads it).
     pub last_nxt: u32,
+    /// Ticks before this side may open again (the quiet time).
+    pub quiet: u8,
 }
 
 /// A state of the whole system.
@@ -222,11 +261,20 @@ pub struct Sys {
     pub dups: u8,
     /// Aborts left.
     pub aborts: u8,
-    /// Ghost: OPENs and TCB deletions so far, by either side (orders births and deaths).
-    pub epoch: u8,
+}
+
+/// Whether `inst` is one of the live instances.
+fn alive_instance(alive: [Option<u8>; 2], inst: Instance) -> bool {
+    alive[inst.side.ix()] == Some(inst.inc)
 }
 
 impl Sys {
+    /// The live TCB instance of `side` (its OPEN count), if it has a TCB.
+    pub fn alive(&self, side: Side) -> Option<u8> {
+        let ep = self.ep(side);
+        (ep.tcb.state != State::Closed).then_some(ep.inc)
+    }
+
     /// Endpoint `side`.
     pub fn ep(&self, side: Side) -> &Ep {
         &self.ep[side.ix()]
@@ -275,12 +323,33 @@ pub struct System {
     pub table: Table,
     /// Endpoint parameters derived from the options.
     pub cfg: Config,
+    /// How ISNs are chosen (the `isn-clock` guard).
+    pub isn: IsnMode,
+    /// The profiles actually layered: the guards' and the user's.
+    pub profile: String,
 }
 
 impl System {
     /// Builds the system, or says what is wrong with the options.
     pub fn new(opts: Options) -> Result<System, String> {
-        let table = Table::from_spec(&opts.profile)?;
+        let has = |g: Guard| !opts.without.contains(&g);
+        let mut layers: Vec<&str> = Vec::new();
+        if has(Guard::Rfc1337) {
+            layers.push("rfc1337");
+        }
+        if !has(Guard::TimeWait) {
+            layers.push("no-time-wait");
+        } else if !has(Guard::FullTimeWait) {
+            layers.push("short-time-wait");
+        }
+        layers.push(&opts.profile);
+        let profile = layers.join(",");
+        let table = Table::from_spec(&profile)?;
+        let isn = if has(Guard::IsnClock) {
+            IsnMode::Clock
+        } else {
+            IsnMode::Free
+        };
         let space = SeqSpace::new(opts.seq_space).map_err(|e| e.to_string())?;
         if opts.msl == 0 || opts.msl > 50 {
             return Err(format!("--msl {} is out of range 1..=50", opts.msl));
@@ -302,7 +371,13 @@ impl System {
             mss: 1,
             fin_timeout: opts.msl * 2,
         };
-        Ok(System { opts, table, cfg })
+        Ok(System {
+            opts,
+            table,
+            cfg,
+            isn,
+            profile,
+        })
     }
 
     /// The initial state: both sides CLOSED, nothing in flight.
@@ -311,11 +386,10 @@ impl System {
         let ep = |last_nxt| Ep {
             tcb: Tcb::new(),
             inc: 0,
-            born: 0,
-            ended: [0; MAX_INCARNATIONS as usize + 1],
             sent: false,
             closed: false,
             last_nxt,
+            quiet: 0,
         };
         Sys {
             ep: [ep(0), ep(half)],
@@ -323,17 +397,19 @@ impl System {
             drops: self.opts.drops,
             dups: self.opts.dups,
             aborts: self.opts.aborts,
-            epoch: 0,
         }
     }
 
     fn isns(&self, s: &Sys, ep: &Ep) -> Vec<u32> {
-        // Only differences of sequence numbers matter, so the very first ISN of the run
-        // may be fixed at 0 (rotation symmetry of the space).
-        if s.epoch == 0 || (self.opts.isn == IsnMode::Clock) {
-            return vec![if s.epoch == 0 { 0 } else { ep.last_nxt }];
+        // Only differences of sequence numbers matter: rotating every number of a run
+        // gives a run, so A's first ISN may be fixed at 0 (rotation symmetry).
+        if std::ptr::eq(ep, s.ep(Side::A)) && ep.inc == 0 {
+            return vec![0];
         }
-        (0..self.cfg.space.modulus() as u32).collect()
+        match self.isn {
+            IsnMode::Clock => vec![ep.last_nxt],
+            IsnMode::Free => (0..self.cfg.space.modulus() as u32).collect(),
+        }
     }
 
     fn open_calls(&self, side: Side) -> &'static [UserCall] {
@@ -349,7 +425,7 @@ impl System {
         for side in Side::BOTH {
             let ep = s.ep(side);
             let st = ep.tcb.state;
-            if st == State::Closed && ep.inc < self.opts.incarnations {
+            if st == State::Closed && ep.inc < self.opts.incarnations && ep.quiet == 0 {
                 for &call in self.open_calls(side) {
                     if call == UserCall::ActiveOpen {
                         for iss in self.isns(s, ep) {
@@ -400,11 +476,21 @@ impl System {
                 out.push(Act::Dup(i as u8));
             }
         }
+        // Time stops for a due timer, and for a segment at the end of its life unless the
+        // loss budget lets it vanish: every segment arrives within MSL or counts as lost.
         let due =
             s.ep.iter()
                 .any(|e| e.tcb.next_timer().is_some_and(|(_, d)| d == 0));
-        let pending = !s.chan.is_empty() || s.ep.iter().any(|e| e.tcb.next_timer().is_some());
-        if pending && !due {
+        let pending = !s.chan.is_empty()
+            || s.ep
+                .iter()
+                .any(|e| e.tcb.next_timer().is_some() || e.quiet > 0);
+        let expiring = s
+            .chan
+            .iter()
+            .filter(|f| f.age as u32 >= self.opts.msl)
+            .count();
+        if pending && !due && expiring <= s.drops as usize {
             out.push(Act::Tick);
         }
     }
@@ -415,15 +501,18 @@ impl System {
         let mut fx = Effect::default();
         match act {
             Act::Call(side, call, iss) => {
-                let epoch = n.epoch;
                 let ep = &mut n.ep[side.ix()];
                 match call {
                     UserCall::PassiveOpen | UserCall::ActiveOpen => {
-                        ep.born = epoch + 1;
-                        n.epoch = epoch + 1;
                         ep.inc += 1;
                         ep.sent = false;
                         ep.closed = false;
+                        // A new TCB: whatever is in flight to it from a dead instance is
+                        // now an old duplicate.
+                        let alive = [n.alive(Side::A), n.alive(Side::B)];
+                        for f in n.chan.iter_mut().filter(|f| f.to == side) {
+                            f.stale |= !alive_instance(alive, f.owner);
+                        }
                     }
                     UserCall::Send(_) => ep.sent = true,
                     UserCall::Close => ep.closed = true,
@@ -440,7 +529,7 @@ impl System {
                     f.to,
                     Input::Segment(f.seg.into()),
                     iss,
-                    Some(f.owner),
+                    Some((f.owner, f.stale)),
                 );
             }
             Act::Drop(i) => {
@@ -453,12 +542,15 @@ impl System {
                 n.dups -= 1;
             }
             Act::Tick => {
+                let msl = self.opts.msl as u8;
+                let before = n.chan.len();
+                n.chan.retain(|f| f.age < msl);
+                n.drops -= (before - n.chan.len()) as u8;
                 for f in &mut n.chan {
                     f.age += 1;
                 }
-                let msl = self.opts.msl as u8;
-                n.chan.retain(|f| f.age <= msl);
                 for ep in &mut n.ep {
+                    ep.quiet = ep.quiet.saturating_sub(1);
                     let t = &mut ep.tcb.timers;
                     for d in [&mut t.retransmit, &mut t.time_wait, &mut t.fin_wait_2]
                         .into_iter()
@@ -476,12 +568,6 @@ impl System {
         Some((n, fx))
     }
 
-    /// Whether a segment owned by `owner` is stale to `side`'s current TCB.
-    pub fn is_stale(s: &Sys, owner: Instance, side: Side) -> bool {
-        let ended = s.ep(owner.side).ended[owner.inc as usize];
-        ended != 0 && ended < s.ep(side).born
-    }
-
     fn input(
         &self,
         n: &mut Sys,
@@ -489,15 +575,21 @@ impl System {
         side: Side,
         input: Input,
         iss: u32,
-        tag: Option<Instance>,
+        tag: Option<(Instance, bool)>,
     ) {
-        let stale = tag.is_some_and(|t| System::is_stale(n, t, side));
+        let stale = tag.is_some_and(|(_, stale)| stale);
         let ep = &mut n.ep[side.ix()];
         let o = ep
             .tcb
             .step(&self.table, &self.cfg, input, Env { now: 0, iss });
         fx.rows.push((side, o.row));
-        if !matches!(ep.tcb.state, State::Closed | State::Listen) {
+        if ep.tcb.state == State::Closed
+            && o.from != State::Closed
+            && !self.opts.without.contains(&Guard::QuietTime)
+        {
+            ep.quiet = self.opts.msl as u8;
+        }
+        if self.isn == IsnMode::Clock && !matches!(ep.tcb.state, State::Closed | State::Listen) {
             ep.last_nxt = ep.tcb.snd_nxt;
         }
         if stale {
@@ -513,15 +605,15 @@ impl System {
         }
         let own = Instance { side, inc: ep.inc };
         let had_tcb = o.from != State::Closed;
-        if had_tcb && ep.tcb.state == State::Closed {
-            n.epoch += 1;
-            let ep = &mut n.ep[side.ix()];
-            ep.ended[ep.inc as usize] = n.epoch;
-        }
-        // A reply from CLOSED belongs to the instance it answers.
-        let owner = match tag {
-            Some(t) if !had_tcb => t,
-            _ => own,
+        // A reply from CLOSED belongs to the instance it answers; it is stale if that
+        // instance is dead and its side already has a newer TCB.
+        let (owner, stale) = match tag {
+            Some((t, _)) if !had_tcb => {
+                let alive = [n.alive(Side::A), n.alive(Side::B)];
+                let newer = n.ep(t.side).inc > t.inc && alive[t.side.ix()].is_some();
+                (t, !alive_instance(alive, t) && newer)
+            }
+            _ => (own, false),
         };
         for seg in o.segments {
             fx.sent.push((side, seg));
@@ -529,6 +621,7 @@ impl System {
                 to: side.peer(),
                 age: 0,
                 owner,
+                stale,
                 seg: seg.into(),
             });
         }
