@@ -77,7 +77,7 @@ fn a_limit_makes_the_run_incomplete_and_proves_nothing() {
         &System::new(one_clean_incarnation()).unwrap(),
         Limits {
             max_states: Some(100),
-            max_seconds: None,
+            ..Limits::default()
         },
         false,
     );
