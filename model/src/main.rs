@@ -72,8 +72,8 @@ struct CheckArgs {
     /// Each side also sends one byte of data per incarnation.
     #[arg(long)]
     data: bool,
-    /// Remove a guard (repeatable): time-wait, full-time-wait, isn-clock, rfc1337,
-    /// quiet-time. All are in force by default.
+    /// Remove guards (comma-separated or repeated): time-wait, full-time-wait, isn-clock,
+    /// rfc1337, quiet-time, fin-wait-2-timeout. All are in force by default.
     #[arg(long, value_enum, value_delimiter = ',')]
     without: Vec<model::check::Guard>,
     /// Who opens how: `client-server`, `both-active`, or `any` (B may do either).
@@ -85,6 +85,9 @@ struct CheckArgs {
     /// Stop after this many seconds (the run is then INCOMPLETE, exit 2).
     #[arg(long)]
     max_seconds: Option<f64>,
+    /// Skip the liveness check (it keeps the whole state graph in memory).
+    #[arg(long)]
+    no_liveness: bool,
     /// Explore on after the first counterexample, to give every property a verdict.
     #[arg(long)]
     all: bool,
@@ -184,7 +187,7 @@ fn check(a: CheckArgs) -> ExitCode {
         max_states: a.max_states,
         max_seconds: a.max_seconds,
     };
-    let run = explore(&system, limits, false);
+    let run = explore(&system, limits, !a.no_liveness);
     let report = Report::new(&system, &run);
     let text = match a.format {
         CheckFormat::Text => report.text(a.verbose),

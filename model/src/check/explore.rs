@@ -5,13 +5,16 @@
 //! when they have no example. This explorer keeps the first-discovery parent of every
 //! state, so each path it reports is a shortest one, and reports every property.
 
+use super::liveness::{self, Finding, Graph};
 use super::properties::{Check, Kind, PROPERTIES, Property};
 use super::system::{Act, Side, Sys, System};
 use crate::segment::Segment;
 use crate::table::{RowId, State};
-use rustc_hash::FxHashMap as HashMap;
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 use serde::Serialize;
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
+use std::hash::BuildHasher;
 use std::time::Instant;
 
 /// Limits on a run. A run stopped by one is INCOMPLETE, never a proof.
@@ -55,10 +58,19 @@ pub enum Verdict {
         /// The path.
         path: Vec<PathStep>,
     },
-    /// An `always` property with a counterexample (a shortest one).
+    /// An `always` property with a counterexample (a shortest one), or a liveness property
+    /// with a deadlock at the end of this path.
     Fails {
         /// The path.
         path: Vec<PathStep>,
+    },
+    /// A liveness property with a fair cycle: the path, whose steps from `loop_from` on
+    /// repeat forever.
+    Lasso {
+        /// The prefix, then one round of the cycle.
+        path: Vec<PathStep>,
+        /// Index in `path` where the cycle starts.
+        loop_from: usize,
     },
     /// A `sometimes` property with no example in a complete run: a failure.
     NeverReached,
@@ -69,6 +81,7 @@ pub enum Verdict {
 impl Verdict {
     /// Whether the verdict is a pass.
     pub fn passed(&self) -> bool {
+        // (Lasso and Fails are failures; Unknown is neither.)
         matches!(self, Verdict::Holds | Verdict::Reached { .. })
     }
 }
@@ -105,12 +118,9 @@ pub struct Exploration {
     /// Rows of the table fired somewhere.
     #[serde(skip)]
     pub rows_fired: BTreeSet<RowId>,
-    /// The reachable graph: for each state, its successors (for the liveness check).
+    /// The reachable graph, when kept (for the liveness check).
     #[serde(skip)]
-    pub graph: Vec<Vec<u32>>,
-    /// States with a pending connection (attempted, not both CLOSED).
-    #[serde(skip)]
-    pub terminal: Vec<bool>,
+    pub graph: Graph,
 }
 
 struct Found {
@@ -124,27 +134,31 @@ pub fn explore(model: &System, limits: Limits, keep_graph: bool) -> Exploration 
     let start = Instant::now();
     let props: Vec<Property> = PROPERTIES.to_vec();
     let mut found: Vec<Option<Found>> = props.iter().map(|_| None).collect();
-    let mut index: HashMap<Sys, u32> = HashMap::default();
+    // Each state is stored once, in `states`; the table holds ids hashed by their state.
+    let mut states: Vec<Sys> = Vec::new();
+    let mut index: HashTable<u32> = HashTable::new();
+    let hasher = FxBuildHasher;
+    let hash = |s: &Sys| hasher.hash_one(s);
     let mut parent: Vec<(u32, Option<Act>)> = Vec::new();
     let mut depth_of: Vec<u16> = Vec::new();
-    let mut graph: Vec<Vec<u32>> = Vec::new();
-    let mut queue: VecDeque<(u32, Sys)> = VecDeque::new();
+    let mut graph = Graph::default();
+    let mut next_in_queue: u32 = 0;
     let mut rows_fired = BTreeSet::new();
     let mut generated: u64 = 0;
     let mut complete = true;
 
     let init = model.init();
-    index.insert(init.clone(), 0);
+    index.insert_unique(hash(&init), 0, |&id| hash(&states[id as usize]));
+    states.push(init);
     parent.push((0, None));
     depth_of.push(0);
-    if keep_graph {
-        graph.push(Vec::new());
-    }
-    queue.push_back((0, init));
     let mut actions = Vec::new();
     let mut depth = 0;
 
-    while let Some((id, s)) = queue.pop_front() {
+    while (next_in_queue as usize) < states.len() {
+        let id = next_in_queue;
+        next_in_queue += 1;
+        let s = states[id as usize].clone();
         depth = depth.max(depth_of[id as usize] as usize);
         for (p, prop) in props.iter().enumerate() {
             if let Check::State(f) = prop.check
@@ -174,7 +188,7 @@ pub fn explore(model: &System, limits: Limits, keep_graph: bool) -> Exploration 
             complete = false;
             break;
         }
-        if limits.max_states.is_some_and(|m| index.len() >= m)
+        if limits.max_states.is_some_and(|m| states.len() >= m)
             || limits
                 .max_seconds
                 .is_some_and(|m| start.elapsed().as_secs_f64() >= m)
@@ -184,6 +198,15 @@ pub fn explore(model: &System, limits: Limits, keep_graph: bool) -> Exploration 
         }
         actions.clear();
         model.actions(&s, &mut actions);
+        if keep_graph {
+            // Ids are handed out in queue order, so rows arrive in id order.
+            debug_assert_eq!(graph.goal.len(), id as usize);
+            graph.offsets.push(graph.edges.len() as u32);
+            graph.goal.push(model.settled(&s));
+            graph
+                .idle
+                .push(!actions.contains(&Act::Tick) && model.nothing_pending(&s));
+        }
         for &act in &actions {
             let Some((n, fx)) = model.next(&s, act) else {
                 continue;
@@ -203,38 +226,41 @@ pub fn explore(model: &System, limits: Limits, keep_graph: bool) -> Exploration 
                     });
                 }
             }
-            let next_id = match index.get(&n) {
+            let h = hash(&n);
+            let next_id = match index.find(h, |&other| states[other as usize] == n) {
                 Some(&nid) => nid,
                 None => {
-                    let nid = parent.len() as u32;
-                    index.insert(n.clone(), nid);
+                    let nid = states.len() as u32;
+                    index.insert_unique(h, nid, |&other| hash(&states[other as usize]));
+                    states.push(n);
                     parent.push((id, Some(act)));
                     depth_of.push(depth_of[id as usize] + 1);
-                    if keep_graph {
-                        graph.push(Vec::new());
-                    }
-                    queue.push_back((nid, n));
                     nid
                 }
             };
             if keep_graph {
-                graph[id as usize].push(next_id);
+                graph.edges.push(next_id);
+                graph.tick.push(act == Act::Tick);
             }
         }
     }
 
-    let path_to = |f: &Found| -> Vec<PathStep> {
+    let acts_to = |state: u32| -> Vec<Act> {
         let mut acts = Vec::new();
-        let mut cur = f.state;
+        let mut cur = state;
         while let (p, Some(a)) = parent[cur as usize] {
             acts.push(a);
             cur = p;
         }
         acts.reverse();
+        acts
+    };
+    let path_to = |f: &Found| -> Vec<PathStep> {
+        let mut acts = acts_to(f.state);
         acts.extend(f.act);
         replay(model, &acts)
     };
-    let properties = props
+    let mut properties: Vec<PropertyResult> = props
         .iter()
         .zip(&found)
         .map(|(prop, f)| PropertyResult {
@@ -242,26 +268,90 @@ pub fn explore(model: &System, limits: Limits, keep_graph: bool) -> Exploration 
             kind: prop.kind,
             description: prop.description,
             verdict: match (prop.kind, f, complete) {
-                (Kind::Always, Some(f), _) => Verdict::Fails { path: path_to(f) },
+                (Kind::Always | Kind::Eventually, Some(f), _) => {
+                    Verdict::Fails { path: path_to(f) }
+                }
                 (Kind::Sometimes, Some(f), _) => Verdict::Reached { path: path_to(f) },
-                (Kind::Always, None, true) => Verdict::Holds,
+                (Kind::Always | Kind::Eventually, None, true) => Verdict::Holds,
                 (Kind::Sometimes, None, true) => Verdict::NeverReached,
                 (_, None, false) => Verdict::Unknown,
             },
         })
         .collect();
-    let terminal = Vec::new();
+    if keep_graph {
+        graph.offsets.push(graph.edges.len() as u32);
+        let verdict = if !complete {
+            Verdict::Unknown
+        } else {
+            match liveness::check(&graph) {
+                Finding::Holds => Verdict::Holds,
+                Finding::Deadlock { state } => Verdict::Fails {
+                    path: replay(model, &acts_to(state)),
+                },
+                Finding::Cycle { entry, cycle } => {
+                    let mut acts = acts_to(entry);
+                    let loop_from = acts.len();
+                    let mut cur = replay_state(model, &acts);
+                    for target in cycle {
+                        let mut step = None;
+                        actions.clear();
+                        model.actions(&cur, &mut actions);
+                        for &a in &actions {
+                            if let Some((n, _)) = model.next(&cur, a)
+                                && states[target as usize] == n
+                            {
+                                step = Some((a, n));
+                                break;
+                            }
+                        }
+                        let (a, n) = step.expect("a cycle edge is an action");
+                        acts.push(a);
+                        cur = n;
+                    }
+                    Verdict::Lasso {
+                        path: replay(model, &acts),
+                        loop_from,
+                    }
+                }
+            }
+        };
+        properties.push(PropertyResult {
+            name: "eventually-settled",
+            kind: Kind::Eventually,
+            description: "once a connection is attempted, both sides end up CLOSED (or LISTEN)",
+            verdict,
+        });
+    }
     Exploration {
         properties,
         states: generated,
-        unique_states: index.len(),
+        unique_states: states.len(),
         depth,
         seconds: start.elapsed().as_secs_f64(),
         complete,
         rows_fired,
         graph,
-        terminal,
     }
+}
+
+/// How a step from `s` is printed in counterexamples (`A -> B  SYN seq=0  delivered`).
+pub fn describe_step(s: &Sys, act: Act) -> String {
+    let segment = match act {
+        Act::Deliver(i, _) | Act::Drop(i) | Act::Dup(i) => {
+            s.chan.get(i as usize).map(|f| (f.to, Segment::from(f.seg)))
+        }
+        _ => None,
+    };
+    describe(act, segment)
+}
+
+/// The state reached by `acts` from the initial state.
+fn replay_state(model: &System, acts: &[Act]) -> Sys {
+    let mut s = model.init();
+    for &a in acts {
+        s = model.next(&s, a).expect("a recorded action is enabled").0;
+    }
+    s
 }
 
 /// Replays actions from the initial state, describing each step.

@@ -12,6 +12,8 @@ pub enum Kind {
     Always,
     /// Must hold in at least one reachable state (or on one step): reachability.
     Sometimes,
+    /// Must eventually hold on every fair run (liveness).
+    Eventually,
 }
 
 /// What a property looks at.

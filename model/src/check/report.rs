@@ -85,6 +85,7 @@ impl<'a> Report<'a> {
                 Verdict::Holds => "holds",
                 Verdict::Reached { .. } => "reached",
                 Verdict::Fails { .. } => "FAILS",
+                Verdict::Lasso { .. } => "FAILS (cycle)",
                 Verdict::NeverReached => "NEVER REACHED",
                 Verdict::Unknown => "unknown (incomplete run)",
             };
@@ -119,9 +120,23 @@ impl<'a> Report<'a> {
             }
         }
         for p in &self.run.properties {
-            if let Verdict::Fails { path } = &p.verdict {
-                let _ = writeln!(s, "\ncounterexample to {} ({} steps):", p.name, path.len());
-                s += &sequence(path);
+            match &p.verdict {
+                Verdict::Fails { path } => {
+                    let _ = writeln!(s, "\ncounterexample to {} ({} steps):", p.name, path.len());
+                    s += &sequence(path);
+                }
+                Verdict::Lasso { path, loop_from } => {
+                    let _ = writeln!(
+                        s,
+                        "\ncounterexample to {}: {} steps, then steps {}..{} repeat forever:",
+                        p.name,
+                        loop_from,
+                        loop_from + 1,
+                        path.len()
+                    );
+                    s += &sequence(path);
+                }
+                _ => {}
             }
         }
         s

@@ -9,6 +9,7 @@ use crate::segment::Segment;
 use crate::seq::SeqSpace;
 use crate::table::{RowId, State, Table, Timer};
 use serde::Serialize;
+use smallvec::SmallVec;
 use std::fmt;
 
 /// One of the two endpoints.
@@ -74,16 +75,21 @@ pub enum Guard {
     /// A side waits MSL after its TCB is deleted before it opens again (the quiet time of
     /// RFC 9293 §3.4.3, applied to every new incarnation).
     QuietTime,
+    /// A FIN-WAIT-2 timer, as real stacks add (Linux `tcp_fin_timeout`): a liveness guard.
+    #[value(name = "fin-wait-2-timeout")]
+    /// RFC 9293 has none, so a side whose peer vanished waits in FIN-WAIT-2 forever.
+    FinWait2Timeout,
 }
 
 impl Guard {
     /// Every guard.
-    pub const ALL: [Guard; 5] = [
+    pub const ALL: [Guard; 6] = [
         Guard::TimeWait,
         Guard::FullTimeWait,
         Guard::IsnClock,
         Guard::Rfc1337,
         Guard::QuietTime,
+        Guard::FinWait2Timeout,
     ];
 
     /// The name users type.
@@ -94,6 +100,7 @@ impl Guard {
             Guard::IsnClock => "isn-clock",
             Guard::Rfc1337 => "rfc1337",
             Guard::QuietTime => "quiet-time",
+            Guard::FinWait2Timeout => "fin-wait-2-timeout",
         }
     }
 }
@@ -253,8 +260,8 @@ pub struct Ep {
 pub struct Sys {
     /// A and B.
     pub ep: [Ep; 2],
-    /// Segments in flight, sorted.
-    pub chan: Vec<Flight>,
+    /// Segments in flight, sorted (inline: cloning a state allocates nothing).
+    pub chan: SmallVec<[Flight; 6]>,
     /// Losses left.
     pub drops: u8,
     /// Duplications left.
@@ -342,6 +349,9 @@ impl System {
         } else if !has(Guard::FullTimeWait) {
             layers.push("short-time-wait");
         }
+        if has(Guard::FinWait2Timeout) {
+            layers.push("fin-wait-2-timeout");
+        }
         layers.push(&opts.profile);
         let profile = layers.join(",");
         let table = Table::from_spec(&profile)?;
@@ -393,7 +403,7 @@ impl System {
         };
         Sys {
             ep: [ep(0), ep(half)],
-            chan: Vec::new(),
+            chan: SmallVec::new(),
             drops: self.opts.drops,
             dups: self.opts.dups,
             aborts: self.opts.aborts,
@@ -418,6 +428,21 @@ impl System {
             (Scenario::Any, Side::B) => &[UserCall::PassiveOpen, UserCall::ActiveOpen],
             _ => &[UserCall::ActiveOpen],
         }
+    }
+
+    /// The liveness goal: no connection is pending, each side being CLOSED or LISTEN
+    /// (a listener waiting for its next connection has nothing pending).
+    pub fn settled(&self, s: &Sys) -> bool {
+        s.ep.iter()
+            .all(|e| matches!(e.tcb.state, State::Closed | State::Listen))
+    }
+
+    /// Nothing can make time pass: no timer, nothing in flight, no quiet time.
+    pub fn nothing_pending(&self, s: &Sys) -> bool {
+        s.chan.is_empty()
+            && s.ep
+                .iter()
+                .all(|e| e.tcb.next_timer().is_none() && e.quiet == 0)
     }
 
     /// Every step enabled in `s`.
@@ -602,6 +627,12 @@ impl System {
             if o.accepted > 0 || (o.from != o.to && !within_handshake) {
                 fx.stale = true;
             }
+        }
+        if !self.opts.data {
+            // Without data every window is the same, so the window-update bookkeeping
+            // (SND.WL1, SND.WL2) carries no information; forgetting it merges states.
+            ep.tcb.snd_wl1 = 0;
+            ep.tcb.snd_wl2 = 0;
         }
         let own = Instance { side, inc: ep.inc };
         let had_tcb = o.from != State::Closed;
