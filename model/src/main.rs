@@ -88,6 +88,13 @@ struct CheckArgs {
     /// Skip the liveness check (it keeps the whole state graph in memory).
     #[arg(long)]
     no_liveness: bool,
+    /// Instead of one check, sweep a parameter: `time-wait` checks the stale-segment
+    /// property for each TIME-WAIT length from 0 to --sweep-max ticks.
+    #[arg(long, value_enum)]
+    sweep: Option<SweepParam>,
+    /// Largest value of the swept parameter (default: 4 x MSL).
+    #[arg(long)]
+    sweep_max: Option<u32>,
     /// Explore on after the first counterexample, to give every property a verdict.
     #[arg(long)]
     all: bool,
@@ -97,6 +104,11 @@ struct CheckArgs {
     /// Also list every row the run never fired.
     #[arg(long, short)]
     verbose: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SweepParam {
+    TimeWait,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -187,6 +199,9 @@ fn check(a: CheckArgs) -> ExitCode {
         max_states: a.max_states,
         max_seconds: a.max_seconds,
     };
+    if let Some(SweepParam::TimeWait) = a.sweep {
+        return sweep_time_wait(&system.opts, limits, a.sweep_max.unwrap_or(4 * a.msl), a.format);
+    }
     let run = explore(&system, limits, !a.no_liveness);
     let report = Report::new(&system, &run);
     let text = match a.format {
@@ -197,6 +212,56 @@ fn check(a: CheckArgs) -> ExitCode {
     };
     match write_stdout(&text) {
         c if c == ExitCode::SUCCESS => ExitCode::from(report.exit_code),
+        c => c,
+    }
+}
+
+fn sweep_time_wait(
+    opts: &model::check::Options,
+    limits: model::check::Limits,
+    max: u32,
+    format: CheckFormat,
+) -> ExitCode {
+    use model::check::sweep;
+    let points = match sweep::time_wait(opts, limits, max) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let safe = sweep::smallest_safe(&points);
+    let text = match format {
+        CheckFormat::Json => {
+            let doc = serde_json::json!({ "points": points, "smallest_safe_time_wait": safe });
+            serde_json::to_string_pretty(&doc).expect("serializes") + "\n"
+        }
+        CheckFormat::Text => {
+            let mut s = format!(
+                "no-stale-segment-accepted by TIME-WAIT length (MSL {} ticks; other options as given)\n",
+                opts.msl
+            );
+            s += "time-wait  verdict  counterexample  unique states  seconds\n";
+            for p in &points {
+                s += &format!(
+                    "{:>9}  {:<7}  {:>14}  {:>13}  {:>7.2}\n",
+                    p.time_wait,
+                    p.verdict,
+                    p.counterexample_steps.map_or("-".to_string(), |n| format!("{n} steps")),
+                    p.unique_states,
+                    p.seconds
+                );
+            }
+            s += &match safe {
+                Some(tw) => format!("smallest safe TIME-WAIT in 0..={max}: {tw} ticks\n"),
+                None => format!("no TIME-WAIT length in 0..={max} is safe\n"),
+            };
+            s
+        }
+    };
+    let incomplete = points.iter().any(|p| p.verdict == "unknown");
+    match write_stdout(&text) {
+        c if c == ExitCode::SUCCESS && incomplete => ExitCode::from(2),
         c => c,
     }
 }

@@ -5,6 +5,7 @@ pub mod explore;
 pub mod liveness;
 pub mod properties;
 pub mod report;
+pub mod sweep;
 pub mod system;
 
 pub use explore::{Exploration, Limits, Verdict, explore};
