@@ -200,7 +200,12 @@ fn check(a: CheckArgs) -> ExitCode {
         max_seconds: a.max_seconds,
     };
     if let Some(SweepParam::TimeWait) = a.sweep {
-        return sweep_time_wait(&system.opts, limits, a.sweep_max.unwrap_or(4 * a.msl), a.format);
+        return sweep_time_wait(
+            &system.opts,
+            limits,
+            a.sweep_max.unwrap_or(4 * a.msl),
+            a.format,
+        );
     }
     let run = explore(&system, limits, !a.no_liveness);
     let report = Report::new(&system, &run);
@@ -247,7 +252,8 @@ fn sweep_time_wait(
                     "{:>9}  {:<7}  {:>14}  {:>13}  {:>7.2}\n",
                     p.time_wait,
                     p.verdict,
-                    p.counterexample_steps.map_or("-".to_string(), |n| format!("{n} steps")),
+                    p.counterexample_steps
+                        .map_or("-".to_string(), |n| format!("{n} steps")),
                     p.unique_states,
                     p.seconds
                 );

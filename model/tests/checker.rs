@@ -108,3 +108,28 @@ fn bad_options_are_refused() {
         assert!(System::new(opts).is_err());
     }
 }
+
+#[test]
+fn unfired_rows_are_explained_and_the_unclassifiable_ones_match_the_row_tests() {
+    use model::check::report::{Reason, Report};
+    let m = System::new(one_clean_incarnation()).unwrap();
+    let r = explore(&m, Limits::default(), false);
+    let report = Report::new(&m, &r);
+    let unclassifiable = report
+        .rows_not_fired
+        .iter()
+        .filter(|u| u.reason == Reason::Unclassifiable)
+        .count();
+    // model/tests/rows.rs proves the same 58 rows unreachable by any input.
+    assert_eq!(unclassifiable, 58);
+    assert_eq!(
+        r.rows_fired.len() + report.rows_not_fired.len(),
+        m.table.rows().len()
+    );
+    assert!(
+        report
+            .rows_not_fired
+            .iter()
+            .any(|u| u.reason == Reason::NoSuchCall)
+    );
+}

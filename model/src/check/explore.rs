@@ -121,6 +121,9 @@ pub struct Exploration {
     /// The reachable graph, when kept (for the liveness check).
     #[serde(skip)]
     pub graph: Graph,
+    /// Up to 16 distinct TCBs seen in each state (to explain rows never fired).
+    #[serde(skip)]
+    pub samples: Vec<Vec<crate::Tcb>>,
 }
 
 struct Found {
@@ -143,6 +146,7 @@ pub fn explore(model: &System, limits: Limits, keep_graph: bool) -> Exploration 
     let mut depth_of: Vec<u16> = Vec::new();
     let mut graph = Graph::default();
     let mut next_in_queue: u32 = 0;
+    let mut samples: Vec<Vec<crate::Tcb>> = vec![Vec::new(); State::ALL.len()];
     let mut rows_fired = BTreeSet::new();
     let mut generated: u64 = 0;
     let mut complete = true;
@@ -195,6 +199,12 @@ pub fn explore(model: &System, limits: Limits, keep_graph: bool) -> Exploration 
         {
             complete = false;
             break;
+        }
+        for ep in &s.ep {
+            let seen = &mut samples[ep.tcb.state as usize];
+            if seen.len() < 16 && !seen.contains(&ep.tcb) {
+                seen.push(ep.tcb.clone());
+            }
         }
         actions.clear();
         model.actions(&s, &mut actions);
@@ -331,6 +341,7 @@ pub fn explore(model: &System, limits: Limits, keep_graph: bool) -> Exploration 
         complete,
         rows_fired,
         graph,
+        samples,
     }
 }
 

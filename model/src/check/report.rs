@@ -2,7 +2,8 @@
 
 use super::explore::{Exploration, PathStep, Verdict};
 use super::system::{Options, System};
-use crate::table::RowId;
+use crate::segment::Segment;
+use crate::table::{Event, EventKind, Row, RowId, State};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -16,8 +17,8 @@ pub struct Report<'a> {
     /// The exploration.
     #[serde(flatten)]
     pub run: &'a Exploration,
-    /// Rows never fired: (row id, from, event).
-    pub rows_not_fired: Vec<(u16, String, String)>,
+    /// Rows never fired, each with the reason.
+    pub rows_not_fired: Vec<Unfired>,
     /// Overall: 0 all hold, 1 a property fails, 2 incomplete.
     pub exit_code: u8,
 }
@@ -29,7 +30,12 @@ impl<'a> Report<'a> {
             .filter(|i| !run.rows_fired.contains(&RowId(*i)))
             .map(|i| {
                 let r = model.table.row(RowId(i));
-                (i, r.from.to_string(), r.event.id().to_string())
+                Unfired {
+                    row: i,
+                    from: r.from,
+                    event: r.event,
+                    reason: reason(model, run, r),
+                }
             })
             .collect();
         let failed = run.properties.iter().any(|p| !p.verdict.passed());
@@ -114,9 +120,26 @@ impl<'a> Report<'a> {
             r.rows_fired.len(),
             self.rows_not_fired.len()
         );
+        let mut by_reason: Vec<(Reason, usize)> = Vec::new();
+        for u in &self.rows_not_fired {
+            match by_reason.iter_mut().find(|(r, _)| *r == u.reason) {
+                Some((_, n)) => *n += 1,
+                None => by_reason.push((u.reason, 1)),
+            }
+        }
+        for (reason, n) in &by_reason {
+            let _ = writeln!(s, "  {n:>3} {}", reason.text());
+        }
         if verbose {
-            for (id, from, ev) in &self.rows_not_fired {
-                let _ = writeln!(s, "  row {id:>3} {from} {ev}");
+            for u in &self.rows_not_fired {
+                let _ = writeln!(
+                    s,
+                    "  row {:>3} {} {}: {}",
+                    u.row,
+                    u.from,
+                    u.event.id(),
+                    u.reason.text()
+                );
             }
         }
         for p in &self.run.properties {
@@ -140,6 +163,95 @@ impl<'a> Report<'a> {
             }
         }
         s
+    }
+}
+
+/// A row the run never fired.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Unfired {
+    /// Row id.
+    pub row: u16,
+    /// Its state.
+    pub from: State,
+    /// Its event.
+    pub event: Event,
+    /// Why it was not fired.
+    pub reason: Reason,
+}
+
+/// Why a row is never fired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The state is never reached.
+    StateUnreached,
+    /// The application drivers never make this call in this state.
+    NoSuchCall,
+    /// This timer never runs in this state.
+    NoSuchTimer,
+    /// No segment at all classifies as this event in this state (the row is there to
+    /// make the table total).
+    Unclassifiable,
+    /// Some segment (or call) would, but none comes within the fault budget.
+    NotSent,
+}
+
+impl Reason {
+    /// The reason in words.
+    pub fn text(self) -> &'static str {
+        match self {
+            Reason::StateUnreached => "the state is never reached",
+            Reason::NoSuchCall => "the application drivers never make this call here",
+            Reason::NoSuchTimer => "this timer never expires here",
+            Reason::Unclassifiable => {
+                "no segment classifies as this event here (the row makes the table total)"
+            }
+            Reason::NotSent => {
+                "a segment would classify so, but no peer sends one within the budget"
+            }
+        }
+    }
+}
+
+fn reason(model: &System, run: &Exploration, row: &Row) -> Reason {
+    let samples = &run.samples[row.from as usize];
+    if samples.is_empty() {
+        return Reason::StateUnreached;
+    }
+    match row.event.kind() {
+        EventKind::User if model.drivers_call(row.event, row.from) => Reason::NotSent,
+        EventKind::User => Reason::NoSuchCall,
+        EventKind::Timeout => Reason::NoSuchTimer,
+        EventKind::Segment => {
+            let m = model.cfg.space.modulus().min(64) as u32;
+            let any = samples.iter().any(|tcb| {
+                (0..m).any(|seq| {
+                    (0..m).any(|ack| {
+                        (0u8..32).any(|bits| {
+                            (0..2).any(|len| {
+                                (0..2).any(|wnd| {
+                                    let seg = Segment {
+                                        seq,
+                                        ack,
+                                        flags: crate::Flags::from_bits(bits),
+                                        wnd,
+                                        len,
+                                    };
+                                    let mut t = tcb.clone();
+                                    t.classify(&model.cfg, &crate::Input::Segment(seg)) == row.event
+                                        && row.guard.holds(t.origin)
+                                })
+                            })
+                        })
+                    })
+                })
+            });
+            if any {
+                Reason::NotSent
+            } else {
+                Reason::Unclassifiable
+            }
+        }
     }
 }
 

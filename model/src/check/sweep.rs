@@ -23,7 +23,10 @@ pub struct Point {
 pub fn time_wait(opts: &Options, limits: Limits, max: u32) -> Result<Vec<Point>, String> {
     (0..=max)
         .map(|tw| {
-            let system = System::new(Options { time_wait: Some(tw), ..opts.clone() })?;
+            let system = System::new(Options {
+                time_wait: Some(tw),
+                ..opts.clone()
+            })?;
             let run = explore(&system, limits, false);
             let v = &run
                 .properties
@@ -61,12 +64,23 @@ mod tests {
     use super::*;
 
     fn point(tw: u32, verdict: &'static str) -> Point {
-        Point { time_wait: tw, verdict, counterexample_steps: None, unique_states: 0, seconds: 0.0 }
+        Point {
+            time_wait: tw,
+            verdict,
+            counterexample_steps: None,
+            unique_states: 0,
+            seconds: 0.0,
+        }
     }
 
     #[test]
     fn the_smallest_safe_length_is_past_the_last_failure() {
-        let pts = [point(0, "fails"), point(1, "holds"), point(2, "fails"), point(3, "holds")];
+        let pts = [
+            point(0, "fails"),
+            point(1, "holds"),
+            point(2, "fails"),
+            point(3, "holds"),
+        ];
         assert_eq!(smallest_safe(&pts), Some(3));
         assert_eq!(smallest_safe(&[point(0, "holds")]), Some(0));
         assert_eq!(smallest_safe(&[point(0, "fails")]), None);

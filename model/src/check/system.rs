@@ -445,6 +445,21 @@ impl System {
                 .all(|e| e.tcb.next_timer().is_none() && e.quiet == 0)
     }
 
+    /// Whether the application drivers ever make `call` in `state` (for coverage reasons).
+    pub fn drivers_call(&self, event: crate::Event, state: State) -> bool {
+        use crate::Event::*;
+        let o = &self.opts;
+        match event {
+            ActiveOpen => state == State::Closed,
+            PassiveOpen => state == State::Closed && o.scenario != Scenario::BothActive,
+            Send => o.data && matches!(state, State::Established | State::CloseWait),
+            Receive => o.data,
+            Close => matches!(state, State::Established | State::CloseWait),
+            Abort => o.aborts > 0 && state != State::Closed,
+            _ => false,
+        }
+    }
+
     /// Every step enabled in `s`.
     pub fn actions(&self, s: &Sys, out: &mut Vec<Act>) {
         for side in Side::BOTH {
