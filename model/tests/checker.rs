@@ -112,7 +112,7 @@ fn bad_options_are_refused() {
 #[test]
 fn unfired_rows_are_explained_and_the_unclassifiable_ones_match_the_row_tests() {
     use model::check::report::{Reason, Report};
-    let m = System::new(one_clean_incarnation()).unwrap();
+    let m = System::new(Options::default()).unwrap();
     let r = explore(&m, Limits::default(), false);
     let report = Report::new(&m, &r);
     let unclassifiable = report

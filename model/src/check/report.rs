@@ -200,7 +200,7 @@ impl Reason {
     /// The reason in words.
     pub fn text(self) -> &'static str {
         match self {
-            Reason::StateUnreached => "the state is never reached",
+            Reason::StateUnreached => "the state is never reached (so opened)",
             Reason::NoSuchCall => "the application drivers never make this call here",
             Reason::NoSuchTimer => "this timer never expires here",
             Reason::Unclassifiable => {
@@ -214,7 +214,10 @@ impl Reason {
 }
 
 fn reason(model: &System, run: &Exploration, row: &Row) -> Reason {
-    let samples = &run.samples[row.from as usize];
+    let samples: Vec<&crate::Tcb> = run.samples[row.from as usize]
+        .iter()
+        .filter(|t| row.guard.holds(t.origin))
+        .collect();
     if samples.is_empty() {
         return Reason::StateUnreached;
     }
@@ -237,7 +240,7 @@ fn reason(model: &System, run: &Exploration, row: &Row) -> Reason {
                                         wnd,
                                         len,
                                     };
-                                    let mut t = tcb.clone();
+                                    let mut t = (*tcb).clone();
                                     t.classify(&model.cfg, &crate::Input::Segment(seg)) == row.event
                                         && row.guard.holds(t.origin)
                                 })
