@@ -32,6 +32,15 @@ enum Command {
     /// segments expire after MSL. Exit 0: every property holds; 1: one fails (with a
     /// shortest counterexample); 2: a limit stopped the run, or bad arguments.
     Check(CheckArgs),
+    /// Serve stateright's Explorer web UI: walk the system step by step in a browser, with
+    /// each path drawn as a message sequence chart. Takes the options of `check`.
+    Explore {
+        /// Address to listen on (loopback by default).
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        addr: std::net::SocketAddr,
+        #[command(flatten)]
+        check: CheckArgs,
+    },
 }
 
 /// Options of `check`.
@@ -141,6 +150,23 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(a) => check(a),
+        Command::Explore { addr, check } => {
+            let system = match model::check::System::new(options(&check)) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            eprintln!("Explorer: http://{addr}/  (Ctrl-C to stop)");
+            match model::check::explorer::serve(system, addr) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Table {
             profile,
             format,
@@ -169,10 +195,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn check(a: CheckArgs) -> ExitCode {
-    use model::check::{Limits, Options, System, explore, report::Report};
-    let opts = Options {
-        profile: a.profile,
+fn options(a: &CheckArgs) -> model::check::Options {
+    model::check::Options {
+        profile: a.profile.clone(),
         msl: a.msl,
         time_wait: a.time_wait,
         seq_space: a.seq_space,
@@ -184,20 +209,24 @@ fn check(a: CheckArgs) -> ExitCode {
         rto: a.rto.unwrap_or(2 * a.msl + 1),
         data: a.data,
         window: 1,
-        without: a.without,
+        without: a.without.clone(),
         scenario: a.scenario,
+    }
+}
+
+fn check(a: CheckArgs) -> ExitCode {
+    use model::check::{Limits, System, explore, report::Report};
+    let limits = Limits {
+        all: a.all,
+        max_states: a.max_states,
+        max_seconds: a.max_seconds,
     };
-    let system = match System::new(opts) {
+    let system = match System::new(options(&a)) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
-    };
-    let limits = Limits {
-        all: a.all,
-        max_states: a.max_states,
-        max_seconds: a.max_seconds,
     };
     if let Some(SweepParam::TimeWait) = a.sweep {
         return sweep_time_wait(

@@ -2,6 +2,7 @@
 //! (`properties`), and an exhaustive breadth-first exploration (`explore`).
 
 pub mod explore;
+pub mod explorer;
 pub mod liveness;
 pub mod properties;
 pub mod report;

@@ -182,3 +182,15 @@ pub const PROPERTIES: [Property; 20] = [
         },
     ),
 ];
+
+/// Evaluates the state property `name` (for the Explorer, which wants plain functions).
+pub fn check_state(m: &System, s: &Sys, name: &str) -> bool {
+    PROPERTIES
+        .iter()
+        .find(|p| p.name == name)
+        .and_then(|p| match p.check {
+            Check::State(f) => Some(f(m, s)),
+            Check::Step(_) => None,
+        })
+        .unwrap_or(true)
+}
