@@ -107,6 +107,9 @@ struct CheckArgs {
     /// Explore on after the first counterexample, to give every property a verdict.
     #[arg(long)]
     all: bool,
+    /// Threads for --sweep, whose points run in parallel (one exploration is sequential).
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     format: CheckFormat,
@@ -218,6 +221,7 @@ fn check(a: CheckArgs) -> ExitCode {
     use model::check::{Limits, System, explore, report::Report};
     let limits = Limits {
         all: a.all,
+        threads: a.threads,
         max_states: a.max_states,
         max_seconds: a.max_seconds,
     };

@@ -21,8 +21,31 @@ pub struct Point {
 
 /// The stale-segment property for each TIME-WAIT length in `0..=max`, all else as `opts`.
 pub fn time_wait(opts: &Options, limits: Limits, max: u32) -> Result<Vec<Point>, String> {
-    (0..=max)
-        .map(|tw| {
+    let lengths: Vec<u32> = (0..=max).collect();
+    let threads = limits.threads.max(1);
+    let chunk = lengths.len().div_ceil(threads).max(1);
+    // Points are independent: run them on `threads` threads, keeping their order.
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = lengths
+            .chunks(chunk)
+            .map(|c| {
+                scope.spawn(move || {
+                    c.iter()
+                        .map(|&tw| point(opts, limits, tw))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a sweep worker panicked"))
+            .collect()
+    })
+}
+
+fn point(opts: &Options, limits: Limits, tw: u32) -> Result<Point, String> {
+    {
+        {
             let system = System::new(Options {
                 time_wait: Some(tw),
                 ..opts.clone()
@@ -46,8 +69,8 @@ pub fn time_wait(opts: &Options, limits: Limits, max: u32) -> Result<Vec<Point>,
                 unique_states: run.unique_states,
                 seconds: run.seconds,
             })
-        })
-        .collect()
+        }
+    }
 }
 
 /// The smallest length from which every longer one in the sweep holds.
