@@ -218,7 +218,7 @@ fn options(a: &CheckArgs) -> model::check::Options {
 }
 
 fn check(a: CheckArgs) -> ExitCode {
-    use model::check::{Limits, System, explore, report::Report};
+    use model::check::{Limits, System, report::Report};
     let limits = Limits {
         all: a.all,
         threads: a.threads,
@@ -240,7 +240,9 @@ fn check(a: CheckArgs) -> ExitCode {
             a.format,
         );
     }
-    let run = explore(&system, limits, !a.no_liveness);
+    let run = with_progress(|tick| {
+        model::check::explore::explore_with(&system, limits, !a.no_liveness, tick)
+    });
     let report = Report::new(&system, &run);
     let text = match a.format {
         CheckFormat::Text => report.text(a.verbose),
@@ -303,4 +305,24 @@ fn sweep_time_wait(
         c if c == ExitCode::SUCCESS && incomplete => ExitCode::from(2),
         c => c,
     }
+}
+
+/// Runs `f` with a spinner on stderr when stderr is a terminal (none in a pipe).
+fn with_progress<T>(f: impl FnOnce(&mut dyn FnMut(model::check::explore::Progress)) -> T) -> T {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return f(&mut |_| {});
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let out = f(&mut |p| {
+        bar.set_message(format!(
+            "{} unique states, depth {}, {:.0} states/s",
+            p.unique_states,
+            p.depth,
+            p.unique_states as f64 / p.seconds.max(1e-9)
+        ));
+    });
+    bar.finish_and_clear();
+    out
 }

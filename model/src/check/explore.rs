@@ -135,8 +135,29 @@ struct Found {
     act: Option<Act>,
 }
 
+/// Where a run is, for a progress display.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Unique states so far.
+    pub unique_states: usize,
+    /// Current BFS depth.
+    pub depth: usize,
+    /// Seconds so far.
+    pub seconds: f64,
+}
+
 /// Explores `model` breadth-first.
 pub fn explore(model: &System, limits: Limits, keep_graph: bool) -> Exploration {
+    explore_with(model, limits, keep_graph, &mut |_| {})
+}
+
+/// Explores `model` breadth-first, reporting progress every 65,536 states.
+pub fn explore_with(
+    model: &System,
+    limits: Limits,
+    keep_graph: bool,
+    progress: &mut dyn FnMut(Progress),
+) -> Exploration {
     let start = Instant::now();
     let props: Vec<Property> = PROPERTIES.to_vec();
     let mut found: Vec<Option<Found>> = props.iter().map(|_| None).collect();
@@ -167,6 +188,13 @@ pub fn explore(model: &System, limits: Limits, keep_graph: bool) -> Exploration 
         next_in_queue += 1;
         let s = states[id as usize].clone();
         depth = depth.max(depth_of[id as usize] as usize);
+        if id.trailing_zeros() >= 16 {
+            progress(Progress {
+                unique_states: states.len(),
+                depth,
+                seconds: start.elapsed().as_secs_f64(),
+            });
+        }
         for (p, prop) in props.iter().enumerate() {
             if let Check::State(f) = prop.check
                 && found[p].is_none()
