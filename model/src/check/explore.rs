@@ -116,6 +116,9 @@ pub struct Exploration {
     pub depth: usize,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// Peak resident memory of the process at the end of the run, in bytes (Linux; 0
+    /// where unknown).
+    pub peak_memory: u64,
     /// The whole reachable graph was explored.
     pub complete: bool,
     /// Rows of the table fired somewhere.
@@ -171,6 +174,7 @@ pub fn explore_with(
     let mut graph = Graph::default();
     let mut next_in_queue: u32 = 0;
     let mut samples: Vec<Vec<crate::Tcb>> = vec![Vec::new(); State::ALL.len()];
+    let mut sample_hashes: Vec<Vec<u64>> = vec![Vec::new(); State::ALL.len()];
     let mut fired = vec![false; model.table.rows().len()];
     let mut generated: u64 = 0;
     let mut complete = true;
@@ -232,9 +236,13 @@ pub fn explore_with(
             break;
         }
         for ep in &s.ep {
-            let seen = &mut samples[ep.tcb.state as usize];
-            if seen.len() < 16 && !seen.contains(&ep.tcb) {
-                seen.push(ep.tcb.clone());
+            let st = ep.tcb.state as usize;
+            if samples[st].len() < 16 {
+                let h = FxBuildHasher.hash_one(&ep.tcb);
+                if !sample_hashes[st].contains(&h) {
+                    sample_hashes[st].push(h);
+                    samples[st].push(ep.tcb.clone());
+                }
             }
         }
         actions.clear();
@@ -373,6 +381,7 @@ pub fn explore_with(
         unique_states: states.len(),
         depth,
         seconds: start.elapsed().as_secs_f64(),
+        peak_memory: peak_memory(),
         complete,
         rows_fired,
         graph,
@@ -423,7 +432,7 @@ pub fn replay(model: &System, acts: &[Act]) -> Vec<PathStep> {
             text: describe(act, segment),
             a: n.ep[0].tcb.state,
             b: n.ep[1].tcb.state,
-            sent: fx.sent.clone(),
+            sent: fx.sent.to_vec(),
             segment,
             stale: stale_tag.unwrap_or(false),
         });
@@ -471,4 +480,15 @@ fn describe(act: Act, segment: Option<(Side, Segment)>) -> String {
         Act::Tick => "tick".into(),
         Act::Fire(side, t) => format!("{side}: {t} timer fires"),
     }
+}
+
+/// The process's peak resident set size (`VmHWM`), in bytes; 0 where unknown.
+pub fn peak_memory() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map_or(0, |kb| kb * 1024)
 }

@@ -85,19 +85,19 @@ pub fn check(g: &Graph) -> Finding {
         }
     }
     // The subgraph of goal-free states: edges into or out of goal states are left out.
+    // Rows come in source order, so sorting each row's targets sorts the whole list.
     let mut sub: Vec<(u32, u32, bool)> = Vec::new();
+    let mut row: Vec<(u32, bool)> = Vec::new();
     for i in 0..n as u32 {
         if g.goal[i as usize] {
             continue;
         }
-        for (j, t) in g.succ(i) {
-            if !g.goal[j as usize] {
-                sub.push((i, j, t));
-            }
-        }
+        row.clear();
+        row.extend(g.succ(i).filter(|&(j, _)| !g.goal[j as usize]));
+        row.sort_unstable_by_key(|&(j, _)| j);
+        row.dedup_by_key(|e| e.0);
+        sub.extend(row.iter().map(|&(j, t)| (i, j, t)));
     }
-    sub.sort_unstable_by_key(|&(a, b, _)| (a, b));
-    sub.dedup_by_key(|e| (e.0, e.1));
     let csr: Csr<(), bool, petgraph::Directed, u32> =
         Csr::from_sorted_edges(&sub).unwrap_or_else(|_| Csr::with_nodes(n));
     let mut best: Option<(u32, Vec<u32>)> = None;

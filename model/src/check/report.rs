@@ -100,12 +100,13 @@ impl<'a> Report<'a> {
         let r = self.run;
         let _ = writeln!(
             s,
-            "states {}, unique {}, depth {}, {:.2} s, {:.0} unique states/s{}",
+            "states {}, unique {}, depth {}, {:.2} s, {:.0} unique states/s, peak memory {:.0} MiB{}",
             r.states,
             r.unique_states,
             r.depth,
             r.seconds,
             r.unique_states as f64 / r.seconds.max(1e-9),
+            r.peak_memory as f64 / (1u64 << 20) as f64,
             if r.complete {
                 ""
             } else if self.exit_code == 1 {

@@ -313,10 +313,10 @@ pub enum Act {
 /// What a step did, beyond the next state: for reports and coverage.
 #[derive(Clone, Debug, Default)]
 pub struct Effect {
-    /// Rows fired, with the side that fired each.
-    pub rows: Vec<(Side, RowId)>,
+    /// Rows fired, with the side that fired each (inline: no allocation per step).
+    pub rows: SmallVec<[(Side, RowId); 1]>,
     /// Segments sent, with the sender.
-    pub sent: Vec<(Side, Segment)>,
+    pub sent: SmallVec<[(Side, Segment); 2]>,
     /// Set when the step delivered a stale segment that was accepted.
     pub stale: bool,
 }
