@@ -112,15 +112,22 @@ fn tcb_invariants(m: &System, s: &Sys) -> bool {
     s.ep.iter().all(|e| {
         let t = &e.tcb;
         let sync = t.state.is_synchronized() || t.state == State::SynReceived;
+        use State::*;
+        // The state reflects the FINs: the peer's was received exactly in the states
+        // after "rcv FIN", ours was sent exactly in those after "snd FIN".
+        let peer_fin = matches!(t.state, CloseWait | Closing | LastAck | TimeWait);
+        let our_fin = matches!(t.state, FinWait1 | FinWait2 | Closing | LastAck | TimeWait);
         !sync
             || (sp.le(t.snd_una, t.snd_nxt)
                 && t.recv_queue + t.rcv_wnd == m.cfg.rcv_buf
-                && (!t.fin_sent || t.fin_queued))
+                && (!t.fin_sent || t.fin_queued)
+                && t.fin_received == peer_fin
+                && (t.fin_sent || t.fin_queued) == our_fin)
     })
 }
 
 /// Every property, safety first.
-pub const PROPERTIES: [Property; 20] = [
+pub const PROPERTIES: [Property; 21] = [
     always_step(
         "no-stale-segment-accepted",
         "no segment of a deleted TCB instance is taken as data or changes state (except within the handshake, Figure 8)",
@@ -132,8 +139,17 @@ pub const PROPERTIES: [Property; 20] = [
         isns_agree,
     ),
     always(
+        "synchronized-after-syn-acked",
+        "a side is in a synchronized state only once its own SYN is acknowledged (§3.5): \
+         the peer has seen its ISN",
+        |_, s| {
+            s.ep.iter()
+                .all(|e| !e.tcb.state.is_synchronized() || e.tcb.snd_una != e.tcb.iss)
+        },
+    ),
+    always(
         "tcb-invariants",
-        "SND.UNA =< SND.NXT; queued + window = buffer; a FIN is sent only after CLOSE",
+        "SND.UNA =< SND.NXT; queued + window = buffer; FINs sent and received match the state",
         tcb_invariants,
     ),
     sometimes("reach-CLOSED", "", either_in::<0>),

@@ -355,6 +355,18 @@ impl System {
         layers.push(&opts.profile);
         let profile = layers.join(",");
         let table = Table::from_spec(&profile)?;
+        System::assemble(opts, table, profile)
+    }
+
+    /// A system over a table built elsewhere (a hand-made mutant in a test, say); the
+    /// guards that are profiles are then the table's business.
+    pub fn from_table(opts: Options, table: Table) -> Result<System, String> {
+        let name = table.name().to_string();
+        System::assemble(opts, table, name)
+    }
+
+    fn assemble(opts: Options, table: Table, profile: String) -> Result<System, String> {
+        let has = |g: Guard| !opts.without.contains(&g);
         let isn = if has(Guard::IsnClock) {
             IsnMode::Clock
         } else {
