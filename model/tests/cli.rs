@@ -76,3 +76,73 @@ fn markdown_table_of_rfc9293() {
     assert_eq!(code, 0);
     insta::assert_snapshot!(stdout);
 }
+
+#[test]
+fn check_json_reports_every_property_and_exits_0_when_all_hold() {
+    let (code, stdout, _) = model(&[
+        "check",
+        "--incarnations",
+        "1",
+        "--drops",
+        "0",
+        "--scenario",
+        "both-active",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let props = v["properties"].as_array().unwrap();
+    let names: Vec<&str> = props.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    for name in [
+        "no-stale-segment-accepted",
+        "isns-agree",
+        "eventually-settled",
+        "reach-CLOSING",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    assert!(v["unique_states"].as_u64().unwrap() > 0);
+    assert_eq!(v["complete"], true);
+    // Two active opens cannot reach LISTEN: reported as a failing reachability property.
+    let listen = props.iter().find(|p| p["name"] == "reach-LISTEN").unwrap();
+    assert_eq!(listen["verdict"], "never_reached");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn check_prints_a_counterexample_as_a_message_sequence_and_exits_1() {
+    let (code, stdout, _) = model(&["check", "--profile", "two-way-handshake"]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("synchronized-after-syn-acked       FAILS"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("A -> B  SYN seq=0  delivered"), "{stdout}");
+    assert!(stdout.contains("B ESTABLISHED"), "{stdout}");
+}
+
+#[test]
+fn check_stopped_by_a_limit_is_incomplete_with_exit_code_2() {
+    let (code, stdout, _) = model(&["check", "--max-states", "50"]);
+    assert_eq!(code, 2);
+    assert!(stdout.contains("INCOMPLETE"), "{stdout}");
+}
+
+#[test]
+fn check_refuses_bad_options_clearly() {
+    let (code, _, stderr) = model(&["check", "--seq-space", "3"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("sequence space 3 is out of range"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = model(&["check", "--without", "tme-wait"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("invalid value 'tme-wait'"), "{stderr}");
+    let (code, _, stderr) = model(&["check", "--incarnations", "9"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--incarnations must be between 1 and 4"),
+        "{stderr}"
+    );
+}

@@ -82,6 +82,15 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Whether the verdict is a failure: a counterexample, or no example in a complete run.
+    /// (`Unknown` is neither a pass nor a failure.)
+    pub fn failed(&self) -> bool {
+        matches!(
+            self,
+            Verdict::Fails { .. } | Verdict::Lasso { .. } | Verdict::NeverReached
+        )
+    }
+
     /// Whether the verdict is a pass.
     pub fn passed(&self) -> bool {
         // (Lasso and Fails are failures; Unknown is neither.)

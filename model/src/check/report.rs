@@ -38,7 +38,7 @@ impl<'a> Report<'a> {
                 }
             })
             .collect();
-        let failed = run.properties.iter().any(|p| !p.verdict.passed());
+        let failed = run.properties.iter().any(|p| p.verdict.failed());
         let exit_code = if !run.complete && !failed {
             2
         } else if failed {
