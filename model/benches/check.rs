@@ -8,31 +8,13 @@
 use model::check::{Limits, Options, System, explore};
 use std::time::Instant;
 
-/// Peak resident set size of this process so far, in bytes (Linux `VmHWM`).
-fn peak_rss() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
-}
-
+/// Current resident set size of this process, in bytes (Linux `VmRSS`).
 fn current_rss() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
+    model::check::explore::proc_status_bytes("VmRSS:")
 }
 
 fn line(name: &str, unique: usize, secs: f64, before: u64) {
-    let peak = peak_rss();
+    let peak = model::check::explore::peak_memory();
     println!(
         "{name:<44} {unique:>10} states {secs:>7.2} s {:>9.0} states/s  peak {:>6.0} MiB  {:>5.0} B/state",
         unique as f64 / secs,

@@ -493,10 +493,15 @@ fn describe(act: Act, segment: Option<(Side, Segment)>) -> String {
 
 /// The process's peak resident set size (`VmHWM`), in bytes; 0 where unknown.
 pub fn peak_memory() -> u64 {
+    proc_status_bytes("VmHWM:")
+}
+
+/// A memory field of `/proc/self/status` (`VmHWM:`, `VmRSS:`), in bytes; 0 where unknown.
+pub fn proc_status_bytes(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+            let line = s.lines().find(|l| l.starts_with(field))?;
             line.split_whitespace().nth(1)?.parse::<u64>().ok()
         })
         .map_or(0, |kb| kb * 1024)
