@@ -1,0 +1,243 @@
+//! State diagrams drawn from the transition table: never restated, always read.
+//!
+//! [`graph`] turns a [`Table`] into a petgraph graph of the eleven states, in one of two
+//! views; [`dot`], [`mermaid`] and [`svg`] write it out.
+//! - `classic`: what RFC 9293 Figure 5 draws (the rows marked `classic`).
+//! - `full`: every row. Transitions between two states are grouped on one edge; the rows
+//!   that stay in a state are listed on its self-loop. Edges are styled by what drives
+//!   them: the client path, the server path, closing, resets and aborts, timeouts.
+
+use model::table::{Event, EventKind, Row, State, Table};
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::fmt::Write;
+
+/// Which rows to draw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// RFC 9293 Figure 5.
+    Classic,
+    /// Every row.
+    Full,
+}
+
+/// What drives an edge, for styling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// The usual client path (active open, active close).
+    Client,
+    /// The usual server path (passive open, passive close).
+    Server,
+    /// Other transitions.
+    Other,
+    /// RST received or ABORT.
+    Reset,
+    /// A timer.
+    Timeout,
+    /// Rows that stay in the state (full view only).
+    Stay,
+}
+
+/// An edge: the labels of the rows it stands for.
+#[derive(Clone, Debug)]
+pub struct Edge {
+    /// One label per distinct row label, in table order.
+    pub labels: Vec<String>,
+    /// Styling class.
+    pub kind: Kind,
+}
+
+/// The graph of a table in a view: one node per state, in RFC order.
+pub fn graph(table: &Table, view: View) -> DiGraph<State, Edge> {
+    let mut g = DiGraph::new();
+    let nodes: Vec<NodeIndex> = State::ALL.iter().map(|&s| g.add_node(s)).collect();
+    let node = |s: State| nodes[s as usize];
+    let rows: Vec<&Row> = table
+        .rows()
+        .iter()
+        .filter(|r| match view {
+            View::Classic => r.classic,
+            View::Full => true,
+        })
+        .collect();
+    // One edge per (from, to, kind), in order of its first row: deterministic, follows
+    // the table, and never mixes a reset with a timeout on one arrow.
+    let mut groups: Vec<(State, State, Kind)> = Vec::new();
+    for r in &rows {
+        let key = (r.from, r.to, row_kind(r));
+        if !groups.contains(&key) {
+            groups.push(key);
+        }
+    }
+    for (from, to, kind) in groups {
+        let group: Vec<&&Row> = rows
+            .iter()
+            .filter(|r| r.from == from && r.to == to && row_kind(r) == kind)
+            .collect();
+        let mut labels: Vec<String> = Vec::new();
+        for r in &group {
+            let label = if from == to {
+                r.event.id().to_string()
+            } else {
+                r.label.to_string()
+            };
+            if !labels.contains(&label) {
+                labels.push(label);
+            }
+        }
+        g.add_edge(node(from), node(to), Edge { labels, kind });
+    }
+    g
+}
+
+fn row_kind(row: &Row) -> Kind {
+    use State::*;
+    let (from, to) = (row.from, row.to);
+    if from == to {
+        return Kind::Stay;
+    }
+    match row.event {
+        Event::RstExact | Event::RstInWindow | Event::RstOutOfWindow | Event::Abort => {
+            return Kind::Reset;
+        }
+        e if e.kind() == EventKind::Timeout => return Kind::Timeout,
+        _ => {}
+    }
+    match (from, to) {
+        (Closed, SynSent)
+        | (SynSent, Established)
+        | (Established, FinWait1)
+        | (FinWait1, FinWait2)
+        | (FinWait2, TimeWait)
+        | (TimeWait, Closed) => Kind::Client,
+        (Closed, Listen)
+        | (Listen, SynReceived)
+        | (SynReceived, Established)
+        | (Established, CloseWait)
+        | (CloseWait, LastAck)
+        | (LastAck, Closed) => Kind::Server,
+        _ => Kind::Other,
+    }
+}
+
+fn style(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Client => "color=\"#1f5fbf\", fontcolor=\"#1f5fbf\", penwidth=2",
+        Kind::Server => "color=\"#1d8a3c\", fontcolor=\"#1d8a3c\", penwidth=2",
+        Kind::Other => "color=\"#333333\"",
+        Kind::Reset => "color=\"#c0392b\", fontcolor=\"#c0392b\", style=dashed",
+        Kind::Timeout => "color=\"#7f7f7f\", fontcolor=\"#7f7f7f\", style=dotted",
+        Kind::Stay => "color=\"#aaaaaa\", fontcolor=\"#777777\"",
+    }
+}
+
+/// An RFC-style label on two lines: the event, then what is done.
+fn two_lines(label: &str) -> String {
+    match label.split_once(" / ") {
+        Some((event, action)) => format!("{event} /\n{action}"),
+        None => label.to_string(),
+    }
+}
+
+fn dot_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// DOT with stable node ids (`SYN_SENT`) and deterministic output.
+pub fn dot(g: &DiGraph<State, Edge>, title: &str) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "digraph tcp {{");
+    let _ = writeln!(s, "  label=\"{}\";", dot_escape(title));
+    let _ = writeln!(s, "  labelloc=t;");
+    let _ = writeln!(
+        s,
+        "  node [shape=box, style=rounded, fontname=\"Helvetica\"];"
+    );
+    let _ = writeln!(s, "  edge [fontname=\"Helvetica\", fontsize=10];");
+    for n in g.node_indices() {
+        let st = g[n];
+        let _ = writeln!(s, "  {} [label=\"{}\"];", st.id(), st.rfc_name());
+    }
+    for e in g.edge_indices() {
+        let (a, b) = g.edge_endpoints(e).expect("an edge has ends");
+        let edge = &g[e];
+        let label = match edge.kind {
+            Kind::Stay => wrap(&edge.labels, 3),
+            _ => edge
+                .labels
+                .iter()
+                .map(|l| two_lines(l))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        };
+        let _ = writeln!(
+            s,
+            "  {} -> {} [label=\"{}\", {}];",
+            g[a].id(),
+            g[b].id(),
+            dot_escape(&label),
+            style(edge.kind)
+        );
+    }
+    s.push_str("}\n");
+    s
+}
+
+/// Joins `items` a few per line.
+fn wrap(items: &[String], per_line: usize) -> String {
+    items
+        .chunks(per_line)
+        .map(|c| c.join(", "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A label Mermaid accepts after `:` (no `:`, `;` or `#`).
+fn mermaid_label(s: &str) -> String {
+    s.replace([':', ';'], ",")
+        .replace('#', "")
+        .replace('"', "'")
+}
+
+/// Mermaid `stateDiagram-v2`, as GitHub renders it.
+pub fn mermaid(g: &DiGraph<State, Edge>) -> String {
+    let mut s = String::from("stateDiagram-v2\n    [*] --> CLOSED\n");
+    for e in g.edge_indices() {
+        let (a, b) = g.edge_endpoints(e).expect("an edge has ends");
+        let edge = &g[e];
+        let label = match edge.kind {
+            Kind::Stay => format!("{} rows stay", edge.labels.len()),
+            _ => edge.labels.join(" or "),
+        };
+        let _ = writeln!(
+            s,
+            "    {} --> {} : {}",
+            g[a].id(),
+            g[b].id(),
+            mermaid_label(&label)
+        );
+    }
+    for n in g.node_indices() {
+        let st = g[n];
+        if st.id() != st.rfc_name() {
+            let _ = writeln!(s, "    state \"{}\" as {}", st.rfc_name(), st.id());
+        }
+    }
+    s
+}
+
+/// SVG rendered in pure Rust (layout-rs), from the DOT text: no Graphviz needed.
+pub fn svg(g: &DiGraph<State, Edge>, title: &str) -> Result<String, String> {
+    use layout::backends::svg::SVGWriter;
+    use layout::gv::{DotParser, GraphBuilder};
+    let text = dot(g, title);
+    let mut parser = DotParser::new(&text);
+    let ast = parser.process().map_err(|e| format!("layout: {e}"))?;
+    let mut builder = GraphBuilder::new();
+    builder.visit_graph(&ast);
+    let mut visual = builder.get();
+    let mut writer = SVGWriter::new();
+    visual.do_it(false, false, false, &mut writer);
+    Ok(writer.finalize())
+}
