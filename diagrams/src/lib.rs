@@ -146,6 +146,12 @@ fn dot_escape(s: &str) -> String {
 
 /// DOT with stable node ids (`SYN_SENT`) and deterministic output.
 pub fn dot(g: &DiGraph<State, Edge>, title: &str) -> String {
+    dot_with(g, title, false)
+}
+
+/// DOT; with `fold_stays`, the rows that stay in a state are counted in its node label
+/// instead of drawn as a self-loop (what a layout engine without good loops needs).
+fn dot_with(g: &DiGraph<State, Edge>, title: &str, fold_stays: bool) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "digraph tcp {{");
     let _ = writeln!(s, "  label=\"{}\";", dot_escape(title));
@@ -157,11 +163,23 @@ pub fn dot(g: &DiGraph<State, Edge>, title: &str) -> String {
     let _ = writeln!(s, "  edge [fontname=\"Helvetica\", fontsize=10];");
     for n in g.node_indices() {
         let st = g[n];
-        let _ = writeln!(s, "  {} [label=\"{}\"];", st.id(), st.rfc_name());
+        let stays: usize = g
+            .edges_connecting(n, n)
+            .map(|e| e.weight().labels.len())
+            .sum();
+        let label = if fold_stays && stays > 0 {
+            format!("{}\n({stays} rows stay)", st.rfc_name())
+        } else {
+            st.rfc_name().to_string()
+        };
+        let _ = writeln!(s, "  {} [label=\"{}\"];", st.id(), dot_escape(&label));
     }
     for e in g.edge_indices() {
         let (a, b) = g.edge_endpoints(e).expect("an edge has ends");
         let edge = &g[e];
+        if fold_stays && a == b {
+            continue;
+        }
         let label = match edge.kind {
             Kind::Stay => wrap(&edge.labels, 3),
             _ => edge
@@ -231,7 +249,7 @@ pub fn mermaid(g: &DiGraph<State, Edge>) -> String {
 pub fn svg(g: &DiGraph<State, Edge>, title: &str) -> Result<String, String> {
     use layout::backends::svg::SVGWriter;
     use layout::gv::{DotParser, GraphBuilder};
-    let text = dot(g, title);
+    let text = dot_with(g, title, true);
     let mut parser = DotParser::new(&text);
     let ast = parser.process().map_err(|e| format!("layout: {e}"))?;
     let mut builder = GraphBuilder::new();
