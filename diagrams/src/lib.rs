@@ -259,3 +259,70 @@ pub fn svg(g: &DiGraph<State, Edge>, title: &str) -> Result<String, String> {
     visual.do_it(false, false, false, &mut writer);
     Ok(writer.finalize())
 }
+
+/// A counterexample read from `model check --format json`: its property and its steps.
+pub struct Chart {
+    /// The property it refutes.
+    pub property: String,
+    /// Both sides' states at the start.
+    pub start: (State, State),
+    /// The steps.
+    pub steps: Vec<model::msc::Step>,
+}
+
+/// Reads the counterexample to `property` (or the first one) from the JSON report of
+/// `model check --format json`. Errors name the line and column of bad JSON.
+pub fn chart_from_check_json(text: &str, property: Option<&str>) -> Result<Chart, String> {
+    use model::msc::{Arrow, Mark, Step};
+    let v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| format!("not a `model check --format json` report: {e}"))?;
+    let props = v["properties"]
+        .as_array()
+        .ok_or("not a `model check --format json` report: no `properties`")?;
+    let chosen = props
+        .iter()
+        .find(|p| p["path"].is_array() && property.is_none_or(|name| p["name"] == name))
+        .ok_or_else(|| match property {
+            Some(name) => format!("no counterexample to `{name}` in the report"),
+            None => "the report has no counterexample: every property holds".to_string(),
+        })?;
+    let state = |x: &serde_json::Value| {
+        x.as_str()
+            .and_then(State::parse)
+            .ok_or_else(|| format!("bad state {x} in the report"))
+    };
+    let mut steps = Vec::new();
+    for p in chosen["path"].as_array().expect("checked above") {
+        let text = p["text"].as_str().unwrap_or_default().to_string();
+        let act = &p["act"];
+        let mark = if act.get("Deliver").is_some() {
+            Some(Mark::Delivered)
+        } else if act.get("Drop").is_some() {
+            Some(Mark::Lost)
+        } else if act.get("Dup").is_some() {
+            Some(Mark::Duplicated)
+        } else {
+            None
+        };
+        let arrow = match (mark, p["segment"].as_array()) {
+            (Some(mark), Some(seg)) => Some(Arrow {
+                a_to_b: seg.first().and_then(|s| s.as_str()) == Some("B"),
+                text: text.split("  ").nth(1).unwrap_or(&text).to_string(),
+                mark,
+                stale: p["stale"] == true,
+            }),
+            _ => None,
+        };
+        steps.push(Step {
+            label: text,
+            arrow,
+            a: state(&p["a"])?,
+            b: state(&p["b"])?,
+        });
+    }
+    Ok(Chart {
+        property: chosen["name"].as_str().unwrap_or_default().to_string(),
+        start: (State::Closed, State::Closed),
+        steps,
+    })
+}

@@ -31,6 +31,27 @@ enum Command {
         #[arg(short, long)]
         output: Option<std::path::PathBuf>,
     },
+    /// Draw a model-checker counterexample (`model check --format json > report.json`) as
+    /// a message sequence chart.
+    Sequence {
+        /// The JSON report.
+        file: std::path::PathBuf,
+        /// The property whose counterexample to draw (default: the first one).
+        #[arg(long)]
+        property: Option<String>,
+        /// `svg` or `mermaid` (a `sequenceDiagram`).
+        #[arg(long, value_enum, default_value_t = SeqFormat::Svg)]
+        format: SeqFormat,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeqFormat {
+    Svg,
+    Mermaid,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -47,13 +68,49 @@ enum ViewArg {
 }
 
 fn main() -> ExitCode {
-    let Command::Export {
-        format,
-        view,
-        profile,
-        output,
-    } = Cli::parse().command;
-    let table = match Table::from_spec(&profile) {
+    match Cli::parse().command {
+        Command::Export {
+            format,
+            view,
+            profile,
+            output,
+        } => export(format, view, &profile, output),
+        Command::Sequence {
+            file,
+            property,
+            format,
+            output,
+        } => {
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: reading {}: {e}", file.display());
+                    return ExitCode::from(2);
+                }
+            };
+            let chart = match diagrams::chart_from_check_json(&text, property.as_deref()) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", file.display());
+                    return ExitCode::from(2);
+                }
+            };
+            let out = match format {
+                SeqFormat::Svg => model::msc::svg(chart.start, &chart.steps),
+                SeqFormat::Mermaid => model::msc::mermaid(chart.start, &chart.steps),
+            };
+            write(&out, output)
+        }
+    }
+}
+
+fn export(
+    format: Format,
+    view: ViewArg,
+    profile: &str,
+    output: Option<std::path::PathBuf>,
+) -> ExitCode {
+    let table = match Table::from_spec(profile) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
@@ -85,6 +142,10 @@ fn main() -> ExitCode {
             }
         },
     };
+    write(&text, output)
+}
+
+fn write(text: &str, output: Option<std::path::PathBuf>) -> ExitCode {
     let written = match &output {
         Some(path) => std::fs::write(path, &text),
         None => {

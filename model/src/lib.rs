@@ -9,6 +9,7 @@
 
 pub mod check;
 pub mod endpoint;
+pub mod msc;
 pub mod profile;
 pub mod render;
 mod rows;

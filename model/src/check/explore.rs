@@ -450,7 +450,8 @@ pub fn replay(model: &System, acts: &[Act]) -> Vec<PathStep> {
     out
 }
 
-fn seg_text(s: &Segment) -> String {
+/// A segment as the charts and counterexamples print it (`SYN,ACK seq=4 ack=1`).
+pub fn segment_text(s: &Segment) -> String {
     let mut flags = Vec::new();
     for (on, name) in [
         (s.flags.syn(), "SYN"),
@@ -474,7 +475,7 @@ fn seg_text(s: &Segment) -> String {
 
 fn describe(act: Act, segment: Option<(Side, Segment)>) -> String {
     let seg = |verb: &str| match segment {
-        Some((to, s)) => format!("{} -> {to}  {}{verb}", to.peer(), seg_text(&s)),
+        Some((to, s)) => format!("{} -> {to}  {}{verb}", to.peer(), segment_text(&s)),
         None => "?".into(),
     };
     match act {

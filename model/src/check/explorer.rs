@@ -7,8 +7,9 @@
 
 use super::explore::describe_step;
 use super::system::{Act, Side, Sys, System};
+use crate::State;
 use crate::segment::Segment;
-use std::fmt::{self, Write};
+use std::fmt;
 use std::net::{SocketAddr, TcpListener};
 
 /// A step of the system, with the words the UI shows for it.
@@ -120,87 +121,47 @@ impl stateright::Model for Explorer {
     }
 }
 
-/// A message sequence chart of a path: A's and B's lifelines, each delivered segment an
-/// arrow, lost and duplicated ones marked, and each side's state written as it changes.
+/// A message sequence chart of a path (see [`crate::msc`]).
 pub fn chart(path: &[(View, Option<Step>)]) -> String {
-    const XA: i32 = 110;
-    const XB: i32 = 430;
-    const ROW: i32 = 26;
-    let h = 50 + ROW * path.len() as i32;
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "<svg xmlns='http://www.w3.org/2000/svg' width='560' height='{h}' viewBox='0 0 560 {h}' \
-         font-family='monospace' font-size='11'>\
-         <defs><marker id='arrow' markerWidth='10' markerHeight='8' refX='10' refY='4' \
-         orient='auto'><polygon points='0 0, 10 4, 0 8'/></marker></defs>\
-         <rect width='100%' height='100%' fill='white'/>\
-         <text x='{XA}' y='14' text-anchor='middle' font-weight='bold'>A</text>\
-         <text x='{XB}' y='14' text-anchor='middle' font-weight='bold'>B</text>\
-         <line x1='{XA}' y1='20' x2='{XA}' y2='{h}' stroke='#888'/>\
-         <line x1='{XB}' y1='20' x2='{XB}' y2='{h}' stroke='#888'/>"
-    );
-    let mut last = (None, None);
-    for (i, (view, step)) in path.iter().enumerate() {
-        let y = 40 + ROW * i as i32;
-        let (a, b) = view.0.states();
-        if last.0 != Some(a) {
-            let _ = write!(
-                s,
-                "<text x='{}' y='{y}' text-anchor='end' fill='#1a5'>{a}</text>",
-                XA - 6
-            );
-        }
-        if last.1 != Some(b) {
-            let _ = write!(s, "<text x='{}' y='{y}' fill='#1a5'>{b}</text>", XB + 6);
-        }
-        last = (Some(a), Some(b));
-        // The step that leads *out of* this state is drawn below it.
-        let Some(step) = step else { continue };
-        let y2 = y + ROW;
-        let label = escape(&step.label);
-        match step.act {
-            Act::Deliver(..) | Act::Drop(..) | Act::Dup(..) => {
-                let to_b = step.label.starts_with("A ->");
-                let (x1, x2) = if to_b { (XA, XB) } else { (XB, XA) };
-                let (dash, colour) = match step.act {
-                    Act::Drop(..) => (" stroke-dasharray='4 3'", "#c33"),
-                    Act::Dup(..) => (" stroke-dasharray='1 3'", "#36c"),
-                    _ => ("", "#000"),
-                };
-                let _ = write!(
-                    s,
-                    "<line x1='{x1}' y1='{}' x2='{x2}' y2='{y2}' stroke='{colour}'{dash} \
-                     marker-end='url(#arrow)'/><text x='270' y='{}' text-anchor='middle' \
-                     fill='{colour}'>{}</text>",
-                    y + 6,
-                    y + 14,
-                    escape(step.label.split("  ").nth(1).unwrap_or(&step.label))
-                        + match step.act {
-                            Act::Drop(..) => " (lost)",
-                            Act::Dup(..) => " (duplicated)",
-                            _ => "",
-                        }
-                );
-            }
-            _ => {
-                let _ = write!(
-                    s,
-                    "<text x='270' y='{}' text-anchor='middle' fill='#555'>{label}</text>",
-                    y + 14
-                );
-            }
-        }
-    }
-    s.push_str("</svg>");
-    s
+    let Some((first, _)) = path.first() else {
+        return crate::msc::svg((State::Closed, State::Closed), &[]);
+    };
+    let steps: Vec<crate::msc::Step> = path
+        .windows(2)
+        .filter_map(|w| {
+            let step = w[0].1.as_ref()?;
+            let after = &w[1].0.0;
+            Some(msc_step(&w[0].0.0, step.act, after))
+        })
+        .collect();
+    crate::msc::svg(first.0.states(), &steps)
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\'', "&apos;")
+/// One step of a path, for the chart.
+pub fn msc_step(before: &Sys, act: Act, after: &Sys) -> crate::msc::Step {
+    use crate::msc::{Arrow, Mark};
+    let arrow = match act {
+        Act::Deliver(i, _) | Act::Drop(i) | Act::Dup(i) => {
+            before.chan.get(i as usize).map(|f| Arrow {
+                a_to_b: f.to == Side::B,
+                text: super::explore::segment_text(&Segment::from(f.seg)),
+                mark: match act {
+                    Act::Deliver(..) => Mark::Delivered,
+                    Act::Drop(..) => Mark::Lost,
+                    _ => Mark::Duplicated,
+                },
+                stale: f.stale && matches!(act, Act::Deliver(..)),
+            })
+        }
+        _ => None,
+    };
+    let (a, b) = after.states();
+    crate::msc::Step {
+        label: describe_step(before, act),
+        arrow,
+        a,
+        b,
+    }
 }
 
 /// Serves the Explorer on `addr`, after checking that the address can be bound (stateright

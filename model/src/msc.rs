@@ -1,0 +1,164 @@
+//! Message sequence charts: two lifelines (A and B), each segment an arrow, lost and
+//! duplicated ones marked, each side's state written beside its lifeline as it changes.
+//! One renderer for the Explorer, the model checker's counterexamples and traces.
+
+use crate::table::State;
+use std::fmt::Write;
+
+/// What happened to a segment in a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mark {
+    /// It arrived.
+    Delivered,
+    /// It was lost.
+    Lost,
+    /// It was duplicated in the network.
+    Duplicated,
+}
+
+/// A segment drawn as an arrow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arrow {
+    /// The arrow goes from A to B (else from B to A).
+    pub a_to_b: bool,
+    /// The segment, as text (`SYN seq=0`).
+    pub text: String,
+    /// Delivered, lost or duplicated.
+    pub mark: Mark,
+    /// It belonged to an earlier incarnation.
+    pub stale: bool,
+}
+
+/// One step of the chart, and both sides' states after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// What happened, when it is not an arrow (`A: active OPEN`, `tick`).
+    pub label: String,
+    /// The segment, when the step moves one.
+    pub arrow: Option<Arrow>,
+    /// A's state after the step.
+    pub a: State,
+    /// B's state after the step.
+    pub b: State,
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\'', "&apos;")
+}
+
+/// The chart as SVG, starting from both sides' initial states.
+pub fn svg(start: (State, State), steps: &[Step]) -> String {
+    const XA: i32 = 110;
+    const XB: i32 = 430;
+    const ROW: i32 = 26;
+    let h = 66 + ROW * steps.len() as i32;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg xmlns='http://www.w3.org/2000/svg' width='560' height='{h}' viewBox='0 0 560 {h}' \
+         font-family='monospace' font-size='11'>\
+         <defs><marker id='arrow' markerWidth='10' markerHeight='8' refX='10' refY='4' \
+         orient='auto'><polygon points='0 0, 10 4, 0 8'/></marker></defs>\
+         <rect width='100%' height='100%' fill='white'/>\
+         <text x='{XA}' y='14' text-anchor='middle' font-weight='bold'>A</text>\
+         <text x='{XB}' y='14' text-anchor='middle' font-weight='bold'>B</text>\
+         <line x1='{XA}' y1='20' x2='{XA}' y2='{h}' stroke='#888'/>\
+         <line x1='{XB}' y1='20' x2='{XB}' y2='{h}' stroke='#888'/>"
+    );
+    let mut last = (None, None);
+    let mut states = vec![start];
+    states.extend(steps.iter().map(|st| (st.a, st.b)));
+    for (i, &(a, b)) in states.iter().enumerate() {
+        let y = 40 + ROW * i as i32;
+        if last.0 != Some(a) {
+            let _ = write!(
+                s,
+                "<text x='{}' y='{y}' text-anchor='end' fill='#1a5'>{a}</text>",
+                XA - 6
+            );
+        }
+        if last.1 != Some(b) {
+            let _ = write!(s, "<text x='{}' y='{y}' fill='#1a5'>{b}</text>", XB + 6);
+        }
+        last = (Some(a), Some(b));
+        let Some(step) = steps.get(i) else { continue };
+        let y2 = y + ROW;
+        match &step.arrow {
+            Some(arrow) => {
+                let (x1, x2) = if arrow.a_to_b { (XA, XB) } else { (XB, XA) };
+                let (dash, colour, note) = match arrow.mark {
+                    Mark::Delivered => ("", "#000", ""),
+                    Mark::Lost => (" stroke-dasharray='4 3'", "#c33", " (lost)"),
+                    Mark::Duplicated => (" stroke-dasharray='1 3'", "#36c", " (duplicated)"),
+                };
+                let stale = if arrow.stale { " OLD" } else { "" };
+                let _ = write!(
+                    s,
+                    "<line class='segment' x1='{x1}' y1='{}' x2='{x2}' y2='{y2}' stroke='{colour}'{dash} \
+                     marker-end='url(#arrow)'/><text x='270' y='{}' text-anchor='middle' \
+                     fill='{colour}'>{}{note}{stale}</text>",
+                    y + 6,
+                    y + 10,
+                    escape(&arrow.text)
+                );
+            }
+            None => {
+                let _ = write!(
+                    s,
+                    "<text x='270' y='{}' text-anchor='middle' fill='#555'>{}</text>",
+                    y + 14,
+                    escape(&step.label)
+                );
+            }
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// The chart as a Mermaid `sequenceDiagram`.
+pub fn mermaid(start: (State, State), steps: &[Step]) -> String {
+    let clean = |t: &str| t.replace([';', '#'], " ");
+    let mut s = String::from("sequenceDiagram\n    participant A\n    participant B\n");
+    let _ = writeln!(s, "    Note over A: {}", start.0);
+    let _ = writeln!(s, "    Note over B: {}", start.1);
+    let mut last = start;
+    for step in steps {
+        match &step.arrow {
+            Some(arrow) => {
+                let (from, to) = if arrow.a_to_b { ("A", "B") } else { ("B", "A") };
+                let (head, note) = match arrow.mark {
+                    Mark::Delivered => ("->>", ""),
+                    Mark::Lost => ("-x", " (lost)"),
+                    Mark::Duplicated => ("-)", " (duplicated)"),
+                };
+                let stale = if arrow.stale { " OLD" } else { "" };
+                let _ = writeln!(
+                    s,
+                    "    {from}{head}{to}: {}{note}{stale}",
+                    clean(&arrow.text)
+                );
+            }
+            None => match step.label.split_once(": ") {
+                // A user call or timer on one side: note it over that side.
+                Some((side @ ("A" | "B"), what)) => {
+                    let _ = writeln!(s, "    Note over {side}: {}", clean(what));
+                }
+                _ => {
+                    let _ = writeln!(s, "    Note over A,B: {}", clean(&step.label));
+                }
+            },
+        }
+        if step.a != last.0 {
+            let _ = writeln!(s, "    Note over A: {}", step.a);
+        }
+        if step.b != last.1 {
+            let _ = writeln!(s, "    Note over B: {}", step.b);
+        }
+        last = (step.a, step.b);
+    }
+    s
+}
