@@ -147,7 +147,7 @@ fn export(
 
 fn write(text: &str, output: Option<std::path::PathBuf>) -> ExitCode {
     let written = match &output {
-        Some(path) => std::fs::write(path, &text),
+        Some(path) => std::fs::write(path, text),
         None => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
