@@ -44,6 +44,8 @@ pub struct Edge {
     pub labels: Vec<String>,
     /// Styling class.
     pub kind: Kind,
+    /// Taken by the trace being highlighted.
+    pub highlight: bool,
 }
 
 /// The graph of a table in a view: one node per state, in RFC order.
@@ -84,7 +86,15 @@ pub fn graph(table: &Table, view: View) -> DiGraph<State, Edge> {
                 labels.push(label);
             }
         }
-        g.add_edge(node(from), node(to), Edge { labels, kind });
+        g.add_edge(
+            node(from),
+            node(to),
+            Edge {
+                labels,
+                kind,
+                highlight: false,
+            },
+        );
     }
     g
 }
@@ -189,9 +199,14 @@ fn dot_with(g: &DiGraph<State, Edge>, title: &str, fold_stays: bool) -> String {
                 .collect::<Vec<_>>()
                 .join("\n"),
         };
+        let highlight = if edge.highlight {
+            ", color=\"#e67e22\", penwidth=4"
+        } else {
+            ""
+        };
         let _ = writeln!(
             s,
-            "  {} -> {} [label=\"{}\", {}];",
+            "  {} -> {} [label=\"{}\", {}{highlight}];",
             g[a].id(),
             g[b].id(),
             dot_escape(&label),
@@ -325,4 +340,63 @@ pub fn chart_from_check_json(text: &str, property: Option<&str>) -> Result<Chart
         start: (State::Closed, State::Closed),
         steps,
     })
+}
+
+/// The state changes a chart's steps make, per side, in order (`(from, to)` pairs).
+pub fn transitions(chart: &Chart) -> Vec<(State, State)> {
+    let mut out = Vec::new();
+    let mut last = chart.start;
+    for step in &chart.steps {
+        for (before, after) in [(last.0, step.a), (last.1, step.b)] {
+            if before != after && !out.contains(&(before, after)) {
+                out.push((before, after));
+            }
+        }
+        last = (step.a, step.b);
+    }
+    out
+}
+
+/// Marks the edges a trace took; returns the transitions no edge of this view draws.
+pub fn highlight(g: &mut DiGraph<State, Edge>, taken: &[(State, State)]) -> Vec<(State, State)> {
+    let mut missing = Vec::new();
+    for &(from, to) in taken {
+        let mut found = false;
+        for e in g.edge_indices().collect::<Vec<_>>() {
+            let (a, b) = g.edge_endpoints(e).expect("an edge has ends");
+            if g[a] == from && g[b] == to {
+                g[e].highlight = true;
+                found = true;
+            }
+        }
+        if !found {
+            missing.push((from, to));
+        }
+    }
+    missing
+}
+
+/// The pictures the README shows, by file name under `docs/`: the classic state diagram
+/// and a counterexample (RFC 9293 without RFC 1337: TIME-WAIT assassinated, then old
+/// segments reach the next incarnation). `tests/` checks the committed files are current.
+pub fn readme_pictures() -> Result<Vec<(&'static str, String)>, String> {
+    use model::check::explore::{Limits, explore};
+    use model::check::report::Report;
+    use model::check::{Guard, Options, System};
+    let classic = svg(
+        &graph(&Table::rfc9293(), View::Classic),
+        "TCP connection states (RFC 9293 Figure 5)",
+    )?;
+    let m = System::new(Options {
+        without: vec![Guard::Rfc1337],
+        ..Options::default()
+    })?;
+    let run = explore(&m, Limits::default(), false);
+    let json = serde_json::to_string(&Report::new(&m, &run)).map_err(|e| e.to_string())?;
+    let chart = chart_from_check_json(&json, Some("no-stale-segment-accepted"))?;
+    let cex = model::msc::svg(chart.start, &chart.steps);
+    Ok(vec![
+        ("classic.svg", classic),
+        ("counterexample-without-rfc1337.svg", cex),
+    ])
 }

@@ -1,8 +1,10 @@
-//! `diagrams`: the state diagram of the transition table as DOT, SVG or Mermaid.
+//! `diagrams`: the state diagram of the transition table as DOT, SVG or Mermaid, and
+//! counterexamples as message sequence charts.
 
 use clap::{Parser, Subcommand, ValueEnum};
 use diagrams::View;
-use model::Table;
+use model::{State, Table};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Draw TCP's state machine from the transition table.
@@ -27,15 +29,22 @@ enum Command {
         /// Profile(s) to layer over RFC 9293, comma-separated.
         #[arg(long, default_value = "rfc9293")]
         profile: String,
+        /// Draw the path of a counterexample from this `model check --format json` report
+        /// over the diagram (DOT and SVG).
+        #[arg(long)]
+        highlight: Option<PathBuf>,
+        /// With --highlight: the property whose counterexample to draw.
+        #[arg(long)]
+        property: Option<String>,
         /// Write to this file instead of standard output.
         #[arg(short, long)]
-        output: Option<std::path::PathBuf>,
+        output: Option<PathBuf>,
     },
     /// Draw a model-checker counterexample (`model check --format json > report.json`) as
     /// a message sequence chart.
     Sequence {
         /// The JSON report.
-        file: std::path::PathBuf,
+        file: PathBuf,
         /// The property whose counterexample to draw (default: the first one).
         #[arg(long)]
         property: Option<String>,
@@ -44,19 +53,19 @@ enum Command {
         format: SeqFormat,
         /// Write to this file instead of standard output.
         #[arg(short, long)]
-        output: Option<std::path::PathBuf>,
+        output: Option<PathBuf>,
     },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum SeqFormat {
-    Svg,
-    Mermaid,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Dot,
+    Svg,
+    Mermaid,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeqFormat {
     Svg,
     Mermaid,
 }
@@ -73,27 +82,34 @@ fn main() -> ExitCode {
             format,
             view,
             profile,
+            highlight,
+            property,
             output,
-        } => export(format, view, &profile, output),
+        } => {
+            let taken = match highlight {
+                None => None,
+                Some(file) => match read_chart(&file, property.as_deref()) {
+                    Ok(chart) => Some(diagrams::transitions(&chart)),
+                    Err(code) => return code,
+                },
+            };
+            if taken.is_some() && matches!(format, Format::Mermaid) {
+                eprintln!(
+                    "error: --highlight draws on DOT and SVG; Mermaid state diagrams cannot style one edge"
+                );
+                return ExitCode::from(2);
+            }
+            export(format, view, &profile, taken.as_deref(), output)
+        }
         Command::Sequence {
             file,
             property,
             format,
             output,
         } => {
-            let text = match std::fs::read_to_string(&file) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("error: reading {}: {e}", file.display());
-                    return ExitCode::from(2);
-                }
-            };
-            let chart = match diagrams::chart_from_check_json(&text, property.as_deref()) {
+            let chart = match read_chart(&file, property.as_deref()) {
                 Ok(c) => c,
-                Err(e) => {
-                    eprintln!("error: {}: {e}", file.display());
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
             let out = match format {
                 SeqFormat::Svg => model::msc::svg(chart.start, &chart.steps),
@@ -104,11 +120,24 @@ fn main() -> ExitCode {
     }
 }
 
+/// Reads a counterexample from a report file, or prints why not.
+fn read_chart(file: &Path, property: Option<&str>) -> Result<diagrams::Chart, ExitCode> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        eprintln!("error: reading {}: {e}", file.display());
+        ExitCode::from(2)
+    })?;
+    diagrams::chart_from_check_json(&text, property).map_err(|e| {
+        eprintln!("error: {}: {e}", file.display());
+        ExitCode::from(2)
+    })
+}
+
 fn export(
     format: Format,
     view: ViewArg,
     profile: &str,
-    output: Option<std::path::PathBuf>,
+    taken: Option<&[(State, State)]>,
+    output: Option<PathBuf>,
 ) -> ExitCode {
     let table = match Table::from_spec(profile) {
         Ok(t) => t,
@@ -121,7 +150,14 @@ fn export(
         ViewArg::Classic => View::Classic,
         ViewArg::Full => View::Full,
     };
-    let g = diagrams::graph(&table, view);
+    let mut g = diagrams::graph(&table, view);
+    if let Some(taken) = taken {
+        for (from, to) in diagrams::highlight(&mut g, taken) {
+            eprintln!(
+                "note: the trace goes {from} -> {to}, which this view does not draw (try --view full)"
+            );
+        }
+    }
     let title = format!(
         "TCP connection states ({}, {} view)",
         table.name(),
@@ -145,13 +181,13 @@ fn export(
     write(&text, output)
 }
 
-fn write(text: &str, output: Option<std::path::PathBuf>) -> ExitCode {
+/// Writes to `output`, or to stdout (a closed pipe is not an error).
+fn write(text: &str, output: Option<PathBuf>) -> ExitCode {
     let written = match &output {
         Some(path) => std::fs::write(path, text),
         None => {
             use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()) {
+            match std::io::stdout().lock().write_all(text.as_bytes()) {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 r => r,
             }
@@ -160,10 +196,8 @@ fn write(text: &str, output: Option<std::path::PathBuf>) -> ExitCode {
     match written {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!(
-                "error: writing {}: {e}",
-                output.map_or("output".into(), |p| p.display().to_string())
-            );
+            let target = output.map_or("output".into(), |p| p.display().to_string());
+            eprintln!("error: writing {target}: {e}");
             ExitCode::from(1)
         }
     }

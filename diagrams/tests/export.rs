@@ -90,3 +90,20 @@ fn svg_is_xml_and_names_all_eleven_states() {
         assert!(text.contains(st.rfc_name()), "{st} missing");
     }
 }
+
+#[test]
+fn highlighting_marks_the_edges_a_trace_took_and_names_the_ones_the_view_lacks() {
+    let mut g = graph(&Table::rfc9293(), View::Classic);
+    let taken = [
+        (State::Closed, State::SynSent),
+        (State::SynSent, State::Established),
+        (State::FinWait1, State::TimeWait), // Figure 5 omits this one (note 2)
+    ];
+    let missing = diagrams::highlight(&mut g, &taken);
+    assert_eq!(missing, vec![(State::FinWait1, State::TimeWait)]);
+    assert_eq!(g.edge_weights().filter(|e| e.highlight).count(), 2);
+    let d = dot(&g, "t");
+    assert_eq!(d.matches("penwidth=4").count(), 2);
+    let mut full = graph(&Table::rfc9293(), View::Full);
+    assert!(diagrams::highlight(&mut full, &taken).is_empty());
+}
