@@ -400,3 +400,34 @@ pub fn readme_pictures() -> Result<Vec<(&'static str, String)>, String> {
         ("counterexample-without-rfc1337.svg", cex),
     ])
 }
+
+/// SVG laid out by Graphviz's `dot`, when it is on the PATH.
+pub fn svg_with_graphviz(g: &DiGraph<State, Edge>, title: &str) -> Result<String, String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            format!("cannot run Graphviz `dot` ({e}); install graphviz or use --engine rust")
+        })?;
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(dot(g, title).as_bytes())
+        .map_err(|e| format!("writing to dot: {e}"))?;
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("running dot: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "dot failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    String::from_utf8(out.stdout).map_err(|e| format!("dot wrote no UTF-8: {e}"))
+}

@@ -36,6 +36,10 @@ enum Command {
         /// With --highlight: the property whose counterexample to draw.
         #[arg(long)]
         property: Option<String>,
+        /// SVG layout: `rust` (layout-rs, nothing to install) or `graphviz` (`dot` on
+        /// the PATH).
+        #[arg(long, value_enum, default_value_t = Engine::Rust)]
+        engine: Engine,
         /// Write to this file instead of standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -65,6 +69,12 @@ enum Format {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum Engine {
+    Rust,
+    Graphviz,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum SeqFormat {
     Svg,
     Mermaid,
@@ -84,6 +94,7 @@ fn main() -> ExitCode {
             profile,
             highlight,
             property,
+            engine,
             output,
         } => {
             let taken = match highlight {
@@ -99,7 +110,7 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
-            export(format, view, &profile, taken.as_deref(), output)
+            export(format, view, &profile, taken.as_deref(), engine, output)
         }
         Command::Sequence {
             file,
@@ -137,6 +148,7 @@ fn export(
     view: ViewArg,
     profile: &str,
     taken: Option<&[(State, State)]>,
+    engine: Engine,
     output: Option<PathBuf>,
 ) -> ExitCode {
     let table = match Table::from_spec(profile) {
@@ -170,7 +182,10 @@ fn export(
     let text = match format {
         Format::Dot => diagrams::dot(&g, &title),
         Format::Mermaid => diagrams::mermaid(&g),
-        Format::Svg => match diagrams::svg(&g, &title) {
+        Format::Svg => match match engine {
+            Engine::Rust => diagrams::svg(&g, &title),
+            Engine::Graphviz => diagrams::svg_with_graphviz(&g, &title),
+        } {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: {e}");
