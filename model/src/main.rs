@@ -28,9 +28,10 @@ enum Command {
         #[arg(long)]
         list_profiles: bool,
     },
-    /// Model-check two endpoints and a lossy, duplicating, reordering channel whose
-    /// segments expire after MSL. Exit 0: every property holds; 1: one fails (with a
-    /// shortest counterexample); 2: a limit stopped the run, or bad arguments.
+    /// Model-check two endpoints and a channel that reorders, loses and duplicates
+    /// segments (within budgets) and delivers each within MSL. Exit 0: every property
+    /// holds; 1: one fails (with a shortest counterexample); 2: a limit stopped the run,
+    /// or bad arguments.
     Check(CheckArgs),
     /// Serve stateright's Explorer web UI: walk the system step by step in a browser, with
     /// each path drawn as a message sequence chart. Takes the options of `check`.
@@ -49,7 +50,8 @@ struct CheckArgs {
     /// Profile(s) to layer over RFC 9293, comma-separated (`model table --list-profiles`).
     #[arg(long, default_value = "rfc9293")]
     profile: String,
-    /// Maximum segment lifetime, in ticks: a segment older than this vanishes.
+    /// Maximum segment lifetime, in ticks: every segment arrives within it, unless the loss
+    /// budget (--drops) lets it vanish.
     #[arg(long, default_value_t = 1)]
     msl: u32,
     /// TIME-WAIT length in ticks (default: 2 x MSL, as the table's rows say).
