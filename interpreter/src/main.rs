@@ -1,1 +1,182 @@
-fn main() {}
+//! `interpreter`: run packetdrill-style scripts against the table's endpoint, or explore
+//! it in a REPL.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use interpreter::run::{Run, render_error, run_source, transcript};
+use interpreter::session::Options;
+use interpreter::{coverage, repl};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Run scripts against an endpoint that follows the transition table, or open a REPL.
+#[derive(Parser)]
+#[command(name = "interpreter", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    endpoint: EndpointArgs,
+    /// Start the REPL in two-endpoint mode (A, B and the channel).
+    #[arg(long)]
+    pair: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run scripts; exit 0 if all pass, 1 if an expectation failed, 2 if a script is bad.
+    Run {
+        /// Script files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// After the runs, list the table rows they fired and why the others were not.
+        #[arg(long)]
+        coverage: bool,
+        #[command(flatten)]
+        endpoint: EndpointArgs,
+    },
+    /// The REPL (the default when no command is given).
+    Repl {
+        /// Start in two-endpoint mode (A, B and the channel).
+        #[arg(long)]
+        pair: bool,
+        #[command(flatten)]
+        endpoint: EndpointArgs,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// A transcript for people.
+    Text,
+    /// One JSON document (an array of runs) for tools such as `diagrams sequence`.
+    Json,
+}
+
+#[derive(Args, Clone)]
+struct EndpointArgs {
+    /// Profile(s) over RFC 9293, comma-separated (see `model table --list-profiles`).
+    #[arg(long, global = true)]
+    profile: Option<String>,
+    /// The endpoint's ISN clock at time 0 (it ticks every 4 µs).
+    #[arg(long, global = true)]
+    iss: Option<u32>,
+    /// Timing tolerance for expected segments and blocking calls, in milliseconds.
+    #[arg(long, global = true)]
+    tolerance_ms: Option<u64>,
+    /// Maximum segment lifetime in seconds (TIME-WAIT lasts 2 MSL).
+    #[arg(long, global = true)]
+    msl: Option<u32>,
+    /// Receive buffer, the window offered when empty.
+    #[arg(long, global = true)]
+    rcv_buf: Option<u32>,
+    /// Retransmissions before the user timeout (R2).
+    #[arg(long, global = true)]
+    retries: Option<u8>,
+}
+
+impl EndpointArgs {
+    fn options(&self) -> Options {
+        let mut o = Options::default();
+        if let Some(p) = &self.profile {
+            o.profile = p.clone();
+        }
+        if let Some(i) = self.iss {
+            o.iss = i;
+        }
+        if let Some(t) = self.tolerance_ms {
+            o.tolerance = t.saturating_mul(1000);
+        }
+        if let Some(m) = self.msl {
+            o.config.msl = m.saturating_mul(1_000_000);
+        }
+        if let Some(b) = self.rcv_buf {
+            o.config.rcv_buf = b;
+        }
+        if let Some(r) = self.retries {
+            o.config.max_retransmits = r;
+        }
+        o
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Some(Command::Run {
+            files,
+            format,
+            coverage,
+            endpoint,
+        }) => run_files(&files, format, coverage, &endpoint.options()),
+        Some(Command::Repl { pair, endpoint }) => repl::main(endpoint.options(), pair),
+        None => repl::main(cli.endpoint.options(), cli.pair),
+    };
+    ExitCode::from(code)
+}
+
+fn run_files(files: &[PathBuf], format: Format, with_coverage: bool, opts: &Options) -> u8 {
+    if let Err(e) = model::Table::from_spec(&opts.profile) {
+        eprintln!("error: {e}");
+        return 2;
+    }
+    let color = std::io::stderr().is_terminal();
+    let mut runs: Vec<Run> = Vec::new();
+    let mut worst = 0;
+    let mut out = std::io::stdout().lock();
+    for path in files {
+        let name = path.display().to_string();
+        let source = match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(s) => s,
+                Err(_) => {
+                    eprintln!("error: {name}: not UTF-8 text");
+                    worst = worst.max(2);
+                    continue;
+                }
+            },
+            Err(e) => {
+                eprintln!("error: {name}: {e}");
+                worst = worst.max(2);
+                continue;
+            }
+        };
+        let run = match run_source(&name, &source, opts) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        };
+        worst = worst.max(run.exit_code());
+        if format == Format::Text {
+            let _ = write!(out, "{}", transcript(&run));
+        }
+        if let Some(err) = render_error(&run, &source, color) {
+            eprintln!("{err}");
+        }
+        runs.push(run);
+    }
+    if format == Format::Json {
+        let doc = serde_json::json!({
+            "format": "tcpfsm-transcript",
+            "version": 1,
+            "runs": runs,
+        });
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        );
+    }
+    if with_coverage {
+        let table = model::Table::from_spec(&opts.profile).expect("checked above");
+        let report = coverage::Coverage::of(&table, &opts.config, &runs);
+        let _ = write!(out, "{}", report.text(&table));
+    }
+    let _ = out.flush();
+    worst
+}

@@ -1,0 +1,12 @@
+//! A reference interpreter for TCP connection management: packetdrill-style scripts and
+//! a REPL, driving an endpoint that follows the transition table (`model::Tcb::step`).
+//!
+//! - [`script`]: the script language and its parser.
+//! - [`session`]: one endpoint under test, its sockets, time, and the expectations.
+
+pub mod coverage;
+pub mod pair;
+pub mod repl;
+pub mod run;
+pub mod script;
+pub mod session;

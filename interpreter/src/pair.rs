@@ -1,0 +1,299 @@
+//! Two endpoints and the channel between them, driven by hand: the model checker's world,
+//! one step at a time. A person opens, sends and closes on either side, and decides what
+//! the network does with each segment in flight: deliver it, drop it, or duplicate it.
+
+use crate::session::{Options, seconds, timer_text};
+use model::endpoint::Env;
+use model::table::Timer;
+use model::{Input, Segment, State, Table, Tcb, UserCall};
+use std::fmt::Write as _;
+
+/// One of the two endpoints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// TCP A (ISN clock starting at 100, as in RFC 9293's figures).
+    A,
+    /// TCP B (ISN clock starting at 300).
+    B,
+}
+
+impl Side {
+    fn other(self) -> Side {
+        match self {
+            Side::A => Side::B,
+            Side::B => Side::A,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Side::A => "A",
+            Side::B => "B",
+        }
+    }
+}
+
+/// A segment in the channel.
+#[derive(Clone, Debug)]
+pub struct Flight {
+    /// Its number, for `deliver N`, `drop N`, `dup N`.
+    pub id: u32,
+    /// The sender.
+    pub from: Side,
+    /// The segment.
+    pub seg: Segment,
+}
+
+/// Two endpoints, a channel and a clock.
+pub struct Pair {
+    table: Table,
+    opts: Options,
+    a: Tcb,
+    b: Tcb,
+    now: u64,
+    channel: Vec<Flight>,
+    next_id: u32,
+    log: Vec<String>,
+}
+
+/// The commands of two-endpoint mode, with their help.
+pub const COMMANDS: &[(&str, &str)] = &[
+    (
+        "a CALL",
+        "user call on A: listen, connect, send N, recv N, close, shutdown, abort",
+    ),
+    ("b CALL", "the same on B"),
+    ("deliver N", "deliver segment N from the channel"),
+    ("drop N", "lose segment N"),
+    ("dup N", "duplicate segment N (the copy gets a new number)"),
+    (
+        "tick [SECONDS]",
+        "let time pass: to the next timer, or by SECONDS",
+    ),
+    ("net", "list the segments in the channel"),
+];
+
+impl Pair {
+    /// Both endpoints CLOSED, the channel empty.
+    pub fn new(opts: Options) -> Result<Pair, String> {
+        Ok(Pair {
+            table: Table::from_spec(&opts.profile)?,
+            opts,
+            a: Tcb::new(),
+            b: Tcb::new(),
+            now: 0,
+            channel: Vec::new(),
+            next_id: 1,
+            log: Vec::new(),
+        })
+    }
+
+    /// A's and B's states.
+    pub fn states(&self) -> (State, State) {
+        (self.a.state, self.b.state)
+    }
+
+    /// The segments in flight.
+    pub fn channel(&self) -> &[Flight] {
+        &self.channel
+    }
+
+    /// Everything done so far.
+    pub fn trace(&self) -> String {
+        self.log.join("\n")
+    }
+
+    /// Both sides and the channel, in one block.
+    pub fn status(&self) -> String {
+        let mut s = format!(
+            "t={}  A: {:<12} B: {}",
+            seconds(self.now),
+            self.a.state.to_string(),
+            self.b.state
+        );
+        if self.channel.is_empty() {
+            s.push_str("\n  channel: empty");
+        }
+        for f in &self.channel {
+            let _ = write!(
+                s,
+                "\n  #{:<3} {}->{}  {}",
+                f.id,
+                f.from.name(),
+                f.from.other().name(),
+                f.seg
+            );
+        }
+        s
+    }
+
+    /// Both TCBs.
+    pub fn tcbs(&self) -> String {
+        format!("A: {:?}\nB: {:?}", self.a, self.b)
+    }
+
+    fn step(&mut self, side: Side, input: Input) -> String {
+        let base = match side {
+            Side::A => 100u32,
+            Side::B => 300,
+        };
+        let env = Env {
+            now: self.now,
+            // RFC 9293 §3.4.1: the ISN clock ticks every 4 microseconds.
+            iss: base.wrapping_add((self.now / 4) as u32),
+        };
+        let (table, cfg) = (&self.table, self.opts.config);
+        let out = match side {
+            Side::A => self.a.step(table, &cfg, input, env),
+            Side::B => self.b.step(table, &cfg, input, env),
+        };
+        let mut s = if out.from == out.to {
+            format!(
+                "{}: {} (stays) [{} · row {}]",
+                side.name(),
+                out.from,
+                out.event.id(),
+                out.row.0
+            )
+        } else {
+            format!(
+                "{}: {} -> {} [{} · row {}]",
+                side.name(),
+                out.from,
+                out.to,
+                out.event.id(),
+                out.row.0
+            )
+        };
+        if let Some(e) = out.error {
+            let _ = write!(s, " error: {e:?}");
+        }
+        for sig in &out.signals {
+            let _ = write!(s, " signal: {sig:?}");
+        }
+        for seg in out.segments {
+            let id = self.next_id;
+            self.next_id += 1;
+            self.channel.push(Flight {
+                id,
+                from: side,
+                seg,
+            });
+            let _ = write!(s, "\n   sends #{id} {seg}");
+        }
+        s
+    }
+
+    /// Runs one command and returns what it did followed by the status.
+    pub fn command(&mut self, line: &str) -> Result<String, String> {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let num = |i: usize| -> Result<u32, String> {
+            words
+                .get(i)
+                .ok_or_else(|| format!("`{}` needs a number", words[0]))?
+                .parse()
+                .map_err(|_| format!("`{}` is not a number", words[i]))
+        };
+        let did = match words.as_slice() {
+            [] => return Ok(self.status()),
+            [side @ ("a" | "A" | "b" | "B"), call, ..] => {
+                let side = if side.eq_ignore_ascii_case("a") {
+                    Side::A
+                } else {
+                    Side::B
+                };
+                let call = match *call {
+                    "listen" => UserCall::PassiveOpen,
+                    "connect" | "open" => UserCall::ActiveOpen,
+                    "send" => UserCall::Send(num(2)?),
+                    "recv" | "receive" => UserCall::Receive(num(2)?),
+                    "close" => UserCall::Close,
+                    "shutdown" => UserCall::Shutdown,
+                    "abort" => UserCall::Abort,
+                    other => {
+                        return Err(format!(
+                            "unknown call `{other}`: listen, connect, send N, recv N, close, shutdown, abort"
+                        ));
+                    }
+                };
+                self.step(side, Input::Call(call))
+            }
+            [side @ ("a" | "A" | "b" | "B")] => {
+                return Err(format!(
+                    "`{side}` needs a call: listen, connect, send N, recv N, close, shutdown, abort"
+                ));
+            }
+            ["deliver", ..] | ["drop", ..] | ["dup", ..] => {
+                let id = num(1)?;
+                let Some(at) = self.channel.iter().position(|f| f.id == id) else {
+                    return Err(format!("no segment #{id} in the channel"));
+                };
+                match words[0] {
+                    "deliver" => {
+                        let f = self.channel.remove(at);
+                        let head = format!("deliver #{id} {} to {}", f.seg, f.from.other().name());
+                        let step = self.step(f.from.other(), Input::Segment(f.seg));
+                        format!("{head}\n{step}")
+                    }
+                    "drop" => {
+                        let f = self.channel.remove(at);
+                        format!("drop #{id} {}", f.seg)
+                    }
+                    _ => {
+                        let mut f = self.channel[at].clone();
+                        f.id = self.next_id;
+                        self.next_id += 1;
+                        let s = format!("dup #{id} as #{}", f.id);
+                        self.channel.push(f);
+                        s
+                    }
+                }
+            }
+            ["tick", rest @ ..] => {
+                let target = match rest {
+                    [] => match self.next_deadline() {
+                        Some((_, _, d)) => d,
+                        None => return Err("no timer is running".to_string()),
+                    },
+                    [secs] => {
+                        let s: f64 = secs
+                            .parse()
+                            .ok()
+                            .filter(|s: &f64| s.is_finite() && *s >= 0.0 && *s < 1e9)
+                            .ok_or_else(|| format!("`{secs}` is not a number of seconds"))?;
+                        self.now + (s * 1e6) as u64
+                    }
+                    _ => return Err("usage: tick [SECONDS]".to_string()),
+                };
+                let mut s = String::new();
+                while let Some((side, timer, d)) =
+                    self.next_deadline().filter(|&(_, _, d)| d <= target)
+                {
+                    self.now = self.now.max(d);
+                    let _ = writeln!(
+                        s,
+                        "t={} {} {}",
+                        seconds(self.now),
+                        side.name(),
+                        timer_text(timer)
+                    );
+                    s.push_str(&self.step(side, Input::Timeout(timer)));
+                    s.push('\n');
+                }
+                self.now = self.now.max(target);
+                let _ = write!(s, "time is now {}", seconds(self.now));
+                s
+            }
+            ["net" | "channel"] => return Ok(self.status()),
+            [other, ..] => return Err(format!("unknown command `{other}` (try `help`)")),
+        };
+        self.log.push(did.clone());
+        Ok(format!("{did}\n{}", self.status()))
+    }
+
+    fn next_deadline(&self) -> Option<(Side, Timer, u64)> {
+        [(Side::A, &self.a), (Side::B, &self.b)]
+            .into_iter()
+            .filter_map(|(side, t)| t.next_timer().map(|(timer, d)| (side, timer, d)))
+            .min_by_key(|&(side, _, d)| (d, side == Side::B))
+    }
+}

@@ -1,0 +1,872 @@
+//! The script language: a subset of packetdrill's, parsed with winnow.
+//!
+//! A script is a list of statements, one per line (a statement may continue onto further
+//! lines inside brackets, comments, `%{ }%` blocks and backticks). Each statement starts
+//! with a time and holds one of: an inbound segment (`<`), an expected outbound segment
+//! (`>`), a system call, a state assertion, or a skipped block. The parser keeps the byte
+//! span of everything a later error may point at.
+
+use model::{Flags, State};
+use serde::Serialize;
+use std::ops::Range;
+use winnow::ascii::{digit1, hex_digit1};
+use winnow::combinator::{alt, cut_err, delimited, opt, preceded, separated};
+use winnow::error::{ContextError, ErrMode, ModalResult, StrContext, StrContextValue};
+use winnow::prelude::*;
+use winnow::stream::{LocatingSlice, Location, Stream};
+use winnow::token::{any, one_of, take_till, take_until, take_while};
+
+type In<'a> = LocatingSlice<&'a str>;
+
+/// A byte range in the script's text.
+pub type Span = Range<usize>;
+
+/// A parsed script.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Script {
+    /// `--name=value` lines before the first statement, as packetdrill allows.
+    pub options: Vec<ScriptOption>,
+    /// The statements, in order.
+    pub statements: Vec<Statement>,
+}
+
+/// A `--name=value` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptOption {
+    /// The name, without the dashes.
+    pub name: String,
+    /// The value as written.
+    pub value: String,
+    /// Where the line is.
+    pub span: Span,
+}
+
+/// One statement: a time and what happens then.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    /// The whole statement.
+    pub span: Span,
+    /// When it happens.
+    pub when: When,
+    /// What happens.
+    pub action: Action,
+}
+
+/// A point in time as written: absolute, or relative to the previous statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Time {
+    /// Written with a leading `+`.
+    pub relative: bool,
+    /// Microseconds.
+    pub micros: u64,
+}
+
+/// The time of a statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum When {
+    /// No time written (the REPL allows this; it means `+0`).
+    Omitted,
+    /// `0.100` or `+.1`.
+    At(Time),
+    /// `*`: whenever it happens.
+    Any,
+    /// `a~b`: at some time between the two.
+    Within(Time, Time),
+    /// `a...b`: a blocking call that starts at `a` and returns at `b`.
+    Blocking(Time, Time),
+}
+
+/// What a statement does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// `<`: a segment the script injects.
+    Inbound(Packet),
+    /// `>`: a segment the endpoint must send.
+    Outbound(Packet),
+    /// A system call and its expected result.
+    Call(Call),
+    /// `state ESTABLISHED` or `%{ assert tcpi_state == TCP_ESTABLISHED }%`.
+    Assert(State, Span),
+    /// A backtick command or a `%{ }%` block: never executed.
+    Skip(Skipped),
+}
+
+/// What kind of block was skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Skipped {
+    /// `` `shell command` ``.
+    Shell,
+    /// `%{ python }%`.
+    Python,
+}
+
+/// A TCP segment line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Packet {
+    /// Control bits (ECE, CWR and URG are parsed and dropped).
+    pub flags: Flags,
+    /// Where the flags are written.
+    pub flags_span: Span,
+    /// Flags written that the model does not have (`E`, `W`, `U`).
+    pub unmodelled_flags: String,
+    /// First sequence number.
+    pub start: u32,
+    /// Sequence number after the text.
+    pub end: u32,
+    /// Text length.
+    pub len: u32,
+    /// Where `start:end(len)` is written.
+    pub seq_span: Span,
+    /// `ack N`.
+    pub ack: Option<u32>,
+    /// Where the acknowledgment number is written.
+    pub ack_span: Option<Span>,
+    /// `win N`.
+    pub win: Option<u32>,
+    /// Names of the TCP options written in `<...>`: parsed, not modelled.
+    pub options: Vec<String>,
+}
+
+/// A system call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    /// `connect`, `write`, ...
+    pub name: String,
+    /// Where the name is written.
+    pub name_span: Span,
+    /// The arguments.
+    pub args: Vec<Arg>,
+    /// The expected result.
+    pub result: Expect,
+}
+
+/// An argument of a system call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arg {
+    /// Where it is written.
+    pub span: Span,
+    /// What it is.
+    pub value: Value,
+}
+
+/// The value of an argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// `...`: anything.
+    Ellipsis,
+    /// A number.
+    Int(i64),
+    /// A symbol: `SOCK_STREAM`.
+    Name(String),
+    /// `A|B`.
+    Or(Vec<Arg>),
+    /// `[n]`.
+    List(Vec<Arg>),
+    /// `{l_onoff=1, l_linger=0}`.
+    Struct(Vec<(String, Arg)>),
+    /// `"text"`.
+    Str(String),
+}
+
+impl Value {
+    /// The number, when the value is one.
+    pub fn int(&self) -> Option<i64> {
+        match self {
+            Value::Int(n) => Some(*n),
+            Value::List(items) if items.len() == 1 => items[0].value.int(),
+            _ => None,
+        }
+    }
+
+    /// Whether this value names `name`, alone or in an `A|B`.
+    pub fn has_name(&self, name: &str) -> bool {
+        match self {
+            Value::Name(n) => n == name,
+            Value::Or(items) => items.iter().any(|a| a.value.has_name(name)),
+            _ => false,
+        }
+    }
+}
+
+/// `= result [ERRNO [(text)]]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expect {
+    /// The return value.
+    pub value: i64,
+    /// `EAGAIN`, for -1.
+    pub errno: Option<String>,
+    /// Where the result is written.
+    pub span: Span,
+}
+
+/// A parse error: where, and what was expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// Byte offset.
+    pub offset: usize,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// The system calls the interpreter knows.
+pub const SYSCALLS: &[&str] = &[
+    "socket",
+    "bind",
+    "listen",
+    "accept",
+    "connect",
+    "read",
+    "write",
+    "send",
+    "recv",
+    "shutdown",
+    "close",
+    "setsockopt",
+    "fcntl",
+];
+
+/// Parses a whole script. `times_required` is false in the REPL, where a statement
+/// without a time means `+0`.
+pub fn parse(text: &str, times_required: bool) -> Result<Script, ParseError> {
+    let mut input = LocatingSlice::new(text);
+    let mut statements = Vec::new();
+    let mut options = Vec::new();
+    loop {
+        blank(&mut input).map_err(|e| error(&input, e))?;
+        if input.starts_with("--") && statements.is_empty() {
+            options.push(option_line(&mut input).map_err(|e| error(&input, e))?);
+            end_of_line(&mut input).map_err(|e| error(&input, e))?;
+            continue;
+        }
+        if input.is_empty() {
+            break;
+        }
+        let s = statement(times_required)
+            .parse_next(&mut input)
+            .map_err(|e| error(&input, e))?;
+        statements.push(s);
+        end_of_line(&mut input).map_err(|e| error(&input, e))?;
+    }
+    Ok(Script {
+        options,
+        statements,
+    })
+}
+
+fn option_line(input: &mut In<'_>) -> ModalResult<ScriptOption> {
+    let start = input.current_token_start();
+    let _: &str = "--".parse_next(input)?;
+    let name: &str = cut_err(take_while(1.., |c: char| {
+        c.is_ascii_alphanumeric() || c == '_'
+    }))
+    .context(StrContext::Label("option"))
+    .context(expected("`--name=value`"))
+    .parse_next(input)?;
+    let _: char = cut_err('=')
+        .context(StrContext::Label("option"))
+        .context(expected("`=` and a value"))
+        .parse_next(input)?;
+    let value: &str = cut_err(take_while(1.., |c: char| !c.is_whitespace()))
+        .context(StrContext::Label("option"))
+        .context(expected("a value"))
+        .parse_next(input)?;
+    Ok(ScriptOption {
+        name: name.to_string(),
+        value: value.to_string(),
+        span: start..input.current_token_start(),
+    })
+}
+
+fn error(input: &In<'_>, e: ErrMode<ContextError>) -> ParseError {
+    let e = match e {
+        ErrMode::Backtrack(e) | ErrMode::Cut(e) => e,
+        ErrMode::Incomplete(_) => ContextError::new(),
+    };
+    let mut label = None;
+    let mut expected = Vec::new();
+    for c in e.context() {
+        match c {
+            StrContext::Label(l) => label = label.or(Some(*l)),
+            StrContext::Expected(v) => expected.push(v.to_string()),
+            _ => {}
+        }
+    }
+    let message = match (label, expected.is_empty()) {
+        (Some(l), true) => format!("invalid {l}"),
+        (Some(l), false) => format!("invalid {l}: expected {}", expected.join(" or ")),
+        (None, false) => format!("expected {}", expected.join(" or ")),
+        (None, true) => "unexpected input".to_string(),
+    };
+    ParseError {
+        offset: input.current_token_start(),
+        message,
+    }
+}
+
+fn expected(what: &'static str) -> StrContext {
+    StrContext::Expected(StrContextValue::Description(what))
+}
+
+/// Spaces, tabs and comments, on one line (a `/* */` comment may span lines).
+fn ws(input: &mut In<'_>) -> ModalResult<()> {
+    loop {
+        let _: &str = take_while(0.., [' ', '\t', '\r']).parse_next(input)?;
+        if input.starts_with("/*") {
+            let _: &str = "/*".parse_next(input)?;
+            let _: &str = cut_err(take_until(0.., "*/"))
+                .context(StrContext::Label("comment"))
+                .context(expected("`*/` closing the comment"))
+                .parse_next(input)?;
+            let _: &str = "*/".parse_next(input)?;
+        } else if input.starts_with("//") {
+            let _: &str = take_till(0.., ['\n']).parse_next(input)?;
+        } else {
+            return Ok(());
+        }
+    }
+}
+
+/// Whitespace, comments and newlines.
+fn blank(input: &mut In<'_>) -> ModalResult<()> {
+    loop {
+        ws(input)?;
+        if input.starts_with("\n") {
+            let _ = any::<_, ContextError>.parse_next(input);
+        } else {
+            return Ok(());
+        }
+    }
+}
+
+fn end_of_line(input: &mut In<'_>) -> ModalResult<()> {
+    ws(input)?;
+    if input.is_empty() || input.starts_with("\n") {
+        return Ok(());
+    }
+    Err(ErrMode::Cut(
+        ContextError::new().with(expected("end of line")),
+    ))
+}
+
+trait With {
+    fn with(self, c: StrContext) -> Self;
+}
+impl With for ContextError {
+    fn with(mut self, c: StrContext) -> Self {
+        self.push(c);
+        self
+    }
+}
+
+fn statement<'a>(times_required: bool) -> impl Parser<In<'a>, Statement, ErrMode<ContextError>> {
+    move |input: &mut In<'a>| {
+        let start = input.current_token_start();
+        let when = when(input, times_required)?;
+        ws(input)?;
+        let action = action(input)?;
+        let end = input.current_token_start();
+        Ok(Statement {
+            span: start..end,
+            when,
+            action,
+        })
+    }
+}
+
+/// `0`, `1.5`, `.100`: seconds with up to microsecond resolution.
+fn seconds(input: &mut In<'_>) -> ModalResult<u64> {
+    let whole: Option<&str> = opt(digit1).parse_next(input)?;
+    let frac: Option<&str> = opt(preceded('.', digit1)).parse_next(input)?;
+    if whole.is_none() && frac.is_none() {
+        return Err(ErrMode::Backtrack(
+            ContextError::new().with(expected("a time")),
+        ));
+    }
+    let bad = || {
+        ErrMode::Cut(
+            ContextError::new()
+                .with(StrContext::Label("time"))
+                .with(expected("seconds below 10^12, to the microsecond")),
+        )
+    };
+    let whole: u64 = match whole {
+        Some(w) if w.len() > 12 => return Err(bad()),
+        Some(w) => w.parse().map_err(|_| bad())?,
+        None => 0,
+    };
+    let frac = frac.unwrap_or("");
+    if frac.len() > 6 {
+        return Err(bad());
+    }
+    let micros: u64 = format!("{frac:0<6}").parse().map_err(|_| bad())?;
+    Ok(whole * 1_000_000 + micros)
+}
+
+fn time(input: &mut In<'_>) -> ModalResult<Time> {
+    let relative = opt('+').parse_next(input)?.is_some();
+    let micros = if relative {
+        cut_err(seconds)
+            .context(StrContext::Label("time"))
+            .parse_next(input)?
+    } else {
+        seconds(input)?
+    };
+    Ok(Time { relative, micros })
+}
+
+fn when(input: &mut In<'_>, required: bool) -> ModalResult<When> {
+    if opt('*').parse_next(input)?.is_some() {
+        return Ok(When::Any);
+    }
+    let Some(start) = opt(time).parse_next(input)? else {
+        return if required {
+            Err(ErrMode::Cut(
+                ContextError::new()
+                    .with(StrContext::Label("statement"))
+                    .with(expected("a time (`0`, `+0.1`, `*`, `1~2`, `+0...0.2`)")),
+            ))
+        } else {
+            Ok(When::Omitted)
+        };
+    };
+    if opt('~').parse_next(input)?.is_some() {
+        let end = cut_err(time)
+            .context(StrContext::Label("time range"))
+            .context(expected("the end of the range"))
+            .parse_next(input)?;
+        return Ok(When::Within(start, end));
+    }
+    if opt("...").parse_next(input)?.is_some() {
+        let end = cut_err(time)
+            .context(StrContext::Label("blocking time"))
+            .context(expected("the time the call returns"))
+            .parse_next(input)?;
+        return Ok(When::Blocking(start, end));
+    }
+    Ok(When::At(start))
+}
+
+fn action(input: &mut In<'_>) -> ModalResult<Action> {
+    if input.starts_with("<") {
+        let _ = any::<_, ContextError>.parse_next(input);
+        return Ok(Action::Inbound(cut_err(packet).parse_next(input)?));
+    }
+    if input.starts_with(">") {
+        let _ = any::<_, ContextError>.parse_next(input);
+        return Ok(Action::Outbound(cut_err(packet).parse_next(input)?));
+    }
+    if input.starts_with("`") {
+        let _ = any::<_, ContextError>.parse_next(input);
+        let _: &str = cut_err(take_until(0.., "`"))
+            .context(StrContext::Label("command"))
+            .context(expected("a closing backtick"))
+            .parse_next(input)?;
+        let _ = any::<_, ContextError>.parse_next(input);
+        return Ok(Action::Skip(Skipped::Shell));
+    }
+    if input.starts_with("%{") {
+        return python(input);
+    }
+    let before_name = input.checkpoint();
+    let (name, span) = cut_err(identifier.with_span())
+        .context(StrContext::Label("statement"))
+        .context(expected(
+            "`<`, `>`, a system call, `state`, `%{ }%` or a backtick command",
+        ))
+        .parse_next(input)?;
+    if name == "state" {
+        let _: &str = take_while(1.., [' ', '\t']).parse_next(input)?;
+        let (s, span) = cut_err(state_name.with_span()).parse_next(input)?;
+        return Ok(Action::Assert(s, span));
+    }
+    if !SYSCALLS.contains(&name) {
+        input.reset(&before_name);
+        return Err(ErrMode::Cut(
+            ContextError::new()
+                .with(StrContext::Label("system call"))
+                .with(expected("socket, bind, listen, accept, connect, read, write, send, recv, shutdown, close, setsockopt or fcntl")),
+        ));
+    }
+    call(input, name.to_string(), span).map(Action::Call)
+}
+
+fn identifier<'a>(input: &mut In<'a>) -> ModalResult<&'a str> {
+    (
+        one_of(|c: char| c.is_ascii_alphabetic() || c == '_'),
+        take_while(0.., |c: char| c.is_ascii_alphanumeric() || c == '_'),
+    )
+        .take()
+        .parse_next(input)
+}
+
+fn state_name(input: &mut In<'_>) -> ModalResult<State> {
+    let word: &str = take_while(1.., |c: char| {
+        c.is_ascii_alphanumeric() || c == '_' || c == '-'
+    })
+    .context(expected(
+        "a state name (ESTABLISHED, SYN-SENT, TCP_FIN_WAIT1, ...)",
+    ))
+    .parse_next(input)?;
+    State::parse(word).ok_or_else(|| {
+        ErrMode::Cut(
+            ContextError::new()
+                .with(StrContext::Label("state"))
+                .with(expected(
+                    "one of the eleven states (ESTABLISHED, SYN-SENT, TCP_FIN_WAIT1, ...)",
+                )),
+        )
+    })
+}
+
+/// `%{ ... }%`: an `assert tcpi_state == TCP_X` inside is checked; anything else is skipped.
+fn python(input: &mut In<'_>) -> ModalResult<Action> {
+    let _: &str = "%{".parse_next(input)?;
+    let body_start = input.current_token_start();
+    let body: &str = cut_err(take_until(0.., "}%"))
+        .context(StrContext::Label("block"))
+        .context(expected("`}%` closing the block"))
+        .parse_next(input)?;
+    let _: &str = "}%".parse_next(input)?;
+    let code: Vec<(usize, &str)> = body
+        .split('\n')
+        .scan(body_start, |at, line| {
+            let here = *at;
+            *at += line.len() + 1;
+            Some((here, line))
+        })
+        .filter(|(_, l)| !l.trim().is_empty())
+        .collect();
+    if let [(at, line)] = code.as_slice() {
+        let trimmed = line.trim();
+        if let Some(rest) = trimmed.strip_prefix("assert") {
+            let rest = rest.trim_start();
+            if let Some(rest) = rest.strip_prefix("tcpi_state") {
+                let name = rest.trim_start().strip_prefix("==").map(str::trim);
+                let col = at + line.len() - line.trim_start().len() + trimmed.len()
+                    - name.unwrap_or("").len();
+                return match name.and_then(State::parse) {
+                    Some(s) => Ok(Action::Assert(s, col..col + name.unwrap_or("").len())),
+                    None => Err(ErrMode::Cut(
+                        ContextError::new()
+                            .with(StrContext::Label("tcpi_state assertion"))
+                            .with(expected("`assert tcpi_state == TCP_<STATE>`")),
+                    )),
+                };
+            }
+        }
+    }
+    Ok(Action::Skip(Skipped::Python))
+}
+
+fn number<'a>(input: &mut In<'a>) -> ModalResult<u64> {
+    let digits: &str = digit1.parse_next(input)?;
+    digits.parse().map_err(|_| {
+        ErrMode::Cut(
+            ContextError::new()
+                .with(StrContext::Label("number"))
+                .with(expected("a number below 2^64")),
+        )
+    })
+}
+
+fn seq_number(input: &mut In<'_>) -> ModalResult<u32> {
+    let n = number
+        .context(expected("a sequence number"))
+        .parse_next(input)?;
+    u32::try_from(n).map_err(|_| {
+        ErrMode::Cut(
+            ContextError::new()
+                .with(StrContext::Label("number"))
+                .with(expected("a 32-bit number (at most 4294967295)")),
+        )
+    })
+}
+
+fn sp1(input: &mut In<'_>) -> ModalResult<()> {
+    let _: &str = take_while(1.., [' ', '\t']).parse_next(input)?;
+    ws(input)
+}
+
+fn packet(input: &mut In<'_>) -> ModalResult<Packet> {
+    ws(input)?;
+    let flags_start = input.checkpoint();
+    let (flag_text, flags_span): (&str, Span) = take_while(1.., |c: char| {
+        c.is_ascii_alphabetic() || c == '.' || c == '-'
+    })
+    .context(StrContext::Label("segment"))
+    .context(expected("flags (`S`, `S.`, `F.`, `P.`, `R`, `.`, `-`)"))
+    .with_span()
+    .parse_next(input)?;
+    let mut flags = Flags::NONE;
+    let mut unmodelled = String::new();
+    let body = flag_text.strip_suffix('.');
+    for c in body.unwrap_or(flag_text).chars() {
+        flags = flags
+            | match c {
+                'F' => Flags::FIN,
+                'S' => Flags::SYN,
+                'R' => Flags::RST,
+                'P' => Flags::PSH,
+                '-' if flag_text == "-" => Flags::NONE,
+                'E' | 'W' | 'U' => {
+                    unmodelled.push(c);
+                    Flags::NONE
+                }
+                _ => {
+                    input.reset(&flags_start);
+                    return Err(ErrMode::Cut(
+                        ContextError::new()
+                            .with(StrContext::Label("flags"))
+                            .with(expected(
+                                "flags from F, S, R, P, E, W, U, then `.` for ACK; or `-` for none",
+                            )),
+                    ));
+                }
+            };
+    }
+    if body.is_some() {
+        flags = flags | Flags::ACK;
+    }
+    if (flag_text.contains('-') && flag_text != "-")
+        || flag_text[..flag_text.len() - 1].contains('.')
+    {
+        input.reset(&flags_start);
+        return Err(ErrMode::Cut(
+            ContextError::new()
+                .with(StrContext::Label("flags"))
+                .with(expected("`-` alone")),
+        ));
+    }
+    cut_err(sp1)
+        .context(expected("a space after the flags"))
+        .parse_next(input)?;
+    let before_range = input.checkpoint();
+    let ((start, end, len), seq_span) = cut_err((
+        seq_number,
+        preceded(':'.context(expected("`:`")), seq_number),
+        delimited(
+            '('.context(expected("`(`")),
+            seq_number,
+            ')'.context(expected("`)`")),
+        ),
+    ))
+    .context(StrContext::Label("sequence range"))
+    .context(expected("`start:end(length)`"))
+    .with_span()
+    .parse_next(input)?;
+    if end.wrapping_sub(start) != len {
+        let mut e = ContextError::new();
+        e.push(StrContext::Label("sequence range"));
+        e.push(expected("end - start to equal the length"));
+        // Point at the range rather than after it.
+        input.reset(&before_range);
+        return Err(ErrMode::Cut(e));
+    }
+    let mut p = Packet {
+        flags,
+        flags_span,
+        unmodelled_flags: unmodelled,
+        start,
+        end,
+        len,
+        seq_span,
+        ack: None,
+        ack_span: None,
+        win: None,
+        options: Vec::new(),
+    };
+    loop {
+        ws(input)?;
+        if input.starts_with("ack") && p.ack.is_none() {
+            let _: &str = "ack".parse_next(input)?;
+            cut_err(sp1).parse_next(input)?;
+            let (n, span) = cut_err(seq_number.with_span())
+                .context(StrContext::Label("ack"))
+                .parse_next(input)?;
+            p.ack = Some(n);
+            p.ack_span = Some(span);
+        } else if input.starts_with("win") && p.win.is_none() {
+            let _: &str = "win".parse_next(input)?;
+            cut_err(sp1).parse_next(input)?;
+            p.win = Some(
+                cut_err(seq_number)
+                    .context(StrContext::Label("window"))
+                    .parse_next(input)?,
+            );
+        } else if input.starts_with("<") && p.options.is_empty() {
+            p.options = options(input)?;
+        } else {
+            break;
+        }
+    }
+    Ok(p)
+}
+
+/// `<mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>`: the names are kept.
+fn options(input: &mut In<'_>) -> ModalResult<Vec<String>> {
+    let _ = any::<_, ContextError>.parse_next(input);
+    let items: Vec<String> = cut_err(separated(
+        1..,
+        delimited(
+            blank,
+            (
+                identifier,
+                take_while(0.., |c: char| {
+                    c.is_ascii_alphanumeric() || " \t:_".contains(c)
+                }),
+            )
+                .map(|(name, _): (&str, &str)| name.to_string()),
+            blank,
+        ),
+        ',',
+    ))
+    .context(StrContext::Label("TCP options"))
+    .context(expected("`<option, option, ...>`"))
+    .parse_next(input)?;
+    let _: char = cut_err('>')
+        .context(StrContext::Label("TCP options"))
+        .context(expected("`>` closing the options"))
+        .parse_next(input)?;
+    Ok(items)
+}
+
+fn call(input: &mut In<'_>, name: String, name_span: Span) -> ModalResult<Call> {
+    ws(input)?;
+    let _: char = cut_err('(').context(expected("`(`")).parse_next(input)?;
+    let args = cut_err(arg_list(')'))
+        .context(StrContext::Label("arguments"))
+        .parse_next(input)?;
+    let _: char = cut_err(')')
+        .context(expected("`)` or `,`"))
+        .parse_next(input)?;
+    ws(input)?;
+    let _: char = cut_err('=')
+        .context(StrContext::Label("system call"))
+        .context(expected("`= result`"))
+        .parse_next(input)?;
+    ws(input)?;
+    let start = input.current_token_start();
+    let value = cut_err(int)
+        .context(StrContext::Label("result"))
+        .context(expected("a number"))
+        .parse_next(input)?;
+    let mut errno = None;
+    ws(input)?;
+    if let Some(e) = opt(identifier).parse_next(input)? {
+        errno = Some(e.to_string());
+    }
+    let end = input.current_token_start();
+    ws(input)?;
+    if input.starts_with("(") {
+        let _ = any::<_, ContextError>.parse_next(input);
+        let _: &str = cut_err(take_till(0.., [')', '\n'])).parse_next(input)?;
+        let _: char = cut_err(')')
+            .context(expected("`)` closing the comment"))
+            .parse_next(input)?;
+    }
+    Ok(Call {
+        name,
+        name_span,
+        args,
+        result: Expect {
+            value,
+            errno,
+            span: start..end,
+        },
+    })
+}
+
+fn int(input: &mut In<'_>) -> ModalResult<i64> {
+    let neg = opt('-').parse_next(input)?.is_some();
+    let magnitude: u64 = if input.starts_with("0x") || input.starts_with("0X") {
+        let _: &str = alt(("0x", "0X")).parse_next(input)?;
+        let h: &str = cut_err(hex_digit1).parse_next(input)?;
+        u64::from_str_radix(h, 16)
+            .map_err(|_| ErrMode::Cut(ContextError::new().with(expected("a 64-bit number"))))?
+    } else {
+        number(input)?
+    };
+    let v = i64::try_from(magnitude)
+        .map_err(|_| ErrMode::Cut(ContextError::new().with(expected("a 64-bit number"))))?;
+    Ok(if neg { -v } else { v })
+}
+
+fn arg_list<'a>(close: char) -> impl Parser<In<'a>, Vec<Arg>, ErrMode<ContextError>> {
+    move |input: &mut In<'a>| {
+        blank(input)?;
+        if input.starts_with(close) {
+            return Ok(Vec::new());
+        }
+        let args: Vec<Arg> = separated(1.., delimited(blank, arg, blank), ',').parse_next(input)?;
+        Ok(args)
+    }
+}
+
+fn arg(input: &mut In<'_>) -> ModalResult<Arg> {
+    let first = atom(input)?;
+    let mut alts = vec![first];
+    loop {
+        let cp = input.checkpoint();
+        ws(input)?;
+        if opt('|').parse_next(input)?.is_some() {
+            ws(input)?;
+            alts.push(cut_err(atom).parse_next(input)?);
+        } else {
+            input.reset(&cp);
+            break;
+        }
+    }
+    if alts.len() == 1 {
+        return Ok(alts.pop().expect("one"));
+    }
+    let span = alts[0].span.start..alts[alts.len() - 1].span.end;
+    Ok(Arg {
+        span,
+        value: Value::Or(alts),
+    })
+}
+
+fn atom(input: &mut In<'_>) -> ModalResult<Arg> {
+    let start = input.current_token_start();
+    let value = if opt("...").parse_next(input)?.is_some() {
+        Value::Ellipsis
+    } else if input.starts_with("[") {
+        let _ = any::<_, ContextError>.parse_next(input);
+        let items = arg_list(']').parse_next(input)?;
+        let _: char = cut_err(']').context(expected("`]`")).parse_next(input)?;
+        Value::List(items)
+    } else if input.starts_with("{") {
+        let _ = any::<_, ContextError>.parse_next(input);
+        let fields: Vec<(String, Arg)> = separated(
+            0..,
+            delimited(
+                blank,
+                (identifier, delimited(blank, '=', blank), arg)
+                    .map(|(n, _, a): (&str, char, Arg)| (n.to_string(), a)),
+                blank,
+            ),
+            ',',
+        )
+        .parse_next(input)?;
+        blank(input)?;
+        let _: char = cut_err('}').context(expected("`}`")).parse_next(input)?;
+        Value::Struct(fields)
+    } else if input.starts_with("\"") {
+        let _ = any::<_, ContextError>.parse_next(input);
+        let s: &str = cut_err(take_till(0.., ['"', '\n'])).parse_next(input)?;
+        let _: char = cut_err('"')
+            .context(expected("`\"` closing the string"))
+            .parse_next(input)?;
+        Value::Str(s.to_string())
+    } else if let Some(name) = opt(identifier).parse_next(input)? {
+        Value::Name(name.to_string())
+    } else {
+        Value::Int(int.context(expected("an argument")).parse_next(input)?)
+    };
+    Ok(Arg {
+        span: start..input.current_token_start(),
+        value,
+    })
+}

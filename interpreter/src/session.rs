@@ -1,0 +1,1334 @@
+//! One endpoint under test, driven statement by statement.
+//!
+//! The endpoint is `model::Tcb::step` and nothing else: this module only maps the socket
+//! API onto the RFC's user calls (RFC 9293 §3.9), routes segments to the right TCB, keeps
+//! time, and compares what the endpoint sends with what the script expects.
+//!
+//! Sockets follow BSD: a listening socket stays in LISTEN and a SYN gives it a child
+//! connection, which `accept` hands out. One remote peer is modelled, so at most one
+//! connection is on the wire at a time; segments with no connection and no listener go
+//! to a closed port (the table's CLOSED rows answer them).
+
+use crate::script::{Action, Call, Packet, Span, Statement, Time, Value, When};
+use model::endpoint::Env;
+use model::table::Timer;
+use model::{
+    Config, Input, Outcome, RowId, Segment, SeqSpace, Signal, State, Table, Tcb, UserCall,
+};
+use serde::Serialize;
+use std::collections::{BTreeSet, VecDeque};
+use std::fmt::Write as _;
+
+/// How the session is set up. Times are in microseconds (1 tick = 1 µs).
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Profiles over RFC 9293, comma-separated (`rfc9293`, `rfc793,rfc1337`, ...).
+    pub profile: String,
+    /// The endpoint's ISN clock at time 0; it then ticks every 4 µs (RFC 9293 §3.4.1).
+    pub iss: u32,
+    /// How far a segment's time may be from the time the script gives it.
+    pub tolerance: u64,
+    /// The endpoint's parameters.
+    pub config: Config,
+    /// The window of an inbound segment that gives none.
+    pub default_win: u32,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            profile: "rfc9293".to_string(),
+            iss: 1_000_000,
+            tolerance: 4_000,
+            config: Config {
+                space: SeqSpace::TCP,
+                msl: 120_000_000,
+                time_wait: None,
+                rto: 1_000_000,
+                rto_max: 60_000_000,
+                backoff: true,
+                max_retransmits: 15,
+                rcv_buf: 65_535,
+                mss: 1_460,
+                fin_timeout: 60_000_000,
+            },
+            default_win: 65_535,
+        }
+    }
+}
+
+/// The options a script may set with `--name=value` lines, and what they do.
+pub const SCRIPT_OPTIONS: &[(&str, &str)] = &[
+    ("profile", "profiles over RFC 9293, comma-separated"),
+    (
+        "tolerance_usecs",
+        "timing tolerance in microseconds (packetdrill's name)",
+    ),
+    ("iss", "the ISN clock at time 0"),
+    ("msl_secs", "maximum segment lifetime in seconds"),
+    ("rcv_buf", "receive buffer: the window offered when empty"),
+    ("mss", "largest text per segment"),
+    ("retries", "retransmissions before the user timeout (R2)"),
+    (
+        "default_win",
+        "window of an inbound segment that gives none",
+    ),
+];
+
+impl Options {
+    /// Sets one option by name, as a `--name=value` script line does.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
+        fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
+            v.parse()
+                .map_err(|_| format!("--{name} needs a number in range, not `{v}`"))
+        }
+        match name {
+            "profile" => {
+                Table::from_spec(value)?;
+                self.profile = value.to_string();
+            }
+            "tolerance_usecs" => self.tolerance = num(name, value)?,
+            "iss" => self.iss = num(name, value)?,
+            "msl_secs" => {
+                let secs: u32 = num(name, value)?;
+                self.config.msl = secs
+                    .checked_mul(1_000_000)
+                    .filter(|m| m.checked_mul(2).is_some())
+                    .ok_or("--msl_secs must be below 2148")?;
+            }
+            "rcv_buf" => self.config.rcv_buf = num(name, value)?,
+            "mss" => self.config.mss = num::<u32>(name, value)?.max(1),
+            "retries" => self.config.max_retransmits = num(name, value)?,
+            "default_win" => self.default_win = num(name, value)?,
+            _ => {
+                let known: Vec<&str> = SCRIPT_OPTIONS.iter().map(|(n, _)| *n).collect();
+                return Err(format!(
+                    "unknown option --{name}; known: --{}",
+                    known.join(", --")
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a statement (or a timer it let expire) did: one transcript entry.
+#[derive(Clone, Debug, Serialize)]
+pub struct Entry {
+    /// 1-based line of the statement.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// When it happened, in microseconds.
+    pub time: u64,
+    /// What kind of entry.
+    pub kind: Kind,
+    /// The statement as written, or what expired.
+    pub text: String,
+    /// The table rows applied, in order.
+    pub steps: Vec<Step>,
+    /// A system call's result (`0`, `-1 EAGAIN`).
+    pub result: Option<String>,
+    /// A notice (something parsed and not modelled).
+    pub notice: Option<String>,
+}
+
+/// Kinds of transcript entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// `<`: a segment injected.
+    Inbound,
+    /// `>`: a segment the script expected, and matched.
+    Outbound,
+    /// A system call.
+    Call,
+    /// A blocking call returned.
+    Return,
+    /// A state assertion.
+    Assert,
+    /// A block that was not executed.
+    Skip,
+    /// A timer expired.
+    Timer,
+}
+
+/// One row applied to one TCB.
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    /// Which TCB: `fd 3`, `connection`, `closed port`.
+    pub socket: String,
+    /// The classified event.
+    pub event: model::Event,
+    /// The row.
+    pub row: RowId,
+    /// State before.
+    pub from: State,
+    /// State after.
+    pub to: State,
+    /// Segments sent, in the script's numbering.
+    pub sent: Vec<Wire>,
+    /// Segment received, in the script's numbering (for inbound steps).
+    pub received: Option<Wire>,
+}
+
+/// A segment as the script numbers it, and as it is on the wire.
+#[derive(Clone, Debug, Serialize)]
+pub struct Wire {
+    /// packetdrill notation, script numbering: `S. 0:0(0) ack 1 win 65535`.
+    pub text: String,
+    /// Flags in packetdrill notation.
+    pub flags: String,
+    /// SEG.SEQ, script numbering.
+    pub seq: u32,
+    /// SEG.ACK, script numbering (0 without ACK).
+    pub ack: u32,
+    /// Text length.
+    pub len: u32,
+    /// SEG.WND.
+    pub win: u32,
+    /// The segment with live numbers.
+    pub live: Segment,
+}
+
+/// Why a run stopped early.
+#[derive(Clone, Debug, Serialize)]
+pub struct Failure {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What went wrong.
+    pub message: String,
+    /// What the script expected, when it expected something.
+    pub expected: Option<String>,
+    /// What happened instead.
+    pub actual: Option<String>,
+    /// The state of the TCB the line concerned.
+    pub state: State,
+    /// That TCB, printed.
+    pub tcb: String,
+    /// The script itself is wrong (exit 2) rather than the endpoint (exit 1).
+    pub bad_script: bool,
+}
+
+struct Socket {
+    tcb: Tcb,
+    fd: Option<i64>,
+    nonblocking: bool,
+    linger0: bool,
+    /// A pending socket error (`sk_err`), reported by the next call.
+    error: Option<&'static str>,
+    /// The connection was established once (so EOF and EPIPE, not ENOTCONN).
+    connected: bool,
+    /// Accepted, or opened by the user: handed out.
+    owned: bool,
+}
+
+enum Ready {
+    Done(i64, Option<&'static str>),
+    Block,
+}
+
+#[derive(Clone, Copy)]
+enum Wait {
+    Connect(usize),
+    Accept(i64),
+    Read(i64, u32),
+}
+
+struct Pending {
+    wait: Wait,
+    line: usize,
+    column: usize,
+    text: String,
+    expect: (i64, Option<String>),
+    end: u64,
+}
+
+struct Sent {
+    time: u64,
+    seg: Segment,
+}
+
+/// The endpoint under test, its sockets and its clock.
+pub struct Session {
+    table: Table,
+    opts: Options,
+    now: u64,
+    /// The time of the previous statement: the base of relative times.
+    last: u64,
+    socks: Vec<Socket>,
+    outbound: VecDeque<Sent>,
+    pending: Option<Pending>,
+    /// live local sequence number = script number + offset.
+    offset: u32,
+    /// The ISN the offset was last set for.
+    mapped_iss: Option<u32>,
+    entries: Vec<Entry>,
+    fired: BTreeSet<RowId>,
+    samples: Vec<Vec<Tcb>>,
+    noticed: BTreeSet<String>,
+    line: usize,
+    column: usize,
+}
+
+/// Where a statement sits in its source.
+#[derive(Clone, Copy, Debug)]
+pub struct Place {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+/// 1-based line and column of a byte offset.
+pub fn place(source: &str, offset: usize) -> Place {
+    let offset = offset.min(source.len());
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Place { line, column }
+}
+
+/// Seconds with milliseconds (and microseconds when they matter).
+pub fn seconds(micros: u64) -> String {
+    if micros % 1000 == 0 {
+        format!("{}.{:03}", micros / 1_000_000, micros / 1000 % 1000)
+    } else {
+        format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
+    }
+}
+
+impl Session {
+    /// A session with nothing open. Fails on an unknown profile.
+    pub fn new(opts: Options) -> Result<Session, String> {
+        let table = Table::from_spec(&opts.profile)?;
+        Ok(Session {
+            table,
+            offset: opts.iss,
+            mapped_iss: None,
+            opts,
+            now: 0,
+            last: 0,
+            socks: Vec::new(),
+            outbound: VecDeque::new(),
+            pending: None,
+            entries: Vec::new(),
+            fired: BTreeSet::new(),
+            samples: vec![Vec::new(); State::ALL.len()],
+            noticed: BTreeSet::new(),
+            line: 0,
+            column: 0,
+        })
+    }
+
+    /// The table the endpoint follows.
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
+    /// The transcript so far.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Rows fired so far.
+    pub fn fired(&self) -> &BTreeSet<RowId> {
+        &self.fired
+    }
+
+    /// Up to a few TCBs seen in each state (for coverage reasons).
+    pub fn samples(&self) -> &[Vec<Tcb>] {
+        &self.samples
+    }
+
+    /// The current time in microseconds.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// The TCB the wire talks to (the connection, else the listener), if any.
+    pub fn focus(&self) -> Option<&Tcb> {
+        self.wire()
+            .or_else(|| self.listener())
+            .map(|i| &self.socks[i].tcb)
+    }
+
+    /// The state assertions check: the connection's, else the listener's, else CLOSED.
+    pub fn state(&self) -> State {
+        self.focus().map_or(State::Closed, |t| t.state)
+    }
+
+    /// Every socket, its file descriptor and state.
+    pub fn sockets(&self) -> Vec<(Option<i64>, State)> {
+        self.socks.iter().map(|s| (s.fd, s.tcb.state)).collect()
+    }
+
+    /// The focused TCB in script numbering.
+    pub fn tcb_text(&self) -> String {
+        match self.focus() {
+            None => "no TCB (CLOSED)".to_string(),
+            Some(t) => self.describe(t),
+        }
+    }
+
+    fn describe(&self, t: &Tcb) -> String {
+        let l = |n: u32| n.wrapping_sub(self.offset);
+        let mut s = format!(
+            "{} ({:?}): ISS={} SND.UNA={} SND.NXT={} SND.WND={} IRS={} RCV.NXT={} RCV.WND={}",
+            t.state,
+            t.origin,
+            l(t.iss),
+            l(t.snd_una),
+            l(t.snd_nxt),
+            t.snd_wnd,
+            t.irs,
+            t.rcv_nxt,
+            t.rcv_wnd
+        );
+        let _ = write!(s, " queued={} unread={}", t.send_queue, t.recv_queue);
+        for (name, d) in [
+            ("retransmit", t.timers.retransmit),
+            ("2MSL", t.timers.time_wait),
+            ("FIN-WAIT-2", t.timers.fin_wait_2),
+        ] {
+            if let Some(d) = d {
+                let _ = write!(s, " {name}@{}", seconds(d));
+            }
+        }
+        s
+    }
+
+    fn wire(&self) -> Option<usize> {
+        self.socks
+            .iter()
+            .position(|s| !matches!(s.tcb.state, State::Closed | State::Listen))
+    }
+
+    fn listener(&self) -> Option<usize> {
+        self.socks
+            .iter()
+            .position(|s| s.tcb.state == State::Listen && s.fd.is_some())
+    }
+
+    fn by_fd(&self, fd: i64) -> Option<usize> {
+        self.socks.iter().position(|s| s.fd == Some(fd))
+    }
+
+    fn free_fd(&self) -> i64 {
+        (3..)
+            .find(|fd| self.by_fd(*fd).is_none())
+            .expect("a free fd")
+    }
+
+    fn notice_once(&mut self, key: String, text: String) -> Option<String> {
+        self.noticed.insert(key).then_some(text)
+    }
+
+    /// A segment in the script's numbering.
+    fn wire_of(&self, seg: Segment, outbound: bool) -> Wire {
+        let (seq, ack) = if outbound {
+            (seg.seq.wrapping_sub(self.offset), seg.ack)
+        } else {
+            (seg.seq, seg.ack.wrapping_sub(self.offset))
+        };
+        let ack = if seg.flags.ack() { ack } else { 0 };
+        let shown = Segment { seq, ack, ..seg };
+        Wire {
+            text: shown.to_string(),
+            flags: seg.flags.to_string(),
+            seq,
+            ack,
+            len: seg.len,
+            win: seg.wnd,
+            live: seg,
+        }
+    }
+
+    fn fail(&self, message: impl Into<String>) -> Failure {
+        let t = self.focus().cloned().unwrap_or_default();
+        Failure {
+            line: self.line,
+            column: self.column,
+            message: message.into(),
+            expected: None,
+            actual: None,
+            state: t.state,
+            tcb: self.tcb_text(),
+            bad_script: false,
+        }
+    }
+
+    fn bad(&self, message: impl Into<String>) -> Failure {
+        Failure {
+            bad_script: true,
+            ..self.fail(message)
+        }
+    }
+
+    fn entry(&self, kind: Kind, text: impl Into<String>) -> Entry {
+        Entry {
+            line: self.line,
+            column: self.column,
+            time: self.now,
+            kind,
+            text: text.into(),
+            steps: Vec::new(),
+            result: None,
+            notice: None,
+        }
+    }
+
+    /// Steps socket `i` through the table, queueing what it sends.
+    fn step(&mut self, i: usize, input: Input, who: String) -> (Step, Outcome) {
+        let env = Env {
+            now: self.now,
+            // RFC 9293 §3.4.1: the ISN clock ticks every 4 microseconds.
+            iss: self.opts.iss.wrapping_add((self.now / 4) as u32),
+        };
+        let out = self.socks[i]
+            .tcb
+            .step(&self.table, &self.opts.config, input, env);
+        self.record(i, &out);
+        let received = match input {
+            Input::Segment(s) => Some(self.wire_of(s, false)),
+            _ => None,
+        };
+        self.after(i, &out);
+        let step = Step {
+            socket: who,
+            event: out.event,
+            row: out.row,
+            from: out.from,
+            to: out.to,
+            sent: out
+                .segments
+                .iter()
+                .map(|s| self.wire_of(*s, true))
+                .collect(),
+            received,
+        };
+        (step, out)
+    }
+
+    fn record(&mut self, i: usize, out: &Outcome) {
+        self.fired.insert(out.row);
+        let tcb = &self.socks[i].tcb;
+        let seen = &mut self.samples[tcb.state as usize];
+        if seen.len() < 8 && !seen.contains(tcb) {
+            seen.push(tcb.clone());
+        }
+        for s in &out.segments {
+            // A new ISN is number 0 until a `>` line says otherwise (packetdrill's mapping).
+            if s.flags.syn() && self.mapped_iss != Some(s.seq) {
+                self.mapped_iss = Some(s.seq);
+                self.offset = s.seq;
+            }
+            self.outbound.push_back(Sent {
+                time: self.now,
+                seg: *s,
+            });
+        }
+    }
+
+    fn after(&mut self, i: usize, out: &Outcome) {
+        let s = &mut self.socks[i];
+        for sig in &out.signals {
+            match sig {
+                Signal::Established => s.connected = true,
+                Signal::Reset => s.error = Some("ECONNRESET"),
+                Signal::Refused => s.error = Some("ECONNREFUSED"),
+                Signal::TimedOut => s.error = Some("ETIMEDOUT"),
+                Signal::Closing => {}
+            }
+        }
+        if matches!(s.tcb.state, State::Established | State::CloseWait) {
+            s.connected = true;
+        }
+    }
+
+    /// Forget sockets nobody holds that have nothing left to do.
+    fn reap(&mut self) {
+        self.socks
+            .retain(|s| s.fd.is_some() || !matches!(s.tcb.state, State::Closed | State::Listen));
+    }
+
+    fn socket_name(&self, i: usize) -> String {
+        match self.socks[i].fd {
+            Some(fd) => format!("fd {fd}"),
+            None => "connection".to_string(),
+        }
+    }
+
+    /// Delivers an inbound segment: to the connection, else the listener, else a closed port.
+    fn inject(&mut self, seg: Segment) -> Vec<Step> {
+        if let Some(i) = self.wire() {
+            let who = self.socket_name(i);
+            return vec![self.step(i, Input::Segment(seg), who).0];
+        }
+        if let Some(l) = self.listener() {
+            let saved = self.socks[l].tcb.clone();
+            let who = format!("listener {}", self.socket_name(l));
+            let (step, _) = self.step(l, Input::Segment(seg), who);
+            if !matches!(self.socks[l].tcb.state, State::Listen | State::Closed) {
+                // BSD: the SYN makes a child connection and the listener keeps listening.
+                let child = std::mem::replace(&mut self.socks[l].tcb, saved);
+                self.socks.push(Socket {
+                    tcb: child,
+                    fd: None,
+                    nonblocking: false,
+                    linger0: false,
+                    error: None,
+                    connected: false,
+                    owned: false,
+                });
+            }
+            return vec![step];
+        }
+        self.socks.push(Socket {
+            tcb: Tcb::new(),
+            fd: None,
+            nonblocking: false,
+            linger0: false,
+            error: None,
+            connected: false,
+            owned: false,
+        });
+        let i = self.socks.len() - 1;
+        let (step, _) = self.step(i, Input::Segment(seg), "closed port".to_string());
+        self.socks.pop();
+        vec![step]
+    }
+
+    /// Lets time pass up to `t`, firing timers at their deadlines.
+    fn advance(&mut self, t: u64) -> Result<(), Failure> {
+        loop {
+            if let Some(p) = &self.pending {
+                let limit = p.end + self.opts.tolerance;
+                let next = self.next_deadline().filter(|&(_, _, d)| d <= t.min(limit));
+                if next.is_none() && t > limit {
+                    self.now = self.now.max(limit);
+                    let p = self.pending.take().expect("pending");
+                    let mut f = self.fail(format!(
+                        "the blocking call had not returned by {}",
+                        seconds(p.end)
+                    ));
+                    f.line = p.line;
+                    f.column = p.column;
+                    f.expected = Some(format!("{} returning at {}", p.text, seconds(p.end)));
+                    f.actual = Some("still blocked".to_string());
+                    return Err(f);
+                }
+            }
+            let Some((i, timer, deadline)) = self.next_deadline().filter(|&(_, _, d)| d <= t)
+            else {
+                break;
+            };
+            self.now = self.now.max(deadline);
+            let who = self.socket_name(i);
+            let mut e = self.entry(Kind::Timer, timer_text(timer));
+            e.steps.push(self.step(i, Input::Timeout(timer), who).0);
+            self.entries.push(e);
+            self.reap();
+            self.poll()?;
+        }
+        self.now = self.now.max(t);
+        Ok(())
+    }
+
+    fn next_deadline(&self) -> Option<(usize, Timer, u64)> {
+        self.socks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.tcb.next_timer().map(|(t, d)| (i, t, d)))
+            .min_by_key(|&(i, t, d)| (d, i, t))
+    }
+
+    /// Tries to complete a blocking call.
+    fn poll(&mut self) -> Result<(), Failure> {
+        let Some(p) = &self.pending else {
+            return Ok(());
+        };
+        let wait = p.wait;
+        let (ready, steps) = self.attempt(wait)?;
+        let Ready::Done(value, errno) = ready else {
+            return Ok(());
+        };
+        let p = self.pending.take().expect("pending");
+        let mut e = self.entry(Kind::Return, p.text.clone());
+        e.line = p.line;
+        e.column = p.column;
+        e.steps = steps;
+        e.result = Some(result_text(value, errno));
+        self.entries.push(e);
+        let tol = self.opts.tolerance;
+        if self.now + tol < p.end || self.now > p.end + tol {
+            let mut f = self.fail(format!(
+                "the blocking call returned at {}, not at {}",
+                seconds(self.now),
+                seconds(p.end)
+            ));
+            f.line = p.line;
+            f.column = p.column;
+            return Err(f);
+        }
+        self.check_result(value, errno, &p.expect, p.line, p.column)
+    }
+
+    fn check_result(
+        &self,
+        value: i64,
+        errno: Option<&'static str>,
+        expect: &(i64, Option<String>),
+        line: usize,
+        column: usize,
+    ) -> Result<(), Failure> {
+        let errno_ok = match (&expect.1, errno) {
+            (Some(e), Some(a)) => e == a,
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        if value == expect.0 && errno_ok {
+            return Ok(());
+        }
+        let mut f = self.fail("the system call returned something else");
+        f.line = line;
+        f.column = column;
+        f.expected = Some(result_text(expect.0, expect.1.as_deref()));
+        f.actual = Some(result_text(value, errno));
+        Err(f)
+    }
+
+    /// Runs one statement. `source` is the text the statement's spans point into.
+    pub fn run(&mut self, st: &Statement, source: &str) -> Result<(), Failure> {
+        let p = place(source, st.span.start);
+        self.line = p.line;
+        self.column = p.column;
+        let text = source[st.span.clone()].trim().to_string();
+        let at = |span: &Span| place(source, span.start);
+        // When the statement happens.
+        let resolve = |t: Time, base: u64| {
+            if t.relative {
+                base + t.micros
+            } else {
+                t.micros
+            }
+        };
+        let (start, window) = match st.when {
+            When::Omitted => (self.last, None),
+            When::At(t) => (resolve(t, self.last), None),
+            When::Any => (self.now, Some((self.now, u64::MAX))),
+            When::Within(a, b) => {
+                let (a, b) = (resolve(a, self.last), resolve(b, self.last));
+                (a, Some((a, b)))
+            }
+            When::Blocking(a, _) => (resolve(a, self.last), None),
+        };
+        if let Some((a, b)) = window
+            && b < a
+        {
+            return Err(self.bad("the time range ends before it starts"));
+        }
+        if start < self.now && !matches!(st.when, When::Any) {
+            return Err(self.bad(format!(
+                "time goes backwards: {} is before the current time {}",
+                seconds(start),
+                seconds(self.now)
+            )));
+        }
+        match &st.action {
+            Action::Outbound(pkt) => {
+                let places = [
+                    Some(at(&pkt.flags_span)),
+                    Some(at(&pkt.seq_span)),
+                    pkt.ack_span.as_ref().map(at),
+                ];
+                self.expect_outbound(pkt, &text, start, window, places)?
+            }
+            Action::Inbound(pkt) => {
+                self.advance(start)?;
+                let seg = self.inbound_segment(pkt);
+                let mut e = self.entry(Kind::Inbound, text);
+                e.notice = self.packet_notice(pkt);
+                e.steps = self.inject(seg);
+                self.entries.push(e);
+                self.reap();
+                self.poll()?;
+            }
+            Action::Call(call) => {
+                self.advance(start)?;
+                match st.when {
+                    When::Blocking(a, b) => {
+                        let base = self.last;
+                        let end = if a.relative || b.relative {
+                            base + b.micros
+                        } else {
+                            b.micros
+                        };
+                        if end < start {
+                            return Err(self.bad("the call returns before it starts"));
+                        }
+                        self.syscall(call, text, Some(end))?
+                    }
+                    _ => self.syscall(call, text, None)?,
+                }
+            }
+            Action::Assert(state, span) => {
+                self.advance(start)?;
+                let e = self.entry(Kind::Assert, text);
+                self.entries.push(e);
+                if self.state() != *state {
+                    let p = at(span);
+                    let mut f = self.fail("the endpoint is in another state");
+                    f.line = p.line;
+                    f.column = p.column;
+                    f.expected = Some(state.to_string());
+                    f.actual = Some(self.state().to_string());
+                    return Err(f);
+                }
+            }
+            Action::Skip(kind) => {
+                self.advance(start)?;
+                let mut e = self.entry(Kind::Skip, text);
+                e.notice = Some(
+                    match kind {
+                        crate::script::Skipped::Shell => {
+                            "shell command skipped: scripts are data, nothing in them is executed"
+                        }
+                        crate::script::Skipped::Python => {
+                            "%{ }% block skipped: only `assert tcpi_state == TCP_X` is checked"
+                        }
+                    }
+                    .to_string(),
+                );
+                self.entries.push(e);
+            }
+        }
+        self.last = match st.when {
+            When::Any => self.now,
+            _ => start.max(self.last),
+        };
+        Ok(())
+    }
+
+    /// Ends a script: nothing may be left blocked or unexpected.
+    pub fn finish(&mut self) -> Result<(), Failure> {
+        if let Some(p) = self.pending.take() {
+            let mut f = self.fail("the script ended with a call still blocked");
+            f.line = p.line;
+            f.column = p.column;
+            return Err(f);
+        }
+        if let Some(s) = self.outbound.pop_front() {
+            let w = self.wire_of(s.seg, true);
+            let mut f = self.fail(format!(
+                "the endpoint sent a segment at {} that no `>` line expects",
+                seconds(s.time)
+            ));
+            f.actual = Some(w.text);
+            return Err(f);
+        }
+        Ok(())
+    }
+
+    fn packet_notice(&mut self, pkt: &Packet) -> Option<String> {
+        let mut parts = Vec::new();
+        if !pkt.options.is_empty() {
+            let key = format!("options:{}", pkt.options.join(","));
+            if let Some(n) = self.notice_once(
+                key,
+                format!(
+                    "TCP options not modelled, ignored: {}",
+                    pkt.options.join(", ")
+                ),
+            ) {
+                parts.push(n);
+            }
+        }
+        if !pkt.unmodelled_flags.is_empty()
+            && let Some(n) = self.notice_once(
+                format!("flags:{}", pkt.unmodelled_flags),
+                format!("flags not modelled, ignored: {}", pkt.unmodelled_flags),
+            )
+        {
+            parts.push(n);
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+
+    fn inbound_segment(&self, pkt: &Packet) -> Segment {
+        Segment {
+            seq: pkt.start,
+            ack: pkt.ack.map_or(0, |a| a.wrapping_add(self.offset)),
+            flags: pkt.flags,
+            wnd: pkt.win.unwrap_or(self.opts.default_win),
+            len: pkt.len,
+        }
+    }
+
+    fn expect_outbound(
+        &mut self,
+        pkt: &Packet,
+        text: &str,
+        start: u64,
+        window: Option<(u64, u64)>,
+        places: [Option<Place>; 3],
+    ) -> Result<(), Failure> {
+        let [flags_place, seq_place, ack_place] = places;
+        let (flags_place, seq_place) = (flags_place.expect("flags"), seq_place.expect("range"));
+        let deadline = window.map_or(start, |(_, b)| b);
+        // `*` or a range: let time run until something is sent or the range ends.
+        if self.outbound.is_empty() && window.is_some() {
+            while self.outbound.is_empty() {
+                let Some((_, _, d)) = self.next_deadline() else {
+                    break;
+                };
+                if d > deadline {
+                    break;
+                }
+                self.advance(d)?;
+            }
+        } else {
+            self.advance(start)?;
+        }
+        let expected = expected_text(pkt);
+        let Some(sent) = self.outbound.pop_front() else {
+            let mut f = self.fail("the endpoint sent nothing");
+            f.expected = Some(expected);
+            f.actual = Some("no segment".to_string());
+            return Err(f);
+        };
+        let seg = sent.seg;
+        let mut e = self.entry(Kind::Outbound, text);
+        e.time = sent.time;
+        e.notice = self.packet_notice(pkt);
+        let mismatch = |what: &str, s: &Session| {
+            let mut f = s.fail(format!("the segment sent differs: {what}"));
+            f.expected = Some(expected.clone());
+            f.actual = Some(s.wire_of(seg, true).text);
+            f
+        };
+        if seg.flags != pkt.flags {
+            let mut f = mismatch("flags", self);
+            f.column = flags_place.column;
+            return Err(f);
+        }
+        if pkt.flags.syn() {
+            // packetdrill's mapping: the endpoint's ISN is the script's SYN number.
+            self.offset = seg.seq.wrapping_sub(pkt.start);
+        } else if seg.seq.wrapping_sub(self.offset) != pkt.start {
+            let mut f = mismatch("sequence number", self);
+            f.column = seq_place.column;
+            return Err(f);
+        }
+        if seg.len != pkt.len {
+            let mut f = mismatch("length", self);
+            f.column = seq_place.column;
+            return Err(f);
+        }
+        if let Some(a) = pkt.ack
+            && seg.flags.ack()
+            && seg.ack != a
+        {
+            let mut f = mismatch("acknowledgment number", self);
+            f.column = ack_place.map_or(f.column, |p| p.column);
+            return Err(f);
+        }
+        if let Some(w) = pkt.win
+            && seg.wnd != w
+        {
+            return Err(mismatch("window", self));
+        }
+        let tol = self.opts.tolerance;
+        let (lo, hi) = window.unwrap_or((start, start));
+        if sent.time + tol < lo || sent.time > hi.saturating_add(tol) {
+            let mut f = self.fail(format!(
+                "the segment was sent at {}, expected at {}",
+                seconds(sent.time),
+                match window {
+                    Some((_, u64::MAX)) => "any time".to_string(),
+                    Some((a, b)) => format!("{}~{}", seconds(a), seconds(b)),
+                    None => seconds(start),
+                }
+            ));
+            f.expected = Some(expected);
+            f.actual = Some(self.wire_of(seg, true).text);
+            return Err(f);
+        }
+        self.entries.push(e);
+        Ok(())
+    }
+
+    fn syscall(&mut self, call: &Call, text: String, end: Option<u64>) -> Result<(), Failure> {
+        let mut e = self.entry(Kind::Call, text.clone());
+        let fd = || call.args.first().and_then(|a| a.value.int());
+        let expect = (call.result.value, call.result.errno.clone());
+        let wait = match call.name.as_str() {
+            "socket" => {
+                let ty = call.args.get(1).map(|a| &a.value);
+                if let Some(ty) = ty
+                    && !matches!(ty, Value::Ellipsis)
+                    && !ty.has_name("SOCK_STREAM")
+                {
+                    return Err(self.bad("only SOCK_STREAM sockets are modelled"));
+                }
+                let fd = self.free_fd();
+                self.socks.push(Socket {
+                    tcb: Tcb::new(),
+                    fd: Some(fd),
+                    nonblocking: ty.is_some_and(|t| t.has_name("SOCK_NONBLOCK")),
+                    linger0: false,
+                    error: None,
+                    connected: false,
+                    owned: true,
+                });
+                Ok(Ready::Done(fd, None))
+            }
+            "bind" => Ok(self.with_fd(fd(), |_, _| Ready::Done(0, None))),
+            "listen" => self.user_call(fd(), UserCall::PassiveOpen, &mut e)?,
+            "connect" => self.user_call(fd(), UserCall::ActiveOpen, &mut e)?,
+            "accept" => match fd() {
+                Some(fd) if self.by_fd(fd).is_some() => Err(Wait::Accept(fd)),
+                _ => Ok(Ready::Done(-1, Some("EBADF"))),
+            },
+            "read" | "recv" => {
+                let n = call.args.get(2).and_then(|a| a.value.int()).unwrap_or(0);
+                match fd() {
+                    Some(fd) if self.by_fd(fd).is_some() => {
+                        Err(Wait::Read(fd, n.clamp(0, u32::MAX as i64) as u32))
+                    }
+                    _ => Ok(Ready::Done(-1, Some("EBADF"))),
+                }
+            }
+            "write" | "send" => {
+                let n = call.args.get(2).and_then(|a| a.value.int()).unwrap_or(0);
+                let n = n.clamp(0, u32::MAX as i64) as u32;
+                self.user_call(fd(), UserCall::Send(n), &mut e)?
+            }
+            "shutdown" => {
+                let how = call.args.get(1).map(|a| &a.value);
+                if how.is_some_and(|h| h.has_name("SHUT_RD")) {
+                    // RFC 9293 has no receive-side half close: nothing goes on the wire.
+                    Ok(self.with_fd(fd(), |_, _| Ready::Done(0, None)))
+                } else {
+                    self.user_call(fd(), UserCall::Shutdown, &mut e)?
+                }
+            }
+            "close" => self.close(fd(), &mut e)?,
+            "setsockopt" => {
+                let opt = call.args.get(2).map(|a| &a.value);
+                let val = call.args.get(3).map(|a| &a.value);
+                if opt.is_some_and(|o| o.has_name("SO_LINGER")) {
+                    let on = field(val, "l_onoff").unwrap_or(0) != 0;
+                    let secs = field(val, "l_linger").unwrap_or(1);
+                    Ok(self.with_fd(fd(), |s, _| {
+                        s.linger0 = on && secs == 0;
+                        Ready::Done(0, None)
+                    }))
+                } else {
+                    let name = match opt {
+                        Some(Value::Name(n)) => n.clone(),
+                        _ => "this option".to_string(),
+                    };
+                    e.notice = self.notice_once(
+                        format!("setsockopt:{name}"),
+                        format!(
+                            "setsockopt {name} is not modelled: it returns 0 and changes nothing"
+                        ),
+                    );
+                    Ok(self.with_fd(fd(), |_, _| Ready::Done(0, None)))
+                }
+            }
+            "fcntl" => {
+                let cmd = call.args.get(1).map(|a| &a.value);
+                let arg = call.args.get(2).map(|a| &a.value);
+                if cmd.is_some_and(|c| c.has_name("F_SETFL")) {
+                    let nb = arg.is_some_and(|a| a.has_name("O_NONBLOCK"));
+                    Ok(self.with_fd(fd(), |s, _| {
+                        s.nonblocking = nb;
+                        Ready::Done(0, None)
+                    }))
+                } else if cmd.is_some_and(|c| c.has_name("F_GETFL")) {
+                    Ok(self.with_fd(fd(), |s, _| {
+                        Ready::Done(0o2 | if s.nonblocking { 0o4000 } else { 0 }, None)
+                    }))
+                } else {
+                    return Err(self.bad("fcntl: only F_GETFL and F_SETFL are modelled"));
+                }
+            }
+            other => return Err(self.bad(format!("unknown system call `{other}`"))),
+        };
+        self.reap();
+        let ready = match wait {
+            Ok(r) => r,
+            Err(w) => {
+                let (r, steps) = self.attempt(w)?;
+                e.steps.extend(steps);
+                match (r, w) {
+                    (Ready::Block, _) if self.would_not_block(w) => Ready::Done(
+                        -1,
+                        Some(if matches!(w, Wait::Connect(_)) {
+                            "EINPROGRESS"
+                        } else {
+                            "EAGAIN"
+                        }),
+                    ),
+                    (r, _) => match r {
+                        Ready::Block => {
+                            if end.is_none() {
+                                e.result = Some("blocks".to_string());
+                                self.entries.push(e);
+                                return Err(self.fail(format!(
+                                    "{}() would block on a blocking socket: write it as `+0...T {}(...)` or set O_NONBLOCK",
+                                    call.name, call.name
+                                )));
+                            }
+                            e.result = Some("blocks".to_string());
+                            self.entries.push(e);
+                            self.pending = Some(Pending {
+                                wait: w,
+                                line: self.line,
+                                column: self.column,
+                                text,
+                                expect,
+                                end: end.expect("blocking"),
+                            });
+                            return Ok(());
+                        }
+                        done => done,
+                    },
+                }
+            }
+        };
+        let Ready::Done(value, errno) = ready else {
+            unreachable!("handled above")
+        };
+        e.result = Some(result_text(value, errno));
+        self.entries.push(e);
+        if let Some(end) = end
+            && end > self.now + self.opts.tolerance
+        {
+            return Err(self.fail(format!(
+                "the call returned at once, at {}; the script expects it to block until {}",
+                seconds(self.now),
+                seconds(end)
+            )));
+        }
+        let (line, column) = (self.line, self.column);
+        self.check_result(value, errno, &expect, line, column)
+    }
+
+    fn would_not_block(&self, w: Wait) -> bool {
+        let i = match w {
+            Wait::Connect(i) => Some(i),
+            Wait::Accept(fd) | Wait::Read(fd, _) => self.by_fd(fd),
+        };
+        i.is_some_and(|i| self.socks[i].nonblocking)
+    }
+
+    fn with_fd(&mut self, fd: Option<i64>, f: impl FnOnce(&mut Socket, i64) -> Ready) -> Ready {
+        match fd.and_then(|fd| self.by_fd(fd).map(|i| (i, fd))) {
+            Some((i, fd)) => f(&mut self.socks[i], fd),
+            None => Ready::Done(-1, Some("EBADF")),
+        }
+    }
+
+    /// A call that is one RFC user call on the socket's TCB.
+    fn user_call(
+        &mut self,
+        fd: Option<i64>,
+        call: UserCall,
+        e: &mut Entry,
+    ) -> Result<Result<Ready, Wait>, Failure> {
+        let Some(i) = fd.and_then(|fd| self.by_fd(fd)) else {
+            return Ok(Ok(Ready::Done(-1, Some("EBADF"))));
+        };
+        if let Some(err) = self.socks[i].error.take()
+            && matches!(call, UserCall::Send(_))
+        {
+            return Ok(Ok(Ready::Done(-1, Some(err))));
+        }
+        let before = self.socks[i].tcb.state;
+        if matches!(call, UserCall::PassiveOpen | UserCall::ActiveOpen)
+            && let Some(w) = self.wire()
+            && w != i
+            && call == UserCall::ActiveOpen
+        {
+            return Err(
+                self.bad("one connection at a time: the interpreter models a single remote peer")
+            );
+        }
+        let who = self.socket_name(i);
+        let (step, out) = self.step(i, Input::Call(call), who);
+        let err = out.error;
+        e.steps.push(step);
+        let s = &self.socks[i];
+        Ok(match (call, err) {
+            (UserCall::ActiveOpen, Some(u)) => Ok(Ready::Done(
+                -1,
+                Some(match u {
+                    model::table::UserError::AlreadyExists if before == State::SynSent => {
+                        "EALREADY"
+                    }
+                    model::table::UserError::AlreadyExists => "EISCONN",
+                    _ => "EINVAL",
+                }),
+            )),
+            (UserCall::ActiveOpen, None) => Err(Wait::Connect(i)),
+            (UserCall::PassiveOpen, Some(_)) => Ok(Ready::Done(-1, Some("EINVAL"))),
+            (UserCall::Send(n), None) => Ok(Ready::Done(n as i64, None)),
+            (UserCall::Send(_), Some(_)) => Ok(Ready::Done(
+                -1,
+                Some(if s.connected { "EPIPE" } else { "ENOTCONN" }),
+            )),
+            (UserCall::Shutdown, Some(model::table::UserError::Closing)) => {
+                Ok(Ready::Done(0, None))
+            }
+            (UserCall::Shutdown, Some(_)) => Ok(Ready::Done(-1, Some("ENOTCONN"))),
+            _ => Ok(Ready::Done(0, None)),
+        })
+    }
+
+    fn close(&mut self, fd: Option<i64>, e: &mut Entry) -> Result<Result<Ready, Wait>, Failure> {
+        let Some(i) = fd.and_then(|fd| self.by_fd(fd)) else {
+            return Ok(Ok(Ready::Done(-1, Some("EBADF"))));
+        };
+        let s = &self.socks[i];
+        // SO_LINGER with a zero timeout, or unread data (RFC 9293 §3.6, SHLD-2, as
+        // Linux does): the connection is aborted with a RST.
+        let call = if s.linger0 || s.tcb.recv_queue > 0 {
+            UserCall::Abort
+        } else {
+            UserCall::Close
+        };
+        let was_listener = s.tcb.state == State::Listen;
+        let who = self.socket_name(i);
+        let (step, _) = self.step(i, Input::Call(call), who);
+        e.steps.push(step);
+        self.socks[i].fd = None;
+        if was_listener {
+            // Connections not yet accepted die with their listener.
+            let orphans: Vec<usize> = (0..self.socks.len())
+                .filter(|&j| !self.socks[j].owned && self.socks[j].fd.is_none() && j != i)
+                .collect();
+            for j in orphans {
+                let (step, _) = self.step(
+                    j,
+                    Input::Call(UserCall::Abort),
+                    "unaccepted connection".to_string(),
+                );
+                e.steps.push(step);
+            }
+        }
+        Ok(Ok(Ready::Done(0, None)))
+    }
+
+    /// Whether a (possibly blocking) call can complete now.
+    fn attempt(&mut self, w: Wait) -> Result<(Ready, Vec<Step>), Failure> {
+        Ok(match w {
+            Wait::Connect(i) => {
+                let Some(s) = self.socks.get_mut(i) else {
+                    return Ok((Ready::Done(-1, Some("EBADF")), vec![]));
+                };
+                if let Some(err) = s.error.take() {
+                    (Ready::Done(-1, Some(err)), vec![])
+                } else if s.connected || s.tcb.state.is_synchronized() {
+                    (Ready::Done(0, None), vec![])
+                } else if s.tcb.state == State::Closed {
+                    (Ready::Done(-1, Some("ECONNABORTED")), vec![])
+                } else {
+                    (Ready::Block, vec![])
+                }
+            }
+            Wait::Accept(fd) => {
+                let Some(l) = self.by_fd(fd) else {
+                    return Ok((Ready::Done(-1, Some("EBADF")), vec![]));
+                };
+                if self.socks[l].tcb.state != State::Listen {
+                    return Ok((Ready::Done(-1, Some("EINVAL")), vec![]));
+                }
+                let ready = self
+                    .socks
+                    .iter()
+                    .position(|s| !s.owned && s.tcb.state.is_synchronized());
+                match ready {
+                    Some(c) => {
+                        let nfd = self.free_fd();
+                        let s = &mut self.socks[c];
+                        s.fd = Some(nfd);
+                        s.owned = true;
+                        s.connected = true;
+                        (Ready::Done(nfd, None), vec![])
+                    }
+                    None => (Ready::Block, vec![]),
+                }
+            }
+            Wait::Read(fd, n) => {
+                let Some(i) = self.by_fd(fd) else {
+                    return Ok((Ready::Done(-1, Some("EBADF")), vec![]));
+                };
+                let s = &mut self.socks[i];
+                if let Some(err) = s.error.take() {
+                    return Ok((Ready::Done(-1, Some(err)), vec![]));
+                }
+                let t = &s.tcb;
+                let can_wait = t.recv_queue == 0
+                    && !t.fin_received
+                    && !matches!(t.state, State::Closed | State::Listen);
+                if can_wait {
+                    return Ok((Ready::Block, vec![]));
+                }
+                let who = self.socket_name(i);
+                let (step, out) = self.step(i, Input::Call(UserCall::Receive(n)), who);
+                let (delivered, err) = (out.delivered, out.error);
+                let connected = self.socks[i].connected;
+                let r = match err {
+                    Some(_) if !connected => Ready::Done(-1, Some("ENOTCONN")),
+                    _ => Ready::Done(delivered as i64, None),
+                };
+                (r, vec![step])
+            }
+        })
+    }
+}
+
+fn field(v: Option<&Value>, name: &str) -> Option<i64> {
+    match v? {
+        Value::Struct(fields) => fields.iter().find(|(n, _)| n == name)?.1.value.int(),
+        _ => None,
+    }
+}
+
+/// What a timer's expiry is called in transcripts.
+pub fn timer_text(t: Timer) -> &'static str {
+    match t {
+        Timer::Retransmit => "retransmission timeout",
+        Timer::TimeWait => "2MSL timeout",
+        Timer::FinWait2 => "FIN-WAIT-2 timeout",
+    }
+}
+
+/// `0`, `-1 EAGAIN`.
+pub fn result_text(value: i64, errno: Option<&str>) -> String {
+    match errno {
+        Some(e) => format!("{value} {e}"),
+        None => value.to_string(),
+    }
+}
+
+fn expected_text(p: &Packet) -> String {
+    let mut s = format!("{} {}:{}({})", p.flags, p.start, p.end, p.len);
+    if let Some(a) = p.ack {
+        let _ = write!(s, " ack {a}");
+    }
+    if let Some(w) = p.win {
+        let _ = write!(s, " win {w}");
+    }
+    s
+}
