@@ -502,6 +502,7 @@ fn identifier<'a>(input: &mut In<'a>) -> ModalResult<&'a str> {
 }
 
 fn state_name(input: &mut In<'_>) -> ModalResult<State> {
+    let before = input.checkpoint();
     let word: &str = take_while(1.., |c: char| {
         c.is_ascii_alphanumeric() || c == '_' || c == '-'
     })
@@ -509,7 +510,8 @@ fn state_name(input: &mut In<'_>) -> ModalResult<State> {
         "a state name (ESTABLISHED, SYN-SENT, TCP_FIN_WAIT1, ...)",
     ))
     .parse_next(input)?;
-    State::parse(word).ok_or_else(|| {
+    parse_state(word).ok_or_else(|| {
+        input.reset(&before);
         ErrMode::Cut(
             ContextError::new()
                 .with(StrContext::Label("state"))
@@ -518,6 +520,12 @@ fn state_name(input: &mut In<'_>) -> ModalResult<State> {
                 )),
         )
     })
+}
+
+/// A state in RFC (`SYN-RECEIVED`), id (`SYN_RECEIVED`) or Linux spelling, with or
+/// without Linux's `TCP_` prefix (`SYN_RECV`).
+pub fn parse_state(word: &str) -> Option<State> {
+    State::parse(word).or_else(|| State::parse(&format!("TCP_{word}")))
 }
 
 /// `%{ ... }%`: an `assert tcpi_state == TCP_X` inside is checked; anything else is skipped.
@@ -546,7 +554,7 @@ fn python(input: &mut In<'_>) -> ModalResult<Action> {
                 let name = rest.trim_start().strip_prefix("==").map(str::trim);
                 let col = at + line.len() - line.trim_start().len() + trimmed.len()
                     - name.unwrap_or("").len();
-                return match name.and_then(State::parse) {
+                return match name.and_then(parse_state) {
                     Some(s) => Ok(Action::Assert(s, col..col + name.unwrap_or("").len())),
                     None => Err(ErrMode::Cut(
                         ContextError::new()

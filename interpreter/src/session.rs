@@ -265,6 +265,8 @@ pub struct Session {
     offset: u32,
     /// The ISN the offset was last set for.
     mapped_iss: Option<u32>,
+    /// The state the last connection was left in (a listener's is not a connection).
+    last_conn: Option<State>,
     entries: Vec<Entry>,
     fired: BTreeSet<RowId>,
     samples: Vec<Vec<Tcb>>,
@@ -308,6 +310,7 @@ impl Session {
             table,
             offset: opts.iss,
             mapped_iss: None,
+            last_conn: None,
             opts,
             now: 0,
             last: 0,
@@ -360,9 +363,15 @@ impl Session {
             .map(|i| &self.socks[i].tcb)
     }
 
-    /// The state assertions check: the connection's, else the listener's, else CLOSED.
+    /// The state assertions check: the connection's (CLOSED once it is gone), else the
+    /// listener's, else CLOSED.
     pub fn state(&self) -> State {
-        self.focus().map_or(State::Closed, |t| t.state)
+        if let Some(i) = self.wire() {
+            return self.socks[i].tcb.state;
+        }
+        self.last_conn
+            .or_else(|| self.listener().map(|_| State::Listen))
+            .unwrap_or(State::Closed)
     }
 
     /// Every socket, its file descriptor and state.
@@ -379,6 +388,12 @@ impl Session {
     }
 
     fn describe(&self, t: &Tcb) -> String {
+        if matches!(t.state, State::Closed | State::Listen) {
+            return format!(
+                "{} ({:?}): no sequence numbers chosen yet",
+                t.state, t.origin
+            );
+        }
         let l = |n: u32| n.wrapping_sub(self.offset);
         let mut s = format!(
             "{} ({:?}): ISS={} SND.UNA={} SND.NXT={} SND.WND={} IRS={} RCV.NXT={} RCV.WND={}",
@@ -431,10 +446,21 @@ impl Session {
         self.noticed.insert(key).then_some(text)
     }
 
+    /// An outbound segment's sequence number in the script's numbering: relative to our
+    /// ISN, except the literal zero of a RST,ACK that answers a segment without ACK
+    /// (RFC 9293 §3.10.7.1 `<SEQ=0>`), which belongs to no ISN.
+    fn script_seq(&self, seg: &Segment) -> u32 {
+        if seg.flags.rst() && seg.flags.ack() {
+            seg.seq
+        } else {
+            seg.seq.wrapping_sub(self.offset)
+        }
+    }
+
     /// A segment in the script's numbering.
     fn wire_of(&self, seg: Segment, outbound: bool) -> Wire {
         let (seq, ack) = if outbound {
-            (seg.seq.wrapping_sub(self.offset), seg.ack)
+            (self.script_seq(&seg), seg.ack)
         } else {
             (seg.seq, seg.ack.wrapping_sub(self.offset))
         };
@@ -519,6 +545,10 @@ impl Session {
 
     fn record(&mut self, i: usize, out: &Outcome) {
         self.fired.insert(out.row);
+        let idle = |s: State| matches!(s, State::Closed | State::Listen);
+        if !idle(out.from) || !idle(out.to) {
+            self.last_conn = Some(out.to);
+        }
         let tcb = &self.socks[i].tcb;
         let seen = &mut self.samples[tcb.state as usize];
         if seen.len() < 8 && !seen.contains(tcb) {
@@ -542,7 +572,15 @@ impl Session {
         for sig in &out.signals {
             match sig {
                 Signal::Established => s.connected = true,
-                Signal::Reset => s.error = Some("ECONNRESET"),
+                // Errno as BSD and Linux report a reset: refused while opening, a broken
+                // pipe once the peer had closed its side, else reset.
+                Signal::Reset => {
+                    s.error = Some(match out.from {
+                        State::SynSent => "ECONNREFUSED",
+                        State::CloseWait => "EPIPE",
+                        _ => "ECONNRESET",
+                    })
+                }
                 Signal::Refused => s.error = Some("ECONNREFUSED"),
                 Signal::TimedOut => s.error = Some("ETIMEDOUT"),
                 Signal::Closing => {}
@@ -922,7 +960,7 @@ impl Session {
         if pkt.flags.syn() {
             // packetdrill's mapping: the endpoint's ISN is the script's SYN number.
             self.offset = seg.seq.wrapping_sub(pkt.start);
-        } else if seg.seq.wrapping_sub(self.offset) != pkt.start {
+        } else if self.script_seq(&seg) != pkt.start {
             let mut f = mismatch("sequence number", self);
             f.column = seq_place.column;
             return Err(f);
@@ -1168,7 +1206,6 @@ impl Session {
         let (step, out) = self.step(i, Input::Call(call), who);
         let err = out.error;
         e.steps.push(step);
-        let s = &self.socks[i];
         Ok(match (call, err) {
             (UserCall::ActiveOpen, Some(u)) => Ok(Ready::Done(
                 -1,
@@ -1183,10 +1220,8 @@ impl Session {
             (UserCall::ActiveOpen, None) => Err(Wait::Connect(i)),
             (UserCall::PassiveOpen, Some(_)) => Ok(Ready::Done(-1, Some("EINVAL"))),
             (UserCall::Send(n), None) => Ok(Ready::Done(n as i64, None)),
-            (UserCall::Send(_), Some(_)) => Ok(Ready::Done(
-                -1,
-                Some(if s.connected { "EPIPE" } else { "ENOTCONN" }),
-            )),
+            // Linux answers a refused send with EPIPE whether or not it was connected.
+            (UserCall::Send(_), Some(_)) => Ok(Ready::Done(-1, Some("EPIPE"))),
             (UserCall::Shutdown, Some(model::table::UserError::Closing)) => {
                 Ok(Ready::Done(0, None))
             }
@@ -1277,20 +1312,27 @@ impl Session {
                 if let Some(err) = s.error.take() {
                     return Ok((Ready::Done(-1, Some(err)), vec![]));
                 }
-                let t = &s.tcb;
-                let can_wait = t.recv_queue == 0
-                    && !t.fin_received
-                    && !matches!(t.state, State::Closed | State::Listen);
-                if can_wait {
-                    return Ok((Ready::Block, vec![]));
-                }
+                let listening = s.tcb.state == State::Listen;
                 let who = self.socket_name(i);
+                // RECEIVE goes to the table each time (its row may queue the request);
+                // the call returns once there is text, an end of file, or an error.
                 let (step, out) = self.step(i, Input::Call(UserCall::Receive(n)), who);
-                let (delivered, err) = (out.delivered, out.error);
-                let connected = self.socks[i].connected;
-                let r = match err {
-                    Some(_) if !connected => Ready::Done(-1, Some("ENOTCONN")),
-                    _ => Ready::Done(delivered as i64, None),
+                let s = &self.socks[i];
+                let r = if out.error.is_some() {
+                    if s.connected {
+                        Ready::Done(0, None)
+                    } else {
+                        Ready::Done(-1, Some("ENOTCONN"))
+                    }
+                } else if listening {
+                    // A listening socket's text goes to the connections it accepts.
+                    Ready::Done(-1, Some("ENOTCONN"))
+                } else if out.delivered > 0 {
+                    Ready::Done(out.delivered as i64, None)
+                } else if s.tcb.fin_received || s.tcb.state == State::Closed {
+                    Ready::Done(0, None)
+                } else {
+                    Ready::Block
                 };
                 (r, vec![step])
             }
@@ -1308,9 +1350,9 @@ fn field(v: Option<&Value>, name: &str) -> Option<i64> {
 /// What a timer's expiry is called in transcripts.
 pub fn timer_text(t: Timer) -> &'static str {
     match t {
-        Timer::Retransmit => "retransmission timeout",
-        Timer::TimeWait => "2MSL timeout",
-        Timer::FinWait2 => "FIN-WAIT-2 timeout",
+        Timer::Retransmit => "retransmission timer expires",
+        Timer::TimeWait => "2MSL timer expires",
+        Timer::FinWait2 => "FIN-WAIT-2 timer expires",
     }
 }
 
