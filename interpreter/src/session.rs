@@ -1210,7 +1210,9 @@ impl Session {
             (UserCall::ActiveOpen, Some(u)) => Ok(Ready::Done(
                 -1,
                 Some(match u {
-                    model::table::UserError::AlreadyExists if before == State::SynSent => {
+                    model::table::UserError::AlreadyExists
+                        if matches!(before, State::SynSent | State::SynReceived) =>
+                    {
                         "EALREADY"
                     }
                     model::table::UserError::AlreadyExists => "EISCONN",
@@ -1218,6 +1220,8 @@ impl Session {
                 }),
             )),
             (UserCall::ActiveOpen, None) => Err(Wait::Connect(i)),
+            // listen() again only changes the backlog (Linux, BSD).
+            (UserCall::PassiveOpen, Some(_)) if before == State::Listen => Ok(Ready::Done(0, None)),
             (UserCall::PassiveOpen, Some(_)) => Ok(Ready::Done(-1, Some("EINVAL"))),
             (UserCall::Send(n), None) => Ok(Ready::Done(n as i64, None)),
             // Linux answers a refused send with EPIPE whether or not it was connected.

@@ -405,8 +405,15 @@ fn segments_in_synchronized_states() -> Vec<Rule> {
         // A FIN was received already: the peer cannot send another in order.
         on(Fin, &[CLOSE_WAIT, CLOSING, LAST_ACK]).does(&[SND_ACK]).rfc("§3.10.7.4")
             .label("rcv FIN / snd ACK, remain"),
-        on(FinAckOfFin, &[CLOSE_WAIT, CLOSING, LAST_ACK]).does(&[SND_ACK]).rfc("§3.10.7.4")
+        on(FinAckOfFin, &[CLOSE_WAIT]).does(&[SND_ACK]).rfc("§3.10.7.4")
             .label("rcv FIN / snd ACK, remain"),
+        // The fifth step (ACK) comes before the eighth (FIN): the ACK of our FIN moves
+        // CLOSING to TIME-WAIT, whose FIN rule then acknowledges and restarts 2MSL ...
+        on(FinAckOfFin, &[CLOSING]).does(&[ProcessAck, SND_ACK, StopTimers, ARM_2MSL])
+            .to(TIME_WAIT).rfc("§3.10.7.4").label("rcv FIN,ACK of FIN / snd ACK"),
+        // ... and deletes a LAST-ACK TCB before the FIN is looked at.
+        on(FinAckOfFin, &[LAST_ACK]).does(&[ProcessAck, DeleteTcb]).to(CLOSED)
+            .rfc("§3.10.7.4").label("rcv ACK of FIN / x"),
         on(Fin, &[TIME_WAIT]).does(&[SND_ACK, ARM_2MSL]).rfc("§3.10.7.4")
             .label("rcv FIN / snd ACK, restart 2MSL"),
         on(FinAckOfFin, &[TIME_WAIT]).does(&[SND_ACK, ARM_2MSL]).rfc("§3.10.7.4")
