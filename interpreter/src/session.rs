@@ -857,6 +857,10 @@ impl Session {
 
     /// Ends a script: nothing may be left blocked or unexpected.
     pub fn finish(&mut self) -> Result<(), Failure> {
+        // A blocking call still running gets until its return time.
+        if let Some(end) = self.pending.as_ref().map(|p| p.end) {
+            self.advance(end)?;
+        }
         if let Some(p) = self.pending.take() {
             let mut f = self.fail("the script ended with a call still blocked");
             f.line = p.line;

@@ -1,0 +1,194 @@
+//! The script language: what parses to what, and where errors point.
+
+use interpreter::script::{Action, Skipped, Time, Value, When, parse};
+use interpreter::session::place;
+use model::{Flags, State};
+
+fn one(text: &str) -> interpreter::script::Statement {
+    let s = parse(text, true).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+    assert_eq!(s.statements.len(), 1, "{text}");
+    s.statements.into_iter().next().unwrap()
+}
+
+/// (line, column, message) of a parse error.
+fn error(text: &str) -> (usize, usize, String) {
+    let e = parse(text, true).expect_err(text);
+    let p = place(text, e.offset);
+    (p.line, p.column, e.message)
+}
+
+#[test]
+fn times_absolute_relative_ranges_any_and_blocking() {
+    let t = |relative, micros| Time { relative, micros };
+    assert_eq!(one("0 state CLOSED").when, When::At(t(false, 0)));
+    assert_eq!(one("0.100 state CLOSED").when, When::At(t(false, 100_000)));
+    assert_eq!(one("+.1 state CLOSED").when, When::At(t(true, 100_000)));
+    assert_eq!(
+        one("+1.000001 state CLOSED").when,
+        When::At(t(true, 1_000_001))
+    );
+    assert_eq!(one("* state CLOSED").when, When::Any);
+    assert_eq!(
+        one("0.1~0.2 state CLOSED").when,
+        When::Within(t(false, 100_000), t(false, 200_000))
+    );
+    assert_eq!(
+        one("+0...0.200 accept(3, ..., ...) = 4").when,
+        When::Blocking(t(true, 0), t(false, 200_000))
+    );
+}
+
+#[test]
+fn segment_lines_keep_flags_numbers_and_option_names() {
+    let s = one("+0 < S. 0:0(0) ack 1 win 32792 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>");
+    let Action::Inbound(p) = s.action else {
+        panic!()
+    };
+    assert_eq!(p.flags, Flags::SYN | Flags::ACK);
+    assert_eq!(
+        (p.start, p.end, p.len, p.ack, p.win),
+        (0, 0, 0, Some(1), Some(32792))
+    );
+    assert_eq!(p.options, ["mss", "sackOK", "TS", "nop", "wscale"]);
+    let s = one("+0 > FP. 1:1001(1000) ack 4294967295");
+    let Action::Outbound(p) = s.action else {
+        panic!()
+    };
+    assert_eq!(p.flags, Flags::FIN | Flags::PSH | Flags::ACK);
+    assert_eq!((p.len, p.ack, p.win), (1000, Some(u32::MAX), None));
+    for (text, flags) in [
+        ("R", Flags::RST),
+        ("R.", Flags::RST | Flags::ACK),
+        (".", Flags::ACK),
+        ("-", Flags::NONE),
+        ("P.", Flags::PSH | Flags::ACK),
+        ("F.", Flags::FIN | Flags::ACK),
+    ] {
+        let Action::Inbound(p) = one(&format!("0 < {text} 1:1(0)")).action else {
+            panic!()
+        };
+        assert_eq!(p.flags, flags, "{text}");
+    }
+    let Action::Inbound(p) = one("0 < SEW 0:0(0)").action else {
+        panic!()
+    };
+    assert_eq!((p.flags, p.unmodelled_flags.as_str()), (Flags::SYN, "EW"));
+}
+
+#[test]
+fn system_calls_keep_arguments_and_results() {
+    let s = one("+0 setsockopt(3, SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=0}, 8) = 0");
+    let Action::Call(c) = s.action else { panic!() };
+    assert_eq!(c.name, "setsockopt");
+    assert!(matches!(&c.args[3].value, Value::Struct(f) if f.len() == 2));
+    let s = one("+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0");
+    let Action::Call(c) = s.action else { panic!() };
+    assert!(c.args[2].value.has_name("O_NONBLOCK"));
+    let s = one("0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)");
+    let Action::Call(c) = s.action else { panic!() };
+    assert_eq!(
+        (c.result.value, c.result.errno.as_deref()),
+        (-1, Some("EINPROGRESS"))
+    );
+    assert!(matches!(c.args[1].value, Value::Ellipsis));
+    let s = one("0 fcntl(3, F_GETFL) = 0x802 (flags O_RDWR|O_NONBLOCK)");
+    let Action::Call(c) = s.action else { panic!() };
+    assert_eq!(c.result.value, 0x802);
+    let s = one("0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0");
+    let Action::Call(c) = s.action else { panic!() };
+    assert_eq!(c.args[3].value.int(), Some(1));
+}
+
+#[test]
+fn comments_blocks_and_backticks() {
+    let s = parse(
+        "// a comment\n/* a\n block */ 0 state LISTEN // trailing\n+0 `rm -rf /`\n+0 %{\nprint(1)\n}%\n+0 %{ assert tcpi_state == TCP_SYN_RECV }%\n",
+        true,
+    )
+    .unwrap();
+    assert_eq!(s.statements.len(), 4);
+    assert!(matches!(
+        s.statements[0].action,
+        Action::Assert(State::Listen, _)
+    ));
+    assert!(matches!(
+        s.statements[1].action,
+        Action::Skip(Skipped::Shell)
+    ));
+    assert!(matches!(
+        s.statements[2].action,
+        Action::Skip(Skipped::Python)
+    ));
+    assert!(matches!(
+        s.statements[3].action,
+        Action::Assert(State::SynReceived, _)
+    ));
+}
+
+#[test]
+fn options_lines_come_before_statements() {
+    let s = parse(
+        "--tolerance_usecs=10000\n--profile=rfc793\n0 state CLOSED\n",
+        true,
+    )
+    .unwrap();
+    assert_eq!(s.options.len(), 2);
+    assert_eq!(
+        (s.options[1].name.as_str(), s.options[1].value.as_str()),
+        ("profile", "rfc793")
+    );
+}
+
+#[test]
+fn every_state_spelling_is_accepted() {
+    for state in State::ALL {
+        for word in [
+            state.to_string(),
+            state.id().to_string(),
+            state.linux_name().to_string(),
+        ] {
+            let s = one(&format!("0 state {word}"));
+            assert!(
+                matches!(s.action, Action::Assert(st, _) if st == state),
+                "{word}"
+            );
+        }
+    }
+}
+
+#[test]
+fn errors_point_at_line_and_column() {
+    assert_eq!(error("0 state CLOSED\n+0 < S 0:5(0)\n").0, 2);
+    assert_eq!(error("0 state CLOSED\n+0 < S 0:5(0)\n").1, 8);
+    let (l, c, m) = error("0 < SX 0:0(0)");
+    assert_eq!((l, c), (1, 5));
+    assert!(m.contains("flags"), "{m}");
+    let (l, c, m) = error("0 state CLOSED\n\n  +0 frobnicate(3) = 0");
+    assert_eq!((l, c), (3, 6));
+    assert!(m.contains("system call"), "{m}");
+    let (l, c, m) = error("0 state NOWHERE");
+    assert_eq!((l, c), (1, 9));
+    assert!(m.contains("state"), "{m}");
+    let (l, c, _) = error("< S 0:0(0)");
+    assert_eq!((l, c), (1, 1));
+    let (l, c, m) = error("0 < S 0:0(0) win 100 junk");
+    assert_eq!((l, c), (1, 22));
+    assert!(m.contains("end of line"), "{m}");
+    let (l, _, m) = error("0 state CLOSED /* never closed\n");
+    assert_eq!(l, 1);
+    assert!(m.contains("*/"), "{m}");
+    let (_, _, m) = error("0 < S 0:0(0) ack 4294967296");
+    assert!(m.contains("32-bit"), "{m}");
+    let (_, c, _) = error("0 connect(3, ..., ...) = EINPROGRESS");
+    assert_eq!(c, 26);
+    let (_, _, m) = error("0 %{ assert tcpi_state == TCP_NOPE }%");
+    assert!(m.contains("tcpi_state"), "{m}");
+    let (_, _, m) = error("--tolerance_usecs 5\n");
+    assert!(m.contains("="), "{m}");
+}
+
+#[test]
+fn the_repl_may_leave_the_time_out() {
+    let s = parse("< S 0:0(0)", false).unwrap();
+    assert_eq!(s.statements[0].when, When::Omitted);
+}
