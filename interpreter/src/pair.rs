@@ -260,7 +260,7 @@ impl Pair {
                             .ok()
                             .filter(|s: &f64| s.is_finite() && *s >= 0.0 && *s < 1e9)
                             .ok_or_else(|| format!("`{secs}` is not a number of seconds"))?;
-                        self.now + (s * 1e6) as u64
+                        self.now.saturating_add((s * 1e6) as u64)
                     }
                     _ => return Err("usage: tick [SECONDS]".to_string()),
                 };

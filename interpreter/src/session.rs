@@ -648,7 +648,7 @@ impl Session {
     fn advance(&mut self, t: u64) -> Result<(), Failure> {
         loop {
             if let Some(p) = &self.pending {
-                let limit = p.end + self.opts.tolerance;
+                let limit = p.end.saturating_add(self.opts.tolerance);
                 let next = self.next_deadline().filter(|&(_, _, d)| d <= t.min(limit));
                 if next.is_none() && t > limit {
                     self.now = self.now.max(limit);
@@ -706,7 +706,7 @@ impl Session {
         e.result = Some(result_text(value, errno));
         self.entries.push(e);
         let tol = self.opts.tolerance;
-        if self.now + tol < p.end || self.now > p.end + tol {
+        if self.now.saturating_add(tol) < p.end || self.now > p.end.saturating_add(tol) {
             let mut f = self.fail(format!(
                 "the blocking call returned at {}, not at {}",
                 seconds(self.now),
@@ -753,7 +753,7 @@ impl Session {
         // When the statement happens.
         let resolve = |t: Time, base: u64| {
             if t.relative {
-                base + t.micros
+                base.saturating_add(t.micros)
             } else {
                 t.micros
             }
@@ -805,7 +805,7 @@ impl Session {
                     When::Blocking(a, b) => {
                         let base = self.last;
                         let end = if a.relative || b.relative {
-                            base + b.micros
+                            base.saturating_add(b.micros)
                         } else {
                             b.micros
                         };
@@ -989,7 +989,7 @@ impl Session {
         }
         let tol = self.opts.tolerance;
         let (lo, hi) = window.unwrap_or((start, start));
-        if sent.time + tol < lo || sent.time > hi.saturating_add(tol) {
+        if sent.time.saturating_add(tol) < lo || sent.time > hi.saturating_add(tol) {
             let mut f = self.fail(format!(
                 "the segment was sent at {}, expected at {}",
                 seconds(sent.time),
@@ -1154,7 +1154,7 @@ impl Session {
         e.result = Some(result_text(value, errno));
         self.entries.push(e);
         if let Some(end) = end
-            && end > self.now + self.opts.tolerance
+            && end > self.now.saturating_add(self.opts.tolerance)
         {
             return Err(self.fail(format!(
                 "the call returned at once, at {}; the script expects it to block until {}",

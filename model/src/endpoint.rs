@@ -476,7 +476,7 @@ impl Tcb {
             }
             Action::Emit(emit) => self.emit(cfg, emit, seg, env.now, out),
             Action::Arm(timer, span) => {
-                *self.timers.slot(timer) = Some(env.now + cfg.span(span) as u64);
+                *self.timers.slot(timer) = Some(env.now.saturating_add(cfg.span(span) as u64));
             }
             Action::StopTimers => {
                 self.timers = Timers::default();
@@ -511,7 +511,7 @@ impl Tcb {
             self.retries = 0;
             // RFC 6298 §5.2–5.3: stop when all is acknowledged, else restart.
             self.timers.retransmit =
-                (self.snd_una != self.snd_nxt).then(|| now + cfg.rto_after(0) as u64);
+                (self.snd_una != self.snd_nxt).then(|| now.saturating_add(cfg.rto_after(0) as u64));
         }
         let ack_in_range = sp.le(self.snd_una, s.ack) && sp.le(s.ack, self.snd_nxt);
         let newer =
@@ -534,7 +534,7 @@ impl Tcb {
 
     fn arm_retransmit(&mut self, cfg: &Config, now: u64) {
         if self.timers.retransmit.is_none() {
-            self.timers.retransmit = Some(now + cfg.rto_after(self.retries) as u64);
+            self.timers.retransmit = Some(now.saturating_add(cfg.rto_after(self.retries) as u64));
         }
     }
 
@@ -658,6 +658,6 @@ impl Tcb {
             }
         }
         self.retries = self.retries.saturating_add(1);
-        self.timers.retransmit = Some(now + cfg.rto_after(self.retries) as u64);
+        self.timers.retransmit = Some(now.saturating_add(cfg.rto_after(self.retries) as u64));
     }
 }

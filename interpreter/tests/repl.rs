@@ -1,0 +1,199 @@
+//! The REPL as a person uses it: `Repl::handle` line by line, and the real binary on a
+//! terminal driven through tmux (line editing, completion, history).
+
+use interpreter::repl::{Repl, completions};
+use interpreter::session::Options;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn ok(repl: &mut Repl, line: &str) -> String {
+    let r = repl.handle(line);
+    assert_eq!(r.code, 0, "{line}: {}", r.text);
+    r.text
+}
+
+#[test]
+fn pair_mode_walks_the_handshake_and_the_close() {
+    let mut r = Repl::new(Options::default(), false).unwrap();
+    assert!(ok(&mut r, "pair").contains("two-endpoint mode"));
+    assert!(ok(&mut r, "a listen").contains("A: CLOSED -> LISTEN"));
+    assert!(ok(&mut r, "b connect").contains("#1 S 300:300(0)"));
+    assert!(ok(&mut r, "deliver 1").contains("A: LISTEN -> SYN-RECEIVED"));
+    // The SYN,ACK is duplicated; the copy arrives later and is answered with an ACK.
+    assert!(ok(&mut r, "dup 2").contains("dup #2 as #3"));
+    assert!(ok(&mut r, "deliver 2").contains("B: SYN-SENT -> ESTABLISHED"));
+    assert!(ok(&mut r, "deliver 4").contains("A: SYN-RECEIVED -> ESTABLISHED"));
+    assert!(ok(&mut r, "deliver 3").contains("B: ESTABLISHED (stays) [unacceptable"));
+    assert!(ok(&mut r, "drop 5").contains("drop #5"));
+    assert!(r.prompt().contains("A:ESTABLISHED B:ESTABLISHED"));
+    // B closes first; its FIN is lost once and retransmitted.
+    assert!(ok(&mut r, "b close").contains("B: ESTABLISHED -> FIN-WAIT-1"));
+    ok(&mut r, "drop 6");
+    let t = ok(&mut r, "tick");
+    assert!(t.contains("B retransmission timer expires"), "{t}");
+    assert!(t.contains("#7 F. 301:301(0) ack 101"), "{t}");
+    assert!(ok(&mut r, "deliver 7").contains("A: ESTABLISHED -> CLOSE-WAIT"));
+    assert!(ok(&mut r, "deliver 8").contains("B: FIN-WAIT-1 -> FIN-WAIT-2"));
+    assert!(ok(&mut r, "a close").contains("A: CLOSE-WAIT -> LAST-ACK"));
+    assert!(ok(&mut r, "deliver 9").contains("B: FIN-WAIT-2 -> TIME-WAIT"));
+    assert!(ok(&mut r, "deliver 10").contains("A: LAST-ACK -> CLOSED"));
+    let t = ok(&mut r, "tick");
+    assert!(t.contains("B: TIME-WAIT -> CLOSED"), "{t}");
+    assert!(t.contains("time is now 241.000"), "{t}");
+    assert!(ok(&mut r, "state").contains("A: CLOSED       B: CLOSED"));
+    assert!(ok(&mut r, "trace").contains("deliver #1"));
+    // Mistakes are errors, not panics, and do not change anything.
+    for bad in ["deliver 99", "a fly", "tick soon", "a", "deliver"] {
+        assert_eq!(r.handle(bad).code, 2, "{bad}");
+    }
+}
+
+#[test]
+fn single_mode_runs_statements_and_shows_the_endpoint() {
+    let mut r = Repl::new(Options::default(), false).unwrap();
+    ok(&mut r, "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3");
+    ok(&mut r, "listen(3, 1) = 0");
+    assert!(r.prompt().contains("LISTEN"));
+    assert!(ok(&mut r, "< S 0:0(0) win 1000").contains("sends S. 0:0(0) ack 1"));
+    ok(&mut r, "> S. 0:0(0) ack 1");
+    assert!(ok(&mut r, "tcb").contains("RCV.NXT=1"));
+    assert!(ok(&mut r, "state").contains("SYN-RECEIVED"));
+    // A failed expectation shows expected and actual, and the session goes on.
+    let f = r.handle("state ESTABLISHED");
+    assert_eq!(f.code, 1);
+    assert!(f.text.contains("expected: ESTABLISHED"), "{}", f.text);
+    let f = r.handle("< S 0:0(0");
+    assert_eq!(f.code, 2);
+    assert!(f.text.contains("<repl>:1:"), "{}", f.text);
+    ok(&mut r, "+1 > S. 0:0(0) ack 1");
+    assert!(ok(&mut r, "trace").contains("retransmission timer expires"));
+    ok(&mut r, "reset");
+    assert!(r.prompt().contains("CLOSED"));
+    assert!(ok(&mut r, "profile rfc793").contains("profile rfc793"));
+    assert_eq!(r.handle("profile nope").code, 2);
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/scripts/active-close.pkt");
+    assert!(ok(&mut r, &format!("load {}", script.display())).contains("TIME-WAIT -> CLOSED"));
+    assert!(ok(&mut r, "help").contains("pair"));
+    assert!(ok(&mut r, "help script").contains("--tolerance_usecs"));
+    assert!(r.handle("quit").quit);
+}
+
+#[test]
+fn completion_knows_commands_flags_and_states() {
+    let words = completions();
+    for w in [
+        "deliver",
+        "tick",
+        "connect",
+        "S.",
+        "FP.",
+        "ESTABLISHED",
+        "TCP_FIN_WAIT1",
+        "SHUT_WR",
+        "help",
+    ] {
+        assert!(words.iter().any(|x| x == w), "{w}");
+    }
+}
+
+/// tmux runs the binary on a real terminal; keys are typed, the screen is read back.
+struct Tmux {
+    name: String,
+}
+
+impl Tmux {
+    fn start(cmd: &str) -> Tmux {
+        let name = format!("tcpfsm-{}", std::process::id());
+        let status = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                "160",
+                "-y",
+                "50",
+                cmd,
+            ])
+            .env("HOME", std::env::temp_dir())
+            .status()
+            .expect("tmux is needed for this test (.ci/run installs it)");
+        assert!(status.success());
+        Tmux { name }
+    }
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.name];
+        args.extend(keys);
+        assert!(Command::new("tmux").args(&args).status().unwrap().success());
+    }
+    fn line(&self, text: &str) {
+        self.keys(&["-l", text]);
+        self.keys(&["Enter"]);
+    }
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-S", "-200", "-t", &self.name])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "waited for {text:?}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
+    }
+}
+
+#[test]
+fn a_person_walks_the_handshake_and_close_in_tmux() {
+    let t = Tmux::start(env!("CARGO_BIN_EXE_interpreter"));
+    t.wait_for("tcp 0.000 CLOSED>");
+    t.line("pair");
+    t.wait_for("pair A:CLOSED B:CLOSED>");
+    t.line("a listen");
+    t.line("b connect");
+    // Tab completes `deli` to `deliver`.
+    t.keys(&["-l", "deli"]);
+    t.keys(&["Tab"]);
+    t.keys(&["-l", " 1"]);
+    t.keys(&["Enter"]);
+    t.wait_for("A: LISTEN -> SYN-RECEIVED");
+    t.line("deliver 2");
+    t.line("deliver 3");
+    t.wait_for("pair A:ESTABLISHED B:ESTABLISHED>");
+    t.line("a close");
+    t.line("deliver 4");
+    t.line("deliver 5");
+    t.line("b close");
+    t.line("deliver 6");
+    t.wait_for("A: FIN-WAIT-2 -> TIME-WAIT");
+    // Up arrow recalls `deliver 6`; edited to `deliver 7`.
+    t.keys(&["Up"]);
+    t.keys(&["BSpace"]);
+    t.keys(&["-l", "7"]);
+    t.keys(&["Enter"]);
+    t.wait_for("B: LAST-ACK -> CLOSED");
+    t.line("tick");
+    let s = t.wait_for("A: TIME-WAIT -> CLOSED");
+    assert!(s.contains("pair A:CLOSED B:CLOSED>"), "{s}");
+    t.line("quit");
+}
