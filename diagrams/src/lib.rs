@@ -275,10 +275,15 @@ pub fn svg(g: &DiGraph<State, Edge>, title: &str) -> Result<String, String> {
     Ok(writer.finalize())
 }
 
-/// A counterexample read from `model check --format json`: its property and its steps.
+/// A counterexample read from `model check --format json`, or a run read from
+/// `interpreter run --format json`: what it shows, and its steps.
 pub struct Chart {
-    /// The property it refutes.
+    /// The property it refutes, or the script it ran.
     pub property: String,
+    /// The lifelines: A and B, or the script and the endpoint.
+    pub lanes: model::msc::Lifelines,
+    /// The table transitions taken, when the source lists them (a transcript does).
+    pub taken: Option<Vec<(State, State)>>,
     /// Both sides' states at the start.
     pub start: (State, State),
     /// The steps.
@@ -337,6 +342,127 @@ pub fn chart_from_check_json(text: &str, property: Option<&str>) -> Result<Chart
     }
     Ok(Chart {
         property: chosen["name"].as_str().unwrap_or_default().to_string(),
+        lanes: model::msc::Lifelines::default(),
+        taken: None,
+        start: (State::Closed, State::Closed),
+        steps,
+    })
+}
+
+/// Reads a chart from either kind of JSON: a `model check` report (the counterexample
+/// to `pick`, or the first) or an `interpreter run` transcript (the run whose script
+/// is named `pick`, or the first).
+pub fn chart_from_json(text: &str, pick: Option<&str>) -> Result<Chart, String> {
+    let v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| format!("not JSON from model or interpreter: {e}"))?;
+    if v["format"] == "tcpfsm-transcript" {
+        chart_from_transcript(&v, pick)
+    } else {
+        chart_from_check_json(text, pick)
+    }
+}
+
+/// A run of `interpreter run --format json` as a chart: the script on the left, the
+/// endpoint on the right with its state as it changes; each segment injected or sent
+/// is an arrow, each call and timer a note.
+fn chart_from_transcript(v: &serde_json::Value, script: Option<&str>) -> Result<Chart, String> {
+    use model::msc::{Arrow, Lifelines, Mark, Step};
+    let runs = v["runs"]
+        .as_array()
+        .ok_or("not an `interpreter run --format json` transcript: no `runs`")?;
+    let named = |r: &&serde_json::Value| {
+        let name = r["script"].as_str().unwrap_or_default();
+        script.is_none_or(|s| {
+            name == s
+                || std::path::Path::new(name)
+                    .file_stem()
+                    .and_then(|f| f.to_str())
+                    == Some(s)
+        })
+    };
+    let run = runs.iter().find(named).ok_or_else(|| match script {
+        Some(s) => format!("no run of `{s}` in the transcript"),
+        None => "the transcript has no runs".to_string(),
+    })?;
+    let state = |x: &serde_json::Value| {
+        x.as_str()
+            .and_then(State::parse)
+            .ok_or_else(|| format!("bad state {x} in the transcript"))
+    };
+    let mut steps = Vec::new();
+    let mut taken = Vec::new();
+    let entries = run["transcript"]
+        .as_array()
+        .ok_or("a run without a transcript")?;
+    for e in entries {
+        let after = state(&e["state"])?;
+        let kind = e["kind"].as_str().unwrap_or_default();
+        let arrow = |a_to_b: bool, w: &serde_json::Value| Arrow {
+            a_to_b,
+            text: w["text"].as_str().unwrap_or_default().to_string(),
+            mark: Mark::Delivered,
+            stale: false,
+        };
+        let mut push = |label: String, arrow: Option<Arrow>| {
+            steps.push(Step {
+                label,
+                arrow,
+                a: State::Closed,
+                b: after,
+            })
+        };
+        match kind {
+            "call" | "return" | "timer" => {
+                let text = e["text"].as_str().unwrap_or_default();
+                let label = if kind == "timer" {
+                    format!("B: {text}")
+                } else {
+                    // Drop the time and the expected result: show the call and what it returned.
+                    let call = text
+                        .split_once(char::is_whitespace)
+                        .map_or(text, |(_, c)| c.trim());
+                    let call = call.split(" = ").next().unwrap_or(call);
+                    let result = e["result"].as_str().unwrap_or_default();
+                    format!("B: {call} -> {result}")
+                };
+                push(label, None);
+            }
+            "inbound" => {}
+            _ => continue,
+        }
+        for step in e["steps"].as_array().into_iter().flatten() {
+            taken.push((state(&step["from"])?, state(&step["to"])?));
+            if step["received"].is_object() {
+                push(String::new(), Some(arrow(true, &step["received"])));
+            }
+            for w in step["sent"].as_array().into_iter().flatten() {
+                push(String::new(), Some(arrow(false, w)));
+            }
+        }
+    }
+    if run["result"] != "pass" {
+        let why = run["failure"]["message"]
+            .as_str()
+            .or(run["message"].as_str())
+            .unwrap_or("failed");
+        let last = steps.last().map_or(State::Closed, |s| s.b);
+        steps.push(Step {
+            label: format!("FAIL: {why}"),
+            arrow: None,
+            a: State::Closed,
+            b: last,
+        });
+    }
+    taken.retain(|(from, to)| from != to);
+    taken.dedup();
+    Ok(Chart {
+        property: run["script"].as_str().unwrap_or_default().to_string(),
+        lanes: Lifelines {
+            a: "script".to_string(),
+            b: "endpoint".to_string(),
+            a_states: false,
+        },
+        taken: Some(taken),
         start: (State::Closed, State::Closed),
         steps,
     })
@@ -344,6 +470,9 @@ pub fn chart_from_check_json(text: &str, property: Option<&str>) -> Result<Chart
 
 /// The state changes a chart's steps make, per side, in order (`(from, to)` pairs).
 pub fn transitions(chart: &Chart) -> Vec<(State, State)> {
+    if let Some(taken) = &chart.taken {
+        return taken.clone();
+    }
     let mut out = Vec::new();
     let mut last = chart.start;
     for step in &chart.steps {

@@ -29,12 +29,13 @@ enum Command {
         /// Profile(s) to layer over RFC 9293, comma-separated.
         #[arg(long, default_value = "rfc9293")]
         profile: String,
-        /// Draw the path of a counterexample from this `model check --format json` report
-        /// over the diagram (DOT and SVG).
+        /// Draw the path of a trace over the diagram (DOT and SVG): a counterexample from
+        /// `model check --format json`, or a run from `interpreter run --format json`.
         #[arg(long)]
         highlight: Option<PathBuf>,
-        /// With --highlight: the property whose counterexample to draw.
-        #[arg(long)]
+        /// With --highlight: the property whose counterexample, or the script whose run,
+        /// to draw (default: the first).
+        #[arg(long, alias = "script")]
         property: Option<String>,
         /// SVG layout: `rust` (layout-rs, nothing to install) or `graphviz` (`dot` on
         /// the PATH).
@@ -44,13 +45,15 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-    /// Draw a model-checker counterexample (`model check --format json > report.json`) as
-    /// a message sequence chart.
+    /// Draw a model-checker counterexample (`model check --format json > report.json`) or
+    /// an interpreter run (`interpreter run --format json FILE > run.json`) as a message
+    /// sequence chart.
     Sequence {
-        /// The JSON report.
+        /// The JSON report or transcript.
         file: PathBuf,
-        /// The property whose counterexample to draw (default: the first one).
-        #[arg(long)]
+        /// The property whose counterexample, or the script whose run, to draw (default:
+        /// the first).
+        #[arg(long, alias = "script")]
         property: Option<String>,
         /// `svg` or `mermaid` (a `sequenceDiagram`).
         #[arg(long, value_enum, default_value_t = SeqFormat::Svg)]
@@ -123,8 +126,10 @@ fn main() -> ExitCode {
                 Err(code) => return code,
             };
             let out = match format {
-                SeqFormat::Svg => model::msc::svg(chart.start, &chart.steps),
-                SeqFormat::Mermaid => model::msc::mermaid(chart.start, &chart.steps),
+                SeqFormat::Svg => model::msc::svg_with(&chart.lanes, chart.start, &chart.steps),
+                SeqFormat::Mermaid => {
+                    model::msc::mermaid_with(&chart.lanes, chart.start, &chart.steps)
+                }
             };
             write(&out, output)
         }
@@ -137,7 +142,7 @@ fn read_chart(file: &Path, property: Option<&str>) -> Result<diagrams::Chart, Ex
         eprintln!("error: reading {}: {e}", file.display());
         ExitCode::from(2)
     })?;
-    diagrams::chart_from_check_json(&text, property).map_err(|e| {
+    diagrams::chart_from_json(&text, property).map_err(|e| {
         eprintln!("error: {}: {e}", file.display());
         ExitCode::from(2)
     })

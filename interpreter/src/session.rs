@@ -131,6 +131,8 @@ pub struct Entry {
     pub result: Option<String>,
     /// A notice (something parsed and not modelled).
     pub notice: Option<String>,
+    /// The endpoint's state after it (what `state X` checks).
+    pub state: State,
 }
 
 /// Kinds of transcript entries.
@@ -508,7 +510,13 @@ impl Session {
             steps: Vec::new(),
             result: None,
             notice: None,
+            state: State::Closed,
         }
+    }
+
+    fn push(&mut self, mut e: Entry) {
+        e.state = self.state();
+        self.entries.push(e);
     }
 
     /// Steps socket `i` through the table, queueing what it sends.
@@ -672,7 +680,7 @@ impl Session {
             let who = self.socket_name(i);
             let mut e = self.entry(Kind::Timer, timer_text(timer));
             e.steps.push(self.step(i, Input::Timeout(timer), who).0);
-            self.entries.push(e);
+            self.push(e);
             self.reap();
             self.poll()?;
         }
@@ -704,7 +712,7 @@ impl Session {
         e.column = p.column;
         e.steps = steps;
         e.result = Some(result_text(value, errno));
-        self.entries.push(e);
+        self.push(e);
         let tol = self.opts.tolerance;
         if self.now.saturating_add(tol) < p.end || self.now > p.end.saturating_add(tol) {
             let mut f = self.fail(format!(
@@ -795,7 +803,7 @@ impl Session {
                 let mut e = self.entry(Kind::Inbound, text);
                 e.notice = self.packet_notice(pkt);
                 e.steps = self.inject(seg);
-                self.entries.push(e);
+                self.push(e);
                 self.reap();
                 self.poll()?;
             }
@@ -820,7 +828,7 @@ impl Session {
             Action::Assert(state, span) => {
                 self.advance(start)?;
                 let e = self.entry(Kind::Assert, text);
-                self.entries.push(e);
+                self.push(e);
                 if self.state() != *state {
                     let p = at(span);
                     let mut f = self.fail("the endpoint is in another state");
@@ -845,7 +853,7 @@ impl Session {
                     }
                     .to_string(),
                 );
-                self.entries.push(e);
+                self.push(e);
             }
         }
         self.last = match st.when {
@@ -1003,7 +1011,7 @@ impl Session {
             f.actual = Some(self.wire_of(seg, true).text);
             return Err(f);
         }
-        self.entries.push(e);
+        self.push(e);
         Ok(())
     }
 
@@ -1125,14 +1133,14 @@ impl Session {
                         Ready::Block => {
                             if end.is_none() {
                                 e.result = Some("blocks".to_string());
-                                self.entries.push(e);
+                                self.push(e);
                                 return Err(self.fail(format!(
                                     "{}() would block on a blocking socket: write it as `+0...T {}(...)` or set O_NONBLOCK",
                                     call.name, call.name
                                 )));
                             }
                             e.result = Some("blocks".to_string());
-                            self.entries.push(e);
+                            self.push(e);
                             self.pending = Some(Pending {
                                 wait: w,
                                 line: self.line,
@@ -1152,7 +1160,7 @@ impl Session {
             unreachable!("handled above")
         };
         e.result = Some(result_text(value, errno));
-        self.entries.push(e);
+        self.push(e);
         if let Some(end) = end
             && end > self.now.saturating_add(self.opts.tolerance)
         {

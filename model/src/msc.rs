@@ -42,6 +42,28 @@ pub struct Step {
     pub b: State,
 }
 
+/// The two lifelines: their names, and whether each one's states are drawn.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lifelines {
+    /// The left lifeline's name.
+    pub a: String,
+    /// The right lifeline's name.
+    pub b: String,
+    /// Draw A's states (false when A is a script with no state machine).
+    pub a_states: bool,
+}
+
+impl Default for Lifelines {
+    /// Two endpoints, `A` and `B`, both with states.
+    fn default() -> Lifelines {
+        Lifelines {
+            a: "A".to_string(),
+            b: "B".to_string(),
+            a_states: true,
+        }
+    }
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -51,6 +73,11 @@ fn escape(s: &str) -> String {
 
 /// The chart as SVG, starting from both sides' initial states.
 pub fn svg(start: (State, State), steps: &[Step]) -> String {
+    svg_with(&Lifelines::default(), start, steps)
+}
+
+/// The chart as SVG, with named lifelines.
+pub fn svg_with(lanes: &Lifelines, start: (State, State), steps: &[Step]) -> String {
     const XA: i32 = 110;
     const XB: i32 = 430;
     const ROW: i32 = 26;
@@ -63,17 +90,19 @@ pub fn svg(start: (State, State), steps: &[Step]) -> String {
          <defs><marker id='arrow' markerWidth='10' markerHeight='8' refX='10' refY='4' \
          orient='auto'><polygon points='0 0, 10 4, 0 8'/></marker></defs>\
          <rect width='100%' height='100%' fill='white'/>\
-         <text x='{XA}' y='14' text-anchor='middle' font-weight='bold'>A</text>\
-         <text x='{XB}' y='14' text-anchor='middle' font-weight='bold'>B</text>\
+         <text x='{XA}' y='14' text-anchor='middle' font-weight='bold'>{}</text>\
+         <text x='{XB}' y='14' text-anchor='middle' font-weight='bold'>{}</text>\
          <line x1='{XA}' y1='20' x2='{XA}' y2='{h}' stroke='#888'/>\
-         <line x1='{XB}' y1='20' x2='{XB}' y2='{h}' stroke='#888'/>"
+         <line x1='{XB}' y1='20' x2='{XB}' y2='{h}' stroke='#888'/>",
+        escape(&lanes.a),
+        escape(&lanes.b)
     );
     let mut last = (None, None);
     let mut states = vec![start];
     states.extend(steps.iter().map(|st| (st.a, st.b)));
     for (i, &(a, b)) in states.iter().enumerate() {
         let y = 40 + ROW * i as i32;
-        if last.0 != Some(a) {
+        if lanes.a_states && last.0 != Some(a) {
             let _ = write!(
                 s,
                 "<text x='{}' y='{y}' text-anchor='end' fill='#1a5'>{a}</text>",
@@ -106,11 +135,17 @@ pub fn svg(start: (State, State), steps: &[Step]) -> String {
                 );
             }
             None => {
+                // Notes say which side they are about by its name.
+                let label = match step.label.split_once(": ") {
+                    Some(("A", rest)) => format!("{}: {rest}", lanes.a),
+                    Some(("B", rest)) => format!("{}: {rest}", lanes.b),
+                    _ => step.label.clone(),
+                };
                 let _ = write!(
                     s,
                     "<text x='270' y='{}' text-anchor='middle' fill='#555'>{}</text>",
                     y + 14,
-                    escape(&step.label)
+                    escape(&label)
                 );
             }
         }
@@ -121,9 +156,27 @@ pub fn svg(start: (State, State), steps: &[Step]) -> String {
 
 /// The chart as a Mermaid `sequenceDiagram`.
 pub fn mermaid(start: (State, State), steps: &[Step]) -> String {
+    mermaid_with(&Lifelines::default(), start, steps)
+}
+
+/// The chart as a Mermaid `sequenceDiagram`, with named lifelines.
+pub fn mermaid_with(lanes: &Lifelines, start: (State, State), steps: &[Step]) -> String {
     let clean = |t: &str| t.replace([';', '#'], " ");
-    let mut s = String::from("sequenceDiagram\n    participant A\n    participant B\n");
-    let _ = writeln!(s, "    Note over A: {}", start.0);
+    let mut s = String::from("sequenceDiagram\n");
+    for (id, name) in [("A", &lanes.a), ("B", &lanes.b)] {
+        if name == id {
+            let _ = writeln!(s, "    participant {id}");
+        } else {
+            let _ = writeln!(
+                s,
+                "    participant {id} as {}",
+                clean(name).replace(':', " ")
+            );
+        }
+    }
+    if lanes.a_states {
+        let _ = writeln!(s, "    Note over A: {}", start.0);
+    }
     let _ = writeln!(s, "    Note over B: {}", start.1);
     let mut last = start;
     for step in steps {
@@ -152,7 +205,7 @@ pub fn mermaid(start: (State, State), steps: &[Step]) -> String {
                 }
             },
         }
-        if step.a != last.0 {
+        if lanes.a_states && step.a != last.0 {
             let _ = writeln!(s, "    Note over A: {}", step.a);
         }
         if step.b != last.1 {
