@@ -1,0 +1,171 @@
+//! Every Mermaid diagram the project writes is parsed and rendered by mermaid.js itself
+//! (the npm package GitHub's renderer is built on), in headless Chromium. Two broken
+//! diagrams are controls: mermaid must reject them, or the harness proves nothing.
+//!
+//! mermaid.js comes from npm: `.ci/run` runs `npm install --prefix target/npm mermaid@11`;
+//! `MERMAID_JS` may point at another `mermaid.min.js`.
+
+use interpreter::run::run_source;
+use interpreter::session::Options;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn mermaid_js() -> PathBuf {
+    if let Some(p) = std::env::var_os("MERMAID_JS") {
+        return PathBuf::from(p);
+    }
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/npm/node_modules/mermaid/dist/mermaid.min.js");
+    assert!(
+        p.exists(),
+        "mermaid.js is needed: npm install --prefix target/npm mermaid@11 (.ci/run does this)"
+    );
+    p
+}
+
+/// (name, diagram, words the rendered SVG must show, whether mermaid must accept it)
+fn diagrams() -> Vec<(String, String, Vec<&'static str>, bool)> {
+    let mut out = Vec::new();
+    for profile in model::PROFILES {
+        let table = model::Table::from_spec(profile.name).unwrap();
+        for (view, name) in [
+            (diagrams::View::Classic, "classic"),
+            (diagrams::View::Full, "full"),
+        ] {
+            let text = diagrams::mermaid(&diagrams::graph(&table, view));
+            out.push((
+                format!("{} {name}", profile.name),
+                text,
+                vec!["SYN-RECEIVED", "ESTABLISHED", "TIME-WAIT"],
+                true,
+            ));
+        }
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/simultaneous-close.pkt");
+    let run = run_source(
+        "s",
+        &std::fs::read_to_string(script).unwrap(),
+        &Options::default(),
+    )
+    .unwrap();
+    let json = serde_json::json!({"format": "tcpfsm-transcript", "runs": [run]}).to_string();
+    let chart = diagrams::chart_from_json(&json, None).unwrap();
+    out.push((
+        "transcript chart".to_string(),
+        model::msc::mermaid_with(&chart.lanes, chart.start, &chart.steps),
+        vec!["endpoint", "CLOSING", "F. 1:1(0) ack 1 win 65535"],
+        true,
+    ));
+    let steps = [model::msc::Step {
+        label: "A: active OPEN".to_string(),
+        arrow: Some(model::msc::Arrow {
+            a_to_b: true,
+            text: "SYN seq=0".to_string(),
+            mark: model::msc::Mark::Lost,
+            stale: true,
+        }),
+        a: model::State::SynSent,
+        b: model::State::Listen,
+    }];
+    out.push((
+        "checker chart".to_string(),
+        model::msc::mermaid((model::State::Closed, model::State::Listen), &steps),
+        vec!["SYN seq=0 (lost) OLD", "SYN-SENT"],
+        true,
+    ));
+    // Controls: a hyphen in a state id, and a message without text.
+    out.push((
+        "control: hyphenated id".into(),
+        "stateDiagram-v2\n    SYN-SENT --> CLOSED\n".into(),
+        vec![],
+        false,
+    ));
+    out.push((
+        "control: no message".into(),
+        "sequenceDiagram\n    A->>B\n".into(),
+        vec![],
+        false,
+    ));
+    out
+}
+
+#[test]
+fn mermaid_js_parses_and_renders_every_diagram() {
+    let js = mermaid_js();
+    let cases = diagrams();
+    let texts: Vec<&String> = cases.iter().map(|c| &c.1).collect();
+    let html = format!(
+        r#"<!doctype html><html><body><pre id="out">pending</pre>
+<script src="file://{}"></script>
+<script>
+const diagrams = {};
+(async () => {{
+  mermaid.initialize({{ startOnLoad: false }});
+  const results = [];
+  for (let i = 0; i < diagrams.length; i++) {{
+    try {{
+      await mermaid.parse(diagrams[i]);
+      const r = await mermaid.render('d' + i, diagrams[i]);
+      const text = new DOMParser().parseFromString(r.svg, 'image/svg+xml').documentElement.textContent;
+      results.push('ok ' + JSON.stringify(text));
+    }} catch (e) {{
+      results.push('error ' + JSON.stringify(String(e.message || e)));
+    }}
+  }}
+  document.getElementById('out').textContent = results.join('\n');
+}})();
+</script></body></html>"#,
+        js.display(),
+        serde_json::to_string(&texts).unwrap()
+    );
+    let dir = std::env::temp_dir().join(format!("tcpfsm-mermaid-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("page.html");
+    std::fs::write(&page, html).unwrap();
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--allow-file-access-from-files",
+            &format!("--user-data-dir={}", dir.join("profile").display()),
+            "--virtual-time-budget=60000",
+            "--dump-dom",
+            &format!("file://{}", page.display()),
+        ])
+        .output()
+        .expect("chromium is installed (.ci/run installs the Debian package)");
+    let _ = std::fs::remove_dir_all(&dir);
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let start = dom.find("<pre id=\"out\">").expect("the page ran") + "<pre id=\"out\">".len();
+    let end = dom[start..].find("</pre>").unwrap() + start;
+    let unescape = |s: &str| {
+        s.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&")
+    };
+    let lines: Vec<String> = dom[start..end].lines().map(unescape).collect();
+    assert_eq!(
+        lines.len(),
+        cases.len(),
+        "one result per diagram:\n{}",
+        lines.join("\n")
+    );
+    for ((name, _, words, valid), line) in cases.iter().zip(&lines) {
+        let (verdict, detail) = line.split_once(' ').unwrap_or((line, ""));
+        let detail: String = serde_json::from_str(detail).unwrap_or_default();
+        assert_eq!(verdict == "ok", *valid, "{name}: {line}");
+        for w in words {
+            assert!(
+                detail.contains(w),
+                "{name}: the rendering lacks {w:?}: {detail}"
+            );
+        }
+    }
+}
