@@ -173,9 +173,28 @@ fn run_files(files: &[PathBuf], format: Format, with_coverage: bool, opts: &Opti
         );
     }
     if with_coverage {
-        let table = model::Table::from_spec(&opts.profile).expect("checked above");
-        let report = coverage::Coverage::of(&table, &opts.config, &runs);
-        let _ = write!(out, "{}", report.text(&table));
+        // Row ids belong to a profile's table: each profile's runs are counted apart.
+        let mut profiles: Vec<&str> = runs.iter().map(|r| r.profile.as_str()).collect();
+        profiles.sort();
+        profiles.dedup();
+        for profile in profiles {
+            let Ok(table) = model::Table::from_spec(profile) else {
+                continue;
+            };
+            let group: Vec<Run> = runs
+                .iter()
+                .filter(|r| r.profile == profile)
+                .cloned()
+                .collect();
+            let report = coverage::Coverage::of(&table, &opts.config, &group);
+            let _ = write!(
+                out,
+                "profile {profile} ({} script{}): {}",
+                group.len(),
+                if group.len() == 1 { "" } else { "s" },
+                report.text(&table)
+            );
+        }
     }
     let _ = out.flush();
     worst
