@@ -296,16 +296,7 @@ impl Repl {
             Err(f) => {
                 let code = if f.bad_script { 2 } else { 1 };
                 let offset = crate::run::offset_of(text, f.line, f.column);
-                let verdict = if f.bad_script {
-                    Verdict::BadScript {
-                        line: f.line,
-                        column: f.column,
-                        message: f.message,
-                    }
-                } else {
-                    Verdict::Fail { failure: f }
-                };
-                let run = failed_run(name, verdict, offset);
+                let run = failed_run(name, Verdict::of(f), offset);
                 out.push_str(&render_error(&run, text, self.color).unwrap_or_default());
                 Reply::err(out.trim_end().to_string(), code)
             }

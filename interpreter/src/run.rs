@@ -31,6 +31,21 @@ pub enum Verdict {
     },
 }
 
+impl Verdict {
+    /// The verdict a run that stopped on `f` gets: a bad script, or a failed expectation.
+    pub fn of(f: Failure) -> Verdict {
+        if f.bad_script {
+            Verdict::BadScript {
+                line: f.line,
+                column: f.column,
+                message: f.message,
+            }
+        } else {
+            Verdict::Fail { failure: f }
+        }
+    }
+}
+
 /// One script's run.
 #[derive(Clone, Debug, Serialize)]
 pub struct Run {
@@ -119,15 +134,7 @@ pub fn run_source(name: &str, source: &str, opts: &Options) -> Result<Run, Strin
             }
             if let Err(f) = result {
                 run.error_offset = Some(offset_of(source, f.line, f.column));
-                run.verdict = if f.bad_script {
-                    Verdict::BadScript {
-                        line: f.line,
-                        column: f.column,
-                        message: f.message,
-                    }
-                } else {
-                    Verdict::Fail { failure: f }
-                };
+                run.verdict = Verdict::of(f);
             }
         }
     }

@@ -227,6 +227,21 @@ struct Socket {
     owned: bool,
 }
 
+impl Socket {
+    /// A socket with this TCB, held by `fd` (or by nobody: a child or a closed port).
+    fn new(tcb: Tcb, fd: Option<i64>) -> Socket {
+        Socket {
+            tcb,
+            fd,
+            nonblocking: false,
+            linger0: false,
+            error: None,
+            connected: false,
+            owned: fd.is_some(),
+        }
+    }
+}
+
 enum Ready {
     Done(i64, Option<&'static str>),
     Block,
@@ -625,27 +640,11 @@ impl Session {
             if !matches!(self.socks[l].tcb.state, State::Listen | State::Closed) {
                 // BSD: the SYN makes a child connection and the listener keeps listening.
                 let child = std::mem::replace(&mut self.socks[l].tcb, saved);
-                self.socks.push(Socket {
-                    tcb: child,
-                    fd: None,
-                    nonblocking: false,
-                    linger0: false,
-                    error: None,
-                    connected: false,
-                    owned: false,
-                });
+                self.socks.push(Socket::new(child, None));
             }
             return vec![step];
         }
-        self.socks.push(Socket {
-            tcb: Tcb::new(),
-            fd: None,
-            nonblocking: false,
-            linger0: false,
-            error: None,
-            connected: false,
-            owned: false,
-        });
+        self.socks.push(Socket::new(Tcb::new(), None));
         let i = self.socks.len() - 1;
         let (step, _) = self.step(i, Input::Segment(seg), "closed port".to_string());
         self.socks.pop();
@@ -1030,13 +1029,8 @@ impl Session {
                 }
                 let fd = self.free_fd();
                 self.socks.push(Socket {
-                    tcb: Tcb::new(),
-                    fd: Some(fd),
                     nonblocking: ty.is_some_and(|t| t.has_name("SOCK_NONBLOCK")),
-                    linger0: false,
-                    error: None,
-                    connected: false,
-                    owned: true,
+                    ..Socket::new(Tcb::new(), Some(fd))
                 });
                 Ok(Ready::Done(fd, None))
             }

@@ -47,21 +47,7 @@ fn token() -> impl Strategy<Value = String> {
 fn call() -> impl Strategy<Value = String> {
     let fd = prop_oneof![Just(3i64), Just(4), Just(5), any::<i64>()];
     (
-        prop::sample::select(vec![
-            "socket",
-            "bind",
-            "listen",
-            "accept",
-            "connect",
-            "read",
-            "write",
-            "send",
-            "recv",
-            "shutdown",
-            "close",
-            "setsockopt",
-            "fcntl",
-        ]),
+        prop::sample::select(interpreter::script::SYSCALLS.to_vec()),
         fd,
         prop::sample::select(vec![
             "...",

@@ -8,7 +8,7 @@
 use interpreter::run::run_source;
 use interpreter::session::Options;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use tests::{run_page_in_chromium, scratch};
 
 fn mermaid_js() -> PathBuf {
     if let Some(p) = std::env::var_os("MERMAID_JS") {
@@ -118,39 +118,10 @@ const diagrams = {};
         js.display(),
         serde_json::to_string(&texts).unwrap()
     );
-    let dir = std::env::temp_dir().join(format!("tcpfsm-mermaid-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let page = dir.join("page.html");
+    let page = scratch("mermaid").join("page.html");
     std::fs::write(&page, html).unwrap();
-    let out = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--allow-file-access-from-files",
-            &format!("--user-data-dir={}", dir.join("profile").display()),
-            "--virtual-time-budget=60000",
-            "--dump-dom",
-            &format!("file://{}", page.display()),
-        ])
-        .output()
-        .expect("chromium is installed (.ci/run installs the Debian package)");
-    let _ = std::fs::remove_dir_all(&dir);
-    let dom = String::from_utf8_lossy(&out.stdout);
-    let start = dom.find("<pre id=\"out\">").expect("the page ran") + "<pre id=\"out\">".len();
-    let end = dom[start..].find("</pre>").unwrap() + start;
-    let unescape = |s: &str| {
-        s.replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&amp;", "&")
-    };
-    let lines: Vec<String> = dom[start..end].lines().map(unescape).collect();
+    let results = run_page_in_chromium(&page, 60_000);
+    let lines: Vec<&str> = results.lines().collect();
     assert_eq!(
         lines.len(),
         cases.len(),

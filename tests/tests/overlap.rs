@@ -1,20 +1,16 @@
 //! On the classic view no label overlaps another. layout-rs places nodes differently from
-//! run to run, so several runs of the binary are laid out and each is measured: headless
+//! one call to the next, so several layouts are made and each is measured: headless
 //! Chromium renders the SVG and reports every text's bounding box (axis-aligned, so a
 //! label along a slanted edge counts with its whole box: the check errs on the strict side).
 
 use std::collections::BTreeSet;
-use std::process::Command;
+use tests::{run_page_in_chromium, scratch};
 
 const RUNS: usize = 8;
 
 fn layout() -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_diagrams"))
-        .args(["export", "--format", "svg", "--view", "classic"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap()
+    let g = diagrams::graph(&model::Table::rfc9293(), diagrams::View::Classic);
+    diagrams::svg(&g, "TCP connection states (RFC 9293 Figure 5)").unwrap()
 }
 
 /// For each SVG, the texts drawn and the pairs whose boxes intersect.
@@ -42,36 +38,11 @@ document.getElementById('out').textContent = out.join('\n');
 </script></body></html>"#,
         serde_json::to_string(svgs).unwrap()
     );
-    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("tcpfsm-overlap-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let page = dir.join("page.html");
+    let page = scratch("overlap").join("page.html");
     std::fs::write(&page, html).unwrap();
-    let out = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            &format!("--user-data-dir={}", dir.join("profile").display()),
-            "--virtual-time-budget=10000",
-            "--dump-dom",
-            &format!("file://{}", page.display()),
-        ])
-        .output()
-        .expect("chromium is installed (.ci/run installs the Debian package)");
-    let _ = std::fs::remove_dir_all(&dir);
-    let dom = String::from_utf8_lossy(&out.stdout);
-    let start = dom.find("<pre id=\"out\">").expect("the page ran") + "<pre id=\"out\">".len();
-    let end = dom[start..].find("</pre>").unwrap() + start;
-    dom[start..end]
+    run_page_in_chromium(&page, 10_000)
         .lines()
-        .map(|l| serde_json::from_str(&l.replace("&quot;", "\"").replace("&amp;", "&")).unwrap())
+        .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
 
