@@ -290,6 +290,13 @@ pub struct Chart {
     pub steps: Vec<model::msc::Step>,
 }
 
+/// A state written in a JSON document (RFC spelling or id).
+fn json_state(x: &serde_json::Value, document: &str) -> Result<State, String> {
+    x.as_str()
+        .and_then(State::parse)
+        .ok_or_else(|| format!("bad state {x} in the {document}"))
+}
+
 /// Reads the counterexample to `property` (or the first one) from the JSON report of
 /// `model check --format json`. Errors name the line and column of bad JSON.
 pub fn chart_from_check_json(text: &str, property: Option<&str>) -> Result<Chart, String> {
@@ -306,11 +313,7 @@ pub fn chart_from_check_json(text: &str, property: Option<&str>) -> Result<Chart
             Some(name) => format!("no counterexample to `{name}` in the report"),
             None => "the report has no counterexample: every property holds".to_string(),
         })?;
-    let state = |x: &serde_json::Value| {
-        x.as_str()
-            .and_then(State::parse)
-            .ok_or_else(|| format!("bad state {x} in the report"))
-    };
+    let state = |x: &serde_json::Value| json_state(x, "report");
     let mut steps = Vec::new();
     for p in chosen["path"].as_array().expect("checked above") {
         let text = p["text"].as_str().unwrap_or_default().to_string();
@@ -384,11 +387,7 @@ fn chart_from_transcript(v: &serde_json::Value, script: Option<&str>) -> Result<
         Some(s) => format!("no run of `{s}` in the transcript"),
         None => "the transcript has no runs".to_string(),
     })?;
-    let state = |x: &serde_json::Value| {
-        x.as_str()
-            .and_then(State::parse)
-            .ok_or_else(|| format!("bad state {x} in the transcript"))
-    };
+    let state = |x: &serde_json::Value| json_state(x, "transcript");
     let mut steps = Vec::new();
     let mut taken = Vec::new();
     let entries = run["transcript"]
