@@ -219,6 +219,8 @@ struct Socket {
     fd: Option<i64>,
     nonblocking: bool,
     linger0: bool,
+    /// `shutdown(SHUT_RD)`: reads return end of file.
+    shut_rd: bool,
     /// A pending socket error (`sk_err`), reported by the next call.
     error: Option<&'static str>,
     /// The connection was established once (so EOF and EPIPE, not ENOTCONN).
@@ -235,6 +237,7 @@ impl Socket {
             fd,
             nonblocking: false,
             linger0: false,
+            shut_rd: false,
             error: None,
             connected: false,
             owned: fd.is_some(),
@@ -1057,11 +1060,17 @@ impl Session {
             }
             "shutdown" => {
                 let how = call.args.get(1).map(|a| &a.value);
-                if how.is_some_and(|h| h.has_name("SHUT_RD")) {
-                    // RFC 9293 has no receive-side half close: nothing goes on the wire.
-                    Ok(self.with_fd(fd(), |_, _| Ready::Done(0, None)))
-                } else {
+                let reads = how.is_some_and(|h| h.has_name("SHUT_RD") || h.has_name("SHUT_RDWR"));
+                let writes = !how.is_some_and(|h| h.has_name("SHUT_RD"));
+                if reads && let Some(i) = fd().and_then(|fd| self.by_fd(fd)) {
+                    // RFC 9293 has no receive-side half close: nothing goes on the wire,
+                    // and reads return end of file (POSIX).
+                    self.socks[i].shut_rd = true;
+                }
+                if writes {
                     self.user_call(fd(), UserCall::Shutdown, &mut e)?
+                } else {
+                    Ok(self.with_fd(fd(), |_, _| Ready::Done(0, None)))
                 }
             }
             "close" => self.close(fd(), &mut e)?,
@@ -1321,6 +1330,9 @@ impl Session {
                 let s = &mut self.socks[i];
                 if let Some(err) = s.error.take() {
                     return Ok((Ready::Done(-1, Some(err)), vec![]));
+                }
+                if s.shut_rd {
+                    return Ok((Ready::Done(0, None), vec![]));
                 }
                 let listening = s.tcb.state == State::Listen;
                 let who = self.socket_name(i);
