@@ -148,7 +148,7 @@ impl Repl {
             ("profile", [p]) => {
                 let mut opts = self.opts.clone();
                 match opts.set("profile", p) {
-                    Ok(()) => {
+                    Ok(_) => {
                         self.opts = opts;
                         match self.reset() {
                             Ok(()) => Reply::ok(format!("profile {p}; reset: nothing open")),
@@ -264,8 +264,10 @@ impl Repl {
         if !parsed.options.is_empty() {
             let mut opts = self.opts.clone();
             for o in &parsed.options {
-                if let Err(e) = opts.set(&o.name, &o.value) {
-                    return Reply::err(format!("error: {e}"), 2);
+                match opts.set(&o.name, &o.value) {
+                    Ok(Some(notice)) => return Reply::ok(format!("notice: {notice}")),
+                    Ok(None) => {}
+                    Err(e) => return Reply::err(format!("error: {e}"), 2),
                 }
             }
             self.opts = opts;

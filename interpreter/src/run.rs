@@ -86,18 +86,27 @@ pub fn run_source(name: &str, source: &str, opts: &Options) -> Result<Run, Strin
     // A script's `--name=value` lines take precedence: they are part of the scenario.
     let mut opts = opts.clone();
     let mut option_error = None;
+    let mut notices = Vec::new();
     if let Ok(p) = &parsed {
         for o in &p.options {
-            if let Err(e) = opts.set(&o.name, &o.value) {
-                option_error = Some(ParseError {
-                    offset: o.span.start,
-                    message: e,
-                });
-                break;
+            match opts.set(&o.name, &o.value) {
+                Ok(None) => {}
+                Ok(Some(notice)) => notices.push((o.span.clone(), notice)),
+                Err(e) => {
+                    option_error = Some(ParseError {
+                        offset: o.span.start,
+                        message: e,
+                    });
+                    break;
+                }
             }
         }
     }
     let mut session = Session::new(opts.clone())?;
+    for (span, notice) in notices {
+        let p = place(source, span.start);
+        session.notice(p.line, p.column, source[span].to_string(), notice);
+    }
     let mut run = Run {
         script: name.to_string(),
         profile: opts.profile.clone(),

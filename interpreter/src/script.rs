@@ -14,7 +14,7 @@ use winnow::combinator::{alt, cut_err, delimited, opt, preceded, separated};
 use winnow::error::{ContextError, ErrMode, ModalResult, StrContext, StrContextValue};
 use winnow::prelude::*;
 use winnow::stream::{LocatingSlice, Location, Stream};
-use winnow::token::{any, one_of, take_till, take_until, take_while};
+use winnow::token::{any, one_of, take, take_till, take_until, take_while};
 
 type In<'a> = LocatingSlice<&'a str>;
 
@@ -86,8 +86,9 @@ pub enum Action {
     Outbound(Packet),
     /// A system call and its expected result.
     Call(Call),
-    /// `state ESTABLISHED` or `%{ assert tcpi_state == TCP_ESTABLISHED }%`.
-    Assert(State, Span),
+    /// `state ESTABLISHED` or `%{ assert tcpi_state == TCP_ESTABLISHED }%`, with a notice
+    /// when the block held other lines (skipped).
+    Assert(State, Span, Option<String>),
     /// A backtick command or a `%{ }%` block: never executed.
     Skip(Skipped),
 }
@@ -225,6 +226,9 @@ pub const SYSCALLS: &[&str] = &[
     "close",
     "setsockopt",
     "fcntl",
+    "getsockopt",
+    "sendto",
+    "recvfrom",
 ];
 
 /// Parses a whole script. `times_required` is false in the REPL, where a statement
@@ -479,14 +483,14 @@ fn action(input: &mut In<'_>) -> ModalResult<Action> {
     if name == "state" {
         let _: &str = take_while(1.., [' ', '\t']).parse_next(input)?;
         let (s, span) = cut_err(state_name.with_span()).parse_next(input)?;
-        return Ok(Action::Assert(s, span));
+        return Ok(Action::Assert(s, span, None));
     }
     if !SYSCALLS.contains(&name) {
         input.reset(&before_name);
         return Err(ErrMode::Cut(
             ContextError::new()
                 .with(StrContext::Label("system call"))
-                .with(expected("socket, bind, listen, accept, connect, read, write, send, recv, shutdown, close, setsockopt or fcntl")),
+                .with(expected("socket, bind, listen, accept, connect, read, write, send, recv, shutdown, close, setsockopt, fcntl, getsockopt, sendto or recvfrom")),
         ));
     }
     call(input, name.to_string(), span).map(Action::Call)
@@ -530,6 +534,8 @@ pub fn parse_state(word: &str) -> Option<State> {
 
 /// `%{ ... }%`: an `assert tcpi_state == TCP_X` inside is checked; anything else is skipped.
 fn python(input: &mut In<'_>) -> ModalResult<Action> {
+    let before = input.checkpoint();
+    let block_start = input.current_token_start();
     let _: &str = "%{".parse_next(input)?;
     let body_start = input.current_token_start();
     let body: &str = cut_err(take_until(0.., "}%"))
@@ -546,24 +552,57 @@ fn python(input: &mut In<'_>) -> ModalResult<Action> {
         })
         .filter(|(_, l)| !l.trim().is_empty())
         .collect();
-    if let [(at, line)] = code.as_slice() {
+    // `assert tcpi_state == TCP_X` lines (a message after a comma is allowed) are checked;
+    // the block's other lines are Python and are skipped.
+    let mut found: Option<(State, Span)> = None;
+    let mut other = 0;
+    for (at, line) in &code {
         let trimmed = line.trim();
-        if let Some(rest) = trimmed.strip_prefix("assert") {
-            let rest = rest.trim_start();
-            if let Some(rest) = rest.strip_prefix("tcpi_state") {
-                let name = rest.trim_start().strip_prefix("==").map(str::trim);
-                let col = at + line.len() - line.trim_start().len() + trimmed.len()
-                    - name.unwrap_or("").len();
-                return match name.and_then(parse_state) {
-                    Some(s) => Ok(Action::Assert(s, col..col + name.unwrap_or("").len())),
-                    None => Err(ErrMode::Cut(
-                        ContextError::new()
-                            .with(StrContext::Label("tcpi_state assertion"))
-                            .with(expected("`assert tcpi_state == TCP_<STATE>`")),
-                    )),
+        let lead = line.len() - line.trim_start().len();
+        let Some(rest) = trimmed
+            .strip_prefix("assert")
+            .map(str::trim_start)
+            .and_then(|r| r.strip_prefix("tcpi_state"))
+        else {
+            other += 1;
+            continue;
+        };
+        let name = rest.trim_start().strip_prefix("==").map(|n| {
+            n.trim_start()
+                .split([',', ' ', '\t', ')'])
+                .next()
+                .unwrap_or("")
+        });
+        let start = at + lead + trimmed.find(name.unwrap_or("\u{0}")).unwrap_or(0);
+        match name.and_then(parse_state) {
+            Some(state) if found.is_none() => {
+                found = Some((state, start..start + name.unwrap_or("").len()));
+            }
+            Some(state) if found.as_ref().is_some_and(|(s, _)| *s == state) => {}
+            Some(_) | None => {
+                // Point at the line at fault.
+                input.reset(&before);
+                let _: &str = take(at + lead - block_start).parse_next(input)?;
+                let what = if name.and_then(parse_state).is_some() {
+                    "one state per block"
+                } else {
+                    "`assert tcpi_state == TCP_<STATE>`"
                 };
+                return Err(ErrMode::Cut(
+                    ContextError::new()
+                        .with(StrContext::Label("tcpi_state assertion"))
+                        .with(expected(what)),
+                ));
             }
         }
+    }
+    if let Some((state, span)) = found {
+        let skipped = (other > 0).then(|| {
+            format!(
+                "{other} other line(s) of the %{{ }}% block skipped: only tcpi_state is checked"
+            )
+        });
+        return Ok(Action::Assert(state, span, skipped));
     }
     Ok(Action::Skip(Skipped::Python))
 }
@@ -715,6 +754,10 @@ fn packet(input: &mut In<'_>) -> ModalResult<Packet> {
 /// `<mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>`: the names are kept.
 fn options(input: &mut In<'_>) -> ModalResult<Vec<String>> {
     let _ = any::<_, ContextError>.parse_next(input);
+    // packetdrill's `<...>`: any options.
+    if opt("...>").parse_next(input)?.is_some() {
+        return Ok(vec!["...".to_string()]);
+    }
     let items: Vec<String> = cut_err(separated(
         1..,
         delimited(

@@ -75,9 +75,46 @@ pub const SCRIPT_OPTIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// packetdrill options about its own set-up (addresses, devices, wire mode): accepted in a
+/// script and ignored, with a notice.
+pub const PACKETDRILL_OPTIONS: &[&str] = &[
+    "ip_version",
+    "bind_port",
+    "connect_port",
+    "local_ip",
+    "remote_ip",
+    "gateway_ip",
+    "netmask_ip",
+    "speed",
+    "mtu",
+    "init_scripts",
+    "tolerance_percent",
+    "tcp_ts_tick_usecs",
+    "non_fatal",
+    "dry_run",
+    "verbose",
+    "debug",
+    "wire_client",
+    "wire_server",
+    "wire_server_ip",
+    "wire_server_port",
+    "wire_client_dev",
+    "wire_server_dev",
+];
+
 impl Options {
-    /// Sets one option by name, as a `--name=value` script line does.
-    pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
+    /// Sets one option by name, as a `--name=value` script line does. Returns a notice
+    /// when the option is packetdrill's own and ignored here.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<Option<String>, String> {
+        if PACKETDRILL_OPTIONS.contains(&name) {
+            return Ok(Some(format!(
+                "--{name} is packetdrill's own set-up: ignored"
+            )));
+        }
+        self.set_modelled(name, value).map(|()| None)
+    }
+
+    fn set_modelled(&mut self, name: &str, value: &str) -> Result<(), String> {
         fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
             v.parse()
                 .map_err(|_| format!("--{name} needs a number in range, not `{v}`"))
@@ -758,7 +795,13 @@ impl Session {
         let p = place(source, st.span.start);
         self.line = p.line;
         self.column = p.column;
-        let text = source[st.span.clone()].trim().to_string();
+        // A statement written over several lines is shown on one.
+        let text = source[st.span.clone()]
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
         let at = |span: &Span| place(source, span.start);
         // When the statement happens.
         let resolve = |t: Time, base: u64| {
@@ -827,9 +870,10 @@ impl Session {
                     _ => self.syscall(call, text, None)?,
                 }
             }
-            Action::Assert(state, span) => {
+            Action::Assert(state, span, skipped) => {
                 self.advance(start)?;
-                let e = self.entry(Kind::Assert, text);
+                let mut e = self.entry(Kind::Assert, text);
+                e.notice = skipped.clone();
                 self.push(e);
                 if self.state() != *state {
                     let p = at(span);
@@ -863,6 +907,15 @@ impl Session {
             _ => start.max(self.last),
         };
         Ok(())
+    }
+
+    /// Records a notice about a line that is not a statement (an ignored option).
+    pub fn notice(&mut self, line: usize, column: usize, text: String, notice: String) {
+        let mut e = self.entry(Kind::Skip, text);
+        e.line = line;
+        e.column = column;
+        e.notice = Some(notice);
+        self.push(e);
     }
 
     /// Ends a script: nothing may be left blocked or unexpected.
@@ -1044,7 +1097,7 @@ impl Session {
                 Some(fd) if self.by_fd(fd).is_some() => Err(Wait::Accept(fd)),
                 _ => Ok(Ready::Done(-1, Some("EBADF"))),
             },
-            "read" | "recv" => {
+            "read" | "recv" | "recvfrom" => {
                 let n = call.args.get(2).and_then(|a| a.value.int()).unwrap_or(0);
                 match fd() {
                     Some(fd) if self.by_fd(fd).is_some() => {
@@ -1053,7 +1106,7 @@ impl Session {
                     _ => Ok(Ready::Done(-1, Some("EBADF"))),
                 }
             }
-            "write" | "send" => {
+            "write" | "send" | "sendto" => {
                 let n = call.args.get(2).and_then(|a| a.value.int()).unwrap_or(0);
                 let n = n.clamp(0, u32::MAX as i64) as u32;
                 self.user_call(fd(), UserCall::Send(n), &mut e)?
@@ -1074,6 +1127,46 @@ impl Session {
                 }
             }
             "close" => self.close(fd(), &mut e)?,
+            "getsockopt" => {
+                let opt = call.args.get(2).map(|a| &a.value);
+                if opt.is_some_and(|o| o.has_name("SO_ERROR")) {
+                    // The pending error, as `[0]` or `[ECONNREFUSED]`; reading clears it.
+                    let Some(i) = fd().and_then(|fd| self.by_fd(fd)) else {
+                        return Err(self.bad("getsockopt on a descriptor that is not open"));
+                    };
+                    let actual = self.socks[i].error.take();
+                    let wanted = call.args.get(3).map(|a| &a.value);
+                    let matches = match wanted {
+                        None | Some(Value::Ellipsis) => true,
+                        Some(v) => match (v.int(), actual) {
+                            (Some(0), None) => true,
+                            (Some(n), Some(e)) => errno_number(e) == Some(n),
+                            _ => match v {
+                                Value::List(items) if items.len() == 1 => {
+                                    actual.is_some_and(|e| items[0].value.has_name(e))
+                                }
+                                _ => false,
+                            },
+                        },
+                    };
+                    if !matches {
+                        let mut f = self.fail("getsockopt(SO_ERROR) found another error");
+                        f.actual = Some(format!("[{}]", actual.unwrap_or("0")));
+                        return Err(f);
+                    }
+                    Ok(Ready::Done(0, None))
+                } else {
+                    let name = match opt {
+                        Some(Value::Name(n)) => n.clone(),
+                        _ => "this option".to_string(),
+                    };
+                    e.notice = self.notice_once(
+                        format!("getsockopt:{name}"),
+                        format!("getsockopt {name} is not modelled: it returns 0, its value is not checked"),
+                    );
+                    Ok(self.with_fd(fd(), |_, _| Ready::Done(0, None)))
+                }
+            }
             "setsockopt" => {
                 let opt = call.args.get(2).map(|a| &a.value);
                 let val = call.args.get(3).map(|a| &a.value);
@@ -1376,6 +1469,18 @@ pub fn timer_text(t: Timer) -> &'static str {
         Timer::TimeWait => "2MSL timer expires",
         Timer::FinWait2 => "FIN-WAIT-2 timer expires",
     }
+}
+
+/// Linux's number for the errors a socket can hold.
+fn errno_number(name: &str) -> Option<i64> {
+    Some(match name {
+        "EPIPE" => 32,
+        "ECONNABORTED" => 103,
+        "ECONNRESET" => 104,
+        "ETIMEDOUT" => 110,
+        "ECONNREFUSED" => 111,
+        _ => return None,
+    })
 }
 
 /// `0`, `-1 EAGAIN`.

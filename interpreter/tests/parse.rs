@@ -109,7 +109,7 @@ fn comments_blocks_and_backticks() {
     assert_eq!(s.statements.len(), 4);
     assert!(matches!(
         s.statements[0].action,
-        Action::Assert(State::Listen, _)
+        Action::Assert(State::Listen, _, _)
     ));
     assert!(matches!(
         s.statements[1].action,
@@ -121,7 +121,7 @@ fn comments_blocks_and_backticks() {
     ));
     assert!(matches!(
         s.statements[3].action,
-        Action::Assert(State::SynReceived, _)
+        Action::Assert(State::SynReceived, _, _)
     ));
 }
 
@@ -149,7 +149,7 @@ fn every_state_spelling_is_accepted() {
         ] {
             let s = one(&format!("0 state {word}"));
             assert!(
-                matches!(s.action, Action::Assert(st, _) if st == state),
+                matches!(s.action, Action::Assert(st, _, _) if st == state),
                 "{word}"
             );
         }
@@ -191,4 +191,28 @@ fn errors_point_at_line_and_column() {
 fn the_repl_may_leave_the_time_out() {
     let s = parse("< S 0:0(0)", false).unwrap();
     assert_eq!(s.statements[0].when, When::Omitted);
+}
+
+#[test]
+fn packetdrill_idioms_parse() {
+    let Action::Outbound(p) = one("+0 > S 0:0(0) <...>").action else {
+        panic!()
+    };
+    assert_eq!(p.options, ["..."]);
+    let s = one("+0 %{\nassert tcpi_state == TCP_CLOSE_WAIT, tcpi_state\nassert tcpi_rto > 0\n}%");
+    let Action::Assert(state, _, notice) = s.action else {
+        panic!()
+    };
+    assert_eq!(state, State::CloseWait);
+    assert!(notice.unwrap().contains("1 other line"));
+    let (l, c, m) =
+        error("0 %{\nassert tcpi_state == TCP_LISTEN\n  assert tcpi_state == TCP_CLOSE\n}%");
+    assert_eq!((l, c), (3, 3));
+    assert!(m.contains("one state"), "{m}");
+    let Action::Call(c) =
+        one("+0 getsockopt(3, SOL_SOCKET, SO_ERROR, [ECONNREFUSED], [4]) = 0").action
+    else {
+        panic!()
+    };
+    assert!(matches!(&c.args[3].value, Value::List(v) if v[0].value.has_name("ECONNREFUSED")));
 }
