@@ -160,20 +160,9 @@ fn run_files(files: &[PathBuf], format: Format, with_coverage: bool, opts: &Opti
         }
         runs.push(run);
     }
-    if format == Format::Json {
-        let doc = serde_json::json!({
-            "format": "tcpfsm-transcript",
-            "version": 1,
-            "runs": runs,
-        });
-        let _ = writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&doc).unwrap_or_default()
-        );
-    }
+    // Row ids belong to a profile's table: each profile's runs are counted apart.
+    let mut coverage = Vec::new();
     if with_coverage {
-        // Row ids belong to a profile's table: each profile's runs are counted apart.
         let mut profiles: Vec<&str> = runs.iter().map(|r| r.profile.as_str()).collect();
         profiles.sort();
         profiles.dedup();
@@ -187,12 +176,49 @@ fn run_files(files: &[PathBuf], format: Format, with_coverage: bool, opts: &Opti
                 .cloned()
                 .collect();
             let report = coverage::Coverage::of(&table, &opts.config, &group);
+            coverage.push((profile.to_string(), group.len(), table, report));
+        }
+    }
+    if format == Format::Json {
+        let coverage: Vec<serde_json::Value> = coverage
+            .iter()
+            .map(|(profile, scripts, table, report)| {
+                serde_json::json!({
+                    "profile": profile,
+                    "scripts": scripts,
+                    "fired": report.fired,
+                    "unfired": report.unfired.iter().map(|(id, reason)| {
+                        let row = table.row(*id);
+                        serde_json::json!({
+                            "row": id,
+                            "from": row.from,
+                            "event": row.event,
+                            "reason": reason,
+                        })
+                    }).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let mut doc = serde_json::json!({
+            "format": "tcpfsm-transcript",
+            "version": 1,
+            "runs": runs,
+        });
+        if with_coverage {
+            doc["coverage"] = serde_json::Value::Array(coverage);
+        }
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        );
+    } else {
+        for (profile, scripts, table, report) in &coverage {
             let _ = write!(
                 out,
-                "profile {profile} ({} script{}): {}",
-                group.len(),
-                if group.len() == 1 { "" } else { "s" },
-                report.text(&table)
+                "profile {profile} ({scripts} script{}): {}",
+                if *scripts == 1 { "" } else { "s" },
+                report.text(table)
             );
         }
     }

@@ -177,3 +177,25 @@ fn the_repl_reads_a_pipe_and_reports_the_worst_code() {
         "{stdout}"
     );
 }
+
+#[test]
+fn coverage_goes_into_the_json_document() {
+    let f = corpus("active-close.pkt");
+    let out = interpreter(
+        &["run", "--format", "json", "--coverage", f.to_str().unwrap()],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let cov = &v["coverage"][0];
+    assert_eq!(cov["profile"], "rfc9293");
+    let fired = cov["fired"].as_array().unwrap().len();
+    let unfired = cov["unfired"].as_array().unwrap().len();
+    assert_eq!(fired + unfired, 278);
+    assert!(
+        cov["unfired"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["reason"] == "unclassifiable")
+    );
+}
