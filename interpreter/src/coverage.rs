@@ -88,6 +88,18 @@ impl Coverage {
             self.fired.len(),
             self.unfired.len()
         );
+        let _ = writeln!(s, "  fired, by state (row event):");
+        for state in State::ALL {
+            let rows: Vec<String> = self
+                .fired
+                .iter()
+                .filter(|id| table.row(**id).from == state)
+                .map(|id| format!("{} {}", id.0, table.row(*id).event.id()))
+                .collect();
+            if !rows.is_empty() {
+                let _ = writeln!(s, "    {:<12} {}", state.id(), rows.join(", "));
+            }
+        }
         let mut reasons: Vec<Reason> = self.unfired.iter().map(|(_, r)| *r).collect();
         reasons.sort();
         reasons.dedup();

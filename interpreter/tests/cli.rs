@@ -140,6 +140,7 @@ fn coverage_lists_fired_rows_and_reasons() {
     let out = interpreter(&["run", "--coverage", f.to_str().unwrap()], None);
     let stdout = text(&out.stdout);
     assert!(stdout.contains("coverage: "), "{stdout}");
+    assert!(stdout.contains("LISTEN       83 syn"), "{stdout}");
     assert!(
         stdout.contains("possible, but no script makes it happen"),
         "{stdout}"
