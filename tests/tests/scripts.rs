@@ -145,3 +145,19 @@ fn corpus_catches_every_mutant() {
         eprintln!("{}: caught by {}", mutant.name, caught.join(", "));
     }
 }
+
+/// The script the README shows runs and passes.
+#[test]
+fn the_readme_example_passes() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let start = readme
+        .find("```\n// Passive open")
+        .expect("the README's example")
+        + 4;
+    let end = readme[start..].find("```").unwrap() + start;
+    let r = run_source("README.md", &readme[start..end], &Options::default()).unwrap();
+    assert!(matches!(r.verdict, Verdict::Pass), "{}", transcript(&r));
+    assert!(r.transcript.len() >= 11);
+}
