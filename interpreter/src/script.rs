@@ -126,8 +126,10 @@ pub struct Packet {
     pub ack_span: Option<Span>,
     /// `win N`.
     pub win: Option<u32>,
-    /// Names of the TCP options written in `<...>`: parsed, not modelled.
+    /// Names of the TCP options written in `<...>`: parsed, not modelled, except ...
     pub options: Vec<String>,
+    /// ... the MSS option's value, which sets the endpoint's send MSS (RFC 9293 §3.7.1).
+    pub mss: Option<u16>,
 }
 
 /// A system call.
@@ -723,6 +725,7 @@ fn packet(input: &mut In<'_>) -> ModalResult<Packet> {
         ack_span: None,
         win: None,
         options: Vec::new(),
+        mss: None,
     };
     loop {
         ws(input)?;
@@ -743,7 +746,7 @@ fn packet(input: &mut In<'_>) -> ModalResult<Packet> {
                     .parse_next(input)?,
             );
         } else if input.starts_with("<") && p.options.is_empty() {
-            p.options = options(input)?;
+            (p.options, p.mss) = options(input)?;
         } else {
             break;
         }
@@ -752,13 +755,14 @@ fn packet(input: &mut In<'_>) -> ModalResult<Packet> {
 }
 
 /// `<mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>`: the names are kept.
-fn options(input: &mut In<'_>) -> ModalResult<Vec<String>> {
+fn options(input: &mut In<'_>) -> ModalResult<(Vec<String>, Option<u16>)> {
+    let before = input.checkpoint();
     let _ = any::<_, ContextError>.parse_next(input);
     // packetdrill's `<...>`: any options.
     if opt("...>").parse_next(input)?.is_some() {
-        return Ok(vec!["...".to_string()]);
+        return Ok((vec!["...".to_string()], None));
     }
-    let items: Vec<String> = cut_err(separated(
+    let items: Vec<(String, String)> = cut_err(separated(
         1..,
         delimited(
             blank,
@@ -768,7 +772,7 @@ fn options(input: &mut In<'_>) -> ModalResult<Vec<String>> {
                     c.is_ascii_alphanumeric() || " \t:_".contains(c)
                 }),
             )
-                .map(|(name, _): (&str, &str)| name.to_string()),
+                .map(|(name, rest): (&str, &str)| (name.to_string(), rest.trim().to_string())),
             blank,
         ),
         ',',
@@ -780,7 +784,21 @@ fn options(input: &mut In<'_>) -> ModalResult<Vec<String>> {
         .context(StrContext::Label("TCP options"))
         .context(expected("`>` closing the options"))
         .parse_next(input)?;
-    Ok(items)
+    let mut mss = None;
+    for (name, value) in &items {
+        if name == "mss" {
+            let Ok(v) = value.parse::<u16>() else {
+                input.reset(&before);
+                return Err(ErrMode::Cut(
+                    ContextError::new()
+                        .with(StrContext::Label("MSS option"))
+                        .with(expected("`mss N` with N below 65536")),
+                ));
+            };
+            mss = Some(v);
+        }
+    }
+    Ok((items.into_iter().map(|(n, _)| n).collect(), mss))
 }
 
 fn call(input: &mut In<'_>, name: String, name_span: Span) -> ModalResult<Call> {

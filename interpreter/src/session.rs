@@ -324,6 +324,9 @@ pub struct Session {
     mapped_iss: Option<u32>,
     /// The state the last connection was left in (a listener's is not a connection).
     last_conn: Option<State>,
+    /// Eff.snd.MSS (RFC 9293 §3.7.1): the peer's MSS option, 536 without one, at most
+    /// our own limit (`--mss`).
+    send_mss: u32,
     entries: Vec<Entry>,
     fired: BTreeSet<RowId>,
     samples: Vec<Vec<Tcb>>,
@@ -368,6 +371,7 @@ impl Session {
             offset: opts.iss,
             mapped_iss: None,
             last_conn: None,
+            send_mss: opts.config.mss,
             opts,
             now: 0,
             last: 0,
@@ -581,9 +585,11 @@ impl Session {
             // RFC 9293 §3.4.1: the ISN clock ticks every 4 microseconds.
             iss: self.opts.iss.wrapping_add((self.now / 4) as u32),
         };
-        let out = self.socks[i]
-            .tcb
-            .step(&self.table, &self.opts.config, input, env);
+        let cfg = Config {
+            mss: self.send_mss,
+            ..self.opts.config
+        };
+        let out = self.socks[i].tcb.step(&self.table, &cfg, input, env);
         self.record(i, &out);
         let received = match input {
             Input::Segment(s) => Some(self.wire_of(s, false)),
@@ -844,9 +850,14 @@ impl Session {
             }
             Action::Inbound(pkt) => {
                 self.advance(start)?;
+                if pkt.flags.syn() {
+                    // The MSS option only counts on a SYN; without one, 536 (§3.7.1).
+                    let peer = pkt.mss.map_or(536, u32::from);
+                    self.send_mss = peer.clamp(1, self.opts.config.mss.max(1));
+                }
                 let seg = self.inbound_segment(pkt);
                 let mut e = self.entry(Kind::Inbound, text);
-                e.notice = self.packet_notice(pkt);
+                e.notice = self.packet_notice(pkt, true);
                 e.steps = self.inject(seg);
                 self.push(e);
                 self.reap();
@@ -942,16 +953,20 @@ impl Session {
         Ok(())
     }
 
-    fn packet_notice(&mut self, pkt: &Packet) -> Option<String> {
+    fn packet_notice(&mut self, pkt: &Packet, inbound: bool) -> Option<String> {
         let mut parts = Vec::new();
-        if !pkt.options.is_empty() {
-            let key = format!("options:{}", pkt.options.join(","));
+        // MSS is the one option used (on an injected SYN); the others are named once.
+        let ignored: Vec<&str> = pkt
+            .options
+            .iter()
+            .map(String::as_str)
+            .filter(|o| *o != "mss" || !(inbound && pkt.flags.syn()))
+            .collect();
+        if !ignored.is_empty() {
+            let key = format!("options:{}", ignored.join(","));
             if let Some(n) = self.notice_once(
                 key,
-                format!(
-                    "TCP options not modelled, ignored: {}",
-                    pkt.options.join(", ")
-                ),
+                format!("TCP options not modelled, ignored: {}", ignored.join(", ")),
             ) {
                 parts.push(n);
             }
@@ -1012,7 +1027,7 @@ impl Session {
         let seg = sent.seg;
         let mut e = self.entry(Kind::Outbound, text);
         e.time = sent.time;
-        e.notice = self.packet_notice(pkt);
+        e.notice = self.packet_notice(pkt, false);
         let mismatch = |what: &str, s: &Session| {
             let mut f = s.fail(format!("the segment sent differs: {what}"));
             f.expected = Some(expected.clone());

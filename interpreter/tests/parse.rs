@@ -50,6 +50,9 @@ fn segment_lines_keep_flags_numbers_and_option_names() {
         (0, 0, 0, Some(1), Some(32792))
     );
     assert_eq!(p.options, ["mss", "sackOK", "TS", "nop", "wscale"]);
+    assert_eq!(p.mss, Some(1460));
+    let (_, _, m) = error("0 < S 0:0(0) <mss 70000>");
+    assert!(m.contains("MSS"), "{m}");
     let s = one("+0 > FP. 1:1001(1000) ack 4294967295");
     let Action::Outbound(p) = s.action else {
         panic!()
