@@ -111,10 +111,10 @@ impl Repl {
     /// The prompt: mode, time and state.
     pub fn prompt(&self) -> String {
         match &self.mode {
-            Mode::Single(s) => format!("tcp {} {}> ", seconds(s.now()), s.state().id()),
+            Mode::Single(s) => format!("tcp {} {}> ", seconds(s.now()), s.state()),
             Mode::Pair(p) => {
                 let (a, b) = p.states();
-                format!("pair A:{} B:{}> ", a.id(), b.id())
+                format!("pair A:{} B:{}> ", a, b)
             }
         }
     }
