@@ -2,7 +2,7 @@
 //! it in a REPL.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use interpreter::run::{Run, render_error, run_source, transcript};
+use interpreter::run::{Run, Verdict, render_error, run_source, transcript};
 use interpreter::session::Options;
 use interpreter::{coverage, repl};
 use std::io::{IsTerminal, Write};
@@ -54,6 +54,8 @@ enum Format {
     Text,
     /// One JSON document (an array of runs) for tools such as `diagrams sequence`.
     Json,
+    /// One line per script: PASS, FAIL or BAD SCRIPT, with the place.
+    Summary,
 }
 
 #[derive(Args, Clone)]
@@ -152,8 +154,14 @@ fn run_files(files: &[PathBuf], format: Format, with_coverage: bool, opts: &Opti
             }
         };
         worst = worst.max(run.exit_code());
-        if format == Format::Text {
-            let _ = write!(out, "{}", transcript(&run));
+        match format {
+            Format::Text => {
+                let _ = write!(out, "{}", transcript(&run));
+            }
+            Format::Summary => {
+                let _ = writeln!(out, "{} {name}", summary(&run));
+            }
+            Format::Json => {}
         }
         if let Some(err) = render_error(&run, &source, color) {
             eprintln!("{err}");
@@ -224,4 +232,17 @@ fn run_files(files: &[PathBuf], format: Format, with_coverage: bool, opts: &Opti
     }
     let _ = out.flush();
     worst
+}
+
+/// PASS, or where and why not.
+fn summary(run: &Run) -> String {
+    match &run.verdict {
+        Verdict::Pass => "PASS".to_string(),
+        Verdict::Fail { failure: f } => format!("FAIL {}:{} {}", f.line, f.column, f.message),
+        Verdict::BadScript {
+            line,
+            column,
+            message,
+        } => format!("BAD SCRIPT {line}:{column} {message}"),
+    }
 }

@@ -200,3 +200,31 @@ fn coverage_goes_into_the_json_document() {
             .any(|u| u["reason"] == "unclassifiable")
     );
 }
+
+#[test]
+fn summary_is_a_line_per_script() {
+    let good = corpus("closed-port.pkt");
+    let fail = temp("fail3.pkt", "0 state LISTEN\n");
+    let out = interpreter(
+        &[
+            "run",
+            "--format",
+            "summary",
+            good.to_str().unwrap(),
+            fail.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].starts_with("PASS ") && lines[0].ends_with("closed-port.pkt"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].starts_with("FAIL 1:9 the endpoint is in another state"),
+        "{stdout}"
+    );
+}
