@@ -72,9 +72,9 @@ struct EndpointArgs {
     /// Maximum segment lifetime in seconds (TIME-WAIT lasts 2 MSL).
     #[arg(long, global = true)]
     msl: Option<u32>,
-    /// Receive buffer, the window offered when empty.
+    /// Receive buffer, the window offered when empty (16 bits: no window scaling).
     #[arg(long, global = true)]
-    rcv_buf: Option<u32>,
+    rcv_buf: Option<u16>,
     /// Retransmissions before the user timeout (R2).
     #[arg(long, global = true)]
     retries: Option<u8>,
@@ -96,7 +96,7 @@ impl EndpointArgs {
             o.config.msl = m.saturating_mul(1_000_000);
         }
         if let Some(b) = self.rcv_buf {
-            o.config.rcv_buf = b;
+            o.config.rcv_buf = b.into();
         }
         if let Some(r) = self.retries {
             o.config.max_retransmits = r;

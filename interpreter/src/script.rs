@@ -740,11 +740,22 @@ fn packet(input: &mut In<'_>) -> ModalResult<Packet> {
         } else if input.starts_with("win") && p.win.is_none() {
             let _: &str = "win".parse_next(input)?;
             cut_err(sp1).parse_next(input)?;
-            p.win = Some(
-                cut_err(seq_number)
-                    .context(StrContext::Label("window"))
-                    .parse_next(input)?,
-            );
+            let before_win = input.checkpoint();
+            let win = cut_err(seq_number)
+                .context(StrContext::Label("window"))
+                .parse_next(input)?;
+            // The window field has 16 bits, and no window scaling is modelled.
+            if win > u32::from(u16::MAX) {
+                input.reset(&before_win);
+                return Err(ErrMode::Cut(
+                    ContextError::new()
+                        .with(StrContext::Label("window"))
+                        .with(expected(
+                            "a 16-bit window, at most 65535 (no window scaling)",
+                        )),
+                ));
+            }
+            p.win = Some(win);
         } else if input.starts_with("<") && p.options.is_empty() {
             (p.options, p.mss) = options(input)?;
         } else {
@@ -897,8 +908,46 @@ fn arg(input: &mut In<'_>) -> ModalResult<Arg> {
     })
 }
 
+/// How deep `[...]` and `{...}` may nest: deeper input is an error, not a stack overflow.
+const MAX_NESTING: usize = 16;
+
+thread_local! {
+    static NESTING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// One level of nesting, given back when dropped (also when parsing fails).
+struct Nested;
+
+impl Nested {
+    fn enter() -> Option<Nested> {
+        NESTING.with(|n| {
+            (n.get() < MAX_NESTING).then(|| {
+                n.set(n.get() + 1);
+                Nested
+            })
+        })
+    }
+}
+
+impl Drop for Nested {
+    fn drop(&mut self) {
+        NESTING.with(|n| n.set(n.get() - 1));
+    }
+}
+
 fn atom(input: &mut In<'_>) -> ModalResult<Arg> {
     let start = input.current_token_start();
+    let _level = if input.starts_with("[") || input.starts_with("{") {
+        Some(Nested::enter().ok_or_else(|| {
+            ErrMode::Cut(
+                ContextError::new()
+                    .with(StrContext::Label("argument"))
+                    .with(expected("at most 16 levels of `[` and `{`")),
+            )
+        })?)
+    } else {
+        None
+    };
     let value = if opt("...").parse_next(input)?.is_some() {
         Value::Ellipsis
     } else if input.starts_with("[") {

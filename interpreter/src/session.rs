@@ -57,6 +57,9 @@ impl Default for Options {
     }
 }
 
+/// The smallest send MSS, as Linux clamps a peer's (`TCP_MIN_SND_MSS`).
+const MIN_MSS: u32 = 48;
+
 /// The options a script may set with `--name=value` lines, and what they do.
 pub const SCRIPT_OPTIONS: &[(&str, &str)] = &[
     ("profile", "profiles over RFC 9293, comma-separated"),
@@ -133,10 +136,10 @@ impl Options {
                     .filter(|m| m.checked_mul(2).is_some())
                     .ok_or("--msl_secs must be below 2148")?;
             }
-            "rcv_buf" => self.config.rcv_buf = num(name, value)?,
-            "mss" => self.config.mss = num::<u32>(name, value)?.max(1),
+            "rcv_buf" => self.config.rcv_buf = num::<u16>(name, value)?.into(),
+            "mss" => self.config.mss = num::<u16>(name, value)?.max(MIN_MSS as u16).into(),
             "retries" => self.config.max_retransmits = num(name, value)?,
-            "default_win" => self.default_win = num(name, value)?,
+            "default_win" => self.default_win = num::<u16>(name, value)?.into(),
             _ => {
                 let known: Vec<&str> = SCRIPT_OPTIONS.iter().map(|(n, _)| *n).collect();
                 return Err(format!(
@@ -853,7 +856,7 @@ impl Session {
                 if pkt.flags.syn() {
                     // The MSS option only counts on a SYN; without one, 536 (§3.7.1).
                     let peer = pkt.mss.map_or(536, u32::from);
-                    self.send_mss = peer.clamp(1, self.opts.config.mss.max(1));
+                    self.send_mss = peer.clamp(MIN_MSS, self.opts.config.mss.max(MIN_MSS));
                 }
                 let seg = self.inbound_segment(pkt);
                 let mut e = self.entry(Kind::Inbound, text);

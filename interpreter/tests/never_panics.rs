@@ -89,7 +89,7 @@ fn segment() -> impl Strategy<Value = String> {
         any::<u32>(),
         0u32..3000,
         prop::option::of(any::<u32>()),
-        prop::option::of(any::<u32>()),
+        prop::option::of(any::<u16>()),
     )
         .prop_map(|(dir, flags, seq, len, ack, win)| {
             let mut s = format!("{dir} {flags} {seq}:{}({len})", seq.wrapping_add(len));

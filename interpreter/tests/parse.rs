@@ -219,3 +219,15 @@ fn packetdrill_idioms_parse() {
     };
     assert!(matches!(&c.args[3].value, Value::List(v) if v[0].value.has_name("ECONNREFUSED")));
 }
+
+#[test]
+fn limits_are_errors_not_crashes() {
+    let deep = format!("0 close({}) = 0", "[".repeat(100_000));
+    let (l, c, m) = error(&deep);
+    assert_eq!((l, c), (1, 25));
+    assert!(m.contains("levels"), "{m}");
+    let (_, c, m) = error("0 < . 1:1(0) ack 1 win 65536");
+    assert_eq!(c, 24);
+    assert!(m.contains("16-bit window"), "{m}");
+    assert!(parse("0 < . 1:1(0) ack 1 win 65535", true).is_ok());
+}
