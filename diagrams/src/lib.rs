@@ -7,6 +7,8 @@
 //!   that stay in a state are listed on its self-loop. Edges are styled by what drives
 //!   them: the client path, the server path, closing, resets and aborts, timeouts.
 
+#![warn(missing_docs)]
+
 use model::table::{Event, EventKind, Row, State, Table};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::fmt::Write;

@@ -3,6 +3,11 @@
 //!
 //! - [`script`]: the script language and its parser.
 //! - [`session`]: one endpoint under test, its sockets, time, and the expectations.
+//! - [`run`]: a whole script's run, its transcript and its errors.
+//! - [`coverage`]: the rows a set of runs fired, and why the others were not.
+//! - [`repl`], [`pair`]: the REPL, and its two-endpoint mode.
+
+#![warn(missing_docs)]
 
 pub mod coverage;
 pub mod pair;

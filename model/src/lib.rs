@@ -7,6 +7,8 @@
 //!   row up and applies it.
 //! - [`seq`], [`segment`]: sequence arithmetic and segments.
 
+#![warn(missing_docs)]
+
 pub mod check;
 pub mod endpoint;
 pub mod msc;
