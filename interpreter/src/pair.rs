@@ -4,6 +4,7 @@
 
 use crate::session::{Options, seconds, timer_text};
 use model::endpoint::Env;
+use model::msc;
 use model::table::Timer;
 use model::{Input, Segment, State, Table, Tcb, UserCall};
 use std::fmt::Write as _;
@@ -53,6 +54,8 @@ pub struct Pair {
     channel: Vec<Flight>,
     next_id: u32,
     log: Vec<String>,
+    /// The walk as a message sequence chart.
+    chart: Vec<msc::Step>,
 }
 
 /// The commands of two-endpoint mode, with their help.
@@ -70,6 +73,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "let time pass: to the next timer, or by SECONDS",
     ),
     ("net", "list the segments in the channel"),
+    (
+        "chart FILE",
+        "write the walk as a sequence chart (FILE.svg, or FILE.mmd for Mermaid)",
+    ),
 ];
 
 impl Pair {
@@ -84,6 +91,7 @@ impl Pair {
             channel: Vec::new(),
             next_id: 1,
             log: Vec::new(),
+            chart: Vec::new(),
         })
     }
 
@@ -124,6 +132,34 @@ impl Pair {
             );
         }
         s
+    }
+
+    /// The walk so far as a message sequence chart: SVG, or Mermaid's `sequenceDiagram`.
+    pub fn chart(&self, mermaid: bool) -> String {
+        let start = (State::Closed, State::Closed);
+        if mermaid {
+            msc::mermaid(start, &self.chart)
+        } else {
+            msc::svg(start, &self.chart)
+        }
+    }
+
+    fn note(&mut self, label: String, arrow: Option<msc::Arrow>) {
+        self.chart.push(msc::Step {
+            label,
+            arrow,
+            a: self.a.state,
+            b: self.b.state,
+        });
+    }
+
+    fn arrow(f: &Flight, mark: msc::Mark) -> msc::Arrow {
+        msc::Arrow {
+            a_to_b: f.from == Side::A,
+            text: f.seg.to_string(),
+            mark,
+            stale: false,
+        }
     }
 
     /// Both TCBs.
@@ -215,7 +251,9 @@ impl Pair {
                         ));
                     }
                 };
-                self.step(side, Input::Call(call))
+                let did = self.step(side, Input::Call(call));
+                self.note(format!("{}: {}", side.name(), words[1..].join(" ")), None);
+                did
             }
             [side @ ("a" | "A" | "b" | "B")] => {
                 return Err(format!(
@@ -232,10 +270,15 @@ impl Pair {
                         let f = self.channel.remove(at);
                         let head = format!("deliver #{id} {} to {}", f.seg, f.from.other().name());
                         let step = self.step(f.from.other(), Input::Segment(f.seg));
+                        self.note(head.clone(), Some(Self::arrow(&f, msc::Mark::Delivered)));
                         format!("{head}\n{step}")
                     }
                     "drop" => {
                         let f = self.channel.remove(at);
+                        self.note(
+                            format!("drop #{id}"),
+                            Some(Self::arrow(&f, msc::Mark::Lost)),
+                        );
                         format!("drop #{id} {}", f.seg)
                     }
                     _ => {
@@ -243,6 +286,7 @@ impl Pair {
                         f.id = self.next_id;
                         self.next_id += 1;
                         let s = format!("dup #{id} as #{}", f.id);
+                        self.note(s.clone(), Some(Self::arrow(&f, msc::Mark::Duplicated)));
                         self.channel.push(f);
                         s
                     }
@@ -278,6 +322,7 @@ impl Pair {
                     );
                     s.push_str(&self.step(side, Input::Timeout(timer)));
                     s.push('\n');
+                    self.note(format!("{}: {}", side.name(), timer_text(timer)), None);
                 }
                 self.now = self.now.max(target);
                 let _ = write!(s, "time is now {}", seconds(self.now));

@@ -179,6 +179,16 @@ impl Repl {
             _ => match &mut self.mode {
                 Mode::Pair(p) => match (first, rest.as_slice()) {
                     ("state", []) => Reply::ok(p.status()),
+                    ("chart", [file]) => {
+                        let mermaid = file.ends_with(".mmd") || file.ends_with(".md");
+                        if !mermaid && !file.ends_with(".svg") {
+                            return Reply::err("chart FILE: FILE ends in .svg or .mmd", 2);
+                        }
+                        match std::fs::write(file, p.chart(mermaid)) {
+                            Ok(()) => Reply::ok(format!("wrote {file}")),
+                            Err(e) => Reply::err(format!("error: {file}: {e}"), 2),
+                        }
+                    }
                     ("tcb", []) => Reply::ok(p.tcbs()),
                     ("trace", []) => Reply::ok(p.trace()),
                     _ => match p.command(trimmed) {

@@ -42,6 +42,21 @@ fn pair_mode_walks_the_handshake_and_the_close() {
     assert!(t.contains("time is now 241.000"), "{t}");
     assert!(ok(&mut r, "state").contains("A: CLOSED       B: CLOSED"));
     assert!(ok(&mut r, "trace").contains("deliver #1"));
+    // The walk as a chart: one arrow per deliver, drop and dup (8 + 2 + 1).
+    let dir = std::env::temp_dir().join(format!("tcpfsm-chart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("walk.svg");
+    let mmd = dir.join("walk.mmd");
+    assert!(ok(&mut r, &format!("chart {}", svg.display())).starts_with("wrote"));
+    assert!(ok(&mut r, &format!("chart {}", mmd.display())).starts_with("wrote"));
+    let svg = std::fs::read_to_string(svg).unwrap();
+    assert_eq!(svg.matches("class='segment'").count(), 11);
+    assert!(svg.contains("TIME-WAIT") && svg.contains("(lost)") && svg.contains("(duplicated)"));
+    let mmd = std::fs::read_to_string(mmd).unwrap();
+    assert_eq!(mmd.matches("-x").count(), 2, "{mmd}");
+    assert!(mmd.contains("Note over B: close"), "{mmd}");
+    assert_eq!(r.handle("chart walk.png").code, 2);
+    let _ = std::fs::remove_dir_all(&dir);
     // Mistakes are errors, not panics, and do not change anything.
     for bad in ["deliver 99", "a fly", "tick soon", "a", "deliver"] {
         assert_eq!(r.handle(bad).code, 2, "{bad}");
