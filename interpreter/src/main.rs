@@ -52,7 +52,8 @@ enum Command {
 enum Format {
     /// A transcript for people.
     Text,
-    /// One JSON document (an array of runs) for tools such as `diagrams sequence`.
+    /// One JSON document with every run (and the coverage) for tools such as
+    /// `diagrams sequence`.
     Json,
     /// One line per script: PASS, FAIL or BAD SCRIPT, with the place.
     Summary,
@@ -81,41 +82,52 @@ struct EndpointArgs {
 }
 
 impl EndpointArgs {
-    fn options(&self) -> Options {
+    /// The options, set as a script's `--name=value` lines set them (and checked the same way).
+    fn options(&self) -> Result<Options, String> {
         let mut o = Options::default();
-        if let Some(p) = &self.profile {
-            o.profile = p.clone();
+        let given = [
+            ("profile", self.profile.clone()),
+            ("iss", self.iss.map(|v| v.to_string())),
+            (
+                "tolerance_usecs",
+                self.tolerance_ms
+                    .map(|v| v.saturating_mul(1000).to_string()),
+            ),
+            ("msl_secs", self.msl.map(|v| v.to_string())),
+            ("rcv_buf", self.rcv_buf.map(|v| v.to_string())),
+            ("retries", self.retries.map(|v| v.to_string())),
+        ];
+        for (name, value) in given {
+            if let Some(value) = value {
+                o.set(name, &value)?;
+            }
         }
-        if let Some(i) = self.iss {
-            o.iss = i;
-        }
-        if let Some(t) = self.tolerance_ms {
-            o.tolerance = t.saturating_mul(1000);
-        }
-        if let Some(m) = self.msl {
-            o.config.msl = m.saturating_mul(1_000_000);
-        }
-        if let Some(b) = self.rcv_buf {
-            o.config.rcv_buf = b.into();
-        }
-        if let Some(r) = self.retries {
-            o.config.max_retransmits = r;
-        }
-        o
+        Ok(o)
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let (endpoint, pair) = match &cli.command {
+        Some(Command::Run { endpoint, .. }) => (endpoint, false),
+        Some(Command::Repl { endpoint, pair }) => (endpoint, *pair),
+        None => (&cli.endpoint, cli.pair),
+    };
+    let opts = match endpoint.options() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let code = match cli.command {
         Some(Command::Run {
             files,
             format,
             coverage,
-            endpoint,
-        }) => run_files(&files, format, coverage, &endpoint.options()),
-        Some(Command::Repl { pair, endpoint }) => repl::main(endpoint.options(), pair),
-        None => repl::main(cli.endpoint.options(), cli.pair),
+            ..
+        }) => run_files(&files, format, coverage, &opts),
+        _ => repl::main(opts, pair),
     };
     ExitCode::from(code)
 }

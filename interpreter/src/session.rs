@@ -134,7 +134,7 @@ impl Options {
                 self.config.msl = secs
                     .checked_mul(1_000_000)
                     .filter(|m| m.checked_mul(2).is_some())
-                    .ok_or("--msl_secs must be below 2148")?;
+                    .ok_or("the MSL must be below 2148 seconds")?;
             }
             "rcv_buf" => self.config.rcv_buf = num::<u16>(name, value)?.into(),
             "mss" => self.config.mss = num::<u16>(name, value)?.max(MIN_MSS as u16).into(),
@@ -1229,49 +1229,42 @@ impl Session {
             other => return Err(self.bad(format!("unknown system call `{other}`"))),
         };
         self.reap();
-        let ready = match wait {
-            Ok(r) => r,
+        let (value, errno) = match wait {
+            Ok(Ready::Done(value, errno)) => (value, errno),
+            Ok(Ready::Block) => unreachable!("only a wait can block"),
             Err(w) => {
                 let (r, steps) = self.attempt(w)?;
                 e.steps.extend(steps);
-                match (r, w) {
-                    (Ready::Block, _) if self.would_not_block(w) => Ready::Done(
-                        -1,
-                        Some(if matches!(w, Wait::Connect(_)) {
-                            "EINPROGRESS"
-                        } else {
-                            "EAGAIN"
-                        }),
-                    ),
-                    (r, _) => match r {
-                        Ready::Block => {
-                            if end.is_none() {
-                                e.result = Some("blocks".to_string());
-                                self.push(e);
-                                return Err(self.fail(format!(
-                                    "{}() would block on a blocking socket: write it as `+0...T {}(...)` or set O_NONBLOCK",
-                                    call.name, call.name
-                                )));
-                            }
-                            e.result = Some("blocks".to_string());
-                            self.push(e);
-                            self.pending = Some(Pending {
-                                wait: w,
-                                line: self.line,
-                                column: self.column,
-                                text,
-                                expect,
-                                end: end.expect("blocking"),
-                            });
-                            return Ok(());
-                        }
-                        done => done,
-                    },
+                match r {
+                    Ready::Done(value, errno) => (value, errno),
+                    Ready::Block if self.would_not_block(w) => {
+                        let errno = match w {
+                            Wait::Connect(_) => "EINPROGRESS",
+                            _ => "EAGAIN",
+                        };
+                        (-1, Some(errno))
+                    }
+                    Ready::Block => {
+                        e.result = Some("blocks".to_string());
+                        self.push(e);
+                        let Some(end) = end else {
+                            return Err(self.fail(format!(
+                                "{}() would block on a blocking socket: write it as `+0...T {}(...)` or set O_NONBLOCK",
+                                call.name, call.name
+                            )));
+                        };
+                        self.pending = Some(Pending {
+                            wait: w,
+                            line: self.line,
+                            column: self.column,
+                            text,
+                            expect,
+                            end,
+                        });
+                        return Ok(());
+                    }
                 }
             }
-        };
-        let Ready::Done(value, errno) = ready else {
-            unreachable!("handled above")
         };
         e.result = Some(result_text(value, errno));
         self.push(e);
@@ -1319,11 +1312,7 @@ impl Session {
             return Ok(Ok(Ready::Done(-1, Some(err))));
         }
         let before = self.socks[i].tcb.state;
-        if matches!(call, UserCall::PassiveOpen | UserCall::ActiveOpen)
-            && let Some(w) = self.wire()
-            && w != i
-            && call == UserCall::ActiveOpen
-        {
+        if call == UserCall::ActiveOpen && self.wire().is_some_and(|w| w != i) {
             return Err(
                 self.bad("one connection at a time: the interpreter models a single remote peer")
             );

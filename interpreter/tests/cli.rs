@@ -228,3 +228,35 @@ fn summary_is_a_line_per_script() {
         "{stdout}"
     );
 }
+
+#[test]
+fn endpoint_options_are_checked_like_script_lines() {
+    let f = corpus("closed-port.pkt");
+    let out = interpreter(&["run", "--msl", "5000", f.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("MSL must be below 2148"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Before the command works too, and the REPL subcommand takes them.
+    let out = interpreter(
+        &[
+            "--profile",
+            "rfc793",
+            "run",
+            "--format",
+            "summary",
+            f.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let out = interpreter(
+        &["repl", "--retries", "0"],
+        Some(
+            "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0...1 connect(3, ..., ...) = -1 ETIMEDOUT\n> S 0:0(0)\n+1 state CLOSED\n",
+        ),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
