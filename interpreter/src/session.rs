@@ -1231,7 +1231,8 @@ impl Session {
         self.reap();
         let (value, errno) = match wait {
             Ok(Ready::Done(value, errno)) => (value, errno),
-            Ok(Ready::Block) => unreachable!("only a wait can block"),
+            // Only a wait blocks; a direct result never does.
+            Ok(Ready::Block) => (-1, Some("EAGAIN")),
             Err(w) => {
                 let (r, steps) = self.attempt(w)?;
                 e.steps.extend(steps);
