@@ -44,41 +44,49 @@ enum Command {
     },
 }
 
+/// The defaults of `check`: the one place they are set is `Options::default()`.
+fn defaults() -> model::check::Options {
+    model::check::Options::default()
+}
+
 /// Options of `check`.
 #[derive(clap::Args)]
 struct CheckArgs {
     /// Profile(s) to layer over RFC 9293, comma-separated (`model table --list-profiles`).
     #[arg(long, default_value = "rfc9293")]
     profile: String,
-    /// Maximum segment lifetime, in ticks: every segment arrives within it, unless the loss
-    /// budget (--drops) lets it vanish.
-    #[arg(long, default_value_t = 1)]
+    /// Maximum segment lifetime, in ticks: a segment sent at tick t is delivered before
+    /// tick t + MSL, unless the loss budget (--drops) lets it vanish.
+    #[arg(long, default_value_t = defaults().msl)]
     msl: u32,
     /// TIME-WAIT length in ticks (default: 2 x MSL, as the table's rows say).
     #[arg(long)]
     time_wait: Option<u32>,
     /// How many times each side may open the connection.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = defaults().incarnations)]
     incarnations: u8,
     /// Size of the sequence-number space (4 to 2^32); small so old segments can land in
-    /// a new window.
-    #[arg(long, default_value_t = 8)]
+    /// a new window, large enough that no verdict depends on wrapping it.
+    #[arg(long, default_value_t = defaults().seq_space)]
     seq_space: u64,
     /// Segments the channel may lose.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = defaults().drops)]
     drops: u8,
     /// Segments the channel may duplicate.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = defaults().dups)]
     dups: u8,
     /// ABORT calls the users may make.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = defaults().aborts)]
     aborts: u8,
+    /// Host crashes: a host loses its TCBs and its ISN clock (the quiet time guards this).
+    #[arg(long, default_value_t = defaults().crashes)]
+    crashes: u8,
     /// Retransmissions before the user timeout.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = defaults().retransmits)]
     retransmits: u8,
-    /// Retransmission timeout, in ticks. Default: 2 x MSL + 1, longer than any round trip,
-    /// so a retransmission answers a loss; lower values also explore spurious ones.
-    #[arg(long)]
+    /// Retransmission timeout, in ticks. Default: 2 x (MSL - 1) + 1, longer than any round
+    /// trip, so a retransmission answers a loss; lower values also explore spurious ones.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     rto: Option<u32>,
     /// Each side also sends one byte of data per incarnation.
     #[arg(long)]
@@ -87,6 +95,18 @@ struct CheckArgs {
     /// rfc1337, quiet-time, fin-wait-2-timeout. All are in force by default.
     #[arg(long, value_enum, value_delimiter = ',')]
     without: Vec<model::check::Guard>,
+    /// The form of the ISN guard: `clock` (RFC 9293 §3.4.1, advances with time) or
+    /// `ideal` (a new ISN is always beyond the old connection's numbers: an assumption
+    /// no clock keeps).
+    #[arg(long, value_enum, default_value_t = defaults().isn)]
+    isn: model::check::IsnMode,
+    /// How far the ISN clock advances per tick.
+    #[arg(long, default_value_t = defaults().isn_rate)]
+    isn_rate: u32,
+    /// Let A's first ISN range over the space too (turns off the rotation-symmetry
+    /// reduction that fixes it at 0).
+    #[arg(long)]
+    no_symmetry: bool,
     /// Who opens how: `client-server`, `both-active`, or `any` (B may do either).
     #[arg(long, value_enum, default_value_t = model::check::Scenario::Any)]
     scenario: model::check::Scenario,
@@ -210,12 +230,16 @@ fn options(a: &CheckArgs) -> model::check::Options {
         drops: a.drops,
         dups: a.dups,
         aborts: a.aborts,
+        crashes: a.crashes,
         retransmits: a.retransmits,
-        rto: a.rto.unwrap_or(2 * a.msl + 1),
+        rto: a.rto.unwrap_or(model::check::Options::default_rto(a.msl)),
         data: a.data,
         window: 1,
         without: a.without.clone(),
         scenario: a.scenario,
+        isn: a.isn,
+        isn_rate: a.isn_rate,
+        symmetry: !a.no_symmetry,
     }
 }
 

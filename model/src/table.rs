@@ -226,6 +226,12 @@ pub enum EventKind {
 }
 
 impl Event {
+    /// A RST that the table may act on (an exact or in-window one; RFC 793 resets on
+    /// both).
+    pub fn is_reset(self) -> bool {
+        matches!(self, Event::RstExact | Event::RstInWindow)
+    }
+
     /// Every event.
     pub const ALL: [Event; 25] = [
         Event::PassiveOpen,

@@ -489,6 +489,7 @@ fn describe(act: Act, segment: Option<(Side, Segment)>) -> String {
         Act::Dup(_) => seg("  DUPLICATED"),
         Act::Tick => "tick".into(),
         Act::Fire(side, t) => format!("{side}: {t} timer fires"),
+        Act::Crash(side) => format!("{side}: host crashes (TCB and ISN clock lost)"),
     }
 }
 

@@ -127,11 +127,14 @@ fn tcb_invariants(m: &System, s: &Sys) -> bool {
 }
 
 /// Every property, safety first.
-pub const PROPERTIES: [Property; 21] = [
+pub const PROPERTIES: [Property; 23] = [
     always_step(
         "no-stale-segment-accepted",
-        "no segment of a deleted TCB instance is taken as data or changes state (except within the handshake, Figure 8)",
-        |_, _, fx, _| !fx.stale,
+        "no segment of a deleted TCB instance is taken as data or changes state (except within \
+         the handshake, Figure 8), unless that instance ended by ABORT, a crash or a reset, which \
+         skip TIME-WAIT by design (stale-segment-after-abort), or the segment is a RST,ACK whose \
+         literal <SEQ=0> lands on RCV.NXT by coincidence (stale-rst-seq-zero)",
+        |_, _, fx, _| !fx.stale || fx.orphan || fx.seq_zero,
     ),
     always(
         "isns-agree",
@@ -188,6 +191,19 @@ pub const PROPERTIES: [Property; 21] = [
         "time-wait-from-fin-wait-1",
         "FIN-WAIT-1 -> TIME-WAIT on FIN with the ACK of our FIN",
         |m, _, fx, _| row_fired(m, fx, State::FinWait1, State::TimeWait),
+    ),
+    sometimes_step(
+        "stale-segment-after-abort",
+        "a finding, not a failure: a segment of an instance that ended by ABORT, a crash or a \
+         reset is accepted by a later incarnation: with no TIME-WAIT, only the ISN clock \
+         stands in its way, and a connection that outran the clock gets past it",
+        |_, _, fx, _| fx.stale && fx.orphan,
+    ),
+    sometimes_step(
+        "stale-rst-seq-zero",
+        "a finding, not a failure: an old RST,ACK sent from CLOSED, whose <SEQ=0> is a literal \
+         (§3.10.7.1), lands on a later incarnation's RCV.NXT: a 1-in-2^32 coincidence in TCP",
+        |_, _, fx, _| fx.stale && fx.seq_zero && !fx.orphan,
     ),
     sometimes_step(
         "second-incarnation-established",

@@ -51,11 +51,17 @@ impl fmt::Display for Side {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum IsnMode {
-    /// Any value of the sequence space (every choice is explored).
+    /// Any value of the sequence space (every choice is explored): no ISN clock.
     Free,
-    /// The ISN clock of RFC 9293 §3.4.1: a new incarnation starts at the SND.NXT its
-    /// predecessor reached, beyond every number the old connection used.
+    /// The ISN clock of RFC 9293 §3.4.1: a per-host counter that advances with time
+    /// (`--isn-rate` per tick), not with the data a connection sends, so a connection
+    /// that sends faster than the clock advances leaves old numbers ahead of the next ISN.
+    /// A host's first ISN (and its first after a crash) is any value.
     Clock,
+    /// A stronger, idealised assumption: a new incarnation starts at the SND.NXT its
+    /// predecessor reached, beyond every number the old connection used, however fast it
+    /// sent. No real clock promises this.
+    Ideal,
 }
 
 /// The mechanisms RFC 9293 relies on to keep old duplicates out of a new incarnation.
@@ -67,13 +73,14 @@ pub enum Guard {
     TimeWait,
     /// TIME-WAIT lasts 2MSL (removing it layers `short-time-wait`).
     FullTimeWait,
-    /// ISNs come from a clock, beyond the previous incarnation's numbers (RFC 9293 §3.4.1);
-    /// without it any ISN may be chosen.
+    /// ISNs come from a clock that advances with time (RFC 9293 §3.4.1; `--isn` picks the
+    /// form); without it any ISN may be chosen at every open.
     IsnClock,
     /// TIME-WAIT ignores RST (RFC 1337); without it, a RST assassinates TIME-WAIT.
     Rfc1337,
-    /// A side waits MSL after its TCB is deleted before it opens again (the quiet time of
-    /// RFC 9293 §3.4.3, applied to every new incarnation).
+    /// A host that crashed waits MSL before it opens again (the quiet time of RFC 9293
+    /// §3.4.3). It matters only with `--crashes`: a host that has not crashed reopens at
+    /// once, and TIME-WAIT and the ISN clock keep its old segments out.
     QuietTime,
     /// A FIN-WAIT-2 timer, as real stacks add (Linux `tcp_fin_timeout`): a liveness guard.
     #[value(name = "fin-wait-2-timeout")]
@@ -122,7 +129,8 @@ pub enum Scenario {
 pub struct Options {
     /// Profiles layered over RFC 9293.
     pub profile: String,
-    /// Maximum segment lifetime, in ticks.
+    /// Maximum segment lifetime, in ticks: a segment sent at tick t is delivered or gone
+    /// before tick t + MSL (so it is at most MSL - 1 ticks old when delivered).
     pub msl: u32,
     /// TIME-WAIT length override, in ticks (`None`: 2×MSL).
     pub time_wait: Option<u32>,
@@ -136,6 +144,8 @@ pub struct Options {
     pub dups: u8,
     /// ABORT calls the users may make.
     pub aborts: u8,
+    /// Host crashes: a host loses every TCB and its ISN clock.
+    pub crashes: u8,
     /// Retransmissions before the user timeout.
     pub retransmits: u8,
     /// Initial retransmission timeout, in ticks.
@@ -148,25 +158,46 @@ pub struct Options {
     pub without: Vec<Guard>,
     /// Who opens how.
     pub scenario: Scenario,
+    /// The form of the ISN guard when it is in force (`clock` or the idealised `ideal`).
+    pub isn: IsnMode,
+    /// How far the ISN clock advances per tick.
+    pub isn_rate: u32,
+    /// Fix A's first ISN at 0 (rotation symmetry; see `System::isns`).
+    pub symmetry: bool,
+}
+
+impl Options {
+    /// The default retransmission timeout for an MSL: one tick longer than the longest
+    /// round trip (two segments of at most MSL - 1 ticks each), so a retransmission
+    /// answers a loss and never races the original.
+    pub fn default_rto(msl: u32) -> u32 {
+        (2 * msl.saturating_sub(1) + 1).max(1)
+    }
 }
 
 impl Default for Options {
+    /// The seed's fault model: one loss, one duplicate, one ABORT; two incarnations each;
+    /// MSL of 2 ticks, so a segment can outlive a tick; a sequence space of 32.
     fn default() -> Options {
         Options {
             profile: "rfc9293".into(),
-            msl: 1,
+            msl: 2,
             time_wait: None,
-            seq_space: 8,
+            seq_space: 32,
             incarnations: 2,
             drops: 1,
-            dups: 0,
-            aborts: 0,
+            dups: 1,
+            aborts: 1,
+            crashes: 0,
             retransmits: 2,
-            rto: 3,
+            rto: Options::default_rto(2),
             data: false,
             window: 1,
             without: Vec::new(),
             scenario: Scenario::Any,
+            isn: IsnMode::Clock,
+            isn_rate: 1,
+            symmetry: true,
         }
     }
 }
@@ -183,6 +214,8 @@ pub struct Flight {
     pub owner: Instance,
     /// Ghost: the receiver's current TCB was created after `owner` was deleted.
     pub stale: bool,
+    /// Ghost: `owner` ended by an ABORT or a crash, which skip TIME-WAIT by design.
+    pub orphan: bool,
     /// The segment.
     pub seg: SegKey,
 }
@@ -249,9 +282,11 @@ pub struct Ep {
     pub sent: bool,
     /// The user called CLOSE in this incarnation.
     pub closed: bool,
-    /// The last SND.NXT this side used (the ISN clock reads it).
-    pub last_nxt: u32,
-    /// Ticks before this side may open again (the quiet time).
+    /// The ISN the next open takes (the ISN clock's reading, or for `ideal` the SND.NXT
+    /// last used); `None` when the host has no memory of one (before its first open,
+    /// after a crash) or will open no more, so any value may be chosen.
+    pub clock: Option<u32>,
+    /// Ticks before this host may open again (the quiet time after a crash).
     pub quiet: u8,
 }
 
@@ -268,6 +303,16 @@ pub struct Sys {
     pub dups: u8,
     /// Aborts left.
     pub aborts: u8,
+    /// Crashes left.
+    pub crashes: u8,
+}
+
+/// The ghost tag of a delivered segment.
+#[derive(Clone, Copy)]
+struct Tag {
+    owner: Instance,
+    stale: bool,
+    orphan: bool,
 }
 
 /// Whether `inst` is one of the live instances.
@@ -285,6 +330,13 @@ impl Sys {
     /// Endpoint `side`.
     pub fn ep(&self, side: Side) -> &Ep {
         &self.ep[side.ix()]
+    }
+
+    /// Marks what `inst` has in flight as belonging to an aborted or crashed instance.
+    fn orphan(&mut self, inst: Instance) {
+        for f in self.chan.iter_mut().filter(|f| f.owner == inst) {
+            f.orphan = true;
+        }
     }
 
     /// Both states.
@@ -308,6 +360,8 @@ pub enum Act {
     Tick,
     /// A due timer fires.
     Fire(Side, Timer),
+    /// The host of `side` crashes and restarts: every TCB and its ISN clock are lost.
+    Crash(Side),
 }
 
 /// What a step did, beyond the next state: for reports and coverage.
@@ -319,6 +373,11 @@ pub struct Effect {
     pub sent: SmallVec<[(Side, Segment); 2]>,
     /// Set when the step delivered a stale segment that was accepted.
     pub stale: bool,
+    /// Set when that stale segment's instance ended by an ABORT or a crash.
+    pub orphan: bool,
+    /// Set when that stale segment is a RST,ACK sent from CLOSED, whose `<SEQ=0>` is a
+    /// literal of RFC 9293 §3.10.7.1, not a number of either connection.
+    pub seq_zero: bool,
 }
 
 /// The model: options, the table they select, and endpoint parameters.
@@ -368,10 +427,19 @@ impl System {
     fn assemble(opts: Options, table: Table, profile: String) -> Result<System, String> {
         let has = |g: Guard| !opts.without.contains(&g);
         let isn = if has(Guard::IsnClock) {
-            IsnMode::Clock
+            opts.isn
         } else {
             IsnMode::Free
         };
+        if opts.rto == 0 {
+            return Err("--rto must be at least 1 tick".into());
+        }
+        if opts.isn_rate as u64 >= opts.seq_space {
+            return Err(format!(
+                "--isn-rate {} must be below the sequence space ({})",
+                opts.isn_rate, opts.seq_space
+            ));
+        }
         let space = SeqSpace::new(opts.seq_space).map_err(|e| e.to_string())?;
         if opts.msl == 0 || opts.msl > 50 {
             return Err(format!("--msl {} is out of range 1..=50", opts.msl));
@@ -385,8 +453,8 @@ impl System {
             space,
             msl: opts.msl,
             time_wait: opts.time_wait,
-            rto: opts.rto.max(1),
-            rto_max: opts.rto.max(1) * 4,
+            rto: opts.rto,
+            rto_max: opts.rto.saturating_mul(4),
             backoff: false,
             max_retransmits: opts.retransmits,
             rcv_buf: opts.window,
@@ -402,35 +470,48 @@ impl System {
         })
     }
 
-    /// The initial state: both sides CLOSED, nothing in flight.
+    /// The initial state: both sides CLOSED, nothing in flight, no ISN clock read yet.
     pub fn init(&self) -> Sys {
-        let half = (self.cfg.space.modulus() / 2) as u32;
-        let ep = |last_nxt| Ep {
+        let ep = Ep {
             tcb: Tcb::new(),
             inc: 0,
             sent: false,
             closed: false,
-            last_nxt,
+            clock: None,
             quiet: 0,
         };
         Sys {
-            ep: [ep(0), ep(half)],
+            ep: [ep.clone(), ep],
             chan: SmallVec::new(),
             drops: self.opts.drops,
             dups: self.opts.dups,
             aborts: self.opts.aborts,
+            crashes: self.opts.crashes,
         }
     }
 
-    fn isns(&self, s: &Sys, ep: &Ep) -> Vec<u32> {
-        // Only differences of sequence numbers matter: rotating every number of a run
-        // gives a run, so A's first ISN may be fixed at 0 (rotation symmetry).
-        if std::ptr::eq(ep, s.ep(Side::A)) && ep.inc == 0 {
-            return vec![0];
-        }
-        match self.isn {
-            IsnMode::Clock => vec![ep.last_nxt],
-            IsnMode::Free => (0..self.cfg.space.modulus() as u32).collect(),
+    /// The ISNs `side` may choose when it opens now.
+    ///
+    /// A host's clock starts at an arbitrary reading, which is the same as choosing its
+    /// first ISN freely and letting the clock run from there: the choice is made at the
+    /// first open (and after a crash), so states before it are not multiplied by the
+    /// space. With `symmetry`, A's first ISN is fixed at 0: rotating all of A's sequence
+    /// numbers maps runs to runs except for the literal `<SEQ=0>` of a RST,ACK sent from
+    /// CLOSED, so this is a reduction checked empirically (`model/tests/verdicts.rs` runs
+    /// configurations with and without it), not a theorem.
+    fn isns(&self, side: Side, ep: &Ep) -> std::ops::Range<u32> {
+        let all = 0..self.cfg.space.modulus() as u32;
+        match (self.isn, ep.clock) {
+            (IsnMode::Free, _) => all,
+            (_, Some(c)) => c..c + 1,
+            (_, None) if self.opts.symmetry && ep.inc == 0 => {
+                let first = match side {
+                    Side::A => 0,
+                    Side::B => (self.cfg.space.modulus() / 2) as u32,
+                };
+                first..first + 1
+            }
+            (_, None) => all,
         }
     }
 
@@ -472,6 +553,11 @@ impl System {
         }
     }
 
+    /// Whether a user of `s` has aborted or a host has crashed so far.
+    pub fn faulted(&self, s: &Sys) -> bool {
+        s.aborts != self.opts.aborts || s.crashes != self.opts.crashes
+    }
+
     /// Every step enabled in `s`.
     pub fn actions(&self, s: &Sys, out: &mut Vec<Act>) {
         for side in Side::BOTH {
@@ -480,7 +566,7 @@ impl System {
             if st == State::Closed && ep.inc < self.opts.incarnations && ep.quiet == 0 {
                 for &call in self.open_calls(side) {
                     if call == UserCall::ActiveOpen {
-                        for iss in self.isns(s, ep) {
+                        for iss in self.isns(side, ep) {
                             out.push(Act::Call(side, call, iss));
                         }
                     } else {
@@ -497,8 +583,15 @@ impl System {
             if !ep.closed && matches!(st, State::Established | State::CloseWait) {
                 out.push(Act::Call(side, UserCall::Close, 0));
             }
-            if s.aborts > 0 && st != State::Closed {
+            // A user aborts a connection it still holds: before it has called CLOSE (a
+            // socket's close() gives the handle up; TIME-WAIT has none to abort with).
+            if s.aborts > 0 && st != State::Closed && !ep.closed {
                 out.push(Act::Call(side, UserCall::Abort, 0));
+            }
+            // A host crashes while it has a connection (or a listener); it forgets the
+            // TCB and its ISN clock, and sends nothing.
+            if s.crashes > 0 && st != State::Closed {
+                out.push(Act::Crash(side));
             }
             if let Some((timer, 0)) = ep.tcb.next_timer() {
                 out.push(Act::Fire(side, timer));
@@ -515,7 +608,7 @@ impl System {
                 && !seg.flags.ack()
                 && !seg.flags.rst();
             if opens {
-                for iss in self.isns(s, to) {
+                for iss in self.isns(f.to, to) {
                     out.push(Act::Deliver(i as u8, iss));
                 }
             } else {
@@ -528,23 +621,32 @@ impl System {
                 out.push(Act::Dup(i as u8));
             }
         }
-        // Time stops for a due timer, and for a segment at the end of its life unless the
-        // loss budget lets it vanish: every segment arrives within MSL or counts as lost.
+        if self.time_may_pass(s) {
+            out.push(Act::Tick);
+        }
+    }
+
+    /// Time semantics (see the README's timeline): every step happens at an integer tick,
+    /// and any number of steps may happen at one tick, in any order. A tick is the passage
+    /// from one instant to the next. It may not pass
+    /// - a due timer (a timer of length D started at tick t fires at tick t + D, before
+    ///   time moves on), nor
+    /// - a segment that would reach MSL: one sent at tick t is delivered or lost before
+    ///   tick t + MSL. Only the loss budget lets a segment vanish at its deadline.
+    ///
+    /// So a segment sent at the same instant as, but before, a TCB deletion is gone before
+    /// the deletion + MSL; no tie between two inclusive bounds can let it arrive then.
+    fn time_may_pass(&self, s: &Sys) -> bool {
         let due =
             s.ep.iter()
                 .any(|e| e.tcb.next_timer().is_some_and(|(_, d)| d == 0));
-        let pending = !s.chan.is_empty()
-            || s.ep
-                .iter()
-                .any(|e| e.tcb.next_timer().is_some() || e.quiet > 0);
-        let expiring = s
-            .chan
-            .iter()
-            .filter(|f| f.age as u32 >= self.opts.msl)
-            .count();
-        if pending && !due && expiring <= s.drops as usize {
-            out.push(Act::Tick);
-        }
+        let expiring = s.chan.iter().filter(|f| self.expires(f)).count();
+        !self.nothing_pending(s) && !due && expiring <= s.drops as usize
+    }
+
+    /// The segment's last instant is now: the next tick would make it MSL old.
+    fn expires(&self, f: &Flight) -> bool {
+        f.age as u32 + 1 >= self.opts.msl
     }
 
     /// The state after `act`, and what the step did.
@@ -553,6 +655,10 @@ impl System {
         let mut fx = Effect::default();
         match act {
             Act::Call(side, call, iss) => {
+                let inst = Instance {
+                    side,
+                    inc: n.ep(side).inc,
+                };
                 let ep = &mut n.ep[side.ix()];
                 match call {
                     UserCall::PassiveOpen | UserCall::ActiveOpen => {
@@ -572,6 +678,9 @@ impl System {
                     _ => {}
                 }
                 self.input(&mut n, &mut fx, side, Input::Call(call), iss, None);
+                if call == UserCall::Abort {
+                    n.orphan(inst);
+                }
             }
             Act::Deliver(i, iss) => {
                 let f = n.chan.remove(i as usize);
@@ -581,7 +690,11 @@ impl System {
                     f.to,
                     Input::Segment(f.seg.into()),
                     iss,
-                    Some((f.owner, f.stale)),
+                    Some(Tag {
+                        owner: f.owner,
+                        stale: f.stale,
+                        orphan: f.orphan,
+                    }),
                 );
             }
             Act::Drop(i) => {
@@ -593,16 +706,37 @@ impl System {
                 n.chan.push(f);
                 n.dups -= 1;
             }
+            Act::Crash(side) => {
+                n.crashes -= 1;
+                n.orphan(Instance {
+                    side,
+                    inc: n.ep(side).inc,
+                });
+                let quiet = self.has(Guard::QuietTime);
+                let ep = &mut n.ep[side.ix()];
+                ep.tcb = Tcb::new();
+                ep.sent = false;
+                ep.closed = false;
+                // The host forgets where its ISN clock was (RFC 9293 §3.4.3).
+                ep.clock = None;
+                if quiet {
+                    ep.quiet = self.opts.msl.min(u8::MAX as u32) as u8;
+                }
+            }
             Act::Tick => {
-                let msl = self.opts.msl as u8;
                 let before = n.chan.len();
-                n.chan.retain(|f| f.age < msl);
+                n.chan.retain(|f| !self.expires(f));
                 n.drops -= (before - n.chan.len()) as u8;
                 for f in &mut n.chan {
                     f.age += 1;
                 }
+                let (space, rate) = (self.cfg.space, self.opts.isn_rate);
+                let clock_runs = self.isn == IsnMode::Clock;
                 for ep in &mut n.ep {
                     ep.quiet = ep.quiet.saturating_sub(1);
+                    if clock_runs && let Some(c) = &mut ep.clock {
+                        *c = space.add(*c, rate);
+                    }
                     let t = &mut ep.tcb.timers;
                     for d in [&mut t.retransmit, &mut t.time_wait, &mut t.fin_wait_2]
                         .into_iter()
@@ -616,8 +750,24 @@ impl System {
                 self.input(&mut n, &mut fx, side, Input::Timeout(timer), 0, None);
             }
         }
+        for ep in &mut n.ep {
+            // A host that will choose no more ISNs has no use for its clock: forgetting it
+            // merges states that differ only there. (A listener, or a passive SYN-RECEIVED
+            // that a RST returns to LISTEN, still chooses one per SYN.)
+            let t = &ep.tcb;
+            let may_choose = t.state == State::Listen
+                || (t.state == State::SynReceived && t.origin == crate::Origin::Passive);
+            if ep.inc >= self.opts.incarnations && !may_choose {
+                ep.clock = None;
+            }
+        }
         n.chan.sort_unstable();
         Some((n, fx))
+    }
+
+    /// Whether guard `g` is in force.
+    pub fn has(&self, g: Guard) -> bool {
+        !self.opts.without.contains(&g)
     }
 
     fn input(
@@ -627,22 +777,38 @@ impl System {
         side: Side,
         input: Input,
         iss: u32,
-        tag: Option<(Instance, bool)>,
+        tag: Option<Tag>,
     ) {
-        let stale = tag.is_some_and(|(_, stale)| stale);
+        let stale = tag.is_some_and(|t| t.stale);
         let ep = &mut n.ep[side.ix()];
         let o = ep
             .tcb
             .step(&self.table, &self.cfg, input, Env { now: 0, iss });
         fx.rows.push((side, o.row));
-        if ep.tcb.state == State::Closed
-            && o.from != State::Closed
-            && !self.opts.without.contains(&Guard::QuietTime)
-        {
-            ep.quiet = self.opts.msl as u8;
-        }
-        if self.isn == IsnMode::Clock && !matches!(ep.tcb.state, State::Closed | State::Listen) {
-            ep.last_nxt = ep.tcb.snd_nxt;
+        // The clock's reading is taken by the open that chose an ISN; from then on it runs
+        // with time (`clock`) or follows the numbers the connection uses (`ideal`).
+        let chose_iss = self.table.row(o.row).actions.iter().any(|a| {
+            matches!(
+                a,
+                crate::Action::CreateActive | crate::Action::MakeActive | crate::Action::ChooseIss
+            )
+        });
+        match self.isn {
+            IsnMode::Free => {}
+            IsnMode::Clock => {
+                // Reading the clock takes time: the next open reads at least one more
+                // (real clocks tick every 4 µs or faster, far inside any round trip), so
+                // two opens never share an ISN, yet a connection that uses more numbers
+                // than the clock advanced still outruns it.
+                if chose_iss {
+                    ep.clock = Some(self.cfg.space.add(ep.tcb.iss, 1));
+                }
+            }
+            IsnMode::Ideal => {
+                if !matches!(ep.tcb.state, State::Closed | State::Listen) {
+                    ep.clock = Some(ep.tcb.snd_nxt);
+                }
+            }
         }
         if stale {
             // Old duplicates may move an endpoint within the handshake (LISTEN, SYN-SENT,
@@ -653,6 +819,10 @@ impl System {
             let within_handshake = handshake(o.from) && handshake(o.to);
             if o.accepted > 0 || (o.from != o.to && !within_handshake) {
                 fx.stale = true;
+                fx.orphan = tag.is_some_and(|t| t.orphan);
+                if let Input::Segment(seg) = input {
+                    fx.seq_zero = seg.flags.rst() && seg.flags.ack();
+                }
             }
         }
         if !self.opts.data {
@@ -665,13 +835,14 @@ impl System {
         let had_tcb = o.from != State::Closed;
         // A reply from CLOSED belongs to the instance it answers; it is stale if that
         // instance is dead and its side already has a newer TCB.
-        let (owner, stale) = match tag {
-            Some((t, _)) if !had_tcb => {
+        let (owner, stale, orphan) = match tag {
+            Some(t) if !had_tcb => {
                 let alive = [n.alive(Side::A), n.alive(Side::B)];
-                let newer = n.ep(t.side).inc > t.inc && alive[t.side.ix()].is_some();
-                (t, !alive_instance(alive, t) && newer)
+                let o = t.owner;
+                let newer = n.ep(o.side).inc > o.inc && alive[o.side.ix()].is_some();
+                (o, !alive_instance(alive, o) && newer, t.orphan)
             }
-            _ => (own, false),
+            _ => (own, false, false),
         };
         for seg in o.segments {
             fx.sent.push((side, seg));
@@ -680,8 +851,14 @@ impl System {
                 age: 0,
                 owner,
                 stale,
+                orphan,
                 seg: seg.into(),
             });
+        }
+        if had_tcb && o.to == State::Closed && o.event.is_reset() {
+            // Reset: this end skips TIME-WAIT as an aborting one does, so what it has in
+            // flight is unguarded alike (RFC 9293 §3.10.7.4: no TIME-WAIT after a RST).
+            n.orphan(own);
         }
     }
 }
