@@ -44,6 +44,28 @@ enum Command {
     },
 }
 
+/// A size in bytes: `4096`, `512M`, `16G`.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                _ => return Err(format!("`{text}`: the suffix must be K, M or G")),
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("`{text}` is not a positive size (e.g. 4096, 512M, 16G)"))
+}
+
 /// The defaults of `check`: the one place they are set is `Options::default()`.
 fn defaults() -> model::check::Options {
     model::check::Options::default()
@@ -116,6 +138,10 @@ struct CheckArgs {
     /// Stop after this many seconds (the run is then INCOMPLETE, exit 2).
     #[arg(long)]
     max_seconds: Option<f64>,
+    /// Stop when resident memory passes this (bytes, or with K, M, G suffix; default 80%
+    /// of the machine's): the run is then INCOMPLETE, exit 2, never an out-of-memory kill.
+    #[arg(long, value_parser = parse_size)]
+    max_memory: Option<u64>,
     /// Skip the liveness check (it keeps the whole state graph in memory).
     #[arg(long)]
     no_liveness: bool,
@@ -250,6 +276,7 @@ fn check(a: CheckArgs) -> ExitCode {
         threads: a.threads,
         max_states: a.max_states,
         max_seconds: a.max_seconds,
+        max_memory: a.max_memory.or_else(model::check::explore::default_max_memory),
     };
     let system = match System::new(options(&a)) {
         Ok(s) => s,
@@ -343,10 +370,13 @@ fn with_progress<T>(f: impl FnOnce(&mut dyn FnMut(model::check::explore::Progres
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     let out = f(&mut |p| {
         bar.set_message(format!(
-            "{} unique states, depth {}, {:.0} states/s",
+            "{} unique states, depth {}, next level {}, {:.0} states/s, {:.0} MiB, {:.0} s",
             p.unique_states,
             p.depth,
-            p.unique_states as f64 / p.seconds.max(1e-9)
+            p.frontier,
+            p.unique_states as f64 / p.seconds.max(1e-9),
+            model::check::explore::proc_status_bytes("VmRSS:") as f64 / (1u64 << 20) as f64,
+            p.seconds
         ));
     });
     bar.finish_and_clear();

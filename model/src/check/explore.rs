@@ -15,6 +15,7 @@ use rustc_hash::FxBuildHasher;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::hash::BuildHasher;
+
 use std::time::Instant;
 
 /// Limits on a run. A run stopped by one is INCOMPLETE, never a proof.
@@ -29,6 +30,18 @@ pub struct Limits {
     pub max_states: Option<usize>,
     /// Stop after this many seconds.
     pub max_seconds: Option<f64>,
+    /// Stop when the process's resident memory passes this many bytes (checked every
+    /// 4,096 states), so a run too big for the machine ends INCOMPLETE, not killed.
+    pub max_memory: Option<u64>,
+}
+
+/// 80% of the machine's memory (`MemTotal`), the default `--max-memory`; `None` where
+/// unknown.
+pub fn default_max_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024 / 10 * 8)
 }
 
 /// One step of a counterexample or example path.
@@ -77,6 +90,8 @@ pub enum Verdict {
     },
     /// A `sometimes` property with no example in a complete run: a failure.
     NeverReached,
+    /// A finding the complete run did not meet (neither a pass nor a failure).
+    NotFound,
     /// The run stopped early and found nothing either way.
     Unknown,
 }
@@ -94,7 +109,10 @@ impl Verdict {
     /// Whether the verdict is a pass.
     pub fn passed(&self) -> bool {
         // (Lasso and Fails are failures; Unknown is neither.)
-        matches!(self, Verdict::Holds | Verdict::Reached { .. })
+        matches!(
+            self,
+            Verdict::Holds | Verdict::Reached { .. } | Verdict::NotFound
+        )
     }
 }
 
@@ -130,6 +148,11 @@ pub struct Exploration {
     pub peak_memory: u64,
     /// The whole reachable graph was explored.
     pub complete: bool,
+    /// The limit that stopped the run (`max-states`, `max-seconds`, `max-memory`), if
+    /// one did: nothing is final then.
+    pub stopped_by: Option<&'static str>,
+    /// The chance that a fingerprint collision hid a state (n^2 / 2^65).
+    pub collision_probability: f64,
     /// Rows of the table fired somewhere.
     #[serde(skip)]
     pub rows_fired: BTreeSet<RowId>,
@@ -156,6 +179,8 @@ pub struct Progress {
     pub depth: usize,
     /// Seconds so far.
     pub seconds: f64,
+    /// States found for the next level so far.
+    pub frontier: usize,
 }
 
 /// Explores `model` breadth-first.
@@ -163,7 +188,42 @@ pub fn explore(model: &System, limits: Limits, keep_graph: bool) -> Exploration 
     explore_with(model, limits, keep_graph, &mut |_| {})
 }
 
+/// A 64-bit fingerprint of a state (foldhash, fixed seed: runs are repeatable).
+fn fingerprint(s: &Sys) -> u64 {
+    foldhash::quality::FixedState::with_seed(0x7cf5_1d2b).hash_one(s)
+}
+
+/// The action class of a step, for weak fairness (see `liveness`).
+fn class_of(s: &Sys, act: Act) -> u8 {
+    match act {
+        Act::Call(_, crate::UserCall::Abort, _) | Act::Drop(_) | Act::Dup(_) | Act::Crash(_) => {
+            liveness::FAULT
+        }
+        Act::Call(Side::A, ..) => liveness::USER_A,
+        Act::Call(Side::B, ..) => liveness::USER_B,
+        Act::Fire(Side::A, _) => liveness::TIMER_A,
+        Act::Fire(Side::B, _) => liveness::TIMER_B,
+        Act::Deliver(i, _) => match s.chan[i as usize].to {
+            Side::A => liveness::DELIVER_A,
+            Side::B => liveness::DELIVER_B,
+        },
+        Act::Tick => liveness::TICK,
+    }
+}
+
+/// The probability that two of `n` distinct states share a 64-bit fingerprint, so that
+/// one of them is never explored (the bound TLC reports: n^2 / 2^65).
+pub fn collision_probability(n: usize) -> f64 {
+    let n = n as f64;
+    (n * n / 2f64.powi(65)).min(1.0)
+}
+
 /// Explores `model` breadth-first, reporting progress every 65,536 states.
+///
+/// The visited set keeps a 64-bit fingerprint and an id per state, not the state: states
+/// live only in the frontier (one BFS level and the next). Each state's first-discovery
+/// parent and action are kept, so a path is rebuilt by replaying actions from the initial
+/// state, and every path printed is a shortest one.
 pub fn explore_with(
     model: &System,
     limits: Limits,
@@ -173,135 +233,156 @@ pub fn explore_with(
     let start = Instant::now();
     let props: Vec<Property> = PROPERTIES.to_vec();
     let mut found: Vec<Option<Found>> = props.iter().map(|_| None).collect();
-    // Each state is stored once, in `states`; the table holds ids hashed by their state.
-    let mut states: Vec<Sys> = Vec::new();
-    let mut index: HashTable<u32> = HashTable::new();
-    let hasher = FxBuildHasher;
-    let hash = |s: &Sys| hasher.hash_one(s);
+    // Fingerprint -> id; the fingerprint is kept beside the id so growing the table never
+    // hashes a state again (no rehash stall).
+    let mut index: HashTable<(u64, u32)> = HashTable::new();
     let mut parent: Vec<(u32, Option<Act>)> = Vec::new();
-    let mut depth_of: Vec<u16> = Vec::new();
     let mut graph = Graph::default();
-    let mut next_in_queue: u32 = 0;
     let mut samples: Vec<Vec<crate::Tcb>> = vec![Vec::new(); State::ALL.len()];
     let mut sample_hashes: Vec<Vec<u64>> = vec![Vec::new(); State::ALL.len()];
     let mut fired = vec![false; model.table.rows().len()];
     let mut generated: u64 = 0;
     let mut complete = true;
+    let mut stopped_by = None;
 
     let init = model.init();
-    index.insert_unique(hash(&init), 0, |&id| hash(&states[id as usize]));
-    states.push(init);
+    index.insert_unique(fingerprint(&init), (fingerprint(&init), 0), |e| e.0);
     parent.push((0, None));
-    depth_of.push(0);
+    let mut frontier: Vec<Sys> = vec![init];
+    let mut next_level: Vec<Sys> = Vec::new();
     let mut actions = Vec::new();
     let mut depth = 0;
+    let mut id: u32 = 0;
+    let mut counted: usize = 1;
 
-    while (next_in_queue as usize) < states.len() {
-        let id = next_in_queue;
-        next_in_queue += 1;
-        let s = states[id as usize].clone();
-        depth = depth.max(depth_of[id as usize] as usize);
-        if id.trailing_zeros() >= 16 {
-            progress(Progress {
-                unique_states: states.len(),
-                depth,
-                seconds: start.elapsed().as_secs_f64(),
-            });
-        }
-        for (p, prop) in props.iter().enumerate() {
-            if let Check::State(f) = prop.check
-                && found[p].is_none()
-                && (f(model, &s) == (prop.kind == Kind::Sometimes))
-            {
-                found[p] = Some(Found {
-                    state: id,
-                    act: None,
+    'levels: while !frontier.is_empty() {
+        for s in frontier.drain(..) {
+            if id.trailing_zeros() >= 16 {
+                progress(Progress {
+                    unique_states: counted,
+                    depth,
+                    seconds: start.elapsed().as_secs_f64(),
+                    frontier: next_level.len(),
                 });
             }
-        }
-        let failed = |all: bool| {
+            for (p, prop) in props.iter().enumerate() {
+                if let Check::State(f) = prop.check
+                    && found[p].is_none()
+                    && (f(model, &s) == matches!(prop.kind, Kind::Sometimes | Kind::Finding))
+                {
+                    found[p] = Some(Found {
+                        state: id,
+                        act: None,
+                    });
+                }
+            }
             let mut always = props
                 .iter()
                 .zip(&found)
                 .filter(|(p, _)| p.kind == Kind::Always);
-            if all {
+            let failed = if limits.all {
                 always.all(|(_, f)| f.is_some())
             } else {
                 always.any(|(_, f)| f.is_some())
-            }
-        };
-        if failed(limits.all) {
-            // The first counterexample is a shortest one; unless asked for every verdict,
-            // stop there as other model checkers do.
-            complete = false;
-            break;
-        }
-        if limits.max_states.is_some_and(|m| states.len() >= m)
-            || limits
-                .max_seconds
-                .is_some_and(|m| start.elapsed().as_secs_f64() >= m)
-        {
-            complete = false;
-            break;
-        }
-        for ep in &s.ep {
-            let st = ep.tcb.state as usize;
-            if samples[st].len() < 16 {
-                let h = FxBuildHasher.hash_one(&ep.tcb);
-                if !sample_hashes[st].contains(&h) {
-                    sample_hashes[st].push(h);
-                    samples[st].push(ep.tcb.clone());
-                }
-            }
-        }
-        actions.clear();
-        model.actions(&s, &mut actions);
-        if keep_graph {
-            // Ids are handed out in queue order, so rows arrive in id order.
-            debug_assert_eq!(graph.goal.len(), id as usize);
-            graph.offsets.push(graph.edges.len() as u32);
-            graph.goal.push(model.settled(&s));
-            graph
-                .idle
-                .push(!actions.contains(&Act::Tick) && model.nothing_pending(&s));
-        }
-        for &act in &actions {
-            let Some((n, fx)) = model.next(&s, act) else {
-                continue;
             };
-            generated += 1;
-            for &(_, r) in &fx.rows {
-                fired[r.0 as usize] = true;
+            if failed {
+                // The first counterexample is a shortest one; unless asked for every
+                // verdict, stop there as other model checkers do.
+                complete = false;
+                break 'levels;
             }
-            for (p, prop) in props.iter().enumerate() {
-                if let Check::Step(f) = prop.check
-                    && found[p].is_none()
-                    && (f(model, &s, &fx, &n) == (prop.kind == Kind::Sometimes))
-                {
-                    found[p] = Some(Found {
-                        state: id,
-                        act: Some(act),
-                    });
-                }
-            }
-            let h = hash(&n);
-            let next_id = match index.find(h, |&other| states[other as usize] == n) {
-                Some(&nid) => nid,
-                None => {
-                    let nid = states.len() as u32;
-                    index.insert_unique(h, nid, |&other| hash(&states[other as usize]));
-                    states.push(n);
-                    parent.push((id, Some(act)));
-                    depth_of.push(depth_of[id as usize] + 1);
-                    nid
-                }
+            let limit = if limits.max_states.is_some_and(|m| counted >= m) {
+                Some("max-states")
+            } else if id % 1024 == 0
+                && limits
+                    .max_seconds
+                    .is_some_and(|m| start.elapsed().as_secs_f64() >= m)
+            {
+                Some("max-seconds")
+            } else if id % 4096 == 0
+                && limits
+                    .max_memory
+                    .is_some_and(|m| proc_status_bytes("VmRSS:") >= m)
+            {
+                Some("max-memory")
+            } else {
+                None
             };
+            if limit.is_some() {
+                complete = false;
+                stopped_by = limit;
+                break 'levels;
+            }
+            for ep in &s.ep {
+                let st = ep.tcb.state as usize;
+                if samples[st].len() < 16 {
+                    let h = FxBuildHasher.hash_one(&ep.tcb);
+                    if !sample_hashes[st].contains(&h) {
+                        sample_hashes[st].push(h);
+                        samples[st].push(ep.tcb.clone());
+                    }
+                }
+            }
+            actions.clear();
+            model.actions(&s, &mut actions);
             if keep_graph {
-                graph.edges.push(next_id);
-                graph.tick.push(act == Act::Tick);
+                // Ids are handed out in queue order, so rows arrive in id order.
+                debug_assert_eq!(graph.goal.len(), id as usize);
+                graph.offsets.push(graph.edges.len() as u32);
+                graph.goal.push(model.settled(&s));
+                graph
+                    .idle
+                    .push(!actions.contains(&Act::Tick) && model.nothing_pending(&s));
+                graph.enabled.push(0);
             }
+            for &act in &actions {
+                let Some((n, fx)) = model.next(&s, act) else {
+                    continue;
+                };
+                generated += 1;
+                for &(_, r) in &fx.rows {
+                    fired[r.0 as usize] = true;
+                }
+                for (p, prop) in props.iter().enumerate() {
+                    if let Check::Step(f) = prop.check
+                        && found[p].is_none()
+                        && (f(model, &s, &fx, &n)
+                            == matches!(prop.kind, Kind::Sometimes | Kind::Finding))
+                    {
+                        found[p] = Some(Found {
+                            state: id,
+                            act: Some(act),
+                        });
+                    }
+                }
+                let fp = fingerprint(&n);
+                let next_id = match index.find(fp, |e| e.0 == fp) {
+                    Some(&(_, nid)) => nid,
+                    None => {
+                        let nid = counted as u32;
+                        index.insert_unique(fp, (fp, nid), |e| e.0);
+                        parent.push((id, Some(act)));
+                        next_level.push(n);
+                        counted += 1;
+                        nid
+                    }
+                };
+                if keep_graph {
+                    let class = class_of(&s, act);
+                    graph.edges.push(next_id);
+                    graph.class.push(class);
+                    *graph.enabled.last_mut().expect("pushed above") |= 1 << class;
+                }
+            }
+            id += 1;
+        }
+        std::mem::swap(&mut frontier, &mut next_level);
+        if !frontier.is_empty() {
+            depth += 1;
         }
     }
+    drop(frontier);
+    drop(next_level);
 
     let acts_to = |state: u32| -> Vec<Act> {
         let mut acts = Vec::new();
@@ -329,7 +410,10 @@ pub fn explore_with(
                 (Kind::Always | Kind::Eventually, Some(f), _) => {
                     Verdict::Fails { path: path_to(f) }
                 }
-                (Kind::Sometimes, Some(f), _) => Verdict::Reached { path: path_to(f) },
+                (Kind::Sometimes | Kind::Finding, Some(f), _) => {
+                    Verdict::Reached { path: path_to(f) }
+                }
+                (Kind::Finding, None, true) => Verdict::NotFound,
                 (Kind::Always | Kind::Eventually, None, true) => Verdict::Holds,
                 (Kind::Sometimes, None, true) => Verdict::NeverReached,
                 (_, None, false) => Verdict::Unknown,
@@ -350,21 +434,38 @@ pub fn explore_with(
                     let mut acts = acts_to(entry);
                     let loop_from = acts.len();
                     let mut cur = replay_state(model, &acts);
+                    let mut from = entry;
                     for target in cycle {
+                        // The edge's class picks among actions that reach the same state.
+                        let (a, b) = (
+                            graph.offsets[from as usize] as usize,
+                            graph.offsets[from as usize + 1] as usize,
+                        );
+                        let want = (a..b)
+                            .find(|&e| graph.edges[e] == target)
+                            .map(|e| graph.class[e]);
                         let mut step = None;
                         actions.clear();
                         model.actions(&cur, &mut actions);
-                        for &a in &actions {
-                            if let Some((n, _)) = model.next(&cur, a)
-                                && states[target as usize] == n
-                            {
-                                step = Some((a, n));
-                                break;
+                        for &act in &actions {
+                            if let Some((n, _)) = model.next(&cur, act) {
+                                let fp = fingerprint(&n);
+                                let to = index.find(fp, |e| e.0 == fp).map(|e| e.1);
+                                if to == Some(target)
+                                    && (step.is_none() || Some(class_of(&cur, act)) == want)
+                                {
+                                    let exact = Some(class_of(&cur, act)) == want;
+                                    step = Some((act, n));
+                                    if exact {
+                                        break;
+                                    }
+                                }
                             }
                         }
-                        let (a, n) = step.expect("a cycle edge is an action");
-                        acts.push(a);
+                        let (act, n) = step.expect("a cycle edge is an action");
+                        acts.push(act);
                         cur = n;
+                        from = target;
                     }
                     Verdict::Lasso {
                         path: replay(model, &acts),
@@ -387,11 +488,13 @@ pub fn explore_with(
     Exploration {
         properties,
         states: generated,
-        unique_states: states.len(),
+        unique_states: counted,
         depth,
         seconds: start.elapsed().as_secs_f64(),
         peak_memory: peak_memory(),
         complete,
+        stopped_by,
+        collision_probability: collision_probability(counted),
         rows_fired,
         graph,
         samples,

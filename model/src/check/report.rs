@@ -62,8 +62,8 @@ impl<'a> Report<'a> {
         let _ = writeln!(
             s,
             "profile {} (guards without: {}), MSL {} ticks, TIME-WAIT {}, sequence space {}, \
-             {} incarnation(s), {:?}, {} drop(s), {} dup(s), {} abort(s), {} retransmission(s), \
-             RTO {}",
+             ISN {:?} (+{}/tick){}, {} incarnation(s), {:?}, {} drop(s), {} dup(s), {} abort(s), \
+             {} crash(es), {} retransmission(s), RTO {}",
             self.profile,
             if o.without.is_empty() {
                 "none".to_string()
@@ -78,11 +78,15 @@ impl<'a> Report<'a> {
             o.time_wait
                 .map_or("2MSL".to_string(), |t| format!("{t} ticks")),
             o.seq_space,
+            o.isn,
+            o.isn_rate,
+            if o.symmetry { "" } else { ", no symmetry" },
             o.incarnations,
             o.scenario,
             o.drops,
             o.dups,
             o.aborts,
+            o.crashes,
             o.retransmits,
             o.rto
         );
@@ -93,6 +97,7 @@ impl<'a> Report<'a> {
                 Verdict::Fails { .. } => "FAILS",
                 Verdict::Lasso { .. } => "FAILS (cycle)",
                 Verdict::NeverReached => "NEVER REACHED",
+                Verdict::NotFound => "not met",
                 Verdict::Unknown => "unknown (incomplete run)",
             };
             let _ = writeln!(s, "  {:<34} {verdict}", p.name);
@@ -108,18 +113,28 @@ impl<'a> Report<'a> {
             r.unique_states as f64 / r.seconds.max(1e-9),
             r.peak_memory as f64 / (1u64 << 20) as f64,
             if r.complete {
-                ""
-            } else if self.exit_code == 1 {
-                ", stopped at the first counterexample (--all explores on)"
+                String::new()
+            } else if let Some(limit) = r.stopped_by {
+                format!(", INCOMPLETE: --{limit} stopped the run; what holds is not proven")
             } else {
-                ", INCOMPLETE: a limit stopped the run; nothing is proven"
+                ", stopped at the first counterexample (--all explores on)".into()
             }
         );
         let _ = writeln!(
             s,
-            "rows fired {}, not fired {}",
+            "visited states kept as 64-bit fingerprints: probability of a collision {:.1e}",
+            r.collision_probability
+        );
+        let _ = writeln!(
+            s,
+            "rows fired {}, not fired {}{}",
             r.rows_fired.len(),
-            self.rows_not_fired.len()
+            self.rows_not_fired.len(),
+            if r.complete {
+                ""
+            } else {
+                " (INCOMPLETE run: the reasons below are as far as it got, not final)"
+            }
         );
         let mut by_reason: Vec<(Reason, usize)> = Vec::new();
         for u in &self.rows_not_fired {

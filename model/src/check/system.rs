@@ -229,6 +229,14 @@ pub struct Instance {
     pub inc: u8,
 }
 
+/// Ticks after which the ISN clock has moved past every number one connection of the
+/// model can use (a SYN, one byte, a FIN and a window of one: four numbers, at one per
+/// tick), plus one. Beyond it the clock's exact reading is not tracked: the next ISN
+/// is taken `CLOCK_HORIZON` ticks' worth ahead. This assumes, as real TCP can (its clock
+/// laps 2^32 in 4.55 hours, MSL is minutes), that the clock does not lap the space
+/// within a run; the space (`--seq-space`, default 32) is chosen so it cannot.
+pub const CLOCK_HORIZON: u8 = 5;
+
 /// The most incarnations a run may have.
 pub const MAX_INCARNATIONS: u8 = 4;
 
@@ -282,10 +290,13 @@ pub struct Ep {
     pub sent: bool,
     /// The user called CLOSE in this incarnation.
     pub closed: bool,
-    /// The ISN the next open takes (the ISN clock's reading, or for `ideal` the SND.NXT
-    /// last used); `None` when the host has no memory of one (before its first open,
-    /// after a crash) or will open no more, so any value may be chosen.
+    /// The ISN clock's reading just after this host last chose an ISN (for `ideal`, the
+    /// SND.NXT it last used); `None` when the host has no memory of one (before its first
+    /// open, after a crash) or will choose no more, so any value may be chosen.
     pub clock: Option<u32>,
+    /// Ticks since `clock` was read, up to `CLOCK_HORIZON`: the next ISN is
+    /// `clock + isn_rate × since`.
+    pub since: u8,
     /// Ticks before this host may open again (the quiet time after a crash).
     pub quiet: u8,
 }
@@ -375,8 +386,8 @@ pub struct Effect {
     pub stale: bool,
     /// Set when that stale segment's instance ended by an ABORT or a crash.
     pub orphan: bool,
-    /// Set when that stale segment is a RST,ACK sent from CLOSED, whose `<SEQ=0>` is a
-    /// literal of RFC 9293 §3.10.7.1, not a number of either connection.
+    /// Set when a RST,ACK sent from CLOSED, whose `<SEQ=0>` is a literal of RFC 9293
+    /// §3.10.7.1 and not a number of either connection, reset a synchronized connection.
     pub seq_zero: bool,
 }
 
@@ -478,6 +489,7 @@ impl System {
             sent: false,
             closed: false,
             clock: None,
+            since: 0,
             quiet: 0,
         };
         Sys {
@@ -499,12 +511,18 @@ impl System {
     /// numbers maps runs to runs except for the literal `<SEQ=0>` of a RST,ACK sent from
     /// CLOSED, so this is a reduction checked empirically (`model/tests/verdicts.rs` runs
     /// configurations with and without it), not a theorem.
-    fn isns(&self, side: Side, ep: &Ep) -> std::ops::Range<u32> {
+    fn isns(&self, s: &Sys, side: Side, ep: &Ep) -> std::ops::Range<u32> {
         let all = 0..self.cfg.space.modulus() as u32;
         match (self.isn, ep.clock) {
             (IsnMode::Free, _) => all,
-            (_, Some(c)) => c..c + 1,
-            (_, None) if self.opts.symmetry && ep.inc == 0 => {
+            (_, Some(c)) => {
+                let iss = self
+                    .cfg
+                    .space
+                    .add(c, self.opts.isn_rate.saturating_mul(ep.since as u32));
+                iss..iss + 1
+            }
+            (_, None) if self.opts.symmetry && ep.inc <= 1 && !self.crashed_any(s) => {
                 let first = match side {
                     Side::A => 0,
                     Side::B => (self.cfg.space.modulus() / 2) as u32,
@@ -553,6 +571,11 @@ impl System {
         }
     }
 
+    /// Whether a host has crashed so far.
+    fn crashed_any(&self, s: &Sys) -> bool {
+        s.crashes != self.opts.crashes
+    }
+
     /// Whether a user of `s` has aborted or a host has crashed so far.
     pub fn faulted(&self, s: &Sys) -> bool {
         s.aborts != self.opts.aborts || s.crashes != self.opts.crashes
@@ -566,7 +589,7 @@ impl System {
             if st == State::Closed && ep.inc < self.opts.incarnations && ep.quiet == 0 {
                 for &call in self.open_calls(side) {
                     if call == UserCall::ActiveOpen {
-                        for iss in self.isns(side, ep) {
+                        for iss in self.isns(s, side, ep) {
                             out.push(Act::Call(side, call, iss));
                         }
                     } else {
@@ -608,7 +631,7 @@ impl System {
                 && !seg.flags.ack()
                 && !seg.flags.rst();
             if opens {
-                for iss in self.isns(f.to, to) {
+                for iss in self.isns(s, f.to, to) {
                     out.push(Act::Deliver(i as u8, iss));
                 }
             } else {
@@ -719,6 +742,7 @@ impl System {
                 ep.closed = false;
                 // The host forgets where its ISN clock was (RFC 9293 §3.4.3).
                 ep.clock = None;
+                ep.since = 0;
                 if quiet {
                     ep.quiet = self.opts.msl.min(u8::MAX as u32) as u8;
                 }
@@ -730,12 +754,11 @@ impl System {
                 for f in &mut n.chan {
                     f.age += 1;
                 }
-                let (space, rate) = (self.cfg.space, self.opts.isn_rate);
                 let clock_runs = self.isn == IsnMode::Clock;
                 for ep in &mut n.ep {
                     ep.quiet = ep.quiet.saturating_sub(1);
-                    if clock_runs && let Some(c) = &mut ep.clock {
-                        *c = space.add(*c, rate);
+                    if clock_runs && ep.clock.is_some() {
+                        ep.since = (ep.since + 1).min(CLOCK_HORIZON);
                     }
                     let t = &mut ep.tcb.timers;
                     for d in [&mut t.retransmit, &mut t.time_wait, &mut t.fin_wait_2]
@@ -759,6 +782,7 @@ impl System {
                 || (t.state == State::SynReceived && t.origin == crate::Origin::Passive);
             if ep.inc >= self.opts.incarnations && !may_choose {
                 ep.clock = None;
+                ep.since = 0;
             }
         }
         n.chan.sort_unstable();
@@ -802,6 +826,7 @@ impl System {
                 // than the clock advanced still outruns it.
                 if chose_iss {
                     ep.clock = Some(self.cfg.space.add(ep.tcb.iss, 1));
+                    ep.since = 0;
                 }
             }
             IsnMode::Ideal => {
@@ -820,10 +845,16 @@ impl System {
             if o.accepted > 0 || (o.from != o.to && !within_handshake) {
                 fx.stale = true;
                 fx.orphan = tag.is_some_and(|t| t.orphan);
-                if let Input::Segment(seg) = input {
-                    fx.seq_zero = seg.flags.rst() && seg.flags.ack();
-                }
             }
+        }
+        if let Input::Segment(seg) = input
+            && seg.flags.rst()
+            && seg.flags.ack()
+            && o.event.is_reset()
+            && o.from.is_synchronized()
+        {
+            // Only a reply from CLOSED is a RST,ACK here, and its <SEQ=0> is a literal.
+            fx.seq_zero = true;
         }
         if !self.opts.data {
             // Without data every window is the same, so the window-update bookkeeping
