@@ -6,6 +6,9 @@ use interpreter::session::Options;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+#[path = "../../tests/src/tools.rs"]
+mod tools;
+
 fn ok(repl: &mut Repl, line: &str) -> String {
     let r = repl.handle(line);
     assert_eq!(r.code, 0, "{line}: {}", r.text);
@@ -180,6 +183,9 @@ impl Drop for Tmux {
 
 #[test]
 fn a_person_walks_the_handshake_and_close_in_tmux() {
+    if !tools::tmux("a_person_walks_the_handshake_and_close_in_tmux") {
+        return;
+    }
     let t = Tmux::start(env!("CARGO_BIN_EXE_interpreter"));
     t.wait_for("tcp 0.000 CLOSED>");
     t.line("pair");
