@@ -222,7 +222,7 @@ impl Pair {
                 seconds(end)
             );
         }
-        if let Input::Call(UserCall::Receive(asked)) = input {
+        if let (Input::Call(UserCall::Receive(asked)), None) = (input, out.error) {
             let _ = write!(s, "\n   received {} of {asked} bytes asked", out.delivered);
         }
         for sig in &out.signals {

@@ -99,7 +99,7 @@ pub fn read_script(path: &std::path::Path) -> Result<String, String> {
         .map_err(|e| format!("{name}: {e}"))?;
     if bytes.len() > MAX_INPUT {
         return Err(format!(
-            "{name}: larger than the {} MiB a script may have",
+            "{name}: larger than the {} MiB limit for a script",
             MAX_INPUT >> 20
         ));
     }
