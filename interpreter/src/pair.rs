@@ -2,7 +2,7 @@
 //! one step at a time. A person opens, sends and closes on either side, and decides what
 //! the network does with each segment in flight: deliver it, drop it, or duplicate it.
 
-use crate::session::{Options, describe_tcb, seconds, timer_text};
+use crate::session::{Options, describe_tcb, seconds, time_wait_restart, timer_text};
 use model::endpoint::Env;
 use model::msc;
 use model::table::Timer;
@@ -187,13 +187,9 @@ impl Pair {
             Side::A => &mut self.a,
             Side::B => &mut self.b,
         };
-        let time_wait_before = tcb.timers.time_wait;
+        let before = tcb.timers.time_wait;
         let out = tcb.step(table, &cfg, input, env);
-        // A retransmitted FIN re-ACKed in TIME-WAIT restarts 2MSL (§3.10.7.4, eighth step).
-        let restarted = match (out.from, out.to, time_wait_before, tcb.timers.time_wait) {
-            (State::TimeWait, State::TimeWait, Some(old), Some(new)) if new != old => Some(new),
-            _ => None,
-        };
+        let restarted = time_wait_restart(&out, before, tcb.timers.time_wait);
         let mut s = if out.from == out.to {
             format!(
                 "{}: {} (stays) [{} · row {}]",
@@ -215,12 +211,8 @@ impl Pair {
         if let Some(e) = out.error {
             let _ = write!(s, " error: {}", error_text(e));
         }
-        if let Some(end) = restarted {
-            let _ = write!(
-                s,
-                "\n   2MSL restarted: TIME-WAIT now ends at t={}",
-                seconds(end)
-            );
+        if let Some(note) = restarted {
+            let _ = write!(s, "\n   {note}");
         }
         if let (Input::Call(UserCall::Receive(asked)), None) = (input, out.error) {
             let _ = write!(s, "\n   received {} of {asked} bytes asked", out.delivered);

@@ -421,6 +421,9 @@ pub fn write_entry(s: &mut String, e: &Entry) {
             step.event.id(),
             step.row.0
         );
+        if let Some(note) = &step.note {
+            let _ = writeln!(s, "{:>15}  {note}", "");
+        }
         for w in &step.sent {
             let _ = writeln!(s, "{:>15}  sends {}", "", w.text);
         }

@@ -217,6 +217,22 @@ pub struct Step {
     pub sent: Vec<Wire>,
     /// Segment received, in the script's numbering (for inbound steps).
     pub received: Option<Wire>,
+    /// What the row did that the states do not show: TIME-WAIT's 2MSL restarted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// "2MSL restarted ..." when a step stayed in TIME-WAIT and moved its 2MSL deadline (a
+/// retransmitted FIN re-ACKed, RFC 9293 §3.10.7.4's eighth step), given the deadline before
+/// and after.
+pub fn time_wait_restart(out: &Outcome, before: Option<u64>, after: Option<u64>) -> Option<String> {
+    match (out.from, out.to, before, after) {
+        (State::TimeWait, State::TimeWait, Some(old), Some(new)) if new != old => Some(format!(
+            "2MSL restarted: TIME-WAIT now ends at t={}",
+            seconds(new)
+        )),
+        _ => None,
+    }
 }
 
 /// A segment as the script numbers it, and as it is on the wire.
@@ -644,7 +660,9 @@ impl Session {
             mss: self.send_mss,
             ..self.opts.config
         };
+        let before = self.socks[i].tcb.timers.time_wait;
         let out = self.socks[i].tcb.step(&self.table, &cfg, input, env);
+        let note = time_wait_restart(&out, before, self.socks[i].tcb.timers.time_wait);
         self.record(i, &out);
         let received = match input {
             Input::Segment(s) => Some(self.wire_of(s, false)),
@@ -663,6 +681,7 @@ impl Session {
                 .map(|s| self.wire_of(*s, true))
                 .collect(),
             received,
+            note,
         };
         (step, out)
     }

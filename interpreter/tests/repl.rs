@@ -229,6 +229,15 @@ fn a_retransmitted_fin_in_time_wait_says_2msl_restarted() {
         "{t}"
     );
     assert!(ok(&mut r, "tcb").contains("2MSL@340.000"));
+    // Single mode's transcript says it too.
+    let mut r = Repl::new(Options::default(), false).unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/scripts/time-wait-refin.pkt");
+    let t = ok(&mut r, &format!("load {}", script.display()));
+    assert!(
+        t.contains("[fin_retransmit · row 149]\n                 2MSL restarted: TIME-WAIT now ends at t=340.200"),
+        "{t}"
+    );
 }
 
 /// The step that a SYN to a listener causes is the new connection's: `state` then shows
