@@ -488,6 +488,8 @@ fn piped(mut repl: Repl) -> u8 {
             eprint_line(&format!("error: stdin:{number}: not UTF-8 text"));
             return 2;
         };
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        let line = line.strip_suffix('\r').unwrap_or(line);
         let r = repl.handle(line);
         let written = if r.text.is_empty() {
             out.flush()

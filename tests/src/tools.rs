@@ -10,10 +10,6 @@
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-/// The command that installs every tool the tests use (Debian), as the README gives it.
-pub const INSTALL: &str = "apt-get install chromium graphviz tmux nodejs npm && \
-     npm install --prefix target/npm mermaid@11.17.2";
-
 /// Whether `TCPFSM_REQUIRE_TOOLS=1` is set: a missing tool is then a failure.
 pub fn required() -> bool {
     std::env::var("TCPFSM_REQUIRE_TOOLS").is_ok_and(|v| v == "1")
