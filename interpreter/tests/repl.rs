@@ -283,7 +283,9 @@ struct Tmux {
 
 impl Tmux {
     fn start(cmd: &str) -> Tmux {
-        let name = format!("tcpfsm-{}", std::process::id());
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("tcpfsm-{}-{n}", std::process::id());
         let status = Command::new("tmux")
             .args([
                 "new-session",
@@ -351,8 +353,12 @@ fn a_person_walks_the_handshake_and_close_in_tmux() {
     t.wait_for("tcp 0.000 CLOSED>");
     t.line("pair");
     t.wait_for("pair A:CLOSED B:CLOSED>");
+    // Each line waits for the previous one's answer: rustyline may drop keys typed while
+    // it is not reading.
     t.line("a listen");
+    t.wait_for("A: CLOSED -> LISTEN");
     t.line("b connect");
+    t.wait_for("#1 S 300:300(0)");
     // Tab completes `deli` to `deliver`.
     t.keys(&["-l", "deli"]);
     t.keys(&["Tab"]);
@@ -360,12 +366,17 @@ fn a_person_walks_the_handshake_and_close_in_tmux() {
     t.keys(&["Enter"]);
     t.wait_for("A: LISTEN -> SYN-RECEIVED");
     t.line("deliver 2");
+    t.wait_for("B: SYN-SENT -> ESTABLISHED");
     t.line("deliver 3");
     t.wait_for("pair A:ESTABLISHED B:ESTABLISHED>");
     t.line("a close");
+    t.wait_for("A: ESTABLISHED -> FIN-WAIT-1");
     t.line("deliver 4");
+    t.wait_for("B: ESTABLISHED -> CLOSE-WAIT");
     t.line("deliver 5");
+    t.wait_for("A: FIN-WAIT-1 -> FIN-WAIT-2");
     t.line("b close");
+    t.wait_for("B: CLOSE-WAIT -> LAST-ACK");
     t.line("deliver 6");
     t.wait_for("A: FIN-WAIT-2 -> TIME-WAIT");
     // Up arrow recalls `deliver 6`; edited to `deliver 7`.
@@ -377,5 +388,21 @@ fn a_person_walks_the_handshake_and_close_in_tmux() {
     t.line("tick");
     let s = t.wait_for("A: TIME-WAIT -> CLOSED");
     assert!(s.contains("pair A:CLOSED B:CLOSED>"), "{s}");
+    t.line("quit");
+}
+
+/// `interpreter --pair` on a terminal says it is in two-endpoint mode, and how to start.
+#[test]
+fn the_pair_banner_on_a_terminal() {
+    if !tools::tmux("the_pair_banner_on_a_terminal") {
+        return;
+    }
+    let t = Tmux::start(&format!("{} --pair", env!("CARGO_BIN_EXE_interpreter")));
+    let s = t.wait_for("pair A:CLOSED B:CLOSED>");
+    assert!(
+        s.contains("tcpfsm interpreter, two-endpoint mode: A and B follow the table"),
+        "{s}"
+    );
+    assert!(!s.contains("one endpoint following the table"), "{s}");
     t.line("quit");
 }
