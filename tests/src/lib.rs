@@ -61,7 +61,11 @@ mod unit {
 
     #[test]
     fn a_missing_tool_skips_the_test() {
-        assert!(!decide("t", Some("nothing on PATH"), false));
+        assert!(!decide(
+            "(a unit test of the skip: no test is skipped)",
+            Some("nothing on PATH"),
+            false
+        ));
     }
 
     #[test]
