@@ -317,10 +317,15 @@ fn mutated_script() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
-/// A file of this test's own, for an input that goes through a path.
-fn scratch_file(bytes: &[u8]) -> PathBuf {
+/// A scratch directory per fuzzing test, removed when it ends.
+fn scratch_dir(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("tcpfsm-{name}-{}", std::process::id()))
+}
+
+/// A file of a fuzzing test's own, for an input that goes through a path.
+fn scratch_file_in(name: &str, bytes: &[u8]) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!("tcpfsm-fuzz-{}", std::process::id()));
+    let dir = scratch_dir(name);
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(format!("s{}.pkt", N.fetch_add(1, Ordering::Relaxed)));
     std::fs::write(&p, bytes).unwrap();
@@ -338,7 +343,7 @@ fn report(text: String) {
 /// A script file through the path `interpreter run` takes: read (size and UTF-8
 /// checked), parsed, run, rendered as text, an error with a caret, and JSON.
 fn script_file(bytes: &[u8]) {
-    let path = scratch_file(bytes);
+    let path = scratch_file_in("fuzz-scripts", bytes);
     match read_script(&path) {
         Ok(source) => check(&source, &Options::default()),
         Err(e) => assert!(e.starts_with(&path.display().to_string()), "{e}"),
@@ -377,7 +382,6 @@ const REPL_WORDS: &[&str] = &[
     "profile rfc793",
     "profile rfc1337,,",
     "chart",
-    "chart x.png",
     "--msl_secs=0",
     "--retries=3",
     "quit",
@@ -409,9 +413,13 @@ fn repl_line() -> impl Strategy<Value = Vec<u8>> {
 /// Runs the binary with these arguments and stdin; it must exit 0, 1 or 2 within 30 s
 /// (never 101, a panic, nor a signal).
 fn binary(args: &[OsString], stdin: Vec<u8>) -> i32 {
+    // In a scratch directory: whatever the arguments name is relative to it.
+    let dir = scratch_dir("fuzz-bin");
+    std::fs::create_dir_all(&dir).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_interpreter"))
         .args(args)
-        .env("HOME", std::env::temp_dir())
+        .current_dir(&dir)
+        .env("HOME", &dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -536,13 +544,13 @@ fn fuzz_script_files() {
     // Huge files: one byte past the limit is refused, naming the file and the limit.
     let mut huge = corpus()[0].1.repeat(MAX_INPUT / corpus()[0].1.len() + 1);
     huge.truncate(MAX_INPUT + 1);
-    let path = scratch_file(&huge);
+    let path = scratch_file_in("fuzz-scripts", &huge);
     let e = read_script(&path).expect_err("past the limit");
     assert!(
         e.contains(&path.display().to_string()) && e.contains("16 MiB limit"),
         "{e}"
     );
-    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_dir_all(scratch_dir("fuzz-scripts"));
 }
 
 /// REPL lines, in single and pair mode, as `Repl::handle` takes them from the binary's
@@ -555,7 +563,7 @@ fn fuzz_repl_lines() {
         mutated_script(),
     );
     fuzz("REPL sessions", 600, inputs, |(pair, lines, script)| {
-        let file = scratch_file(&script);
+        let file = scratch_file_in("fuzz-repl", &script);
         let mut repl = Repl::new(Options::default(), pair).unwrap();
         let mut all = lines;
         all.push(format!("load {}", file.display()).into_bytes());
@@ -574,6 +582,7 @@ fn fuzz_repl_lines() {
         let _ = std::fs::remove_file(&file);
         Ok(())
     });
+    let _ = std::fs::remove_dir_all(scratch_dir("fuzz-repl"));
     report(format!(
         "REPL sessions: {} lines in all",
         REPL_LINES.load(Ordering::Relaxed)
@@ -585,7 +594,7 @@ fn fuzz_repl_lines() {
 #[test]
 fn fuzz_the_binary() {
     let inputs = mutated_script().prop_flat_map(|script| {
-        let file = scratch_file(&script);
+        let file = scratch_file_in("fuzz-bin", &script);
         (
             prop::collection::vec(argument(file), 0..7),
             prop::collection::vec(repl_line(), 0..20).prop_map(|ls| ls.join(&b'\n')),
@@ -600,7 +609,5 @@ fn fuzz_the_binary() {
             Ok(())
         },
     );
-    let _ = std::fs::remove_dir_all(
-        std::env::temp_dir().join(format!("tcpfsm-fuzz-{}", std::process::id())),
-    );
+    let _ = std::fs::remove_dir_all(scratch_dir("fuzz-bin"));
 }
