@@ -2,7 +2,9 @@
 //! it in a REPL.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use interpreter::run::{Run, Verdict, render_error, run_source, transcript};
+use interpreter::run::{
+    Run, Verdict, eprint_line, read_script, render_error, run_source, transcript,
+};
 use interpreter::session::Options;
 use interpreter::{coverage, repl};
 use std::io::{IsTerminal, Write};
@@ -116,7 +118,7 @@ fn main() -> ExitCode {
     let opts = match endpoint.options() {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprint_line(&format!("error: {e}"));
             return ExitCode::from(2);
         }
     };
@@ -134,7 +136,7 @@ fn main() -> ExitCode {
 
 fn run_files(files: &[PathBuf], format: Format, with_coverage: bool, opts: &Options) -> u8 {
     if let Err(e) = model::Table::from_spec(&opts.profile) {
-        eprintln!("error: {e}");
+        eprint_line(&format!("error: {e}"));
         return 2;
     }
     let color = std::io::stderr().is_terminal();
@@ -143,17 +145,10 @@ fn run_files(files: &[PathBuf], format: Format, with_coverage: bool, opts: &Opti
     let mut out = std::io::stdout().lock();
     for path in files {
         let name = path.display().to_string();
-        let source = match std::fs::read(path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(s) => s,
-                Err(_) => {
-                    eprintln!("error: {name}: not UTF-8 text");
-                    worst = worst.max(2);
-                    continue;
-                }
-            },
+        let source = match read_script(path) {
+            Ok(s) => s,
             Err(e) => {
-                eprintln!("error: {name}: {e}");
+                eprint_line(&format!("error: {e}"));
                 worst = worst.max(2);
                 continue;
             }
@@ -161,8 +156,9 @@ fn run_files(files: &[PathBuf], format: Format, with_coverage: bool, opts: &Opti
         let run = match run_source(&name, &source, opts) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
+                eprint_line(&format!("error: {name}: {e}"));
+                worst = worst.max(2);
+                continue;
             }
         };
         worst = worst.max(run.exit_code());
@@ -176,7 +172,7 @@ fn run_files(files: &[PathBuf], format: Format, with_coverage: bool, opts: &Opti
             Format::Json => {}
         }
         if let Some(err) = render_error(&run, &source, color) {
-            eprintln!("{err}");
+            eprint_line(&err);
         }
         runs.push(run);
     }

@@ -2,10 +2,11 @@
 //! one step at a time. A person opens, sends and closes on either side, and decides what
 //! the network does with each segment in flight: deliver it, drop it, or duplicate it.
 
-use crate::session::{Options, seconds, timer_text};
+use crate::session::{Options, describe_tcb, seconds, time_wait_restart, timer_text};
 use model::endpoint::Env;
 use model::msc;
 use model::table::Timer;
+use model::table::{Signal, UserError};
 use model::{Input, Segment, State, Table, Tcb, UserCall};
 use std::fmt::Write as _;
 
@@ -162,9 +163,13 @@ impl Pair {
         }
     }
 
-    /// Both TCBs.
+    /// Both TCBs, as single mode's `tcb` prints one: RFC names, timers in seconds.
     pub fn tcbs(&self) -> String {
-        format!("A: {:?}\nB: {:?}", self.a, self.b)
+        let one = |t: &Tcb| match t.state {
+            State::Closed => "CLOSED: no TCB".to_string(),
+            _ => describe_tcb(t, 0),
+        };
+        format!("A: {}\nB: {}", one(&self.a), one(&self.b))
     }
 
     fn step(&mut self, side: Side, input: Input) -> String {
@@ -178,10 +183,13 @@ impl Pair {
             iss: base.wrapping_add((self.now / 4) as u32),
         };
         let (table, cfg) = (&self.table, self.opts.config);
-        let out = match side {
-            Side::A => self.a.step(table, &cfg, input, env),
-            Side::B => self.b.step(table, &cfg, input, env),
+        let tcb = match side {
+            Side::A => &mut self.a,
+            Side::B => &mut self.b,
         };
+        let before = tcb.timers.time_wait;
+        let out = tcb.step(table, &cfg, input, env);
+        let restarted = time_wait_restart(&out, before, tcb.timers.time_wait);
         let mut s = if out.from == out.to {
             format!(
                 "{}: {} (stays) [{} · row {}]",
@@ -201,10 +209,16 @@ impl Pair {
             )
         };
         if let Some(e) = out.error {
-            let _ = write!(s, " error: {e:?}");
+            let _ = write!(s, " error: {}", error_text(e));
+        }
+        if let Some(note) = restarted {
+            let _ = write!(s, "\n   {note}");
+        }
+        if let (Input::Call(UserCall::Receive(asked)), None) = (input, out.error) {
+            let _ = write!(s, "\n   received {} of {asked} bytes asked", out.delivered);
         }
         for sig in &out.signals {
-            let _ = write!(s, " signal: {sig:?}");
+            let _ = write!(s, "\n   tells the user: {}", signal_text(*sig));
         }
         for seg in out.segments {
             let id = self.next_id;
@@ -222,12 +236,19 @@ impl Pair {
     /// Runs one command and returns what it did followed by the status.
     pub fn command(&mut self, line: &str) -> Result<String, String> {
         let words: Vec<&str> = line.split_whitespace().collect();
+        // The number word `i` gives: a byte count after a call, a segment after the rest.
         let num = |i: usize| -> Result<u32, String> {
-            words
+            let (what, example) = if i == 2 {
+                ("a byte count", format!("{} {} 100", words[0], words[1]))
+            } else {
+                ("a segment number (see `net`)", format!("{} 1", words[0]))
+            };
+            let command = words[..i].join(" ");
+            let word = words
                 .get(i)
-                .ok_or_else(|| format!("`{}` needs a number", words[0]))?
-                .parse()
-                .map_err(|_| format!("`{}` is not a number", words[i]))
+                .ok_or_else(|| format!("`{command}` needs {what}, e.g. `{example}`"))?;
+            word.parse()
+                .map_err(|_| format!("`{command}` needs {what}, not `{word}`"))
         };
         let did = match words.as_slice() {
             [] => return Ok(self.status()),
@@ -340,5 +361,26 @@ impl Pair {
             .into_iter()
             .filter_map(|(side, t)| t.next_timer().map(|(timer, d)| (side, timer, d)))
             .min_by_key(|&(side, _, d)| (d, side == Side::B))
+    }
+}
+
+/// A refused call, in RFC 9293's words (§3.10).
+fn error_text(e: UserError) -> &'static str {
+    match e {
+        UserError::DoesNotExist => "connection does not exist",
+        UserError::AlreadyExists => "connection already exists",
+        UserError::Closing => "connection closing",
+        UserError::NotConnected => "not connected (ENOTCONN)",
+    }
+}
+
+/// What the user is told, in RFC 9293's words.
+fn signal_text(s: Signal) -> &'static str {
+    match s {
+        Signal::Established => "connection established",
+        Signal::Closing => "connection closing (the peer sent FIN)",
+        Signal::Reset => "connection reset",
+        Signal::Refused => "connection refused",
+        Signal::TimedOut => "connection aborted due to user timeout",
     }
 }

@@ -3,9 +3,9 @@
 //! [`main`] only adds a line editor on a terminal, or reads stdin on a pipe.
 
 use crate::pair::{self, Pair};
-use crate::run::{Run, Verdict, render_error, write_entry};
+use crate::run::{MAX_INPUT, Run, Verdict, eprint_line, read_script, render_error, write_entry};
 use crate::script::{self, SYSCALLS};
-use crate::session::{Options, SCRIPT_OPTIONS, Session, seconds};
+use crate::session::{Options, SCRIPT_OPTIONS, Session, Source, seconds};
 use model::State;
 use rustyline::completion::{Completer, Pair as Candidate};
 use rustyline::error::ReadlineError;
@@ -13,7 +13,7 @@ use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::validate::Validator;
 use rustyline::{CompletionType, Config, Context, Editor, Helper};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal, Read, Write};
 
 /// The REPL's own commands, with their help.
 pub const COMMANDS: &[(&str, &str)] = &[
@@ -108,6 +108,18 @@ impl Repl {
         })
     }
 
+    /// The line a terminal session starts with: what this mode drives, and how to go on.
+    pub fn banner(&self) -> &'static str {
+        match self.mode {
+            Mode::Single(_) => {
+                "tcpfsm interpreter: one endpoint following the table, driven by script statements. `help` lists commands, `pair` drives two."
+            }
+            Mode::Pair(_) => {
+                "tcpfsm interpreter, two-endpoint mode: A and B follow the table, you move the segments between them (`a listen`, `b connect`, `deliver 1`). `help` lists commands, `single` drives one endpoint by script statements."
+            }
+        }
+    }
+
     /// The prompt: mode, time and state.
     pub fn prompt(&self) -> String {
         match &self.mode {
@@ -189,6 +201,10 @@ impl Repl {
                             Err(e) => Reply::err(format!("error: {file}: {e}"), 2),
                         }
                     }
+                    ("chart", _) => Reply::err(
+                        "`chart` needs a FILE: `chart walk.svg` (SVG) or `chart walk.mmd` (Mermaid)",
+                        2,
+                    ),
                     ("tcb", []) => Reply::ok(p.tcbs()),
                     ("trace", []) => Reply::ok(p.trace()),
                     _ => match p.command(trimmed) {
@@ -208,6 +224,10 @@ impl Repl {
                         Reply::ok(t)
                     }
                     ("tcb", []) => Reply::ok(s.tcb_text()),
+                    ("chart", _) => Reply::err(
+                        "`chart FILE` draws the two-endpoint walk: switch with `pair` first",
+                        2,
+                    ),
                     ("trace", []) => {
                         let mut t = String::new();
                         for e in s.entries() {
@@ -237,17 +257,12 @@ impl Repl {
     }
 
     fn load(&mut self, file: &str) -> Reply {
-        match std::fs::read_to_string(file) {
-            Ok(text) => {
-                if matches!(self.mode, Mode::Pair(_)) {
-                    return Reply::err(
-                        "load runs script statements: switch with `single` first",
-                        2,
-                    );
-                }
-                self.statements(&text, file)
-            }
-            Err(e) => Reply::err(format!("error: {file}: {e}"), 2),
+        if matches!(self.mode, Mode::Pair(_)) {
+            return Reply::err("load runs script statements: switch with `single` first", 2);
+        }
+        match read_script(std::path::Path::new(file)) {
+            Ok(text) => self.statements(&text, file),
+            Err(e) => Reply::err(format!("error: {e}"), 2),
         }
     }
 
@@ -293,8 +308,9 @@ impl Repl {
         };
         let before = session.entries().len();
         let mut outcome = Ok(());
+        let src = Source::new(text);
         for st in &parsed.statements {
-            outcome = session.run(st, text);
+            outcome = session.run(st, &src);
             if outcome.is_err() {
                 break;
             }
@@ -307,7 +323,7 @@ impl Repl {
             Ok(()) => Reply::ok(out.trim_end().to_string()),
             Err(f) => {
                 let code = if f.bad_script { 2 } else { 1 };
-                let offset = crate::run::offset_of(text, f.line, f.column);
+                let offset = src.offset_of(f.line, f.column);
                 let run = failed_run(name, Verdict::of(f), offset);
                 out.push_str(&render_error(&run, text, self.color).unwrap_or_default());
                 Reply::err(out.trim_end().to_string(), code)
@@ -429,7 +445,7 @@ pub fn main(opts: Options, pair_mode: bool) -> u8 {
     let mut repl = match Repl::new(opts, pair_mode) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprint_line(&format!("error: {e}"));
             return 2;
         }
     };
@@ -437,25 +453,55 @@ pub fn main(opts: Options, pair_mode: bool) -> u8 {
         repl.color = std::io::stdout().is_terminal();
         interactive(repl)
     } else {
-        let mut worst = 0;
-        let stdin = std::io::stdin();
-        let mut out = std::io::stdout().lock();
-        for line in stdin.lock().lines() {
-            let Ok(line) = line else {
-                eprintln!("error: input is not UTF-8 text");
+        piped(repl)
+    }
+}
+
+/// Lines from stdin, replies to stdout, until the input ends, `quit`, or stdout is gone
+/// (`| head -1` closed it: nobody reads the replies, so reading on would only burn CPU).
+fn piped(mut repl: Repl) -> u8 {
+    let mut worst = 0;
+    let mut stdin = std::io::stdin().lock();
+    let mut out = std::io::stdout().lock();
+    let mut buf = Vec::new();
+    for number in 1.. {
+        buf.clear();
+        match (&mut stdin)
+            .take(MAX_INPUT as u64 + 1)
+            .read_until(b'\n', &mut buf)
+        {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                eprint_line(&format!("error: reading stdin: {e}"));
                 return 2;
-            };
-            let r = repl.handle(&line);
-            if !r.text.is_empty() {
-                let _ = writeln!(out, "{}", r.text);
-            }
-            worst = worst.max(r.code);
-            if r.quit {
-                break;
             }
         }
-        worst
+        if buf.len() > MAX_INPUT {
+            eprint_line(&format!(
+                "error: stdin:{number}: a line longer than the {} MiB limit",
+                MAX_INPUT >> 20
+            ));
+            return 2;
+        }
+        let Ok(line) = std::str::from_utf8(&buf) else {
+            eprint_line(&format!("error: stdin:{number}: not UTF-8 text"));
+            return 2;
+        };
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let r = repl.handle(line);
+        let written = if r.text.is_empty() {
+            out.flush()
+        } else {
+            writeln!(out, "{}", r.text)
+        };
+        worst = worst.max(r.code);
+        if r.quit || written.is_err() {
+            break;
+        }
     }
+    worst
 }
 
 fn interactive(mut repl: Repl) -> u8 {
@@ -464,7 +510,7 @@ fn interactive(mut repl: Repl) -> u8 {
         .completion_type(CompletionType::List)
         .build();
     let Ok(mut rl) = Editor::<Complete, _>::with_config(config) else {
-        eprintln!("error: cannot open the terminal");
+        eprint_line("error: cannot open the terminal");
         return 2;
     };
     rl.set_helper(Some(Complete {
@@ -475,24 +521,27 @@ fn interactive(mut repl: Repl) -> u8 {
     if let Some(h) = &history {
         let _ = rl.load_history(h);
     }
-    println!(
-        "tcpfsm interpreter: one endpoint following the table. `help` lists commands, `pair` drives two."
-    );
+    let mut out = std::io::stdout();
+    if writeln!(out, "{}", repl.banner()).is_err() {
+        return 0;
+    }
     loop {
         match rl.readline(&repl.prompt()) {
             Ok(line) => {
                 let r = repl.handle(&line);
-                if !r.text.is_empty() {
-                    println!("{}", r.text);
-                }
-                if r.quit {
+                let written = if r.text.is_empty() {
+                    Ok(())
+                } else {
+                    writeln!(out, "{}", r.text)
+                };
+                if r.quit || written.is_err() {
                     break;
                 }
             }
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
             Err(e) => {
-                eprintln!("error: {e}");
+                eprint_line(&format!("error: {e}"));
                 break;
             }
         }

@@ -2,8 +2,11 @@
 //! errors rendered with the offending line and a caret (miette).
 
 use crate::script::{self, ParseError};
-use crate::session::{Entry, Failure, Kind, Options, Session, place, seconds};
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, NamedSource, SourceSpan};
+use crate::session::{Entry, Failure, Kind, Options, Session, Source, place, seconds};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
 use model::RowId;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -80,6 +83,42 @@ impl Run {
     }
 }
 
+/// The largest script (or REPL input line) read: 16 MiB, far beyond any real script, so
+/// `/dev/zero` or a runaway file is an error instead of eating the machine's memory.
+pub const MAX_INPUT: usize = 16 << 20;
+
+/// Reads a script file as UTF-8 text, at most [`MAX_INPUT`] bytes; the error names the
+/// file and, for a file too large, the limit.
+pub fn read_script(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let name = path.display();
+    let file = std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{name}: {e}"))?;
+    if bytes.len() > MAX_INPUT {
+        return Err(format!(
+            "{name}: larger than the {} MiB limit for a script",
+            MAX_INPUT >> 20
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let p = place(
+            &String::from_utf8_lossy(e.as_bytes()),
+            e.utf8_error().valid_up_to(),
+        );
+        format!("{name}:{}:{}: not UTF-8 text", p.line, p.column)
+    })
+}
+
+/// Writes `text` and a newline to stderr, ignoring a closed stderr (`| head` closes it):
+/// `eprintln!` would panic.
+pub fn eprint_line(text: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
 /// Parses and runs a script. Never panics, whatever the input.
 pub fn run_source(name: &str, source: &str, opts: &Options) -> Result<Run, String> {
     let parsed = script::parse(source, true);
@@ -103,8 +142,9 @@ pub fn run_source(name: &str, source: &str, opts: &Options) -> Result<Run, Strin
         }
     }
     let mut session = Session::new(opts.clone())?;
+    let src = Source::new(source);
     for (span, notice) in notices {
-        let p = place(source, span.start);
+        let p = src.place(span.start);
         session.notice(p.line, p.column, source[span].to_string(), notice);
     }
     let mut run = Run {
@@ -118,11 +158,15 @@ pub fn run_source(name: &str, source: &str, opts: &Options) -> Result<Run, Strin
     };
     let parsed = match (parsed, option_error) {
         (Ok(_), Some(e)) => Err(e),
+        (Ok(p), None) if p.statements.is_empty() => Err(ParseError {
+            offset: 0,
+            message: "the script has no statements: nothing to run (a script needs at least one, e.g. `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3`)".to_string(),
+        }),
         (p, _) => p,
     };
     match parsed {
         Err(ParseError { offset, message }) => {
-            let p = place(source, offset);
+            let p = src.place(offset);
             run.verdict = Verdict::BadScript {
                 line: p.line,
                 column: p.column,
@@ -133,7 +177,7 @@ pub fn run_source(name: &str, source: &str, opts: &Options) -> Result<Run, Strin
         Ok(parsed) => {
             let mut result = Ok(());
             for st in &parsed.statements {
-                result = session.run(st, source);
+                result = session.run(st, &src);
                 if result.is_err() {
                     break;
                 }
@@ -142,7 +186,7 @@ pub fn run_source(name: &str, source: &str, opts: &Options) -> Result<Run, Strin
                 result = session.finish();
             }
             if let Err(f) = result {
-                run.error_offset = Some(offset_of(source, f.line, f.column));
+                run.error_offset = Some(src.offset_of(f.line, f.column));
                 run.verdict = Verdict::of(f);
             }
         }
@@ -155,17 +199,7 @@ pub fn run_source(name: &str, source: &str, opts: &Options) -> Result<Run, Strin
 
 /// The byte offset of a 1-based line and column.
 pub fn offset_of(source: &str, line: usize, column: usize) -> usize {
-    let start: usize = source
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    let rest = &source[start.min(source.len())..];
-    let col = rest
-        .char_indices()
-        .nth(column.saturating_sub(1))
-        .map_or(rest.len(), |(i, _)| i);
-    start + col
+    Source::new(source).offset_of(line, column)
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -173,7 +207,7 @@ pub fn offset_of(source: &str, line: usize, column: usize) -> usize {
 struct Report {
     message: String,
     #[source_code]
-    src: NamedSource<String>,
+    src: Abridged,
     #[label("{label}")]
     at: SourceSpan,
     label: String,
@@ -181,16 +215,121 @@ struct Report {
     help: Option<String>,
 }
 
+/// Lines longer than this are shown abridged in an error: a window around the column.
+const SHOWN: usize = 160;
+
+/// The source as an error shows it: every line longer than [`SHOWN`] characters is cut to
+/// a window (around the error's column on the error's line), so the renderer never sees a
+/// huge line (miette panics on columns past 65,535). Line numbers stay; the primary
+/// label's column is reported as it is in the real source.
+#[derive(Debug)]
+struct Abridged {
+    name: String,
+    text: String,
+    /// The error's offset in `text`, and its real 0-based column.
+    at: usize,
+    column: usize,
+}
+
+impl Abridged {
+    /// `source` abridged, and the error's offset in it.
+    fn new(name: &str, source: &str, offset: usize) -> Abridged {
+        let src = Source::new(source);
+        let place = src.place(offset);
+        let (mut text, mut at) = (String::new(), 0);
+        for (i, line) in source.split_inclusive('\n').enumerate() {
+            let (body, end) = match line.strip_suffix('\n') {
+                Some(b) => (b, "\n"),
+                None => (line, ""),
+            };
+            let n = body.chars().count();
+            let here = i + 1 == place.line;
+            if n <= SHOWN {
+                if here {
+                    at = text.len()
+                        + body
+                            .chars()
+                            .take(place.column - 1)
+                            .map(char::len_utf8)
+                            .sum::<usize>();
+                }
+                text.push_str(line);
+                continue;
+            }
+            let from = if here {
+                (place.column - 1).saturating_sub(SHOWN / 2)
+            } else {
+                0
+            };
+            let to = (from + SHOWN).min(n);
+            if from > 0 {
+                let _ = write!(text, "[{from} characters] ");
+            }
+            if here {
+                let skip = place.column - 1 - from;
+                at = text.len()
+                    + body
+                        .chars()
+                        .skip(from)
+                        .take(skip)
+                        .map(char::len_utf8)
+                        .sum::<usize>();
+            }
+            text.extend(body.chars().skip(from).take(to - from));
+            if to < n {
+                let _ = write!(text, " [{} more characters]", n - to);
+            }
+            text.push_str(end);
+        }
+        if place.line > source.split_inclusive('\n').count() {
+            at = text.len();
+        }
+        Abridged {
+            name: name.to_string(),
+            text,
+            at,
+            column: place.column - 1,
+        }
+    }
+}
+
+impl SourceCode for Abridged {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let c = self.text.read_span(span, before, after)?;
+        let column = if span.offset() == self.at && before == 0 && after == 0 {
+            self.column
+        } else {
+            c.column()
+        };
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            c.data(),
+            *c.span(),
+            c.line(),
+            column,
+            c.line_count(),
+        )))
+    }
+}
+
 /// The error of a run, with the line it concerns and a caret under the column.
 pub fn render_error(run: &Run, source: &str, color: bool) -> Option<String> {
-    let offset = run.error_offset?;
-    let len = source[offset.min(source.len())..]
+    let offset = run.error_offset?.min(source.len());
+    let src = Abridged::new(&run.script, source, offset);
+    let rest = &src.text[src.at..];
+    let len = rest
         .chars()
         .take_while(|c| !c.is_whitespace())
+        .take(SHOWN)
         .map(char::len_utf8)
         .sum::<usize>()
         .max(1)
-        .min(source.len().saturating_sub(offset).max(1));
+        .min(rest.len());
     let (message, label, help) = match &run.verdict {
         Verdict::Pass => return None,
         Verdict::BadScript { message, .. } => {
@@ -214,12 +353,8 @@ pub fn render_error(run: &Run, source: &str, color: bool) -> Option<String> {
     };
     let report = Report {
         message,
-        src: NamedSource::new(run.script.clone(), source.to_string()),
-        at: (
-            offset.min(source.len()),
-            if offset >= source.len() { 0 } else { len },
-        )
-            .into(),
+        at: (src.at, len).into(),
+        src,
         label,
         help,
     };
@@ -286,6 +421,9 @@ pub fn write_entry(s: &mut String, e: &Entry) {
             step.event.id(),
             step.row.0
         );
+        if let Some(note) = &step.note {
+            let _ = writeln!(s, "{:>15}  {note}", "");
+        }
         for w in &step.sent {
             let _ = writeln!(s, "{:>15}  sends {}", "", w.text);
         }

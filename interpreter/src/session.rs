@@ -131,6 +131,11 @@ impl Options {
             "iss" => self.iss = num(name, value)?,
             "msl_secs" => {
                 let secs: u32 = num(name, value)?;
+                if secs == 0 {
+                    return Err(format!(
+                        "--{name} must be at least 1 second: TIME-WAIT lasts 2 MSL"
+                    ));
+                }
                 self.config.msl = secs
                     .checked_mul(1_000_000)
                     .filter(|m| m.checked_mul(2).is_some())
@@ -212,6 +217,22 @@ pub struct Step {
     pub sent: Vec<Wire>,
     /// Segment received, in the script's numbering (for inbound steps).
     pub received: Option<Wire>,
+    /// What the row did that the states do not show: TIME-WAIT's 2MSL restarted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// "2MSL restarted ..." when a step stayed in TIME-WAIT and moved its 2MSL deadline (a
+/// retransmitted FIN re-ACKed, RFC 9293 §3.10.7.4's eighth step), given the deadline before
+/// and after.
+pub fn time_wait_restart(out: &Outcome, before: Option<u64>, after: Option<u64>) -> Option<String> {
+    match (out.from, out.to, before, after) {
+        (State::TimeWait, State::TimeWait, Some(old), Some(new)) if new != old => Some(format!(
+            "2MSL restarted: TIME-WAIT now ends at t={}",
+            seconds(new)
+        )),
+        _ => None,
+    }
 }
 
 /// A segment as the script numbers it, and as it is on the wire.
@@ -347,13 +368,89 @@ pub struct Place {
     pub column: usize,
 }
 
-/// 1-based line and column of a byte offset.
+/// 1-based line and column of a byte offset (one lookup: [`Source`] indexes the lines
+/// once for many).
 pub fn place(source: &str, offset: usize) -> Place {
-    let offset = offset.min(source.len());
-    let before = &source[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    Place { line, column }
+    Source::new(source).place(offset)
+}
+
+/// A source text and the byte offsets where its lines start: line and column of an offset
+/// in logarithmic time (plus the length of that line), so a run is linear in the script.
+pub struct Source<'a> {
+    /// The text.
+    pub text: &'a str,
+    /// Byte offset of each line's start; the first is 0.
+    starts: Vec<usize>,
+}
+
+impl<'a> Source<'a> {
+    /// Indexes `text`'s lines.
+    pub fn new(text: &'a str) -> Source<'a> {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Source { text, starts }
+    }
+
+    /// 1-based line and column of a byte offset (the same as [`place`]).
+    pub fn place(&self, offset: usize) -> Place {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        let column = self.text[start..offset].chars().count() + 1;
+        Place { line, column }
+    }
+
+    /// The byte offset of a 1-based line and column (clamped to the text).
+    pub fn offset_of(&self, line: usize, column: usize) -> usize {
+        let Some(&start) = self.starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start..];
+        start
+            + rest
+                .char_indices()
+                .nth(column.saturating_sub(1))
+                .map_or(rest.len(), |(i, _)| i)
+    }
+}
+
+/// A TCB as the RFC names its variables: state, sequence variables (our numbers less
+/// `offset`), queues and the timers running (in seconds).
+pub fn describe_tcb(t: &Tcb, offset: u32) -> String {
+    if matches!(t.state, State::Closed | State::Listen) {
+        return format!(
+            "{} ({:?}): no sequence numbers chosen yet",
+            t.state, t.origin
+        );
+    }
+    let l = |n: u32| n.wrapping_sub(offset);
+    let mut s = format!(
+        "{} ({:?}): ISS={} SND.UNA={} SND.NXT={} SND.WND={} IRS={} RCV.NXT={} RCV.WND={}",
+        t.state,
+        t.origin,
+        l(t.iss),
+        l(t.snd_una),
+        l(t.snd_nxt),
+        t.snd_wnd,
+        t.irs,
+        t.rcv_nxt,
+        t.rcv_wnd
+    );
+    let _ = write!(s, " queued={} unread={}", t.send_queue, t.recv_queue);
+    for (name, d) in [
+        ("retransmit", t.timers.retransmit),
+        ("2MSL", t.timers.time_wait),
+        ("FIN-WAIT-2", t.timers.fin_wait_2),
+    ] {
+        if let Some(d) = d {
+            let _ = write!(s, " {name}@{}", seconds(d));
+        }
+    }
+    s
 }
 
 /// Seconds with milliseconds (and microseconds when they matter).
@@ -452,36 +549,7 @@ impl Session {
     }
 
     fn describe(&self, t: &Tcb) -> String {
-        if matches!(t.state, State::Closed | State::Listen) {
-            return format!(
-                "{} ({:?}): no sequence numbers chosen yet",
-                t.state, t.origin
-            );
-        }
-        let l = |n: u32| n.wrapping_sub(self.offset);
-        let mut s = format!(
-            "{} ({:?}): ISS={} SND.UNA={} SND.NXT={} SND.WND={} IRS={} RCV.NXT={} RCV.WND={}",
-            t.state,
-            t.origin,
-            l(t.iss),
-            l(t.snd_una),
-            l(t.snd_nxt),
-            t.snd_wnd,
-            t.irs,
-            t.rcv_nxt,
-            t.rcv_wnd
-        );
-        let _ = write!(s, " queued={} unread={}", t.send_queue, t.recv_queue);
-        for (name, d) in [
-            ("retransmit", t.timers.retransmit),
-            ("2MSL", t.timers.time_wait),
-            ("FIN-WAIT-2", t.timers.fin_wait_2),
-        ] {
-            if let Some(d) = d {
-                let _ = write!(s, " {name}@{}", seconds(d));
-            }
-        }
-        s
+        describe_tcb(t, self.offset)
     }
 
     fn wire(&self) -> Option<usize> {
@@ -592,7 +660,9 @@ impl Session {
             mss: self.send_mss,
             ..self.opts.config
         };
+        let before = self.socks[i].tcb.timers.time_wait;
         let out = self.socks[i].tcb.step(&self.table, &cfg, input, env);
+        let note = time_wait_restart(&out, before, self.socks[i].tcb.timers.time_wait);
         self.record(i, &out);
         let received = match input {
             Input::Segment(s) => Some(self.wire_of(s, false)),
@@ -611,6 +681,7 @@ impl Session {
                 .map(|s| self.wire_of(*s, true))
                 .collect(),
             received,
+            note,
         };
         (step, out)
     }
@@ -684,12 +755,14 @@ impl Session {
         }
         if let Some(l) = self.listener() {
             let saved = self.socks[l].tcb.clone();
-            let who = format!("listener {}", self.socket_name(l));
-            let (step, _) = self.step(l, Input::Segment(seg), who);
+            let name = self.socket_name(l);
+            let (mut step, _) = self.step(l, Input::Segment(seg), format!("listener {name}"));
             if !matches!(self.socks[l].tcb.state, State::Listen | State::Closed) {
-                // BSD: the SYN makes a child connection and the listener keeps listening.
+                // BSD: the SYN makes a child connection and the listener keeps listening;
+                // the step is the child's (as `state` lists it), not the listener's.
                 let child = std::mem::replace(&mut self.socks[l].tcb, saved);
                 self.socks.push(Socket::new(child, None));
+                step.socket = format!("new connection (listener {name} stays LISTEN)");
             }
             return vec![step];
         }
@@ -800,18 +873,18 @@ impl Session {
     }
 
     /// Runs one statement. `source` is the text the statement's spans point into.
-    pub fn run(&mut self, st: &Statement, source: &str) -> Result<(), Failure> {
-        let p = place(source, st.span.start);
+    pub fn run(&mut self, st: &Statement, source: &Source) -> Result<(), Failure> {
+        let p = source.place(st.span.start);
         self.line = p.line;
         self.column = p.column;
         // A statement written over several lines is shown on one.
-        let text = source[st.span.clone()]
+        let text = source.text[st.span.clone()]
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
-        let at = |span: &Span| place(source, span.start);
+        let at = |span: &Span| source.place(span.start);
         // When the statement happens.
         let resolve = |t: Time, base: u64| {
             if t.relative {

@@ -19,7 +19,8 @@ fn interpreter(args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("spawn");
     let mut pipe = child.stdin.take().unwrap();
-    pipe.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    // The interpreter may exit before it reads (a bad option): a closed pipe is fine.
+    let _ = pipe.write_all(stdin.unwrap_or("").as_bytes());
     drop(pipe);
     child.wait_with_output().unwrap()
 }
@@ -259,4 +260,251 @@ fn endpoint_options_are_checked_like_script_lines() {
         ),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+/// Waits for `child` at most `secs` seconds; kills it and fails the test after that.
+fn wait_within(mut child: std::process::Child, secs: u64, what: &str) -> Output {
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > std::time::Duration::from_secs(secs) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: still running after {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn an_empty_script_is_bad_input() {
+    for (name, source) in [
+        ("empty.pkt", ""),
+        ("comment.pkt", "// nothing but a comment\n\n"),
+        ("options.pkt", "--tolerance_usecs=10000\n"),
+    ] {
+        let f = temp(name, source);
+        let out = interpreter(&["run", f.to_str().unwrap()], None);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("the script has no statements"),
+            "{name}: {err}"
+        );
+        assert!(text(&out.stdout).contains("BAD SCRIPT at 1:1"), "{name}");
+    }
+}
+
+#[test]
+fn empty_profile_names_and_a_zero_msl_are_refused() {
+    let f = corpus("closed-port.pkt");
+    for (args, message) in [
+        (vec!["--profile", ""], "no profile given"),
+        (
+            vec!["--profile", "rfc1337,,"],
+            "empty profile name in `rfc1337,,`",
+        ),
+        (vec!["--profile", ",rfc1337"], "empty profile name"),
+        (vec!["--msl", "0"], "must be at least 1 second"),
+    ] {
+        let mut all = vec!["run"];
+        all.extend(&args);
+        all.push(f.to_str().unwrap());
+        let out = interpreter(&all, None);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+        // The REPL refuses them the same way, and so do a script's own lines.
+        let mut repl = args.clone();
+        repl.insert(0, "repl");
+        assert_eq!(interpreter(&repl, Some("state\n")).status.code(), Some(2));
+    }
+    let s = temp(
+        "msl0.pkt",
+        "--msl_secs=0\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
+    );
+    let out = interpreter(&["run", s.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("must be at least 1 second"));
+    assert!(model::Table::from_spec("").is_err() && model::Table::from_spec("rfc1337,,").is_err());
+}
+
+/// miette's renderer panics on a column past 65,535: the error is shown abridged.
+#[test]
+fn an_error_past_column_65535_is_shown_without_a_panic() {
+    let long = temp("long.pkt", &format!("0{}@\n", " ".repeat(65_536)));
+    let good = corpus("closed-port.pkt");
+    let out = interpreter(
+        &["run", long.to_str().unwrap(), good.to_str().unwrap()],
+        None,
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("long.pkt:1:65538]"), "{err}");
+    assert!(err.contains("[65457 characters]"), "{err}");
+    assert!(err.lines().all(|l| l.chars().count() < 300), "{err}");
+    // The later script still ran.
+    assert!(text(&out.stdout).contains("closed-port.pkt (profile"));
+    // JSON still gets its one document, with both runs.
+    let out = interpreter(
+        &[
+            "run",
+            "--format",
+            "json",
+            long.to_str().unwrap(),
+            good.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(v["runs"].as_array().unwrap().len(), 2);
+    assert_eq!(v["runs"][0]["column"], 65_538);
+    // The REPL says so and goes on.
+    let out = interpreter(&[], Some(&format!("load {}\nstate\n", long.display())));
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains(":1:65538]"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("CLOSED"), "{stdout}");
+}
+
+/// `interpreter run many-failing/*.pkt 2>&1 | head -1`: the reader is gone, the interpreter
+/// stops writing quietly (no panic, exit 101) and still exits with the worst code.
+#[test]
+fn a_closed_stdout_and_stderr_are_not_a_panic() {
+    let dir = std::env::temp_dir().join(format!("tcpfsm-cli-{}-failing", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    for i in 0..200 {
+        let f = dir.join(format!("f{i}.pkt"));
+        std::fs::write(
+            &f,
+            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 1000\n+0 > S. 0:0(0) ack 9\n",
+        )
+        .unwrap();
+        files.push(f.display().to_string());
+    }
+    let mut args = vec!["run".to_string()];
+    args.extend(files);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_interpreter"))
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read a line of each, then close both pipes, as `| head -1` does.
+    let mut first = [0u8; 1];
+    use std::io::Read;
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    child.stderr.take().unwrap().read_exact(&mut first).unwrap();
+    let out = wait_within(child, 60, "interpreter run with closed pipes");
+    assert_eq!(out.status.code(), Some(1), "{:?}", out.status);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `yes state | interpreter | head -1`: once stdout is gone the REPL stops reading.
+#[test]
+fn the_repl_stops_when_its_stdout_closes() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_interpreter"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    stdin.write_all(b"state\n").unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    assert_eq!(line, "CLOSED\n");
+    drop(stdout);
+    // Keep feeding lines: the REPL must exit, which closes its stdin (EPIPE here).
+    let start = std::time::Instant::now();
+    let lines = "state\n".repeat(1000);
+    while stdin.write_all(lines.as_bytes()).is_ok() {
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("the REPL kept reading for 20 s after its stdout closed");
+        }
+    }
+    drop(stdin);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+/// `/dev/zero` as a script, to `load`, or on stdin is refused at 16 MiB, with the limit.
+#[test]
+fn endless_input_is_refused_at_the_limit() {
+    let spawn = |args: &[&str], stdin: Stdio| {
+        Command::new(env!("CARGO_BIN_EXE_interpreter"))
+            .args(args)
+            .stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let out = wait_within(
+        spawn(&["run", "/dev/zero"], Stdio::null()),
+        30,
+        "run /dev/zero",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("/dev/zero: larger than the 16 MiB limit for a script"),
+        "{err}"
+    );
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let out = wait_within(
+        spawn(&[], Stdio::from(zero)),
+        30,
+        "the REPL reading /dev/zero",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("stdin:1: a line longer than the 16 MiB limit"),
+        "{err}"
+    );
+    let mut child = spawn(&[], Stdio::piped());
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"load /dev/zero\nstate\n")
+        .unwrap();
+    let out = wait_within(child, 30, "load /dev/zero");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("error: /dev/zero: larger than the 16 MiB limit for a script"),
+        "{stdout}"
+    );
+    assert!(stdout.trim_end().ends_with("CLOSED"), "{stdout}");
+}
+
+/// `session::place` counted lines from the start for every statement: 40,000 statements
+/// took 12.7 s (release). Now twice the statements take about twice the time.
+#[test]
+fn a_long_script_runs_in_linear_time() {
+    let script = |n: usize| {
+        let mut s = String::from("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n");
+        s.push_str(&"+0 state CLOSED\n".repeat(n));
+        s
+    };
+    let time = |n: usize| {
+        let f = temp(&format!("long-{n}.pkt"), &script(n));
+        let start = std::time::Instant::now();
+        let out = interpreter(&["run", "--format", "summary", f.to_str().unwrap()], None);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        start.elapsed().as_secs_f64()
+    };
+    let (small, large) = (time(10_000), time(40_000));
+    eprintln!("10,000 statements: {small:.2} s; 40,000: {large:.2} s");
+    // Quadratic would be 16 times; allow for a busy machine.
+    assert!(large < 3.0, "40,000 statements took {large:.2} s");
 }

@@ -231,3 +231,23 @@ fn limits_are_errors_not_crashes() {
     assert!(m.contains("16-bit window"), "{m}");
     assert!(parse("0 < . 1:1(0) ack 1 win 65535", true).is_ok());
 }
+
+/// The line index gives every offset the line and column that counting from the start
+/// gives, and maps them back.
+#[test]
+fn the_line_index_agrees_with_counting() {
+    let text = "0 socket(...)\n\n+0 < S 0:0(0) // é ü\r\n\tÿ€x\n last line without newline";
+    let src = interpreter::session::Source::new(text);
+    for offset in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap().chars().count() + 1;
+        let p = src.place(offset);
+        assert_eq!((p.line, p.column), (line, column), "offset {offset}");
+        assert_eq!(src.offset_of(line, column), offset, "offset {offset}");
+    }
+    // Past the end, and inside a character, are clamped.
+    assert_eq!(src.place(10_000).line, 5);
+    assert_eq!(src.place(text.find('é').unwrap() + 1).column, 18);
+    assert_eq!(src.offset_of(99, 1), text.len());
+}

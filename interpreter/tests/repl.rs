@@ -6,6 +6,9 @@ use interpreter::session::Options;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+#[path = "../../tests/src/tools.rs"]
+mod tools;
+
 fn ok(repl: &mut Repl, line: &str) -> String {
     let r = repl.handle(line);
     assert_eq!(r.code, 0, "{line}: {}", r.text);
@@ -94,6 +97,167 @@ fn single_mode_runs_statements_and_shows_the_endpoint() {
     assert!(r.handle("quit").quit);
 }
 
+fn err(repl: &mut Repl, line: &str) -> String {
+    let r = repl.handle(line);
+    assert_eq!(r.code, 2, "{line}: {}", r.text);
+    r.text
+}
+
+/// A pair walked to ESTABLISHED on both sides: A listens, B connects.
+fn established_pair() -> Repl {
+    let mut r = Repl::new(Options::default(), true).unwrap();
+    for line in [
+        "a listen",
+        "b connect",
+        "deliver 1",
+        "deliver 2",
+        "deliver 3",
+    ] {
+        ok(&mut r, line);
+    }
+    assert!(r.prompt().contains("A:ESTABLISHED B:ESTABLISHED"));
+    r
+}
+
+#[test]
+fn pair_mode_tcb_reads_like_single_mode() {
+    let mut r = Repl::new(Options::default(), true).unwrap();
+    assert_eq!(ok(&mut r, "tcb"), "A: CLOSED: no TCB\nB: CLOSED: no TCB");
+    ok(&mut r, "a listen");
+    ok(&mut r, "b connect");
+    let t = ok(&mut r, "tcb");
+    assert!(
+        t.starts_with("A: LISTEN (Passive): no sequence numbers chosen yet\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("B: SYN-SENT (Active): ISS=300 SND.UNA=300 SND.NXT=301"),
+        "{t}"
+    );
+    assert!(t.contains(" retransmit@1.000"), "timers in seconds: {t}");
+    for rust in ["Tcb {", "SynSent", "Some(", "timers:"] {
+        assert!(!t.contains(rust), "no Rust Debug output ({rust}): {t}");
+    }
+}
+
+#[test]
+fn pair_mode_speaks_the_rfc_not_rust() {
+    let mut r = Repl::new(Options::default(), true).unwrap();
+    let t = ok(&mut r, "a send 10");
+    assert!(t.contains("error: connection does not exist"), "{t}");
+    assert!(!t.contains("DoesNotExist"), "{t}");
+    let mut r = established_pair();
+    let t = r.handle("deliver 99").text;
+    assert!(t.contains("no segment #99"), "{t}");
+    let mut r2 = Repl::new(Options::default(), true).unwrap();
+    ok(&mut r2, "a listen");
+    ok(&mut r2, "b connect");
+    ok(&mut r2, "deliver 1");
+    let t = ok(&mut r2, "deliver 2");
+    assert!(t.contains("tells the user: connection established"), "{t}");
+    assert!(!t.contains("Established"), "{t}");
+    let t = ok(&mut r, "a abort");
+    assert!(t.contains("A: ESTABLISHED -> CLOSED"), "{t}");
+    let t = ok(&mut r, "deliver 4");
+    assert!(t.contains("tells the user: connection reset"), "{t}");
+}
+
+#[test]
+fn pair_mode_usage_errors_say_what_is_missing() {
+    let mut r = established_pair();
+    assert_eq!(
+        err(&mut r, "a send"),
+        "error: `a send` needs a byte count, e.g. `a send 100`"
+    );
+    assert_eq!(
+        err(&mut r, "b recv lots"),
+        "error: `b recv` needs a byte count, not `lots`"
+    );
+    assert_eq!(
+        err(&mut r, "deliver"),
+        "error: `deliver` needs a segment number (see `net`), e.g. `deliver 1`"
+    );
+    let t = err(&mut r, "chart");
+    assert!(t.contains("`chart` needs a FILE"), "{t}");
+    assert!(!t.contains("unknown command"), "{t}");
+    let mut single = Repl::new(Options::default(), false).unwrap();
+    let t = err(&mut single, "chart walk.svg");
+    assert!(t.contains("switch with `pair` first"), "{t}");
+}
+
+#[test]
+fn the_pair_banner_describes_pair_mode() {
+    let pair = Repl::new(Options::default(), true).unwrap();
+    let b = pair.banner();
+    assert!(
+        b.contains("two-endpoint mode") && b.contains("a listen"),
+        "{b}"
+    );
+    assert!(!b.contains("one endpoint following the table"), "{b}");
+    let single = Repl::new(Options::default(), false).unwrap();
+    assert!(single.banner().contains("one endpoint"));
+}
+
+#[test]
+fn recv_says_how_many_bytes_came() {
+    let mut r = established_pair();
+    ok(&mut r, "a send 10");
+    ok(&mut r, "deliver 4");
+    let t = ok(&mut r, "b recv 100");
+    assert!(t.contains("B: ESTABLISHED (stays) [receive"), "{t}");
+    assert!(t.contains("received 10 of 100 bytes asked"), "{t}");
+    let t = ok(&mut r, "b recv 100");
+    assert!(t.contains("received 0 of 100 bytes asked"), "{t}");
+}
+
+#[test]
+fn a_retransmitted_fin_in_time_wait_says_2msl_restarted() {
+    let mut r = established_pair();
+    // A closes actively; B's FIN is duplicated and the copy arrives in TIME-WAIT.
+    ok(&mut r, "a close");
+    ok(&mut r, "deliver 4");
+    ok(&mut r, "b close");
+    ok(&mut r, "dup 6");
+    assert!(ok(&mut r, "deliver 5").contains("A: FIN-WAIT-1 -> FIN-WAIT-2"));
+    let t = ok(&mut r, "deliver 6");
+    assert!(t.contains("A: FIN-WAIT-2 -> TIME-WAIT"), "{t}");
+    ok(&mut r, "tick 100");
+    let t = ok(&mut r, "deliver 7");
+    assert!(t.contains("A: TIME-WAIT (stays) [fin_retransmit"), "{t}");
+    assert!(
+        t.contains("2MSL restarted: TIME-WAIT now ends at t=340.000"),
+        "{t}"
+    );
+    assert!(ok(&mut r, "tcb").contains("2MSL@340.000"));
+    // Single mode's transcript says it too.
+    let mut r = Repl::new(Options::default(), false).unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/scripts/time-wait-refin.pkt");
+    let t = ok(&mut r, &format!("load {}", script.display()));
+    assert!(
+        t.contains("[fin_retransmit · row 149]\n                 2MSL restarted: TIME-WAIT now ends at t=340.200"),
+        "{t}"
+    );
+}
+
+/// The step that a SYN to a listener causes is the new connection's: `state` then shows
+/// the listener still in LISTEN and the connection in SYN-RECEIVED, and so does the line.
+#[test]
+fn a_listeners_state_line_agrees_with_state() {
+    let mut r = Repl::new(Options::default(), false).unwrap();
+    ok(&mut r, "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3");
+    ok(&mut r, "listen(3, 1) = 0");
+    let t = ok(&mut r, "< S 0:0(0) win 1000");
+    assert!(
+        t.contains("new connection (listener fd 3 stays LISTEN): LISTEN -> SYN-RECEIVED"),
+        "{t}"
+    );
+    assert!(!t.contains("listener fd 3: LISTEN -> SYN-RECEIVED"), "{t}");
+    let s = ok(&mut r, "state");
+    assert!(s.contains("fd 3: LISTEN"), "{s}");
+    assert!(s.contains("connection (not accepted): SYN-RECEIVED"), "{s}");
+}
+
 #[test]
 fn completion_knows_commands_flags_and_states() {
     let words = completions();
@@ -119,7 +283,9 @@ struct Tmux {
 
 impl Tmux {
     fn start(cmd: &str) -> Tmux {
-        let name = format!("tcpfsm-{}", std::process::id());
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("tcpfsm-{}-{n}", std::process::id());
         let status = Command::new("tmux")
             .args([
                 "new-session",
@@ -180,12 +346,19 @@ impl Drop for Tmux {
 
 #[test]
 fn a_person_walks_the_handshake_and_close_in_tmux() {
+    if !tools::tmux("a_person_walks_the_handshake_and_close_in_tmux") {
+        return;
+    }
     let t = Tmux::start(env!("CARGO_BIN_EXE_interpreter"));
     t.wait_for("tcp 0.000 CLOSED>");
     t.line("pair");
     t.wait_for("pair A:CLOSED B:CLOSED>");
+    // Each line waits for the previous one's answer: rustyline may drop keys typed while
+    // it is not reading.
     t.line("a listen");
+    t.wait_for("A: CLOSED -> LISTEN");
     t.line("b connect");
+    t.wait_for("#1 S 300:300(0)");
     // Tab completes `deli` to `deliver`.
     t.keys(&["-l", "deli"]);
     t.keys(&["Tab"]);
@@ -193,12 +366,17 @@ fn a_person_walks_the_handshake_and_close_in_tmux() {
     t.keys(&["Enter"]);
     t.wait_for("A: LISTEN -> SYN-RECEIVED");
     t.line("deliver 2");
+    t.wait_for("B: SYN-SENT -> ESTABLISHED");
     t.line("deliver 3");
     t.wait_for("pair A:ESTABLISHED B:ESTABLISHED>");
     t.line("a close");
+    t.wait_for("A: ESTABLISHED -> FIN-WAIT-1");
     t.line("deliver 4");
+    t.wait_for("B: ESTABLISHED -> CLOSE-WAIT");
     t.line("deliver 5");
+    t.wait_for("A: FIN-WAIT-1 -> FIN-WAIT-2");
     t.line("b close");
+    t.wait_for("B: CLOSE-WAIT -> LAST-ACK");
     t.line("deliver 6");
     t.wait_for("A: FIN-WAIT-2 -> TIME-WAIT");
     // Up arrow recalls `deliver 6`; edited to `deliver 7`.
@@ -210,5 +388,21 @@ fn a_person_walks_the_handshake_and_close_in_tmux() {
     t.line("tick");
     let s = t.wait_for("A: TIME-WAIT -> CLOSED");
     assert!(s.contains("pair A:CLOSED B:CLOSED>"), "{s}");
+    t.line("quit");
+}
+
+/// `interpreter --pair` on a terminal says it is in two-endpoint mode, and how to start.
+#[test]
+fn the_pair_banner_on_a_terminal() {
+    if !tools::tmux("the_pair_banner_on_a_terminal") {
+        return;
+    }
+    let t = Tmux::start(&format!("{} --pair", env!("CARGO_BIN_EXE_interpreter")));
+    let s = t.wait_for("pair A:CLOSED B:CLOSED>");
+    assert!(
+        s.contains("tcpfsm interpreter, two-endpoint mode: A and B follow the table"),
+        "{s}"
+    );
+    assert!(!s.contains("one endpoint following the table"), "{s}");
     t.line("quit");
 }

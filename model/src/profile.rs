@@ -34,15 +34,29 @@ impl Profile {
     }
 
     /// Parses a comma-separated list of profile names (`rfc1337,fin-wait-2-timeout`).
+    /// An empty list or an empty name (`""`, `rfc1337,,`) is an error, not the default.
     pub fn parse_list(spec: &str) -> Result<Vec<&'static Profile>, String> {
+        let known = || {
+            let names: Vec<_> = PROFILES.iter().map(|p| p.name).collect();
+            names.join(", ")
+        };
+        if spec.trim().is_empty() {
+            return Err(format!(
+                "no profile given: name one or more, comma-separated (known: {})",
+                known()
+            ));
+        }
         spec.split(',')
             .map(str::trim)
-            .filter(|s| !s.is_empty())
             .map(|name| {
-                Profile::named(name).ok_or_else(|| {
-                    let known: Vec<_> = PROFILES.iter().map(|p| p.name).collect();
-                    format!("unknown profile `{name}` (known: {})", known.join(", "))
-                })
+                if name.is_empty() {
+                    return Err(format!(
+                        "empty profile name in `{spec}`: profiles are names separated by single commas (known: {})",
+                        known()
+                    ));
+                }
+                Profile::named(name)
+                    .ok_or_else(|| format!("unknown profile `{name}` (known: {})", known()))
             })
             .collect()
     }

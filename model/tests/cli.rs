@@ -64,6 +64,23 @@ fn an_unknown_profile_is_a_clear_error_with_exit_code_2() {
 }
 
 #[test]
+fn an_empty_profile_list_or_name_is_an_error_not_the_default() {
+    for (args, message) in [
+        (&["table", "--profile", ""][..], "no profile given"),
+        (
+            &["table", "--profile", "rfc1337,,"][..],
+            "empty profile name in `rfc1337,,`",
+        ),
+        (&["check", "--profile", ""][..], "empty profile name"),
+        (&["check", "--profile", ",rfc793"][..], "empty profile name"),
+    ] {
+        let (code, _, stderr) = model(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn a_bad_format_is_rejected_by_the_argument_parser() {
     let (code, _, stderr) = model(&["table", "--format", "xml"]);
     assert_eq!(code, 2);

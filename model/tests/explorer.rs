@@ -5,6 +5,9 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "../../tests/src/tools.rs"]
+mod tools;
+
 struct Server {
     child: Child,
     port: u16,
@@ -111,15 +114,9 @@ fn a_busy_port_is_a_clear_error_not_a_panic() {
 /// its scripts run, and reads the rendered page.
 #[test]
 fn a_real_browser_shows_the_path_and_the_states() {
-    let chromium = ["chromium", "chromium-browser"]
-        .into_iter()
-        .find(|c| {
-            Command::new(c)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .expect("chromium is installed (.ci/run installs the Debian package)");
+    let Some(chromium) = tools::chromium("a_real_browser_shows_the_path_and_the_states") else {
+        return;
+    };
     let server = start();
     // Step 0 of the init list, then A opens (0), then B listens (index found via the API).
     let steps = json(server.port, "/.states/0");

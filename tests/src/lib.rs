@@ -3,12 +3,14 @@
 use std::path::Path;
 use std::process::Command;
 
-/// Loads `page` (an HTML file) in headless Chromium, lets its scripts run for up to
+pub mod tools;
+
+/// Loads `page` (an HTML file) in headless Chromium (`chromium`, from [`tools::chromium`]), lets its scripts run for up to
 /// `budget_ms` of virtual time, and returns the text of its `<pre id="out">`, where the
 /// page writes its results (one per line, HTML entities decoded).
-pub fn run_page_in_chromium(page: &Path, budget_ms: u32) -> String {
+pub fn run_page_in_chromium(chromium: &str, page: &Path, budget_ms: u32) -> String {
     let profile = page.with_extension("profile");
-    let out = Command::new("chromium")
+    let out = Command::new(chromium)
         .args([
             "--headless",
             "--no-sandbox",
@@ -45,4 +47,30 @@ pub fn scratch(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("tcpfsm-{name}-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a scratch directory");
     dir
+}
+
+#[cfg(test)]
+mod unit {
+    use super::tools::decide;
+
+    #[test]
+    fn a_present_tool_runs_the_test() {
+        assert!(decide("t", None, false));
+        assert!(decide("t", None, true));
+    }
+
+    #[test]
+    fn a_missing_tool_skips_the_test() {
+        assert!(!decide(
+            "(a unit test of the skip: no test is skipped)",
+            Some("nothing on PATH"),
+            false
+        ));
+    }
+
+    #[test]
+    #[should_panic(expected = "t: nothing on PATH (TCPFSM_REQUIRE_TOOLS=1")]
+    fn a_missing_tool_fails_the_test_when_tools_are_required() {
+        decide("t", Some("nothing on PATH"), true);
+    }
 }

@@ -4,7 +4,7 @@
 //! label along a slanted edge counts with its whole box: the check errs on the strict side).
 
 use std::collections::BTreeSet;
-use tests::{run_page_in_chromium, scratch};
+use tests::{run_page_in_chromium, scratch, tools};
 
 const RUNS: usize = 8;
 
@@ -14,7 +14,7 @@ fn layout() -> String {
 }
 
 /// For each SVG, the texts drawn and the pairs whose boxes intersect.
-fn measure(svgs: &[String]) -> Vec<(usize, Vec<String>)> {
+fn measure(chromium: &str, svgs: &[String]) -> Vec<(usize, Vec<String>)> {
     let html = format!(
         r#"<!doctype html><html><body><pre id="out">pending</pre><div id="host"></div><script>
 const svgs = {};
@@ -40,7 +40,7 @@ document.getElementById('out').textContent = out.join('\n');
     );
     let page = scratch("overlap").join("page.html");
     std::fs::write(&page, html).unwrap();
-    run_page_in_chromium(&page, 10_000)
+    run_page_in_chromium(chromium, &page, 10_000)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
@@ -48,10 +48,13 @@ document.getElementById('out').textContent = out.join('\n');
 
 #[test]
 fn no_label_overlaps_another_in_any_classic_layout() {
+    let Some(chromium) = tools::chromium("no_label_overlaps_another_in_any_classic_layout") else {
+        return;
+    };
     let svgs: Vec<String> = (0..RUNS).map(|_| layout()).collect();
     let distinct: BTreeSet<&String> = svgs.iter().collect();
     eprintln!("{} distinct layouts out of {RUNS} runs", distinct.len());
-    let results = measure(&svgs);
+    let results = measure(chromium, &svgs);
     assert_eq!(results.len(), RUNS);
     for (i, (texts, hits)) in results.iter().enumerate() {
         // The eleven states and Figure 5's twenty transition labels.
@@ -63,11 +66,14 @@ fn no_label_overlaps_another_in_any_classic_layout() {
 /// The measurement itself finds overlaps: two texts drawn on top of each other.
 #[test]
 fn the_measurement_sees_an_overlap() {
+    let Some(chromium) = tools::chromium("the_measurement_sees_an_overlap") else {
+        return;
+    };
     let svg = "<svg xmlns='http://www.w3.org/2000/svg' width='200' height='100'>\
                <text x='10' y='50'>rcv SYN / snd SYN,ACK</text>\
                <text x='40' y='55'>CLOSE / snd FIN</text>\
                <text x='10' y='95'>apart</text></svg>";
-    let results = measure(&[svg.to_string()]);
+    let results = measure(chromium, &[svg.to_string()]);
     assert_eq!(results[0].0, 3);
     assert_eq!(results[0].1, ["rcv SYN / snd SYN,ACK / CLOSE / snd FIN"]);
 }
