@@ -116,8 +116,7 @@ pub fn markdown(table: &Table) -> String {
         let _ = writeln!(s, "## {state}\n");
         let _ = writeln!(s, "| # | event | guard | actions | next | RFC | Fig. 5 |");
         let _ = writeln!(s, "|---|---|---|---|---|---|---|");
-        for (i, row) in table.numbered().filter(|(_, r)| r.from == state)
-        {
+        for (i, row) in table.numbered().filter(|(_, r)| r.from == state) {
             let guard = match row.guard {
                 crate::Guard::Any => "",
                 crate::Guard::OpenedPassively => "opened passively",

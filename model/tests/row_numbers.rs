@@ -10,7 +10,11 @@ fn tables() -> Vec<Table> {
     let mut out = vec![Table::rfc9293()];
     for p in &PROFILES {
         for q in &PROFILES {
-            let layered: Vec<&Profile> = if p.name == q.name { vec![p] } else { vec![p, q] };
+            let layered: Vec<&Profile> = if p.name == q.name {
+                vec![p]
+            } else {
+                vec![p, q]
+            };
             if let Ok(t) = Table::with_profiles(&layered) {
                 out.push(t);
             }
@@ -31,10 +35,20 @@ fn the_same_row_has_the_same_number_under_every_profile() {
         assert_eq!(ids.len(), t.rows().len(), "{}: a number twice", t.name());
         for (id, row) in t.numbered() {
             if id.0 < PROFILE_ROW_BLOCK {
-                assert_eq!(base.get(id), Some(row), "{}: row {id} is not RFC 9293's", t.name());
+                assert_eq!(
+                    base.get(id),
+                    Some(row),
+                    "{}: row {id} is not RFC 9293's",
+                    t.name()
+                );
             }
             if let Some((other, first)) = seen.get(&id) {
-                assert_eq!(first, row, "row {id} differs between {other} and {}", t.name());
+                assert_eq!(
+                    first,
+                    row,
+                    "row {id} differs between {other} and {}",
+                    t.name()
+                );
             } else {
                 seen.insert(id, (t.name().to_string(), *row));
             }
@@ -42,7 +56,10 @@ fn the_same_row_has_the_same_number_under_every_profile() {
         }
     }
     // Base rows are numbered from 0 in table order.
-    assert_eq!(base.ids(), (0..base.rows().len() as u16).map(RowId).collect::<Vec<_>>());
+    assert_eq!(
+        base.ids(),
+        (0..base.rows().len() as u16).map(RowId).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -53,7 +70,11 @@ fn established_rst_exact_is_cited_alike_under_rfc9293_and_rfc1337() {
         t.lookup(State::Established, Event::RstExact, Origin::Active)
     };
     let id = n("rfc9293");
-    for spec in ["rfc1337", "rfc1337,fin-wait-2-timeout", "fin-wait-2-timeout,rfc1337"] {
+    for spec in [
+        "rfc1337",
+        "rfc1337,fin-wait-2-timeout",
+        "fin-wait-2-timeout,rfc1337",
+    ] {
         assert_eq!(n(spec), id, "{spec}");
     }
     // A profile's own rows are numbered in its block: rfc1337 is PROFILES[2].
@@ -61,7 +82,10 @@ fn established_rst_exact_is_cited_alike_under_rfc9293_and_rfc1337() {
     let tw = t.lookup(State::TimeWait, Event::RstExact, Origin::Active);
     assert_eq!(tw.0 / PROFILE_ROW_BLOCK, 2, "{tw}");
     let t2 = Table::from_spec("fin-wait-2-timeout,rfc1337").unwrap();
-    assert_eq!(t2.lookup(State::TimeWait, Event::RstExact, Origin::Active), tw);
+    assert_eq!(
+        t2.lookup(State::TimeWait, Event::RstExact, Origin::Active),
+        tw
+    );
 }
 
 #[test]
