@@ -77,8 +77,9 @@ struct CheckArgs {
     #[arg(long, default_value_t = 2)]
     retransmits: u8,
     /// Retransmission timeout, in ticks. Default: 2 x MSL + 1, longer than any round trip,
-    /// so a retransmission answers a loss; lower values also explore spurious ones.
-    #[arg(long)]
+    /// so a retransmission answers a loss; lower values also explore spurious ones. At
+    /// least 1: a timer due at once would fire forever without time passing.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     rto: Option<u32>,
     /// Each side also sends one byte of data per incarnation.
     #[arg(long)]
@@ -93,8 +94,9 @@ struct CheckArgs {
     /// Stop after this many unique states (the run is then INCOMPLETE, exit 2).
     #[arg(long)]
     max_states: Option<usize>,
-    /// Stop after this many seconds (the run is then INCOMPLETE, exit 2).
-    #[arg(long)]
+    /// Stop after this many seconds (the run is then INCOMPLETE, exit 2); a finite number
+    /// above 0.
+    #[arg(long, value_parser = positive_seconds)]
     max_seconds: Option<f64>,
     /// Skip the liveness check (it keeps the whole state graph in memory).
     #[arg(long)]
@@ -327,4 +329,14 @@ fn with_progress<T>(f: impl FnOnce(&mut dyn FnMut(model::check::explore::Progres
     });
     bar.finish_and_clear();
     out
+}
+
+/// `--max-seconds`: a finite number of seconds above 0 (`NaN` compares false with every
+/// elapsed time, so it would never stop the run it is meant to bound).
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        Ok(_) => Err(format!("`{s}` is not a finite number of seconds above 0")),
+        Err(e) => Err(e.to_string()),
+    }
 }
