@@ -209,11 +209,7 @@ fn straight_route(a: (i32, i32), b: (i32, i32)) -> Route {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
+    model::msc::escape(s).replace('"', "&quot;")
 }
 
 /// Words wrapped into lines of at most `width` characters.

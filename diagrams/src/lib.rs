@@ -331,10 +331,7 @@ fn with_title(svg: &str, title: &str) -> String {
          font-weight=\"bold\" font-family=\"Helvetica, Arial, sans-serif\">{}</text>",
         w / 2.0,
         -BAND / 2.0,
-        title
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
+        model::msc::escape(title)
     );
     let svg = svg.replacen(&old, &new, 1);
     match svg.rfind("</svg>") {

@@ -178,3 +178,13 @@ fn the_chart_is_titled_with_property_verdict_and_configuration() {
         "a long title wraps onto at most three lines"
     );
 }
+
+#[test]
+fn control_characters_in_a_trace_still_make_well_formed_svg() {
+    // Found by fuzz_json.rs: `\u0000` in a step's text became a NUL in the SVG.
+    let json = r#"{"properties": [{"name": "p", "verdict": "fails", "path": [
+        {"act": "Tick", "text": "tick\u0000\u0007", "a": "CLOSED", "b": "CLOSED", "rows": []}]}]}"#;
+    let chart = diagrams::chart_from_check_json(json, None).unwrap();
+    let svg = model::msc::svg_titled(&chart.lanes, &chart.title, chart.start, &chart.steps);
+    roxmltree::Document::parse(&svg).expect("well-formed XML");
+}

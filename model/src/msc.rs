@@ -64,7 +64,18 @@ impl Default for Lifelines {
     }
 }
 
-fn escape(s: &str) -> String {
+/// Text made safe for XML: markup escaped, and the characters XML 1.0 forbids (NUL and
+/// other C0 controls but tab and newlines, U+FFFE, U+FFFF), which a trace's text may carry
+/// (`\u0000` in JSON), replaced by U+FFFD.
+pub fn escape(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => '\u{fffd}',
+            c => c,
+        })
+        .collect();
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
