@@ -36,9 +36,11 @@ enum Command {
     /// Serve stateright's Explorer web UI: walk the system step by step in a browser, with
     /// each path drawn as a message sequence chart. Takes the options of `check`.
     Explore {
-        /// Address to listen on (loopback by default).
+        /// Address to listen on, `HOST:PORT` (a name that resolves, such as
+        /// `localhost:3000`, or an IP address); loopback by default. Any other address makes
+        /// the Explorer reachable from other hosts, and it says so.
         #[arg(long, default_value = "127.0.0.1:3000")]
-        addr: std::net::SocketAddr,
+        addr: String,
         #[command(flatten)]
         check: CheckArgs,
     },
@@ -165,8 +167,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            eprintln!("Explorer: http://{addr}/  (Ctrl-C to stop)");
-            match model::check::explorer::serve(system, addr) {
+            match model::check::explorer::serve(system, &addr) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");

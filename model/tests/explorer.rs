@@ -8,12 +8,21 @@ use std::time::{Duration, Instant};
 struct Server {
     child: Child,
     port: u16,
+    /// Where the server's stderr goes.
+    log: std::path::PathBuf,
+}
+
+impl Server {
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
@@ -26,11 +35,17 @@ fn free_port() -> u16 {
 }
 
 fn start() -> Server {
+    start_on("127.0.0.1")
+}
+
+/// Starts the Explorer on `host` and a free port.
+fn start_on(host: &str) -> Server {
     let port = free_port();
+    let log = std::env::temp_dir().join(format!("tcpfsm-explorer-{port}.log"));
     let child = Command::new(env!("CARGO_BIN_EXE_model"))
-        .args(["explore", "--addr", &format!("127.0.0.1:{port}")])
+        .args(["explore", "--addr", &format!("{host}:{port}")])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .expect("start the explorer");
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -38,7 +53,15 @@ fn start() -> Server {
         assert!(Instant::now() < deadline, "the explorer did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Server { child, port }
+    // The port is bound before the address is printed: wait for the words too.
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("Explorer: http")
+    {
+        assert!(Instant::now() < deadline, "the explorer did not say where");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Server { child, port, log }
 }
 
 /// A plain HTTP/1.0 GET on loopback; returns the body.
@@ -85,8 +108,9 @@ fn the_json_api_walks_a_handshake_with_readable_steps() {
         path += &format!("/{i}");
     }
     assert!(state.contains("B: SYN-RECEIVED"), "{state}");
+    // Segments in flight in the notation of the steps (`A -> B  SYN seq=0`): one notation.
     assert!(
-        state.contains("B -> A  S. "),
+        state.contains("B -> A  SYN,ACK seq="),
         "the SYN,ACK is in flight: {state}"
     );
 }
@@ -105,6 +129,67 @@ fn a_busy_port_is_a_clear_error_not_a_panic() {
         err.contains("cannot listen on") && !err.contains("panicked"),
         "{err}"
     );
+    // Bound first, then announced: no address is promised that is not served.
+    assert!(!err.contains("Explorer: http"), "{err}");
+}
+
+#[test]
+fn status_shows_every_property_check_reports() {
+    let server = start();
+    let status = json(server.port, "/.status");
+    let names: Vec<&str> = status["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[1].as_str().unwrap())
+        .collect();
+    let m = model::check::System::new(model::check::Options::default()).unwrap();
+    let limits = model::check::explore::Limits {
+        max_states: Some(10),
+        ..Default::default()
+    };
+    let run = model::check::explore::explore(&m, limits, true);
+    let reported: Vec<&str> = run.properties.iter().map(|p| p.name).collect();
+    assert_eq!(names, reported, "the same properties, in the same order");
+    assert_eq!(names.len(), 22);
+}
+
+#[test]
+fn clients_that_leave_early_panic_nothing() {
+    let server = start();
+    for i in 0..300 {
+        let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        match i % 3 {
+            0 => {}                                                  // connects, leaves
+            1 => drop(write!(s, "GET /.states/0 HT")),               // half a request
+            _ => drop(write!(s, "GET /.states/0 HTTP/1.0\r\n\r\n")), // leaves before the answer
+        }
+        drop(s);
+    }
+    // Still serving, and nothing panicked.
+    let status = json(server.port, "/.status");
+    assert!(status["properties"].is_array());
+    std::thread::sleep(Duration::from_millis(300));
+    let err = server.stderr();
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_host_name_that_resolves_is_accepted() {
+    let server = start_on("localhost");
+    assert!(json(server.port, "/.status")["properties"].is_array());
+    assert!(server.stderr().contains("Explorer: http://"));
+}
+
+#[test]
+fn every_interface_is_served_with_a_loud_warning() {
+    let server = start_on("0.0.0.0");
+    let err = server.stderr();
+    let warning = err.find("WARNING").expect("a warning");
+    assert!(err.contains("other hosts can reach"), "{err}");
+    assert!(warning < err.find("Explorer: http://").unwrap(), "{err}");
+    let loopback = start();
+    assert!(!loopback.stderr().contains("WARNING"));
 }
 
 /// Opens the UI in headless Chromium at a deep link (the UI follows `#/steps/...`), lets
