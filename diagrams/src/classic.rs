@@ -176,6 +176,31 @@ fn figure_route(from: State, to: State) -> Option<Route> {
             vec![(lax, lay + HH), (bx, by - HH)],
             (lax + 10, lay + 72, "start"),
         ),
+        // Not in Figure 5: what the mutants draw, routed clear of the figure's own arrows.
+        // two-way-handshake: a listener opens on a bare SYN.
+        (Listen, Established) => r(
+            vec![(lx + 45, ly + HH), (ex + 45, ey - HH)],
+            (lx + 55, ey - 70, "start"),
+        ),
+        // no-time-wait: FIN-WAIT-2 and CLOSING go straight to CLOSED.
+        (FinWait2, Closed) => r(
+            vec![
+                (f2x - 40, f2y + HH),
+                (f2x - 40, by + HH + 14),
+                (bx - 40, by + HH + 14),
+                (bx - 40, by + HH),
+            ],
+            (f2x - 30, by + HH - 12 - LINE, "start"),
+        ),
+        (Closing, Closed) => r(
+            vec![
+                (gx + 40, gy + HH),
+                (gx + 40, ty - 44),
+                (bx - 40, ty - 44),
+                (bx - 40, by - HH),
+            ],
+            (gx + 50, gy + 50, "start"),
+        ),
         (TimeWait, Closed) => r(
             vec![(tx + HW, ty), (bx - HW, by)],
             ((tx + bx) / 2, ty - 8 - LINE, "middle"),
@@ -260,7 +285,7 @@ pub fn svg(g: &DiGraph<State, Edge>, title: &str) -> String {
         .iter()
         .flat_map(|n| wrap(n, (f64::from(WIDTH - 40) / CHAR_W) as usize))
         .collect();
-    let notes_top = place(State::Closed, true).1 + HH + 36;
+    let notes_top = place(State::Closed, true).1 + HH + 48;
     let height = notes_top + LINE * notes.len() as i32 + 16;
     let mut s = String::new();
     let _ = write!(
