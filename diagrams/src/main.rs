@@ -155,9 +155,12 @@ fn main() -> ExitCode {
                 SeqFormat::Svg => {
                     model::msc::svg_titled(&chart.lanes, &chart.title, chart.start, &chart.steps)
                 }
-                SeqFormat::Mermaid => {
-                    model::msc::mermaid_with(&chart.lanes, chart.start, &chart.steps)
-                }
+                SeqFormat::Mermaid => model::msc::mermaid_titled(
+                    &chart.lanes,
+                    &chart.title,
+                    chart.start,
+                    &chart.steps,
+                ),
             };
             write(&out, output)
         }
@@ -200,7 +203,7 @@ fn export(
     let title = diagrams::title(&table, view);
     let text = match format {
         Format::Dot => diagrams::dot(&g, &title),
-        Format::Mermaid => diagrams::mermaid(&g),
+        Format::Mermaid => model::msc::mermaid_title(&title) + &diagrams::mermaid(&g),
         Format::Svg => match match engine {
             Engine::Rust => diagrams::svg(&g, &title),
             Engine::Graphviz => diagrams::svg_with_graphviz(&g, &title),

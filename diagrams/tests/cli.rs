@@ -20,7 +20,13 @@ fn export_writes_each_format() {
     assert_eq!(code, 0);
     assert!(dot.starts_with("digraph tcp {"));
     let (_, mermaid, _) = diagrams(&["export", "--format", "mermaid", "--view", "full"]);
-    assert!(mermaid.starts_with("stateDiagram-v2"));
+    // Titled with its profile (Mermaid front matter), then the diagram.
+    assert!(
+        mermaid.starts_with("---\ntitle: \"TCP connection states: profile rfc9293, every row\"\n---\nstateDiagram-v2\n"),
+        "{mermaid}"
+    );
+    let (_, mutant, _) = diagrams(&["export", "--format", "mermaid", "--profile", "no-time-wait"]);
+    assert!(mutant.contains("profile no-time-wait (MUTANT)"), "{mutant}");
     let out = std::env::temp_dir().join(format!("tcpfsm-classic-{}.svg", std::process::id()));
     let (code, stdout, _) = diagrams(&["export", "-o", out.to_str().unwrap()]);
     assert_eq!((code, stdout.as_str()), (0, ""));

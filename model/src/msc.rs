@@ -246,6 +246,29 @@ pub fn mermaid(start: (State, State), steps: &[Step]) -> String {
     mermaid_with(&Lifelines::default(), start, steps)
 }
 
+/// Mermaid front matter giving a diagram its title (mermaid 10 and later draw it above
+/// the diagram): a YAML double-quoted string on one line.
+pub fn mermaid_title(title: &str) -> String {
+    let t: String = title
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!(
+        "---\ntitle: \"{}\"\n---\n",
+        t.replace('\\', "\\\\").replace('"', "\\\"")
+    )
+}
+
+/// The chart as a Mermaid `sequenceDiagram` under a title (see [`svg_titled`]).
+pub fn mermaid_titled(
+    lanes: &Lifelines,
+    title: &str,
+    start: (State, State),
+    steps: &[Step],
+) -> String {
+    mermaid_title(title) + &mermaid_with(lanes, start, steps)
+}
+
 /// The chart as a Mermaid `sequenceDiagram`, with named lifelines.
 pub fn mermaid_with(lanes: &Lifelines, start: (State, State), steps: &[Step]) -> String {
     let clean = |t: &str| t.replace([';', '#'], " ");
