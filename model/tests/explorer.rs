@@ -104,7 +104,12 @@ fn the_json_api_walks_a_handshake_with_readable_steps() {
             .position(|s| s["action"] == want)
             .unwrap_or_else(|| panic!("no step `{want}` in {steps:#?}"));
         state = steps[i]["state"].as_str().unwrap().to_string();
-        assert!(steps[i]["svg"].as_str().unwrap().starts_with("<svg"));
+        let svg = steps[i]["svg"].as_str().unwrap();
+        assert!(svg.starts_with("<svg"));
+        assert!(
+            svg.contains("class='title'") && svg.contains(">Explorer path, "),
+            "titled: {svg}"
+        );
         path += &format!("/{i}");
     }
     assert!(state.contains("B: SYN-RECEIVED"), "{state}");

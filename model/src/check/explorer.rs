@@ -138,7 +138,14 @@ impl stateright::Model for Explorer {
     }
 
     fn as_svg(&self, path: stateright::Path<View, Step>) -> Option<String> {
-        Some(chart(&path.into_vec()))
+        let path = path.into_vec();
+        let n = path.len().saturating_sub(1);
+        let title = format!(
+            "Explorer path, {n} step{} — profile {}",
+            if n == 1 { "" } else { "s" },
+            self.0.profile
+        );
+        Some(chart_titled(&path, &title))
     }
 }
 
@@ -153,53 +160,35 @@ fn holds<const I: usize>(m: &Explorer, s: &View) -> bool {
 }
 
 /// One function per property, in `PROPERTIES` order (room for 32).
+#[rustfmt::skip]
 const HOLDS: [fn(&Explorer, &View) -> bool; 32] = [
-    holds::<0>,
-    holds::<1>,
-    holds::<2>,
-    holds::<3>,
-    holds::<4>,
-    holds::<5>,
-    holds::<6>,
-    holds::<7>,
-    holds::<8>,
-    holds::<9>,
-    holds::<10>,
-    holds::<11>,
-    holds::<12>,
-    holds::<13>,
-    holds::<14>,
-    holds::<15>,
-    holds::<16>,
-    holds::<17>,
-    holds::<18>,
-    holds::<19>,
-    holds::<20>,
-    holds::<21>,
-    holds::<22>,
-    holds::<23>,
-    holds::<24>,
-    holds::<25>,
-    holds::<26>,
-    holds::<27>,
-    holds::<28>,
-    holds::<29>,
-    holds::<30>,
-    holds::<31>,
+    holds::<0>, holds::<1>, holds::<2>, holds::<3>, holds::<4>, holds::<5>, holds::<6>,
+    holds::<7>, holds::<8>, holds::<9>, holds::<10>, holds::<11>, holds::<12>, holds::<13>,
+    holds::<14>, holds::<15>, holds::<16>, holds::<17>, holds::<18>, holds::<19>,
+    holds::<20>, holds::<21>, holds::<22>, holds::<23>, holds::<24>, holds::<25>,
+    holds::<26>, holds::<27>, holds::<28>, holds::<29>, holds::<30>, holds::<31>,
 ];
 
 // Each property needs its function in HOLDS, and its bit in View.
 const _: () = assert!(PROPERTIES.len() <= HOLDS.len());
 
-/// How many properties the Explorer shows: every one `check` reports.
-pub fn property_count() -> usize {
-    PROPERTIES.len() + 1
-}
-
 /// A message sequence chart of a path (see [`crate::msc`]).
 pub fn chart(path: &[(View, Option<Step>)]) -> String {
+    chart_titled(path, "")
+}
+
+/// A message sequence chart of a path under a title (none when `title` is empty).
+pub fn chart_titled(path: &[(View, Option<Step>)], title: &str) -> String {
+    let lanes = crate::msc::Lifelines::default();
+    let draw = |start, steps: &[crate::msc::Step]| {
+        if title.is_empty() {
+            crate::msc::svg_with(&lanes, start, steps)
+        } else {
+            crate::msc::svg_titled(&lanes, title, start, steps)
+        }
+    };
     let Some((first, _)) = path.first() else {
-        return crate::msc::svg((State::Closed, State::Closed), &[]);
+        return draw((State::Closed, State::Closed), &[]);
     };
     let steps: Vec<crate::msc::Step> = path
         .windows(2)
@@ -209,7 +198,7 @@ pub fn chart(path: &[(View, Option<Step>)]) -> String {
             Some(msc_step(&w[0].0.0, step.act, after))
         })
         .collect();
-    crate::msc::svg(first.0.states(), &steps)
+    draw(first.0.states(), &steps)
 }
 
 /// One step of a path, for the chart.
