@@ -9,7 +9,10 @@
 
 #![warn(missing_docs)]
 
-use model::table::{Event, EventKind, Row, State, Table};
+mod classic;
+pub mod input;
+
+use model::table::{Event, EventKind, Row, RowId, State, Table};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::fmt::Write;
 
@@ -46,6 +49,8 @@ pub struct Edge {
     pub labels: Vec<String>,
     /// Styling class.
     pub kind: Kind,
+    /// The numbers of the rows it stands for.
+    pub rows: Vec<RowId>,
     /// Taken by the trace being highlighted.
     pub highlight: bool,
 }
@@ -55,10 +60,9 @@ pub fn graph(table: &Table, view: View) -> DiGraph<State, Edge> {
     let mut g = DiGraph::new();
     let nodes: Vec<NodeIndex> = State::ALL.iter().map(|&s| g.add_node(s)).collect();
     let node = |s: State| nodes[s as usize];
-    let rows: Vec<&Row> = table
-        .rows()
-        .iter()
-        .filter(|r| match view {
+    let rows: Vec<(RowId, &Row)> = table
+        .numbered()
+        .filter(|(_, r)| match view {
             View::Classic => r.classic,
             View::Full => true,
         })
@@ -66,19 +70,19 @@ pub fn graph(table: &Table, view: View) -> DiGraph<State, Edge> {
     // One edge per (from, to, kind), in order of its first row: deterministic, follows
     // the table, and never mixes a reset with a timeout on one arrow.
     let mut groups: Vec<(State, State, Kind)> = Vec::new();
-    for r in &rows {
+    for (_, r) in &rows {
         let key = (r.from, r.to, row_kind(r));
         if !groups.contains(&key) {
             groups.push(key);
         }
     }
     for (from, to, kind) in groups {
-        let group: Vec<&&Row> = rows
+        let group: Vec<&(RowId, &Row)> = rows
             .iter()
-            .filter(|r| r.from == from && r.to == to && row_kind(r) == kind)
+            .filter(|(_, r)| r.from == from && r.to == to && row_kind(r) == kind)
             .collect();
         let mut labels: Vec<String> = Vec::new();
-        for r in &group {
+        for (_, r) in &group {
             let label = if from == to {
                 r.event.id().to_string()
             } else {
@@ -94,6 +98,7 @@ pub fn graph(table: &Table, view: View) -> DiGraph<State, Edge> {
             Edge {
                 labels,
                 kind,
+                rows: group.iter().map(|(id, _)| *id).collect(),
                 highlight: false,
             },
         );
@@ -262,8 +267,31 @@ pub fn mermaid(g: &DiGraph<State, Edge>) -> String {
     s
 }
 
-/// SVG rendered in pure Rust (layout-rs), from the DOT text: no Graphviz needed.
+/// A picture's title: the profile(s), `MUTANT` when a layered profile is one, and the view.
+pub fn title(table: &Table, view: View) -> String {
+    let mutant = table
+        .name()
+        .split(',')
+        .any(|n| model::Profile::named(n).is_some_and(|p| p.broken));
+    format!(
+        "TCP connection states: profile {}{}, {}",
+        table.name(),
+        if mutant { " (MUTANT)" } else { "" },
+        match view {
+            View::Classic => "as RFC 9293 Figure 5 draws them",
+            View::Full => "every row",
+        }
+    )
+}
+
+/// SVG rendered in pure Rust, no Graphviz needed. The classic view (a graph without
+/// staying rows) is laid out as RFC 9293 Figure 5, at fixed places and byte for byte the
+/// same on every run; the full view is laid out by layout-rs from the DOT text, under the
+/// title.
 pub fn svg(g: &DiGraph<State, Edge>, title: &str) -> Result<String, String> {
+    if !g.edge_weights().any(|e| e.kind == Kind::Stay) {
+        return Ok(classic::svg(g, title));
+    }
     use layout::backends::svg::SVGWriter;
     use layout::gv::{DotParser, GraphBuilder};
     let text = dot_with(g, title, true);
@@ -274,7 +302,42 @@ pub fn svg(g: &DiGraph<State, Edge>, title: &str) -> Result<String, String> {
     let mut visual = builder.get();
     let mut writer = SVGWriter::new();
     visual.do_it(false, false, false, &mut writer);
-    Ok(writer.finalize())
+    Ok(with_title(&writer.finalize(), title))
+}
+
+/// layout-rs draws no graph label: the title goes in a band added above the drawing.
+fn with_title(svg: &str, title: &str) -> String {
+    const BAND: f64 = 40.0;
+    let attr = |name: &str| -> Option<f64> {
+        let at = svg.find(&format!(" {name}=\""))? + name.len() + 3;
+        let end = svg[at..].find('"')? + at;
+        svg[at..end].parse().ok()
+    };
+    let (Some(w), Some(h)) = (attr("width"), attr("height")) else {
+        return svg.to_string();
+    };
+    let old = format!("width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\"");
+    if !svg.contains(&old) {
+        return svg.to_string();
+    }
+    let new = format!(
+        "width=\"{w}\" height=\"{}\" viewBox=\"0 {} {w} {}\"",
+        h + BAND,
+        -BAND,
+        h + BAND
+    );
+    let text = format!(
+        "<text class=\"title\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"15px\" \
+         font-weight=\"bold\" font-family=\"Helvetica, Arial, sans-serif\">{}</text>",
+        w / 2.0,
+        -BAND / 2.0,
+        model::msc::escape(title)
+    );
+    let svg = svg.replacen(&old, &new, 1);
+    match svg.rfind("</svg>") {
+        Some(at) => format!("{}{text}{}", &svg[..at], &svg[at..]),
+        None => svg,
+    }
 }
 
 /// A counterexample read from `model check --format json`, or a run read from
@@ -282,73 +345,154 @@ pub fn svg(g: &DiGraph<State, Edge>, title: &str) -> Result<String, String> {
 pub struct Chart {
     /// The property it refutes, or the script it ran.
     pub property: String,
+    /// A one-line title: the property or script, its verdict, the configuration.
+    pub title: String,
     /// The lifelines: A and B, or the script and the endpoint.
     pub lanes: model::msc::Lifelines,
-    /// The table transitions taken, when the source lists them (a transcript does).
-    pub taken: Option<Vec<(State, State)>>,
+    /// The profile(s) the trace ran under, as `--profile` takes them, when recorded.
+    pub profile: Option<String>,
+    /// The table rows fired, in order; `None` when the source does not record them (a
+    /// report written before `model check` recorded each step's rows).
+    pub rows: Option<Vec<RowId>>,
     /// Both sides' states at the start.
     pub start: (State, State),
     /// The steps.
     pub steps: Vec<model::msc::Step>,
 }
 
-/// A state written in a JSON document (RFC spelling or id).
-fn json_state(x: &serde_json::Value, document: &str) -> Result<State, String> {
-    x.as_str()
-        .and_then(State::parse)
-        .ok_or_else(|| format!("bad state {x} in the {document}"))
+/// Reads a chart from a file (or `-` for standard input), at most
+/// [`input::MAX_INPUT`] bytes.
+pub fn chart_from_path(path: &std::path::Path, pick: Option<&str>) -> Result<Chart, String> {
+    let name = path.display().to_string();
+    let bytes = if name == "-" {
+        input::read_bounded(std::io::stdin().lock(), "standard input")?
+    } else {
+        let f = std::fs::File::open(path).map_err(|e| format!("reading {name}: {e}"))?;
+        input::read_bounded(f, &name)?
+    };
+    chart_from_slice(&bytes, pick).map_err(|e| format!("{name}: {e}"))
 }
 
 /// Reads the counterexample to `property` (or the first one) from the JSON report of
 /// `model check --format json`. Errors name the line and column of bad JSON.
 pub fn chart_from_check_json(text: &str, property: Option<&str>) -> Result<Chart, String> {
+    check_chart(text.as_bytes(), property)
+}
+
+fn check_chart(bytes: &[u8], property: Option<&str>) -> Result<Chart, String> {
     use model::msc::{Arrow, Mark, Step};
-    let v: serde_json::Value = serde_json::from_str(text)
+    let doc: input::CheckDoc = serde_json::from_slice(bytes)
         .map_err(|e| format!("not a `model check --format json` report: {e}"))?;
-    let props = v["properties"]
-        .as_array()
-        .ok_or("not a `model check --format json` report: no `properties`")?;
-    let chosen = props
-        .iter()
-        .find(|p| p["path"].is_array() && property.is_none_or(|name| p["name"] == name))
-        .ok_or_else(|| match property {
-            Some(name) => format!("no counterexample to `{name}` in the report"),
-            None => "the report has no counterexample: every property holds".to_string(),
-        })?;
-    let state = |x: &serde_json::Value| json_state(x, "report");
+    let incomplete = "the run was cut short by a limit (INCOMPLETE)";
+    let chosen = match property {
+        Some(name) => {
+            let p = doc
+                .properties
+                .iter()
+                .find(|p| p.name == name)
+                .ok_or_else(|| format!("no property `{name}` in the report"))?;
+            if p.path.is_none() {
+                return Err(match p.verdict.as_deref() {
+                    Some("unknown") => format!(
+                        "{incomplete}: the verdict on `{name}` is unknown, there is no path to draw"
+                    ),
+                    Some(v) => format!("no counterexample to `{name}` in the report ({v})"),
+                    None => format!("no counterexample to `{name}` in the report"),
+                });
+            }
+            p
+        }
+        None => match doc
+            .properties
+            .iter()
+            .find(|p| p.path.is_some() && matches!(p.verdict.as_deref(), Some("fails" | "lasso")))
+        {
+            Some(p) => p,
+            None if !doc.complete => {
+                return Err(format!(
+                    "{incomplete} before any counterexample: nothing to draw (rerun with a \
+                     larger --max-states or --max-seconds)"
+                ));
+            }
+            None => {
+                return Err("the report has no counterexample: every property holds".to_string());
+            }
+        },
+    };
+    let path = chosen.path.as_deref().unwrap_or_default();
     let mut steps = Vec::new();
-    for p in chosen["path"].as_array().expect("checked above") {
-        let text = p["text"].as_str().unwrap_or_default().to_string();
-        let act = &p["act"];
-        let mark = if act.get("Deliver").is_some() {
-            Some(Mark::Delivered)
-        } else if act.get("Drop").is_some() {
-            Some(Mark::Lost)
-        } else if act.get("Dup").is_some() {
-            Some(Mark::Duplicated)
-        } else {
-            None
+    let mut rows = Some(Vec::new());
+    for p in path {
+        let mark = match &p.act {
+            Some(input::ActDoc::Segment(s)) if s.deliver.is_some() => Some(Mark::Delivered),
+            Some(input::ActDoc::Segment(s)) if s.drop.is_some() => Some(Mark::Lost),
+            Some(input::ActDoc::Segment(s)) if s.dup.is_some() => Some(Mark::Duplicated),
+            _ => None,
         };
-        let arrow = match (mark, p["segment"].as_array()) {
-            (Some(mark), Some(seg)) => Some(Arrow {
-                a_to_b: seg.first().and_then(|s| s.as_str()) == Some("B"),
-                text: text.split("  ").nth(1).unwrap_or(&text).to_string(),
+        let arrow = match (mark, &p.segment) {
+            (Some(mark), Some((to, _))) => Some(Arrow {
+                a_to_b: *to == input::Side::B,
+                text: p.text.split("  ").nth(1).unwrap_or(&p.text).to_string(),
                 mark,
-                stale: p["stale"] == true,
+                stale: p.stale,
             }),
             _ => None,
         };
+        match (&mut rows, &p.rows) {
+            (Some(all), Some(these)) => all.extend(these.iter().map(|&(_, r)| RowId(r))),
+            _ => rows = None,
+        }
         steps.push(Step {
-            label: text,
+            label: p.text.clone(),
             arrow,
-            a: state(&p["a"])?,
-            b: state(&p["b"])?,
+            a: p.a,
+            b: p.b,
         });
     }
+    let verdict = match chosen.verdict.as_deref() {
+        Some("fails") => "fails",
+        Some("lasso") => "fails (a fair cycle)",
+        Some("reached") => "example",
+        _ => "path",
+    };
+    let mut config = Vec::new();
+    if let Some(p) = &doc.profile {
+        config.push(format!("profile {p}"));
+    }
+    if let Some(o) = &doc.options {
+        if !o.without.is_empty() {
+            config.push(format!("without {}", o.without.join(",")));
+        }
+        for (name, v) in [
+            ("MSL", o.msl),
+            ("seq space", o.seq_space),
+            ("incarnations", o.incarnations),
+            ("drops", o.drops),
+            ("dups", o.dups),
+        ] {
+            if let Some(v) = v {
+                config.push(format!("{name} {v}"));
+            }
+        }
+    }
+    // A counterexample is definite even though the run stopped at it; an example from a
+    // run a limit stopped is all that run saw.
+    if !doc.complete && verdict == "example" {
+        config.push("INCOMPLETE run".to_string());
+    }
+    let mut title = format!("{} {verdict}, {} steps", chosen.name, steps.len());
+    if let Some(from) = chosen.loop_from {
+        title += &format!(" (steps {}.. repeat)", from + 1);
+    }
+    if !config.is_empty() {
+        title += &format!(" — {}", config.join(", "));
+    }
     Ok(Chart {
-        property: chosen["name"].as_str().unwrap_or_default().to_string(),
+        property: chosen.name.clone(),
+        title,
         lanes: model::msc::Lifelines::default(),
-        taken: None,
+        profile: doc.profile.clone(),
+        rows,
         start: (State::Closed, State::Closed),
         steps,
     })
@@ -358,25 +502,32 @@ pub fn chart_from_check_json(text: &str, property: Option<&str>) -> Result<Chart
 /// to `pick`, or the first) or an `interpreter run` transcript (the run whose script
 /// is named `pick`, or the first).
 pub fn chart_from_json(text: &str, pick: Option<&str>) -> Result<Chart, String> {
-    let v: serde_json::Value = serde_json::from_str(text)
+    chart_from_slice(text.as_bytes(), pick)
+}
+
+/// [`chart_from_json`] on bytes (which need not be UTF-8 to get a clear error).
+pub fn chart_from_slice(bytes: &[u8], pick: Option<&str>) -> Result<Chart, String> {
+    if bytes.len() as u64 > input::MAX_INPUT {
+        return Err(format!("larger than {} MiB", input::MAX_INPUT >> 20));
+    }
+    let sniff: input::Sniff = serde_json::from_slice(bytes)
         .map_err(|e| format!("not JSON from model or interpreter: {e}"))?;
-    if v["format"] == "tcpfsm-transcript" {
-        chart_from_transcript(&v, pick)
+    if sniff.format.as_deref() == Some("tcpfsm-transcript") {
+        transcript_chart(bytes, pick)
     } else {
-        chart_from_check_json(text, pick)
+        check_chart(bytes, pick)
     }
 }
 
 /// A run of `interpreter run --format json` as a chart: the script on the left, the
 /// endpoint on the right with its state as it changes; each segment injected or sent
 /// is an arrow, each call and timer a note.
-fn chart_from_transcript(v: &serde_json::Value, script: Option<&str>) -> Result<Chart, String> {
+fn transcript_chart(bytes: &[u8], script: Option<&str>) -> Result<Chart, String> {
     use model::msc::{Arrow, Lifelines, Mark, Step};
-    let runs = v["runs"]
-        .as_array()
-        .ok_or("not an `interpreter run --format json` transcript: no `runs`")?;
-    let named = |r: &&serde_json::Value| {
-        let name = r["script"].as_str().unwrap_or_default();
+    let doc: input::TranscriptDoc = serde_json::from_slice(bytes)
+        .map_err(|e| format!("not an `interpreter run --format json` transcript: {e}"))?;
+    let named = |r: &&input::RunDoc| {
+        let name = r.script.as_str();
         script.is_none_or(|s| {
             name == s
                 || std::path::Path::new(name)
@@ -385,22 +536,18 @@ fn chart_from_transcript(v: &serde_json::Value, script: Option<&str>) -> Result<
                     == Some(s)
         })
     };
-    let run = runs.iter().find(named).ok_or_else(|| match script {
+    let run = doc.runs.iter().find(named).ok_or_else(|| match script {
         Some(s) => format!("no run of `{s}` in the transcript"),
         None => "the transcript has no runs".to_string(),
     })?;
-    let state = |x: &serde_json::Value| json_state(x, "transcript");
     let mut steps = Vec::new();
-    let mut taken = Vec::new();
-    let entries = run["transcript"]
-        .as_array()
-        .ok_or("a run without a transcript")?;
-    for e in entries {
-        let after = state(&e["state"])?;
-        let kind = e["kind"].as_str().unwrap_or_default();
-        let arrow = |a_to_b: bool, w: &serde_json::Value| Arrow {
+    let mut rows = Vec::new();
+    for e in &run.transcript {
+        let after = e.state;
+        let kind = e.kind.as_str();
+        let arrow = |a_to_b: bool, w: &input::WireDoc| Arrow {
             a_to_b,
-            text: w["text"].as_str().unwrap_or_default().to_string(),
+            text: w.text.clone(),
             mark: Mark::Delivered,
             stale: false,
         };
@@ -414,7 +561,7 @@ fn chart_from_transcript(v: &serde_json::Value, script: Option<&str>) -> Result<
         };
         match kind {
             "call" | "return" | "timer" => {
-                let text = e["text"].as_str().unwrap_or_default();
+                let text = e.text.as_str();
                 let label = if kind == "timer" {
                     format!("B: {text}")
                 } else {
@@ -423,28 +570,34 @@ fn chart_from_transcript(v: &serde_json::Value, script: Option<&str>) -> Result<
                         .split_once(char::is_whitespace)
                         .map_or(text, |(_, c)| c.trim());
                     let call = call.split(" = ").next().unwrap_or(call);
-                    let result = e["result"].as_str().unwrap_or_default();
+                    let result = e.result.as_deref().unwrap_or_default();
                     format!("B: {call} -> {result}")
                 };
                 push(label, None);
             }
             "inbound" => {}
-            _ => continue,
-        }
-        for step in e["steps"].as_array().into_iter().flatten() {
-            taken.push((state(&step["from"])?, state(&step["to"])?));
-            if step["received"].is_object() {
-                push(String::new(), Some(arrow(true, &step["received"])));
+            _ => {
+                rows.extend(e.steps.iter().map(input::RowStepDoc::row_id));
+                continue;
             }
-            for w in step["sent"].as_array().into_iter().flatten() {
+        }
+        for step in &e.steps {
+            rows.push(step.row_id());
+            if let Some(w) = &step.received {
+                push(String::new(), Some(arrow(true, w)));
+            }
+            for w in &step.sent {
                 push(String::new(), Some(arrow(false, w)));
             }
         }
     }
-    if run["result"] != "pass" {
-        let why = run["failure"]["message"]
-            .as_str()
-            .or(run["message"].as_str())
+    let passed = run.result.as_deref() == Some("pass");
+    if !passed {
+        let why = run
+            .failure
+            .as_ref()
+            .and_then(|f| f.message.as_deref())
+            .or(run.message.as_deref())
             .unwrap_or("failed");
         let last = steps.last().map_or(State::Closed, |s| s.b);
         steps.push(Step {
@@ -454,56 +607,62 @@ fn chart_from_transcript(v: &serde_json::Value, script: Option<&str>) -> Result<
             b: last,
         });
     }
-    taken.retain(|(from, to)| from != to);
-    taken.dedup();
+    let profile = run.profile.clone();
+    let title = format!(
+        "{} {} — profile {}",
+        run.script,
+        if passed { "passes" } else { "fails" },
+        profile.as_deref().unwrap_or("rfc9293")
+    );
     Ok(Chart {
-        property: run["script"].as_str().unwrap_or_default().to_string(),
+        property: run.script.clone(),
+        title,
         lanes: Lifelines {
             a: "script".to_string(),
             b: "endpoint".to_string(),
             a_states: false,
         },
-        taken: Some(taken),
+        profile,
+        rows: Some(rows),
         start: (State::Closed, State::Closed),
         steps,
     })
 }
 
-/// The state changes a chart's steps make, per side, in order (`(from, to)` pairs).
-pub fn transitions(chart: &Chart) -> Vec<(State, State)> {
-    if let Some(taken) = &chart.taken {
-        return taken.clone();
-    }
-    let mut out = Vec::new();
-    let mut last = chart.start;
-    for step in &chart.steps {
-        for (before, after) in [(last.0, step.a), (last.1, step.b)] {
-            if before != after && !out.contains(&(before, after)) {
-                out.push((before, after));
+/// Marks the edges that draw the rows a trace fired (by row number, exactly: never
+/// guessed from the states). Returns a note for each state change the view does not draw,
+/// and for each row the table does not have.
+pub fn highlight(g: &mut DiGraph<State, Edge>, table: &Table, rows: &[RowId]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for &id in rows {
+        let Some(row) = table.get(id) else {
+            let note = format!(
+                "row {id} is not in table {} (draw with the trace's --profile)",
+                table.name()
+            );
+            if !notes.contains(&note) {
+                notes.push(note);
             }
-        }
-        last = (step.a, step.b);
-    }
-    out
-}
-
-/// Marks the edges a trace took; returns the transitions no edge of this view draws.
-pub fn highlight(g: &mut DiGraph<State, Edge>, taken: &[(State, State)]) -> Vec<(State, State)> {
-    let mut missing = Vec::new();
-    for &(from, to) in taken {
+            continue;
+        };
         let mut found = false;
         for e in g.edge_indices().collect::<Vec<_>>() {
-            let (a, b) = g.edge_endpoints(e).expect("an edge has ends");
-            if g[a] == from && g[b] == to {
+            if g[e].rows.contains(&id) {
                 g[e].highlight = true;
                 found = true;
             }
         }
-        if !found {
-            missing.push((from, to));
+        if !found && row.is_transition() {
+            let note = format!(
+                "the trace goes {} -> {} (row {id}, \"{}\"), which this view does not draw",
+                row.from, row.to, row.label
+            );
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
         }
     }
-    missing
+    notes
 }
 
 /// The pictures the README shows, by file name under `docs/`: the classic state diagram
@@ -513,10 +672,8 @@ pub fn readme_pictures() -> Result<Vec<(&'static str, String)>, String> {
     use model::check::explore::{Limits, explore};
     use model::check::report::Report;
     use model::check::{Guard, Options, System};
-    let classic = svg(
-        &graph(&Table::rfc9293(), View::Classic),
-        "TCP connection states (RFC 9293 Figure 5)",
-    )?;
+    let table = Table::rfc9293();
+    let classic = svg(&graph(&table, View::Classic), &title(&table, View::Classic))?;
     let m = System::new(Options {
         without: vec![Guard::Rfc1337],
         ..Options::default()
@@ -524,7 +681,7 @@ pub fn readme_pictures() -> Result<Vec<(&'static str, String)>, String> {
     let run = explore(&m, Limits::default(), false);
     let json = serde_json::to_string(&Report::new(&m, &run)).map_err(|e| e.to_string())?;
     let chart = chart_from_check_json(&json, Some("no-stale-segment-accepted"))?;
-    let cex = model::msc::svg(chart.start, &chart.steps);
+    let cex = model::msc::svg_titled(&chart.lanes, &chart.title, chart.start, &chart.steps);
     Ok(vec![
         ("classic.svg", classic),
         ("counterexample-without-rfc1337.svg", cex),

@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use diagrams::View;
-use model::{State, Table};
+use model::Table;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -26,9 +26,10 @@ enum Command {
         /// `classic`: RFC 9293 Figure 5; `full`: every row of the table.
         #[arg(long, value_enum, default_value_t = ViewArg::Classic)]
         view: ViewArg,
-        /// Profile(s) to layer over RFC 9293, comma-separated.
-        #[arg(long, default_value = "rfc9293")]
-        profile: String,
+        /// Profile(s) to layer over RFC 9293, comma-separated (default: the profile the
+        /// --highlight trace ran under, else rfc9293).
+        #[arg(long)]
+        profile: Option<String>,
         /// Draw the path of a trace over the diagram (DOT and SVG): a counterexample from
         /// `model check --format json`, or a run from `interpreter run --format json`.
         #[arg(long)]
@@ -49,7 +50,7 @@ enum Command {
     /// an interpreter run (`interpreter run --format json FILE > run.json`) as a message
     /// sequence chart.
     Sequence {
-        /// The JSON report or transcript.
+        /// The JSON report or transcript (`-`: standard input); at most 64 MiB.
         file: PathBuf,
         /// The property whose counterexample, or the script whose run, to draw (default:
         /// the first).
@@ -89,6 +90,11 @@ enum ViewArg {
     Full,
 }
 
+/// Exit codes, the same as `model` and `interpreter`: 0 success; 1 a failed check (which
+/// `diagrams` never has: it checks nothing); 2 bad input, bad usage (clap's own exit code)
+/// or an environment error (a file that cannot be read or written, Graphviz missing).
+const BAD: u8 = 2;
+
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Export {
@@ -100,20 +106,40 @@ fn main() -> ExitCode {
             engine,
             output,
         } => {
-            let taken = match highlight {
+            let chart = match highlight {
                 None => None,
                 Some(file) => match read_chart(&file, property.as_deref()) {
-                    Ok(chart) => Some(diagrams::transitions(&chart)),
+                    Ok(chart) => Some(chart),
                     Err(code) => return code,
                 },
             };
-            if taken.is_some() && matches!(format, Format::Mermaid) {
+            if chart.is_some() && matches!(format, Format::Mermaid) {
                 eprintln!(
                     "error: --highlight draws on DOT and SVG; Mermaid state diagrams cannot style one edge"
                 );
-                return ExitCode::from(2);
+                return ExitCode::from(BAD);
             }
-            export(format, view, &profile, taken.as_deref(), engine, output)
+            // A trace is drawn over the table it ran under: row numbers are stable across
+            // profiles, but a profile's own rows exist only in its table.
+            let profile = profile
+                .or_else(|| chart.as_ref().and_then(|c| c.profile.clone()))
+                .unwrap_or_else(|| "rfc9293".to_string());
+            let rows = match &chart {
+                None => None,
+                Some(c) => match &c.rows {
+                    Some(rows) => Some(rows.as_slice()),
+                    None => {
+                        eprintln!(
+                            "error: {}: the steps do not record the rows they fired (a report \
+                             from an older `model check`); rerun `model check --format json` \
+                             to draw its path",
+                            c.property
+                        );
+                        return ExitCode::from(BAD);
+                    }
+                },
+            };
+            export(format, view, &profile, rows, engine, output)
         }
         Command::Sequence {
             file,
@@ -126,10 +152,15 @@ fn main() -> ExitCode {
                 Err(code) => return code,
             };
             let out = match format {
-                SeqFormat::Svg => model::msc::svg_with(&chart.lanes, chart.start, &chart.steps),
-                SeqFormat::Mermaid => {
-                    model::msc::mermaid_with(&chart.lanes, chart.start, &chart.steps)
+                SeqFormat::Svg => {
+                    model::msc::svg_titled(&chart.lanes, &chart.title, chart.start, &chart.steps)
                 }
+                SeqFormat::Mermaid => model::msc::mermaid_titled(
+                    &chart.lanes,
+                    &chart.title,
+                    chart.start,
+                    &chart.steps,
+                ),
             };
             write(&out, output)
         }
@@ -138,13 +169,9 @@ fn main() -> ExitCode {
 
 /// Reads a counterexample from a report file, or prints why not.
 fn read_chart(file: &Path, property: Option<&str>) -> Result<diagrams::Chart, ExitCode> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
-        eprintln!("error: reading {}: {e}", file.display());
-        ExitCode::from(2)
-    })?;
-    diagrams::chart_from_json(&text, property).map_err(|e| {
-        eprintln!("error: {}: {e}", file.display());
-        ExitCode::from(2)
+    diagrams::chart_from_path(file, property).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(BAD)
     })
 }
 
@@ -152,7 +179,7 @@ fn export(
     format: Format,
     view: ViewArg,
     profile: &str,
-    taken: Option<&[(State, State)]>,
+    rows: Option<&[model::RowId]>,
     engine: Engine,
     output: Option<PathBuf>,
 ) -> ExitCode {
@@ -160,7 +187,7 @@ fn export(
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return ExitCode::from(BAD);
         }
     };
     let view = match view {
@@ -168,25 +195,15 @@ fn export(
         ViewArg::Full => View::Full,
     };
     let mut g = diagrams::graph(&table, view);
-    if let Some(taken) = taken {
-        for (from, to) in diagrams::highlight(&mut g, taken) {
-            eprintln!(
-                "note: the trace goes {from} -> {to}, which this view does not draw (try --view full)"
-            );
+    if let Some(rows) = rows {
+        for note in diagrams::highlight(&mut g, &table, rows) {
+            eprintln!("note: {note}");
         }
     }
-    let title = format!(
-        "TCP connection states ({}, {} view)",
-        table.name(),
-        if view == View::Classic {
-            "RFC 9293 Figure 5"
-        } else {
-            "full"
-        }
-    );
+    let title = diagrams::title(&table, view);
     let text = match format {
         Format::Dot => diagrams::dot(&g, &title),
-        Format::Mermaid => diagrams::mermaid(&g),
+        Format::Mermaid => model::msc::mermaid_title(&title) + &diagrams::mermaid(&g),
         Format::Svg => match match engine {
             Engine::Rust => diagrams::svg(&g, &title),
             Engine::Graphviz => diagrams::svg_with_graphviz(&g, &title),
@@ -194,7 +211,7 @@ fn export(
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: {e}");
-                return ExitCode::from(1);
+                return ExitCode::from(BAD);
             }
         },
     };
@@ -218,7 +235,7 @@ fn write(text: &str, output: Option<PathBuf>) -> ExitCode {
         Err(e) => {
             let target = output.map_or("output".into(), |p| p.display().to_string());
             eprintln!("error: writing {target}: {e}");
-            ExitCode::from(1)
+            ExitCode::from(BAD)
         }
     }
 }

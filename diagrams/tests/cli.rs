@@ -23,7 +23,13 @@ fn export_writes_each_format() {
     assert_eq!(code, 0);
     assert!(dot.starts_with("digraph tcp {"));
     let (_, mermaid, _) = diagrams(&["export", "--format", "mermaid", "--view", "full"]);
-    assert!(mermaid.starts_with("stateDiagram-v2"));
+    // Titled with its profile (Mermaid front matter), then the diagram.
+    assert!(
+        mermaid.starts_with("---\ntitle: \"TCP connection states: profile rfc9293, every row\"\n---\nstateDiagram-v2\n"),
+        "{mermaid}"
+    );
+    let (_, mutant, _) = diagrams(&["export", "--format", "mermaid", "--profile", "no-time-wait"]);
+    assert!(mutant.contains("profile no-time-wait (MUTANT)"), "{mutant}");
     let out = std::env::temp_dir().join(format!("tcpfsm-classic-{}.svg", std::process::id()));
     let (code, stdout, _) = diagrams(&["export", "-o", out.to_str().unwrap()]);
     assert_eq!((code, stdout.as_str()), (0, ""));
@@ -63,4 +69,72 @@ fn the_graphviz_engine_lays_out_with_dot() {
     for st in model::State::ALL {
         assert!(texts.contains(&st.rfc_name()), "{st} in {texts:?}");
     }
+}
+
+/// Runs `diagrams` with its address space limited to `mib` MiB (`ulimit -v`): a run that
+/// needs more dies of a failed allocation instead of exiting with a code.
+fn diagrams_within(mib: u64, args: &str) -> (Option<i32>, String) {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v {}; exec {} {args}",
+            mib * 1024,
+            env!("CARGO_BIN_EXE_diagrams")
+        ))
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn an_endless_input_is_refused_at_64_mib() {
+    let (code, err) = diagrams_within(512, "sequence /dev/zero");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("larger than 64 MiB"), "{err}");
+    let (code, err) = diagrams_within(512, "export --highlight /dev/zero");
+    assert_eq!(code, Some(2), "{err}");
+}
+
+#[test]
+fn a_large_report_is_read_without_a_blow_up() {
+    // 36 MB of JSON, most of it in a field the chart does not use: serde_json::Value
+    // needed about 30 bytes per byte of it; the typed reader skips it.
+    let dir = std::env::temp_dir().join(format!("tcpfsm-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("big.json");
+    let unused = "{\"row\": 1, \"from\": \"CLOSED\", \"event\": \"syn\", \"reason\": \"x\"},"
+        .repeat(600_000);
+    let json = format!(
+        r#"{{"rows_not_fired": [{unused} 0], "complete": true, "properties": [{{"name": "p",
+        "verdict": "fails", "path": [{{"act": "Tick", "text": "tick", "a": "CLOSED", "b": "CLOSED",
+        "rows": []}}]}}]}}"#
+    );
+    assert!(json.len() > 35_000_000, "{}", json.len());
+    std::fs::write(&file, json).unwrap();
+    let (code, err) = diagrams_within(400, &format!("sequence {}", file.display()));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn usage_and_environment_errors_exit_2_like_model_and_interpreter() {
+    // Nowhere to write.
+    let (code, _, err) = diagrams(&["export", "-o", "/nonexistent/dir/x.svg"]);
+    assert_eq!(code, 2, "{err}");
+    // Graphviz missing.
+    let out = Command::new(env!("CARGO_BIN_EXE_diagrams"))
+        .args(["export", "--engine", "graphviz"])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot run Graphviz"));
+    // Bad usage (clap).
+    let (code, _, _) = diagrams(&["sequence"]);
+    assert_eq!(code, 2);
+    let (code, _, _) = diagrams(&["--help"]);
+    assert_eq!(code, 0);
 }

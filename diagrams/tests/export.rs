@@ -92,18 +92,70 @@ fn svg_is_xml_and_names_all_eleven_states() {
 }
 
 #[test]
-fn highlighting_marks_the_edges_a_trace_took_and_names_the_ones_the_view_lacks() {
-    let mut g = graph(&Table::rfc9293(), View::Classic);
-    let taken = [
-        (State::Closed, State::SynSent),
-        (State::SynSent, State::Established),
-        (State::FinWait1, State::TimeWait), // Figure 5 omits this one (note 2)
+fn highlighting_marks_the_edges_of_the_rows_fired_and_names_the_ones_the_view_lacks() {
+    let t = Table::rfc9293();
+    let id = |from, event| t.lookup(from, event, model::Origin::Active);
+    let rows = [
+        id(State::Closed, model::Event::ActiveOpen),
+        id(State::SynSent, model::Event::SynAck),
+        id(State::FinWait1, model::Event::FinAckOfFin), // Figure 5 omits it (note 2)
+        id(State::Established, model::Event::Ack),      // stays: not drawn, no note
     ];
-    let missing = diagrams::highlight(&mut g, &taken);
-    assert_eq!(missing, vec![(State::FinWait1, State::TimeWait)]);
+    let mut g = graph(&t, View::Classic);
+    let notes = diagrams::highlight(&mut g, &t, &rows);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("FIN-WAIT-1 -> TIME-WAIT"), "{notes:?}");
     assert_eq!(g.edge_weights().filter(|e| e.highlight).count(), 2);
     let d = dot(&g, "t");
     assert_eq!(d.matches("penwidth=4").count(), 2);
-    let mut full = graph(&Table::rfc9293(), View::Full);
-    assert!(diagrams::highlight(&mut full, &taken).is_empty());
+    let mut full = graph(&t, View::Full);
+    assert!(diagrams::highlight(&mut full, &t, &rows).is_empty());
+    // A row the table does not have (a profile's, drawn over another profile) is named.
+    let notes = diagrams::highlight(&mut g, &t, &[model::RowId(2000)]);
+    assert!(
+        notes[0].contains("row 2000 is not in table rfc9293"),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn the_classic_svg_is_figure_5_byte_for_byte_and_titled() {
+    let t = Table::rfc9293();
+    let a = svg(
+        &graph(&t, View::Classic),
+        &diagrams::title(&t, View::Classic),
+    )
+    .unwrap();
+    let b = svg(
+        &graph(&t, View::Classic),
+        &diagrams::title(&t, View::Classic),
+    )
+    .unwrap();
+    assert_eq!(a, b, "deterministic");
+    assert!(
+        a.contains("TCP connection states: profile rfc9293,"),
+        "titled"
+    );
+    assert!(a.contains("note 1: The transition from SYN-RECEIVED to LISTEN"));
+    // One font size: no text sets its own.
+    let doc = roxmltree::Document::parse(&a).unwrap();
+    assert!(
+        doc.descendants()
+            .all(|n| n.attribute("font-size").is_none() || n.has_tag_name("svg"))
+    );
+    insta::assert_snapshot!("classic_svg", a);
+}
+
+#[test]
+fn a_mutant_is_titled_as_one() {
+    let t = Table::from_spec("rfc1337,no-time-wait").unwrap();
+    let title = diagrams::title(&t, View::Classic);
+    assert!(
+        title.contains("profile rfc1337,no-time-wait (MUTANT)"),
+        "{title}"
+    );
+    let s = svg(&graph(&t, View::Classic), &title).unwrap();
+    assert!(s.contains("(MUTANT)"));
+    let full = svg(&graph(&t, View::Full), &diagrams::title(&t, View::Full)).unwrap();
+    assert!(full.contains("(MUTANT)"), "the full view is titled too");
 }

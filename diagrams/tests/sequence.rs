@@ -75,7 +75,7 @@ fn bad_reports_get_clear_errors() {
         .unwrap();
     assert!(e.contains("line 2 column"), "{e}");
     let e = diagrams::chart_from_check_json("{}", None).err().unwrap();
-    assert!(e.contains("no `properties`"), "{e}");
+    assert!(e.contains("missing field `properties`"), "{e}");
     let e = diagrams::chart_from_check_json(r#"{"properties": []}"#, None)
         .err()
         .unwrap();
@@ -83,5 +83,108 @@ fn bad_reports_get_clear_errors() {
     let e = diagrams::chart_from_check_json(&report(), Some("isns-agree"))
         .err()
         .unwrap();
-    assert!(e.contains("no counterexample to `isns-agree`"), "{e}");
+    // The run stopped at the first counterexample: other verdicts are unknown, not holds.
+    assert!(e.contains("`isns-agree` is unknown"), "{e}");
+    let e = diagrams::chart_from_check_json(&report(), Some("nonesuch"))
+        .err()
+        .unwrap();
+    assert!(e.contains("no property `nonesuch`"), "{e}");
+}
+
+#[test]
+fn a_path_that_is_not_a_list_is_an_error_not_an_empty_chart() {
+    for path in ["\"x\"", "3", "{}", "[1]", "[{\"a\": \"CLOSED\"}]"] {
+        let json = format!(
+            r#"{{"properties": [{{"name": "isns-agree", "verdict": "fails", "path": {path}}}]}}"#
+        );
+        let e = diagrams::chart_from_check_json(&json, None).err();
+        assert!(e.is_some(), "path {path} was drawn");
+        let e = diagrams::chart_from_check_json(&json, Some("isns-agree")).err();
+        assert!(e.is_some(), "path {path} was drawn");
+    }
+}
+
+#[test]
+fn a_report_cut_short_by_a_limit_says_so_instead_of_drawing_an_example() {
+    let m = System::new(Options::default()).unwrap();
+    let limits = Limits {
+        max_states: Some(50),
+        ..Limits::default()
+    };
+    let run = explore(&m, limits, false);
+    assert!(!run.complete);
+    let json = serde_json::to_string(&Report::new(&m, &run)).unwrap();
+    let e = diagrams::chart_from_check_json(&json, None).err().unwrap();
+    assert!(e.contains("cut short by a limit (INCOMPLETE)"), "{e}");
+    let e = diagrams::chart_from_check_json(&json, Some("isns-agree"))
+        .err()
+        .unwrap();
+    assert!(e.contains("INCOMPLETE") && e.contains("unknown"), "{e}");
+    // The binary exits non-zero, with the reason.
+    let file = std::env::temp_dir().join(format!("tcpfsm-incomplete-{}.json", std::process::id()));
+    std::fs::write(&file, &json).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_diagrams"))
+        .arg("sequence")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("INCOMPLETE"));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn the_chart_is_titled_with_property_verdict_and_configuration() {
+    let chart =
+        diagrams::chart_from_check_json(&report(), Some("no-stale-segment-accepted")).unwrap();
+    assert!(
+        chart.title.starts_with("no-stale-segment-accepted fails, "),
+        "{}",
+        chart.title
+    );
+    assert!(chart.title.contains("without rfc1337"), "{}", chart.title);
+    let svg = model::msc::svg_titled(&chart.lanes, &chart.title, chart.start, &chart.steps);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let title: String = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("title"))
+        .filter_map(|n| n.text())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(title.contains("no-stale-segment-accepted fails"), "{title}");
+    // A long note is cut to fit the chart (the whole text stays in a tooltip).
+    let long = model::msc::Step {
+        label: format!("A: {}", "x".repeat(500)),
+        arrow: None,
+        a: model::State::Closed,
+        b: model::State::Closed,
+    };
+    let svg = model::msc::svg_titled(&chart.lanes, &"t ".repeat(400), chart.start, &[long]);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    for n in doc.descendants().filter(|n| n.has_tag_name("text")) {
+        let shown: String = n
+            .children()
+            .filter(|c| c.is_text())
+            .filter_map(|c| c.text())
+            .collect();
+        assert!(shown.chars().count() <= 80, "{shown}");
+    }
+    assert_eq!(
+        doc.descendants()
+            .filter(|n| n.attribute("class") == Some("title"))
+            .count(),
+        3,
+        "a long title wraps onto at most three lines"
+    );
+}
+
+#[test]
+fn control_characters_in_a_trace_still_make_well_formed_svg() {
+    // Found by fuzz_json.rs: `\u0000` in a step's text became a NUL in the SVG.
+    let json = r#"{"properties": [{"name": "p", "verdict": "fails", "path": [
+        {"act": "Tick", "text": "tick\u0000\u0007", "a": "CLOSED", "b": "CLOSED", "rows": []}]}]}"#;
+    let chart = diagrams::chart_from_check_json(json, None).unwrap();
+    let svg = model::msc::svg_titled(&chart.lanes, &chart.title, chart.start, &chart.steps);
+    roxmltree::Document::parse(&svg).expect("well-formed XML");
 }

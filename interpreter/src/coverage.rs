@@ -61,10 +61,7 @@ impl Coverage {
             }
         }
         let unfired = table
-            .rows()
-            .iter()
-            .enumerate()
-            .map(|(i, row)| (RowId(i as u16), row))
+            .numbered()
             .filter(|(id, _)| !fired.contains(id))
             .map(|(id, row)| {
                 let here: Vec<&Tcb> = samples[row.from as usize]

@@ -36,9 +36,11 @@ enum Command {
     /// Serve stateright's Explorer web UI: walk the system step by step in a browser, with
     /// each path drawn as a message sequence chart. Takes the options of `check`.
     Explore {
-        /// Address to listen on (loopback by default).
+        /// Address to listen on, `HOST:PORT` (a name that resolves, such as
+        /// `localhost:3000`, or an IP address); loopback by default. Any other address makes
+        /// the Explorer reachable from other hosts, and it says so.
         #[arg(long, default_value = "127.0.0.1:3000")]
-        addr: std::net::SocketAddr,
+        addr: String,
         #[command(flatten)]
         check: CheckArgs,
     },
@@ -107,7 +109,8 @@ struct CheckArgs {
     #[arg(long, default_value_t = defaults().retransmits)]
     retransmits: u8,
     /// Retransmission timeout, in ticks. Default: 2 x (MSL - 1) + 1, longer than any round
-    /// trip, so a retransmission answers a loss; lower values also explore spurious ones.
+    /// trip, so a retransmission answers a loss; lower values also explore spurious ones. At
+    /// least 1: a timer due at once would fire forever without time passing.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     rto: Option<u32>,
     /// Each side also sends one byte of data per incarnation.
@@ -135,8 +138,9 @@ struct CheckArgs {
     /// Stop after this many unique states (the run is then INCOMPLETE, exit 2).
     #[arg(long)]
     max_states: Option<usize>,
-    /// Stop after this many seconds (the run is then INCOMPLETE, exit 2).
-    #[arg(long)]
+    /// Stop after this many seconds (the run is then INCOMPLETE, exit 2); a finite number
+    /// above 0.
+    #[arg(long, value_parser = positive_seconds)]
     max_seconds: Option<f64>,
     /// Stop when resident memory passes this (bytes, or with K, M, G suffix; default 80%
     /// of the machine's): the run is then INCOMPLETE, exit 2, never an out-of-memory kill.
@@ -209,8 +213,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            eprintln!("Explorer: http://{addr}/  (Ctrl-C to stop)");
-            match model::check::explorer::serve(system, addr) {
+            match model::check::explorer::serve(system, &addr) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -381,4 +384,14 @@ fn with_progress<T>(f: impl FnOnce(&mut dyn FnMut(model::check::explore::Progres
     });
     bar.finish_and_clear();
     out
+}
+
+/// `--max-seconds`: a finite number of seconds above 0 (`NaN` compares false with every
+/// elapsed time, so it would never stop the run it is meant to bound).
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        Ok(_) => Err(format!("`{s}` is not a finite number of seconds above 0")),
+        Err(e) => Err(e.to_string()),
+    }
 }

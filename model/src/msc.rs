@@ -64,7 +64,18 @@ impl Default for Lifelines {
     }
 }
 
-fn escape(s: &str) -> String {
+/// Text made safe for XML: markup escaped, and the characters XML 1.0 forbids (NUL and
+/// other C0 controls but tab and newlines, U+FFFE, U+FFFF), which a trace's text may carry
+/// (`\u0000` in JSON), replaced by U+FFFD.
+pub fn escape(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => '\u{fffd}',
+            c => c,
+        })
+        .collect();
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -76,21 +87,90 @@ pub fn svg(start: (State, State), steps: &[Step]) -> String {
     svg_with(&Lifelines::default(), start, steps)
 }
 
+/// The widest text a chart line holds, in characters of its 11 px monospace font (about
+/// 6.6 px each) across the chart's 560 px.
+const NOTE_CHARS: usize = 80;
+
+/// `text` cut to `max` characters, with `…` when cut (the whole text goes in a tooltip).
+fn fit(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut t: String = text.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// `text` wrapped at spaces into lines of at most `width` characters, at most `lines` of
+/// them (the last one cut with `…` if the text does not fit).
+fn wrap(text: &str, width: usize, lines: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push(line);
+    if out.len() > lines {
+        let rest = out[lines - 1..].join(" ");
+        out.truncate(lines - 1);
+        out.push(rest);
+    }
+    out.into_iter().map(|l| fit(&l, width)).collect()
+}
+
+/// The chart as SVG under a title (the property or script, its verdict, the configuration),
+/// wrapped onto at most three lines.
+pub fn svg_titled(lanes: &Lifelines, title: &str, start: (State, State), steps: &[Step]) -> String {
+    render(lanes, &wrap(title, NOTE_CHARS, 3), start, steps)
+}
+
 /// The chart as SVG, with named lifelines.
 pub fn svg_with(lanes: &Lifelines, start: (State, State), steps: &[Step]) -> String {
+    render(lanes, &[], start, steps)
+}
+
+fn render(lanes: &Lifelines, title: &[String], start: (State, State), steps: &[Step]) -> String {
     const XA: i32 = 110;
     const XB: i32 = 430;
     const ROW: i32 = 26;
+    let top = if title.is_empty() {
+        0
+    } else {
+        8 + 16 * title.len() as i32
+    };
     let h = 66 + ROW * steps.len() as i32;
     let mut s = String::new();
     let _ = write!(
         s,
-        "<svg xmlns='http://www.w3.org/2000/svg' width='560' height='{h}' viewBox='0 0 560 {h}' \
+        "<svg xmlns='http://www.w3.org/2000/svg' width='560' height='{}' viewBox='0 0 560 {}' \
          font-family='monospace' font-size='11'>\
          <defs><marker id='arrow' markerWidth='10' markerHeight='8' refX='10' refY='4' \
          orient='auto'><polygon points='0 0, 10 4, 0 8'/></marker></defs>\
-         <rect width='100%' height='100%' fill='white'/>\
-         <text x='{XA}' y='14' text-anchor='middle' font-weight='bold'>{}</text>\
+         <rect width='100%' height='100%' fill='white'/>",
+        h + top,
+        h + top
+    );
+    for (i, l) in title.iter().enumerate() {
+        let _ = write!(
+            s,
+            "<text class='title' x='280' y='{}' text-anchor='middle' font-weight='bold'>{}</text>",
+            16 + 16 * i as i32,
+            escape(l)
+        );
+    }
+    if top > 0 {
+        let _ = write!(s, "<g transform='translate(0,{top})'>");
+    }
+    let _ = write!(
+        s,
+        "<text x='{XA}' y='14' text-anchor='middle' font-weight='bold'>{}</text>\
          <text x='{XB}' y='14' text-anchor='middle' font-weight='bold'>{}</text>\
          <line x1='{XA}' y1='20' x2='{XA}' y2='{h}' stroke='#888'/>\
          <line x1='{XB}' y1='20' x2='{XB}' y2='{h}' stroke='#888'/>",
@@ -124,14 +204,17 @@ pub fn svg_with(lanes: &Lifelines, start: (State, State), steps: &[Step]) -> Str
                     Mark::Duplicated => (" stroke-dasharray='1 3'", "#36c", " (duplicated)"),
                 };
                 let stale = if arrow.stale { " OLD" } else { "" };
+                let text = format!("{}{note}{stale}", arrow.text);
                 let _ = write!(
                     s,
                     "<line class='segment' x1='{x1}' y1='{}' x2='{x2}' y2='{y2}' stroke='{colour}'{dash} \
                      marker-end='url(#arrow)'/><text x='270' y='{}' text-anchor='middle' \
-                     fill='{colour}'>{}{note}{stale}</text>",
+                     fill='{colour}'>{}<title>{}</title></text>",
                     y + 6,
                     y + 10,
-                    escape(&arrow.text)
+                    // Between the lifelines: 320 px, about 46 characters.
+                    escape(&fit(&text, 46)),
+                    escape(&text)
                 );
             }
             None => {
@@ -143,12 +226,16 @@ pub fn svg_with(lanes: &Lifelines, start: (State, State), steps: &[Step]) -> Str
                 };
                 let _ = write!(
                     s,
-                    "<text x='270' y='{}' text-anchor='middle' fill='#555'>{}</text>",
+                    "<text class='note' x='270' y='{}' text-anchor='middle' fill='#555'>{}<title>{}</title></text>",
                     y + 14,
+                    escape(&fit(&label, NOTE_CHARS)),
                     escape(&label)
                 );
             }
         }
+    }
+    if top > 0 {
+        s.push_str("</g>");
     }
     s.push_str("</svg>");
     s
@@ -157,6 +244,29 @@ pub fn svg_with(lanes: &Lifelines, start: (State, State), steps: &[Step]) -> Str
 /// The chart as a Mermaid `sequenceDiagram`.
 pub fn mermaid(start: (State, State), steps: &[Step]) -> String {
     mermaid_with(&Lifelines::default(), start, steps)
+}
+
+/// Mermaid front matter giving a diagram its title (mermaid 10 and later draw it above
+/// the diagram): a YAML double-quoted string on one line.
+pub fn mermaid_title(title: &str) -> String {
+    let t: String = title
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!(
+        "---\ntitle: \"{}\"\n---\n",
+        t.replace('\\', "\\\\").replace('"', "\\\"")
+    )
+}
+
+/// The chart as a Mermaid `sequenceDiagram` under a title (see [`svg_titled`]).
+pub fn mermaid_titled(
+    lanes: &Lifelines,
+    title: &str,
+    start: (State, State),
+    steps: &[Step],
+) -> String {
+    mermaid_title(title) + &mermaid_with(lanes, start, steps)
 }
 
 /// The chart as a Mermaid `sequenceDiagram`, with named lifelines.

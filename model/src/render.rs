@@ -116,12 +116,7 @@ pub fn markdown(table: &Table) -> String {
         let _ = writeln!(s, "## {state}\n");
         let _ = writeln!(s, "| # | event | guard | actions | next | RFC | Fig. 5 |");
         let _ = writeln!(s, "|---|---|---|---|---|---|---|");
-        for (i, row) in table
-            .rows()
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.from == state)
-        {
+        for (i, row) in table.numbered().filter(|(_, r)| r.from == state) {
             let guard = match row.guard {
                 crate::Guard::Any => "",
                 crate::Guard::OpenedPassively => "opened passively",
@@ -167,8 +162,8 @@ pub struct TableJson<'a> {
 /// One row in JSON.
 #[derive(Serialize)]
 pub struct RowJson<'a> {
-    /// The row's id (its position in the table).
-    pub id: usize,
+    /// The row's number: the same under every profile (see [`crate::RowId`]).
+    pub id: u16,
     /// The row itself.
     #[serde(flatten)]
     pub row: &'a Row,
@@ -185,10 +180,8 @@ pub fn json(table: &Table) -> String {
         broken,
         profiles: &PROFILES,
         rows: table
-            .rows()
-            .iter()
-            .enumerate()
-            .map(|(id, row)| RowJson { id, row })
+            .numbered()
+            .map(|(id, row)| RowJson { id: id.0, row })
             .collect(),
     };
     serde_json::to_string_pretty(&doc).expect("the table serializes")

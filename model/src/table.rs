@@ -569,9 +569,26 @@ impl Row {
     }
 }
 
-/// A row's position in its table.
+/// A row's number: the same in every table that has the row, whatever the profile.
+///
+/// The RFC 9293 rows are numbered from 0 in the order `rows.rs` lists them. A row that a
+/// profile adds is numbered `1000 × k + i`, where `k` is the profile's position in
+/// [`crate::PROFILES`] (`rfc793` is 1, `rfc1337` 2, ...) and `i` the row's position among
+/// that profile's rows, so `check`, `table` and the interpreter cite one number for one row
+/// under every layering. A base row a profile replaces is absent from that table, and its
+/// number is never reused. (A table built by [`Table::from_rows`] numbers its rows by
+/// position.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct RowId(pub u16);
+
+impl fmt::Display for RowId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// The first number of the rows the `k`-th profile adds: `PROFILE_ROW_BLOCK × k`.
+pub const PROFILE_ROW_BLOCK: u16 = 1000;
 
 /// A place where the table is not total: no row, or more than one, applies.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -605,6 +622,10 @@ impl fmt::Display for Gap {
 pub struct Table {
     name: String,
     rows: Vec<Row>,
+    /// `ids[i]` is the number of `rows[i]`.
+    ids: Vec<RowId>,
+    /// `position[id]` is where row `id` is in `rows` (`u16::MAX`: not in this table).
+    position: Vec<u16>,
     index: Vec<RowId>,
 }
 
@@ -622,18 +643,32 @@ impl Table {
 
     /// RFC 9293 with `profiles` layered over it, left to right.
     pub fn with_profiles(profiles: &[&crate::Profile]) -> Result<Table, Vec<Gap>> {
-        let mut rows: Vec<Row> = crate::rows::rfc9293()
+        let mut rows: Vec<(RowId, Row)> = crate::rows::rfc9293()
             .iter()
             .flat_map(|r| r.rows())
+            .enumerate()
+            .map(|(i, r)| (RowId(i as u16), r))
             .collect();
         for profile in profiles {
-            let changed: Vec<Row> = profile.rules().iter().flat_map(|r| r.rows()).collect();
-            let hit = |r: &Row| {
+            // Profiles can only be built inside this crate, so each is one of PROFILES.
+            let k = crate::PROFILES
+                .iter()
+                .position(|p| p.name == profile.name)
+                .unwrap_or(0) as u16;
+            let changed: Vec<(RowId, Row)> = profile
+                .rules()
+                .iter()
+                .flat_map(|r| r.rows())
+                .enumerate()
+                .map(|(i, r)| (RowId(PROFILE_ROW_BLOCK * k + i as u16), r))
+                .collect();
+            let hit = |(_, r): &(RowId, Row)| {
                 changed
                     .iter()
-                    .any(|c| c.from == r.from && c.event == r.event)
+                    .any(|(_, c)| c.from == r.from && c.event == r.event)
             };
-            // Replace in place, so row order (and ids) stay stable around the change.
+            // Replace in place, so the rows stay grouped by state in table order; the
+            // numbers travel with the rows.
             let at = rows.iter().position(&hit).unwrap_or(rows.len());
             rows.retain(|r| !hit(r));
             let at = at.min(rows.len());
@@ -643,7 +678,7 @@ impl Table {
         if name.is_empty() {
             name.push("rfc9293");
         }
-        Table::from_rows(name.join(","), rows)
+        Table::from_numbered_rows(name.join(","), rows)
     }
 
     /// The table for a `--profile` argument (`rfc1337,fin-wait-2-timeout`), or why not.
@@ -662,21 +697,44 @@ impl Table {
         })
     }
 
-    /// A table from rows, checked for totality.
+    /// A table from rows, checked for totality; rows are numbered by position.
     pub fn from_rows(name: String, rows: Vec<Row>) -> Result<Table, Vec<Gap>> {
+        let numbered = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| (RowId(i as u16), r))
+            .collect();
+        Table::from_numbered_rows(name, numbered)
+    }
+
+    /// A table from numbered rows, checked for totality. Numbers must be distinct.
+    fn from_numbered_rows(name: String, numbered: Vec<(RowId, Row)>) -> Result<Table, Vec<Gap>> {
+        let (ids, rows): (Vec<RowId>, Vec<Row>) = numbered.into_iter().unzip();
         let gaps = Table::gaps(&rows);
         if !gaps.is_empty() {
             return Err(gaps);
         }
+        let bound = ids.iter().map(|id| id.0 as usize + 1).max().unwrap_or(0);
+        let mut position = vec![u16::MAX; bound];
+        for (i, id) in ids.iter().enumerate() {
+            debug_assert_eq!(position[id.0 as usize], u16::MAX, "row {id} numbered twice");
+            position[id.0 as usize] = i as u16;
+        }
         let mut index = vec![RowId(0); State::ALL.len() * Event::ALL.len() * 2];
-        for (i, row) in rows.iter().enumerate() {
+        for (row, &id) in rows.iter().zip(&ids) {
             for origin in ORIGINS {
                 if row.guard.holds(origin) {
-                    index[slot(row.from, row.event, origin)] = RowId(i as u16);
+                    index[slot(row.from, row.event, origin)] = id;
                 }
             }
         }
-        Ok(Table { name, rows, index })
+        Ok(Table {
+            name,
+            rows,
+            ids,
+            position,
+            index,
+        })
     }
 
     /// Every (state, event, origin) with no row or with more than one.
@@ -713,9 +771,33 @@ impl Table {
         &self.rows
     }
 
-    /// A row by id.
+    /// The rows' numbers, in table order (`ids()[i]` numbers `rows()[i]`).
+    pub fn ids(&self) -> &[RowId] {
+        &self.ids
+    }
+
+    /// Every row with its number, in table order.
+    pub fn numbered(&self) -> impl Iterator<Item = (RowId, &Row)> + '_ {
+        self.ids.iter().copied().zip(&self.rows)
+    }
+
+    /// One more than the largest row number: a `Vec` this long can be indexed by any
+    /// [`RowId`] of the table.
+    pub fn id_bound(&self) -> usize {
+        self.position.len()
+    }
+
+    /// A row by number, if this table has it.
+    pub fn get(&self, id: RowId) -> Option<&Row> {
+        let at = *self.position.get(id.0 as usize)?;
+        self.rows.get(at as usize)
+    }
+
+    /// A row by number. Panics if the table has no such row: numbers come from
+    /// [`Table::lookup`] or [`Table::ids`] of the same table.
     pub fn row(&self, id: RowId) -> &Row {
-        &self.rows[id.0 as usize]
+        self.get(id)
+            .unwrap_or_else(|| panic!("row {id} is not in table {}", self.name))
     }
 
     /// The one row for this state, event and origin.

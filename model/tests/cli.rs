@@ -163,3 +163,18 @@ fn check_refuses_bad_options_clearly() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_zero_rto_and_a_nan_time_limit_are_refused() {
+    for args in [
+        &["check", "--rto", "0"][..],
+        &["check", "--max-seconds", "NaN"],
+        &["check", "--max-seconds=-1"],
+        &["check", "--max-seconds", "inf"],
+    ] {
+        let (code, stdout, err) = model(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains("invalid value"), "{args:?}: {err}");
+        assert!(stdout.is_empty(), "{args:?} ran a check");
+    }
+}

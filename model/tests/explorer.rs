@@ -11,12 +11,21 @@ mod tools;
 struct Server {
     child: Child,
     port: u16,
+    /// Where the server's stderr goes.
+    log: std::path::PathBuf,
+}
+
+impl Server {
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
@@ -29,11 +38,17 @@ fn free_port() -> u16 {
 }
 
 fn start() -> Server {
+    start_on("127.0.0.1")
+}
+
+/// Starts the Explorer on `host` and a free port.
+fn start_on(host: &str) -> Server {
     let port = free_port();
+    let log = std::env::temp_dir().join(format!("tcpfsm-explorer-{port}.log"));
     let child = Command::new(env!("CARGO_BIN_EXE_model"))
-        .args(["explore", "--addr", &format!("127.0.0.1:{port}")])
+        .args(["explore", "--addr", &format!("{host}:{port}")])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .expect("start the explorer");
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -41,7 +56,15 @@ fn start() -> Server {
         assert!(Instant::now() < deadline, "the explorer did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Server { child, port }
+    // The port is bound before the address is printed: wait for the words too.
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("Explorer: http")
+    {
+        assert!(Instant::now() < deadline, "the explorer did not say where");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Server { child, port, log }
 }
 
 /// A plain HTTP/1.0 GET on loopback; returns the body.
@@ -84,12 +107,18 @@ fn the_json_api_walks_a_handshake_with_readable_steps() {
             .position(|s| s["action"] == want)
             .unwrap_or_else(|| panic!("no step `{want}` in {steps:#?}"));
         state = steps[i]["state"].as_str().unwrap().to_string();
-        assert!(steps[i]["svg"].as_str().unwrap().starts_with("<svg"));
+        let svg = steps[i]["svg"].as_str().unwrap();
+        assert!(svg.starts_with("<svg"));
+        assert!(
+            svg.contains("class='title'") && svg.contains(">Explorer path, "),
+            "titled: {svg}"
+        );
         path += &format!("/{i}");
     }
     assert!(state.contains("B: SYN-RECEIVED"), "{state}");
+    // Segments in flight in the notation of the steps (`A -> B  SYN seq=0`): one notation.
     assert!(
-        state.contains("B -> A  S. "),
+        state.contains("B -> A  SYN,ACK seq="),
         "the SYN,ACK is in flight: {state}"
     );
 }
@@ -108,6 +137,99 @@ fn a_busy_port_is_a_clear_error_not_a_panic() {
         err.contains("cannot listen on") && !err.contains("panicked"),
         "{err}"
     );
+    // Bound first, then announced: no address is promised that is not served.
+    assert!(!err.contains("Explorer: http"), "{err}");
+}
+
+#[test]
+fn status_shows_every_property_check_reports() {
+    let server = start();
+    let status = json(server.port, "/.status");
+    let names: Vec<&str> = status["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[1].as_str().unwrap())
+        .collect();
+    let m = model::check::System::new(model::check::Options::default()).unwrap();
+    let limits = model::check::explore::Limits {
+        max_states: Some(10),
+        ..Default::default()
+    };
+    let run = model::check::explore::explore(&m, limits, true);
+    let reported: Vec<&str> = run.properties.iter().map(|p| p.name).collect();
+    assert_eq!(names, reported, "the same properties, in the same order");
+    assert_eq!(names.len(), 22);
+}
+
+/// Makes closing `s` send a RST instead of a FIN (`SO_LINGER` with a zero timeout; std's
+/// `set_linger` is unstable).
+#[cfg(target_os = "linux")]
+fn reset_on_close(s: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    #[repr(C)]
+    struct Linger {
+        l_onoff: i32,
+        l_linger: i32,
+    }
+    unsafe extern "C" {
+        fn setsockopt(fd: i32, level: i32, name: i32, val: *const Linger, len: u32) -> i32;
+    }
+    const SOL_SOCKET: i32 = 1;
+    const SO_LINGER: i32 = 13;
+    let l = Linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid socket descriptor and a `struct linger` of the size given.
+    let rc = unsafe { setsockopt(s.as_raw_fd(), SOL_SOCKET, SO_LINGER, &l, 8) };
+    assert_eq!(rc, 0, "setsockopt(SO_LINGER)");
+}
+
+#[cfg(not(target_os = "linux"))]
+fn reset_on_close(_: &TcpStream) {}
+
+#[test]
+fn clients_that_leave_early_panic_nothing() {
+    let server = start();
+    for i in 0..300 {
+        let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        match i % 4 {
+            0 => {}                                                  // connects, leaves
+            1 => drop(write!(s, "GET /.states/0 HT")),               // half a request
+            2 => drop(write!(s, "GET /.states/0 HTTP/1.0\r\n\r\n")), // leaves before the answer
+            _ => {
+                // Asks, then resets the connection: what made tiny_http panic.
+                let _ = write!(s, "GET /.states/0 HTTP/1.0\r\n\r\n");
+                reset_on_close(&s);
+            }
+        }
+        drop(s);
+    }
+    // Still serving, and nothing panicked.
+    let status = json(server.port, "/.status");
+    assert!(status["properties"].is_array());
+    std::thread::sleep(Duration::from_millis(300));
+    let err = server.stderr();
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_host_name_that_resolves_is_accepted() {
+    let server = start_on("localhost");
+    assert!(json(server.port, "/.status")["properties"].is_array());
+    assert!(server.stderr().contains("Explorer: http://"));
+}
+
+#[test]
+fn every_interface_is_served_with_a_loud_warning() {
+    let server = start_on("0.0.0.0");
+    let err = server.stderr();
+    let warning = err.find("WARNING").expect("a warning");
+    assert!(err.contains("other hosts can reach"), "{err}");
+    assert!(warning < err.find("Explorer: http://").unwrap(), "{err}");
+    let loopback = start();
+    assert!(!loopback.stderr().contains("WARNING"));
 }
 
 /// Opens the UI in headless Chromium at a deep link (the UI follows `#/steps/...`), lets

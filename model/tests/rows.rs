@@ -332,8 +332,8 @@ fn every_classifiable_row_is_fired() {
     }
     let mut unfired_but_classifiable = Vec::new();
     let mut unclassifiable = 0;
-    for (i, row) in table.rows().iter().enumerate() {
-        if fired.contains(&RowId(i as u16)) {
+    for (i, row) in table.numbered() {
+        if fired.contains(&i) {
             continue;
         }
         let in_oracle = ALL

@@ -30,13 +30,15 @@ fn diagrams() -> Vec<(String, String, Vec<&'static str>, bool)> {
             (diagrams::View::Classic, "classic"),
             (diagrams::View::Full, "full"),
         ] {
-            let text = diagrams::mermaid(&diagrams::graph(&table, view));
-            out.push((
-                format!("{} {name}", profile.name),
-                text,
-                vec!["SYN-RECEIVED", "ESTABLISHED", "TIME-WAIT"],
-                true,
-            ));
+            // As `diagrams export --format mermaid` writes it: titled.
+            let title = diagrams::title(&table, view);
+            let text = model::msc::mermaid_title(&title)
+                + &diagrams::mermaid(&diagrams::graph(&table, view));
+            let mut words = vec!["SYN-RECEIVED", "ESTABLISHED", "TIME-WAIT", profile.name];
+            if profile.broken {
+                words.push("(MUTANT)");
+            }
+            out.push((format!("{} {name}", profile.name), text, words, true));
         }
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/simultaneous-close.pkt");
@@ -50,8 +52,13 @@ fn diagrams() -> Vec<(String, String, Vec<&'static str>, bool)> {
     let chart = diagrams::chart_from_json(&json, None).unwrap();
     out.push((
         "transcript chart".to_string(),
-        model::msc::mermaid_with(&chart.lanes, chart.start, &chart.steps),
-        vec!["endpoint", "CLOSING", "F. 1:1(0) ack 1 win 65535"],
+        model::msc::mermaid_titled(&chart.lanes, &chart.title, chart.start, &chart.steps),
+        vec![
+            "endpoint",
+            "CLOSING",
+            "F. 1:1(0) ack 1 win 65535",
+            "s passes — profile rfc9293",
+        ],
         true,
     ));
     let steps = [model::msc::Step {

@@ -65,7 +65,14 @@ fn a_transcript_chart_in_mermaid_is_as_reviewed() {
 fn highlight_takes_the_transitions_the_run_fired() {
     let json = transcript_json("passive-close.pkt");
     let chart = diagrams::chart_from_json(&json, None).unwrap();
-    let taken = diagrams::transitions(&chart);
+    let table = model::Table::rfc9293();
+    let rows = chart.rows.clone().expect("a transcript records its rows");
+    let taken: Vec<(State, State)> = rows
+        .iter()
+        .map(|&r| table.row(r))
+        .filter(|r| r.is_transition())
+        .map(|r| (r.from, r.to))
+        .collect();
     assert_eq!(
         taken,
         [
@@ -76,8 +83,8 @@ fn highlight_takes_the_transitions_the_run_fired() {
             (State::LastAck, State::Closed),
         ]
     );
-    let mut g = diagrams::graph(&model::Table::rfc9293(), diagrams::View::Classic);
-    assert!(diagrams::highlight(&mut g, &taken).is_empty());
+    let mut g = diagrams::graph(&table, diagrams::View::Classic);
+    assert!(diagrams::highlight(&mut g, &table, &rows).is_empty());
     let dot = diagrams::dot(&g, "t");
     assert_eq!(dot.matches("penwidth=4").count(), taken.len());
 }

@@ -61,6 +61,9 @@ pub struct PathStep {
     pub segment: Option<(Side, Segment)>,
     /// The delivered segment belonged to an earlier incarnation.
     pub stale: bool,
+    /// The table rows fired in this step, by side, in order (what `diagrams export
+    /// --highlight` draws: the rows themselves, never a guess from the states).
+    pub rows: Vec<(Side, RowId)>,
 }
 
 /// A property's verdict.
@@ -240,7 +243,7 @@ pub fn explore_with(
     let mut graph = Graph::default();
     let mut samples: Vec<Vec<crate::Tcb>> = vec![Vec::new(); State::ALL.len()];
     let mut sample_hashes: Vec<Vec<u64>> = vec![Vec::new(); State::ALL.len()];
-    let mut fired = vec![false; model.table.rows().len()];
+    let mut fired = vec![false; model.table.id_bound()];
     let mut generated: u64 = 0;
     let mut complete = true;
     let mut stopped_by = None;
@@ -547,6 +550,7 @@ pub fn replay(model: &System, acts: &[Act]) -> Vec<PathStep> {
             sent: fx.sent.to_vec(),
             segment,
             stale: stale_tag.unwrap_or(false),
+            rows: fx.rows.to_vec(),
         });
         s = n;
     }

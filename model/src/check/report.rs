@@ -26,10 +26,12 @@ pub struct Report<'a> {
 impl<'a> Report<'a> {
     /// Builds the report of a run.
     pub fn new(model: &'a System, run: &'a Exploration) -> Report<'a> {
-        let rows_not_fired = (0..model.table.rows().len() as u16)
-            .filter(|i| !run.rows_fired.contains(&RowId(*i)))
-            .map(|i| {
-                let r = model.table.row(RowId(i));
+        let rows_not_fired = model
+            .table
+            .numbered()
+            .filter(|(id, _)| !run.rows_fired.contains(id))
+            .map(|(id, r)| {
+                let RowId(i) = id;
                 Unfired {
                     row: i,
                     from: r.from,
