@@ -678,7 +678,11 @@ pub fn readme_pictures() -> Result<Vec<(&'static str, String)>, String> {
         without: vec![Guard::Rfc1337],
         ..Options::default()
     })?;
-    let run = explore(&m, Limits::default(), false);
+    let limits = Limits {
+        focus: Some("no-stale-segment-accepted"),
+        ..Limits::default()
+    };
+    let run = explore(&m, limits, false);
     let json = serde_json::to_string(&Report::new(&m, &run)).map_err(|e| e.to_string())?;
     let chart = chart_from_check_json(&json, Some("no-stale-segment-accepted"))?;
     let cex = model::msc::svg_titled(&chart.lanes, &chart.title, chart.start, &chart.steps);

@@ -9,16 +9,33 @@ use model::check::{Guard, Options, System};
 use model::{RowId, State, Table};
 use std::fmt::Write;
 
-/// The JSON report of `model check --without GUARD` (default options otherwise, as the
-/// README measures them: at most about 3 s each, optimized).
+/// The guards whose counterexamples are found in a few seconds, each with the options
+/// under which it is needed (the README's guard table): `isn-clock` and `quiet-time` take
+/// tens of seconds and gigabytes, too much for this test.
+const GUARDS: [Guard; 4] = [
+    Guard::TimeWait,
+    Guard::FullTimeWait,
+    Guard::Rfc1337,
+    Guard::FinWait2Timeout,
+];
+
+/// The JSON report of `model check --without GUARD` (default options otherwise; for the
+/// FIN-WAIT-2 timer, one ABORT and one incarnation, so a peer can vanish).
 fn report(guard: Guard) -> String {
+    let liveness = guard == Guard::FinWait2Timeout;
     let m = System::new(Options {
         without: vec![guard],
+        aborts: u8::from(liveness),
+        incarnations: if liveness { 1 } else { 2 },
         ..Options::default()
     })
     .unwrap();
-    let liveness = guard == Guard::FinWait2Timeout;
-    let run = explore(&m, Limits::default(), liveness);
+    // RFC 1337's harm is the stale segment after the assassination (the README's picture).
+    let limits = Limits {
+        focus: (guard == Guard::Rfc1337).then_some("no-stale-segment-accepted"),
+        ..Limits::default()
+    };
+    let run = explore(&m, limits, liveness);
     serde_json::to_string(&Report::new(&m, &run)).unwrap()
 }
 
@@ -45,7 +62,7 @@ fn drawn(json: &str) -> (Table, Vec<RowId>, Vec<String>, Vec<String>) {
 #[test]
 fn each_guards_counterexample_highlights_exactly_the_rows_it_fired() {
     let mut pinned = String::new();
-    for guard in Guard::ALL {
+    for guard in GUARDS {
         let json = report(guard);
         let (table, rows, edges, notes) = drawn(&json);
         // Exactly: every classic row fired is on a thick edge, and every thick edge
@@ -77,7 +94,7 @@ fn the_rst_that_assassinates_time_wait_is_not_drawn_as_the_2msl_timeout() {
     let (table, rows, edges, notes) = drawn(&report(Guard::Rfc1337));
     assert!(
         !edges.iter().any(|e| e.contains("Timeout=2MSL")),
-        "B's TIME-WAIT ended by the RST, not by 2MSL: {edges:#?}"
+        "TIME-WAIT ended by the RST, not by 2MSL: {edges:#?}"
     );
     let rst = rows
         .iter()

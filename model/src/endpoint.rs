@@ -367,8 +367,10 @@ impl Tcb {
             return Event::NoAck;
         }
         // Text or FIN beyond RCV.NXT is not held for later (RFC 9293 allows either): the
-        // segment is answered like an unacceptable one and the peer retransmits.
-        if seg.seq != self.rcv_nxt && sp.lt(self.rcv_nxt, seg.seq) {
+        // segment is answered like an unacceptable one and the peer retransmits. A bare
+        // ACK there is acceptable and its ACK field is read (§3.10.7.4, SHLD-31): it is
+        // what a peer sends after a FIN we have not seen yet.
+        if (seg.len > 0 || f.fin()) && seg.seq != self.rcv_nxt && sp.lt(self.rcv_nxt, seg.seq) {
             return Event::Unacceptable;
         }
         // A FIN beyond the window is trimmed away with the text past it.

@@ -46,6 +46,26 @@ enum Command {
     },
 }
 
+/// The name of a safety property.
+fn property_name(text: &str) -> Result<&'static str, String> {
+    use model::check::properties::{Kind, PROPERTIES};
+    PROPERTIES
+        .iter()
+        .find(|p| p.name == text && p.kind == Kind::Always)
+        .map(|p| p.name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = PROPERTIES
+                .iter()
+                .filter(|p| p.kind == Kind::Always)
+                .map(|p| p.name)
+                .collect();
+            format!(
+                "`{text}` is not a safety property; one of: {}",
+                names.join(", ")
+            )
+        })
+}
+
 /// A size in bytes: `4096`, `512M`, `16G`.
 fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
@@ -108,8 +128,8 @@ struct CheckArgs {
     /// Retransmissions before the user timeout.
     #[arg(long, default_value_t = defaults().retransmits)]
     retransmits: u8,
-    /// Retransmission timeout, in ticks. Default: 2 x (MSL - 1) + 1, longer than any round
-    /// trip, so a retransmission answers a loss; lower values also explore spurious ones. At
+    /// Retransmission timeout, in ticks. Default: MSL, the largest that keeps a close clean
+    /// (the peer's retransmitted FIN reaches TIME-WAIT before 2MSL ends). At
     /// least 1: a timer due at once would fire forever without time passing.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     rto: Option<u32>,
@@ -133,7 +153,7 @@ struct CheckArgs {
     #[arg(long)]
     no_symmetry: bool,
     /// Who opens how: `client-server`, `both-active`, or `any` (B may do either).
-    #[arg(long, value_enum, default_value_t = model::check::Scenario::Any)]
+    #[arg(long, value_enum, default_value_t = defaults().scenario)]
     scenario: model::check::Scenario,
     /// Stop after this many unique states (the run is then INCOMPLETE, exit 2).
     #[arg(long)]
@@ -150,15 +170,20 @@ struct CheckArgs {
     #[arg(long)]
     no_liveness: bool,
     /// Instead of one check, sweep a parameter: `time-wait` checks the stale-segment
-    /// property for each TIME-WAIT length from 0 to --sweep-max ticks.
+    /// property for each TIME-WAIT length from 0 to --sweep-max ticks; `rto` checks
+    /// clean-close for each retransmission timeout from 1 to --sweep-max.
     #[arg(long, value_enum)]
-    sweep: Option<SweepParam>,
+    sweep: Option<model::check::sweep::Param>,
     /// Largest value of the swept parameter (default: 4 x MSL).
     #[arg(long)]
     sweep_max: Option<u32>,
     /// Explore on after the first counterexample, to give every property a verdict.
     #[arg(long)]
     all: bool,
+    /// Explore on until this property has its counterexample (or the run ends), whatever
+    /// else fails first: `no-stale-segment-accepted`, `clean-close`, ...
+    #[arg(long, value_parser = property_name)]
+    property: Option<&'static str>,
     /// Threads for --sweep, whose points run in parallel (one exploration is sequential).
     #[arg(long, default_value_t = 2)]
     threads: usize,
@@ -168,11 +193,6 @@ struct CheckArgs {
     /// Also list every row the run never fired.
     #[arg(long, short)]
     verbose: bool,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum SweepParam {
-    TimeWait,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -263,7 +283,7 @@ fn options(a: &CheckArgs) -> model::check::Options {
         retransmits: a.retransmits,
         rto: a.rto.unwrap_or(model::check::Options::default_rto(a.msl)),
         data: a.data,
-        window: 1,
+        window: defaults().window,
         without: a.without.clone(),
         scenario: a.scenario,
         isn: a.isn,
@@ -278,8 +298,11 @@ fn check(a: CheckArgs) -> ExitCode {
         all: a.all,
         threads: a.threads,
         max_states: a.max_states,
+        focus: a.property,
         max_seconds: a.max_seconds,
-        max_memory: a.max_memory.or_else(model::check::explore::default_max_memory),
+        max_memory: a
+            .max_memory
+            .or_else(model::check::explore::default_max_memory),
     };
     let system = match System::new(options(&a)) {
         Ok(s) => s,
@@ -288,10 +311,11 @@ fn check(a: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(SweepParam::TimeWait) = a.sweep {
-        return sweep_time_wait(
+    if let Some(param) = a.sweep {
+        return run_sweep(
             &system.opts,
             limits,
+            param,
             a.sweep_max.unwrap_or(4 * a.msl),
             a.format,
         );
@@ -312,36 +336,47 @@ fn check(a: CheckArgs) -> ExitCode {
     }
 }
 
-fn sweep_time_wait(
+fn run_sweep(
     opts: &model::check::Options,
     limits: model::check::Limits,
+    param: model::check::sweep::Param,
     max: u32,
     format: CheckFormat,
 ) -> ExitCode {
     use model::check::sweep;
-    let points = match sweep::time_wait(opts, limits, max) {
+    let points = match sweep::sweep(opts, limits, param, max) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    let safe = sweep::smallest_safe(&points);
+    let safe = sweep::safe_bound(param, &points);
+    let name = match param {
+        sweep::Param::TimeWait => "time-wait",
+        sweep::Param::Rto => "rto",
+    };
     let text = match format {
         CheckFormat::Json => {
-            let doc = serde_json::json!({ "points": points, "smallest_safe_time_wait": safe });
+            let doc = serde_json::json!({
+                "parameter": name,
+                "property": param.property(),
+                "points": points,
+                "safe_bound": safe,
+            });
             serde_json::to_string_pretty(&doc).expect("serializes") + "\n"
         }
         CheckFormat::Text => {
             let mut s = format!(
-                "no-stale-segment-accepted by TIME-WAIT length (MSL {} ticks; other options as given)\n",
+                "{} by {name} (MSL {} ticks; other options as given)\n",
+                param.property(),
                 opts.msl
             );
-            s += "time-wait  verdict  counterexample  unique states  seconds\n";
+            s += &format!("{name:>9}  verdict  counterexample  unique states  seconds\n");
             for p in &points {
                 s += &format!(
                     "{:>9}  {:<7}  {:>14}  {:>13}  {:>7.2}\n",
-                    p.time_wait,
+                    p.value,
                     p.verdict,
                     p.counterexample_steps
                         .map_or("-".to_string(), |n| format!("{n} steps")),
@@ -349,9 +384,16 @@ fn sweep_time_wait(
                     p.seconds
                 );
             }
-            s += &match safe {
-                Some(tw) => format!("smallest safe TIME-WAIT in 0..={max}: {tw} ticks\n"),
-                None => format!("no TIME-WAIT length in 0..={max} is safe\n"),
+            let range = param.values(max);
+            let (lo, hi) = (range.start(), range.end());
+            s += &match (param, safe) {
+                (sweep::Param::TimeWait, Some(v)) => {
+                    format!("smallest safe TIME-WAIT in {lo}..={hi}: {v} ticks\n")
+                }
+                (sweep::Param::Rto, Some(v)) => {
+                    format!("largest RTO in {lo}..={hi} that keeps the close clean: {v} ticks\n")
+                }
+                (_, None) => format!("no {name} in {lo}..={hi} is safe\n"),
             };
             s
         }

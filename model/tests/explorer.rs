@@ -159,7 +159,7 @@ fn status_shows_every_property_check_reports() {
     let run = model::check::explore::explore(&m, limits, true);
     let reported: Vec<&str> = run.properties.iter().map(|p| p.name).collect();
     assert_eq!(names, reported, "the same properties, in the same order");
-    assert_eq!(names.len(), 22);
+    assert_eq!(names.len(), model::check::properties::PROPERTIES.len() + 1);
 }
 
 /// Makes closing `s` send a RST instead of a FIN (`SO_LINGER` with a zero timeout; std's

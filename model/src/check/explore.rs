@@ -26,6 +26,9 @@ pub struct Limits {
     /// Threads for runs that split (a sweep's points run in parallel); one exploration
     /// is sequential: on 2 cores a batched parallel merge measured slower than this loop.
     pub threads: usize,
+    /// Stop at the first counterexample of this property only (other failures found on
+    /// the way are reported too).
+    pub focus: Option<&'static str>,
     /// Stop after this many unique states.
     pub max_states: Option<usize>,
     /// Stop after this many seconds.
@@ -95,6 +98,9 @@ pub enum Verdict {
     NeverReached,
     /// A finding the complete run did not meet (neither a pass nor a failure).
     NotFound,
+    /// A reachability property the configuration rules out (a client and a server never
+    /// open simultaneously): not a failure.
+    NotApplicable,
     /// The run stopped early and found nothing either way.
     Unknown,
 }
@@ -114,7 +120,7 @@ impl Verdict {
         // (Lasso and Fails are failures; Unknown is neither.)
         matches!(
             self,
-            Verdict::Holds | Verdict::Reached { .. } | Verdict::NotFound
+            Verdict::Holds | Verdict::Reached { .. } | Verdict::NotFound | Verdict::NotApplicable
         )
     }
 }
@@ -283,7 +289,12 @@ pub fn explore_with(
                 .iter()
                 .zip(&found)
                 .filter(|(p, _)| p.kind == Kind::Always);
-            let failed = if limits.all {
+            let failed = if let Some(name) = limits.focus {
+                props
+                    .iter()
+                    .zip(&found)
+                    .any(|(p, f)| p.name == name && f.is_some())
+            } else if limits.all {
                 always.all(|(_, f)| f.is_some())
             } else {
                 always.any(|(_, f)| f.is_some())
@@ -410,6 +421,9 @@ pub fn explore_with(
             kind: prop.kind,
             description: prop.description,
             verdict: match (prop.kind, f, complete) {
+                (Kind::Sometimes, None, _) if !model.applicable(prop.name) => {
+                    Verdict::NotApplicable
+                }
                 (Kind::Always | Kind::Eventually, Some(f), _) => {
                     Verdict::Fails { path: path_to(f) }
                 }
@@ -539,12 +553,33 @@ pub fn replay(model: &System, acts: &[Act]) -> Vec<PathStep> {
             Act::Deliver(i, _) => s.chan.get(i as usize).map(|f| f.stale),
             _ => None,
         };
+        let mut text = describe(act, segment);
+        if act == Act::Tick {
+            // A segment at the end of its life vanishes with the tick (paid from the loss
+            // budget): say which, or the path would hide a loss.
+            let gone: Vec<String> = s
+                .chan
+                .iter()
+                .filter(|f| model.expires(f))
+                .map(|f| {
+                    format!(
+                        "{} -> {}  {}",
+                        f.to.peer(),
+                        f.to,
+                        segment_text(&f.seg.into())
+                    )
+                })
+                .collect();
+            if !gone.is_empty() {
+                text = format!("tick: {} LOST (MSL)", gone.join("; "));
+            }
+        }
         let Some((n, fx)) = model.next(&s, act) else {
             break;
         };
         out.push(PathStep {
             act,
-            text: describe(act, segment),
+            text,
             a: n.ep[0].tcb.state,
             b: n.ep[1].tcb.state,
             sent: fx.sent.to_vec(),

@@ -126,7 +126,7 @@ impl stateright::Model for Explorer {
             .zip(HOLDS)
             .map(|(p, f)| match p.kind {
                 Kind::Always => stateright::Property::always(p.name, f),
-                Kind::Sometimes => stateright::Property::sometimes(p.name, f),
+                Kind::Sometimes | Kind::Finding => stateright::Property::sometimes(p.name, f),
                 Kind::Eventually => stateright::Property::eventually(p.name, f),
             })
             .collect();

@@ -100,6 +100,7 @@ impl<'a> Report<'a> {
                 Verdict::Lasso { .. } => "FAILS (cycle)",
                 Verdict::NeverReached => "NEVER REACHED",
                 Verdict::NotFound => "not met",
+                Verdict::NotApplicable => "n/a (the scenario rules it out)",
                 Verdict::Unknown => "unknown (incomplete run)",
             };
             let _ = writeln!(s, "  {:<34} {verdict}", p.name);

@@ -4,11 +4,58 @@ use super::explore::{Limits, Verdict, explore};
 use super::system::{Options, System};
 use serde::Serialize;
 
+/// A swept parameter, and the property it is swept against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Param {
+    /// TIME-WAIT's length, against `no-stale-segment-accepted` (reason 2: old duplicates
+    /// die first). Safe lengths are the long ones.
+    TimeWait,
+    /// The retransmission timeout, against `clean-close` (reason 1: the peer's
+    /// retransmitted FIN must reach TIME-WAIT before 2MSL ends). Safe values are bounded
+    /// above.
+    Rto,
+}
+
+impl Param {
+    /// The property the sweep checks.
+    pub fn property(self) -> &'static str {
+        match self {
+            Param::TimeWait => "no-stale-segment-accepted",
+            Param::Rto => "clean-close",
+        }
+    }
+
+    /// The values swept, up to `max`.
+    pub fn values(self, max: u32) -> std::ops::RangeInclusive<u32> {
+        match self {
+            Param::TimeWait => 0..=max,
+            Param::Rto => 1..=max.max(1),
+        }
+    }
+
+    fn apply(self, opts: &Options, v: u32) -> Options {
+        match self {
+            Param::TimeWait => Options {
+                time_wait: Some(v),
+                ..opts.clone()
+            },
+            Param::Rto => Options {
+                rto: v,
+                ..opts.clone()
+            },
+        }
+    }
+}
+
+/// The most points a sweep may have (each is a whole exploration).
+pub const MAX_POINTS: u32 = 64;
+
 /// One point of a sweep.
 #[derive(Clone, Debug, Serialize)]
 pub struct Point {
-    /// TIME-WAIT length, in ticks.
-    pub time_wait: u32,
+    /// The parameter's value, in ticks.
+    pub value: u32,
     /// `holds`, `fails` or `unknown` (a limit stopped the run).
     pub verdict: &'static str,
     /// Length of the shortest counterexample, when it fails.
@@ -19,19 +66,25 @@ pub struct Point {
     pub seconds: f64,
 }
 
-/// The stale-segment property for each TIME-WAIT length in `0..=max`, all else as `opts`.
-pub fn time_wait(opts: &Options, limits: Limits, max: u32) -> Result<Vec<Point>, String> {
-    let lengths: Vec<u32> = (0..=max).collect();
-    let threads = limits.threads.max(1);
-    let chunk = lengths.len().div_ceil(threads).max(1);
-    // Points are independent: run them on `threads` threads, keeping their order.
+/// `param`'s property for each value up to `max`, all else as `opts`. Points run on
+/// `limits.threads` threads, one exploration at a time per thread.
+pub fn sweep(opts: &Options, limits: Limits, param: Param, max: u32) -> Result<Vec<Point>, String> {
+    let values: Vec<u32> = param.values(max).collect();
+    if values.len() as u32 > MAX_POINTS {
+        return Err(format!(
+            "--sweep-max {max} would run {} explorations; at most {MAX_POINTS}",
+            values.len()
+        ));
+    }
+    let threads = limits.threads.clamp(1, values.len().max(1));
+    let chunk = values.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
-        let workers: Vec<_> = lengths
+        let workers: Vec<_> = values
             .chunks(chunk)
             .map(|c| {
                 scope.spawn(move || {
                     c.iter()
-                        .map(|&tw| point(opts, limits, tw))
+                        .map(|&v| point(opts, limits, param, v))
                         .collect::<Vec<_>>()
                 })
             })
@@ -43,42 +96,52 @@ pub fn time_wait(opts: &Options, limits: Limits, max: u32) -> Result<Vec<Point>,
     })
 }
 
-fn point(opts: &Options, limits: Limits, tw: u32) -> Result<Point, String> {
-    {
-        {
-            let system = System::new(Options {
-                time_wait: Some(tw),
-                ..opts.clone()
-            })?;
-            let run = explore(&system, limits, false);
-            let v = &run
-                .properties
-                .iter()
-                .find(|p| p.name == "no-stale-segment-accepted")
-                .expect("the property exists")
-                .verdict;
-            let (verdict, steps) = match v {
-                Verdict::Fails { path } => ("fails", Some(path.len())),
-                Verdict::Holds => ("holds", None),
-                _ => ("unknown", None),
-            };
-            Ok(Point {
-                time_wait: tw,
-                verdict,
-                counterexample_steps: steps,
-                unique_states: run.unique_states,
-                seconds: run.seconds,
-            })
-        }
-    }
+fn point(opts: &Options, limits: Limits, param: Param, v: u32) -> Result<Point, String> {
+    let system = System::new(param.apply(opts, v))?;
+    // Explore on past other properties' failures: the sweep is about this one.
+    let limits = Limits {
+        focus: Some(param.property()),
+        ..limits
+    };
+    let run = explore(&system, limits, false);
+    let verdict = &run
+        .properties
+        .iter()
+        .find(|p| p.name == param.property())
+        .expect("the property exists")
+        .verdict;
+    let (verdict, steps) = match verdict {
+        Verdict::Fails { path } => ("fails", Some(path.len())),
+        Verdict::Holds => ("holds", None),
+        _ => ("unknown", None),
+    };
+    Ok(Point {
+        value: v,
+        verdict,
+        counterexample_steps: steps,
+        unique_states: run.unique_states,
+        seconds: run.seconds,
+    })
 }
 
-/// The smallest length from which every longer one in the sweep holds.
-pub fn smallest_safe(points: &[Point]) -> Option<u32> {
-    let last_bad = points.iter().rposition(|p| p.verdict != "holds");
-    match last_bad {
-        None => points.first().map(|p| p.time_wait),
-        Some(i) => points.get(i + 1).map(|p| p.time_wait),
+/// The safe bound: for TIME-WAIT the smallest length from which every longer one in the
+/// sweep holds; for the RTO the largest value that holds.
+pub fn safe_bound(param: Param, points: &[Point]) -> Option<u32> {
+    match param {
+        Param::TimeWait => {
+            let last_bad = points.iter().rposition(|p| p.verdict != "holds");
+            match last_bad {
+                None => points.first().map(|p| p.value),
+                Some(i) => points.get(i + 1).map(|p| p.value),
+            }
+        }
+        // Too short an RTO spends the retransmissions before a loss is repaired; too
+        // long a one misses TIME-WAIT: the bound is the largest that holds.
+        Param::Rto => points
+            .iter()
+            .rev()
+            .find(|p| p.verdict == "holds")
+            .map(|p| p.value),
     }
 }
 
@@ -86,9 +149,9 @@ pub fn smallest_safe(points: &[Point]) -> Option<u32> {
 mod tests {
     use super::*;
 
-    fn point(tw: u32, verdict: &'static str) -> Point {
+    fn point(v: u32, verdict: &'static str) -> Point {
         Point {
-            time_wait: tw,
+            value: v,
             verdict,
             counterexample_steps: None,
             unique_states: 0,
@@ -104,8 +167,16 @@ mod tests {
             point(2, "fails"),
             point(3, "holds"),
         ];
-        assert_eq!(smallest_safe(&pts), Some(3));
-        assert_eq!(smallest_safe(&[point(0, "holds")]), Some(0));
-        assert_eq!(smallest_safe(&[point(0, "fails")]), None);
+        assert_eq!(safe_bound(Param::TimeWait, &pts), Some(3));
+        assert_eq!(safe_bound(Param::TimeWait, &[point(0, "holds")]), Some(0));
+        assert_eq!(safe_bound(Param::TimeWait, &[point(0, "fails")]), None);
+    }
+
+    #[test]
+    fn the_largest_safe_rto_is_the_largest_that_holds() {
+        let pts = [point(1, "fails"), point(2, "holds"), point(3, "fails")];
+        assert_eq!(safe_bound(Param::Rto, &pts), Some(2));
+        assert_eq!(safe_bound(Param::Rto, &pts[..2]), Some(2));
+        assert_eq!(safe_bound(Param::Rto, &pts[2..]), None);
     }
 }
