@@ -269,10 +269,7 @@ pub fn mermaid(g: &DiGraph<State, Edge>) -> String {
 
 /// A picture's title: the profile(s), `MUTANT` when a layered profile is one, and the view.
 pub fn title(table: &Table, view: View) -> String {
-    let mutant = table
-        .name()
-        .split(',')
-        .any(|n| model::Profile::named(n).is_some_and(|p| p.broken));
+    let mutant = table.is_mutant();
     format!(
         "TCP connection states: profile {}{}, {}",
         table.name(),

@@ -138,10 +138,22 @@ impl Pair {
     /// The walk so far as a message sequence chart: SVG, or Mermaid's `sequenceDiagram`.
     pub fn chart(&self, mermaid: bool) -> String {
         let start = (State::Closed, State::Closed);
-        if mermaid {
-            msc::mermaid(start, &self.chart)
+        let n = self.chart.len();
+        let mutant = if self.table.is_mutant() {
+            " (MUTANT)"
         } else {
-            msc::svg(start, &self.chart)
+            ""
+        };
+        let title = format!(
+            "REPL pair walk, {n} step{} — profile {}{mutant}",
+            if n == 1 { "" } else { "s" },
+            self.opts.profile
+        );
+        let lanes = msc::Lifelines::default();
+        if mermaid {
+            msc::mermaid_titled(&lanes, &title, start, &self.chart)
+        } else {
+            msc::svg_titled(&lanes, &title, start, &self.chart)
         }
     }
 

@@ -761,6 +761,14 @@ impl Table {
         gaps
     }
 
+    /// Whether a profile layered into this table is a mutant (a deliberately broken
+    /// variant, for the checker to refute): pictures and charts say MUTANT.
+    pub fn is_mutant(&self) -> bool {
+        self.name()
+            .split(',')
+            .any(|n| crate::Profile::named(n).is_some_and(|p| p.broken))
+    }
+
     /// The profile name(s) the table was built from.
     pub fn name(&self) -> &str {
         &self.name

@@ -426,6 +426,9 @@ pub struct System {
 impl System {
     /// Builds the system, or says what is wrong with the options.
     pub fn new(opts: Options) -> Result<System, String> {
+        // Check the user's own list first, so an error quotes what they typed, not the
+        // guards' layers around it.
+        crate::Profile::parse_list(&opts.profile)?;
         let has = |g: Guard| !opts.without.contains(&g);
         let mut layers: Vec<&str> = Vec::new();
         if has(Guard::Rfc1337) {
