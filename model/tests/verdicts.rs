@@ -82,6 +82,15 @@ fn last_delivery(path: &[PathStep]) -> (model::Segment, Side, State, State) {
     )
 }
 
+/// Some step delivers a RST that takes a side from TIME-WAIT to CLOSED (assassination).
+fn time_wait_killed_by_rst(path: &[PathStep]) -> bool {
+    path.windows(2).any(|w| {
+        let rst = w[1].segment.is_some_and(|(_, s)| s.flags.rst());
+        rst && ((w[0].a == State::TimeWait && w[1].a == State::Closed)
+            || (w[0].b == State::TimeWait && w[1].b == State::Closed))
+    })
+}
+
 fn text(path: &[PathStep]) -> String {
     path.iter()
         .map(|s| s.text.clone())
@@ -194,12 +203,7 @@ fn without_rfc1337_a_rst_assassinates_time_wait_and_an_old_ack_desynchronizes_th
     let r = run_for(without(&[Guard::Rfc1337]), "no-stale-segment-accepted");
     let path = counterexample(&r, "no-stale-segment-accepted");
     let t = text(path);
-    let killed = path.windows(2).any(|w| {
-        let rst = w[1].segment.is_some_and(|(_, s)| s.flags.rst());
-        rst && ((w[0].a == State::TimeWait && w[1].a == State::Closed)
-            || (w[0].b == State::TimeWait && w[1].b == State::Closed))
-    });
-    assert!(killed, "a RST ends TIME-WAIT: {t}");
+    assert!(time_wait_killed_by_rst(path), "a RST ends TIME-WAIT: {t}");
     let (seg, to, before, after) = last_delivery(path);
     assert!(path.last().unwrap().stale && seg.flags.ack(), "{t}");
     assert_eq!(
@@ -219,12 +223,7 @@ fn the_rst_in_time_wait_mutant_is_assassinated_too() {
         ..Options::default()
     });
     let path = counterexample(&r, "clean-close");
-    let killed = path.windows(2).any(|w| {
-        let rst = w[1].segment.is_some_and(|(_, s)| s.flags.rst());
-        rst && ((w[0].a == State::TimeWait && w[1].a == State::Closed)
-            || (w[0].b == State::TimeWait && w[1].b == State::Closed))
-    });
-    assert!(killed, "{}", text(path));
+    assert!(time_wait_killed_by_rst(path), "{}", text(path));
 }
 
 /// RFC 9293 §3.4.3: a host that crashed forgets its ISN clock; reopening at once, it can

@@ -86,10 +86,8 @@ const fn finding(
     f: fn(&System, &Sys, &Effect, &Sys) -> bool,
 ) -> Property {
     Property {
-        name,
         kind: Kind::Finding,
-        check: Check::Step(f),
-        description,
+        ..sometimes_step(name, description, f)
     }
 }
 

@@ -95,6 +95,9 @@ impl<'a> Report<'a> {
         for p in &self.run.properties {
             let verdict = match &p.verdict {
                 Verdict::Holds => "holds",
+                Verdict::Reached { .. } if p.kind == super::properties::Kind::Finding => {
+                    "met (a finding, not a failure)"
+                }
                 Verdict::Reached { .. } => "reached",
                 Verdict::Fails { .. } => "FAILS",
                 Verdict::Lasso { .. } => "FAILS (cycle)",
