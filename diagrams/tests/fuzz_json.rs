@@ -259,3 +259,92 @@ fn the_seeds_are_drawn() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Random argument vectors for `diagrams`, from its real commands, options and values plus
+/// junk (long strings, control bytes, invalid UTF-8, missing and unreadable files): the exit
+/// code is always 0, 1 or 2.
+#[test]
+fn random_arguments_never_crash_diagrams() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let dir = std::env::temp_dir().join(format!("tcpfsm-diagrams-args-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report_file = dir.join("report.json");
+    std::fs::write(&report_file, report()).unwrap();
+    let out_file = dir.join("out.svg");
+    let words: Vec<OsString> = [
+        "export",
+        "sequence",
+        "--format",
+        "svg",
+        "dot",
+        "mermaid",
+        "png",
+        "--view",
+        "classic",
+        "full",
+        "wide",
+        "--profile",
+        "rfc1337",
+        "no-time-wait",
+        "",
+        ",,",
+        "--engine",
+        "rust",
+        "--highlight",
+        "--property",
+        "clean-close",
+        "nope",
+        "--script",
+        "-o",
+        "/dev/null",
+        "/nonexistent/file.json",
+        "/dev/null",
+        "-",
+        "--help",
+        "-h",
+    ]
+    .iter()
+    .map(OsString::from)
+    .chain([report_file.into_os_string(), out_file.into_os_string()])
+    .collect();
+    let runs = AtomicUsize::new(0);
+    let config = Config {
+        cases: 150,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new(config);
+    let strategy = prop::collection::vec((0..words.len() + 3, any::<u8>()), 0..7);
+    runner
+        .run(&strategy, |picks| {
+            let args: Vec<OsString> = picks
+                .iter()
+                .map(|&(i, b)| match i.checked_sub(words.len()) {
+                    None => words[i].clone(),
+                    Some(0) => OsString::from("y".repeat(70_000)),
+                    Some(1) => OsString::from_vec(vec![b'-', 1, b.max(1)]),
+                    Some(_) => OsString::from_vec(vec![0xff, 0xfe, b.max(1)]),
+                })
+                .collect();
+            let out = Command::new(env!("CARGO_BIN_EXE_diagrams"))
+                .args(&args)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            runs.fetch_add(1, Ordering::Relaxed);
+            let code = out.status.code();
+            prop_assert!(
+                matches!(code, Some(0..=2)),
+                "{args:?}: exit {code:?}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Ok(())
+        })
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!(
+        "random_arguments_never_crash_diagrams: {} command lines",
+        runs.into_inner()
+    );
+}
