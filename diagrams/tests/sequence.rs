@@ -4,14 +4,19 @@ use model::check::explore::{Limits, explore};
 use model::check::report::Report;
 use model::check::{Guard, Options, System};
 
-/// The JSON report of `model check --without rfc1337`: a counterexample with old segments.
+/// The JSON report of `model check --without rfc1337 --property no-stale-segment-accepted`:
+/// a counterexample with old segments.
 fn report() -> String {
     let m = System::new(Options {
         without: vec![Guard::Rfc1337],
         ..Options::default()
     })
     .unwrap();
-    let run = explore(&m, Limits::default(), false);
+    let limits = Limits {
+        focus: Some("no-stale-segment-accepted"),
+        ..Limits::default()
+    };
+    let run = explore(&m, limits, false);
     serde_json::to_string(&Report::new(&m, &run)).unwrap()
 }
 
