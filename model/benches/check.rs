@@ -56,9 +56,9 @@ fn main() {
     );
     ours("tcpfsm check (default)", Options::default());
     ours(
-        "tcpfsm check --drops 2 (larger)",
+        "tcpfsm check --retransmits 3 (larger)",
         Options {
-            drops: 2,
+            retransmits: 3,
             ..Options::default()
         },
     );
