@@ -91,6 +91,14 @@ fn time_wait_killed_by_rst(path: &[PathStep]) -> bool {
     })
 }
 
+/// The first step whose description contains `what`.
+#[track_caller]
+fn step_where(path: &[PathStep], what: &str) -> usize {
+    path.iter()
+        .position(|s| s.text.contains(what))
+        .unwrap_or_else(|| panic!("no step `{what}` in:\n{}", text(path)))
+}
+
 fn text(path: &[PathStep]) -> String {
     path.iter()
         .map(|s| s.text.clone())
@@ -164,10 +172,7 @@ fn a_short_time_wait_ends_before_the_close_does() {
     let path = counterexample(&r, "clean-close");
     let t = text(path);
     assert!(t.contains("LOST (MSL)"), "the last ACK is lost: {t}");
-    let fired = path
-        .iter()
-        .position(|s| s.text.contains("TIME-WAIT timer fires"))
-        .expect("TIME-WAIT ends");
+    let fired = step_where(path, "TIME-WAIT timer fires");
     let (seg, _, before, after) = last_delivery(path);
     assert!(fired < path.len() - 1 && seg.flags.rst(), "{t}");
     assert_eq!((before, after), (State::LastAck, State::Closed), "{t}");
@@ -183,10 +188,7 @@ fn an_rto_beyond_msl_lets_the_retransmitted_fin_miss_time_wait() {
     });
     let path = counterexample(&r, "clean-close");
     let t = text(path);
-    let fired = path
-        .iter()
-        .position(|s| s.text.contains("TIME-WAIT timer fires"))
-        .expect("TIME-WAIT ends");
+    let fired = step_where(path, "TIME-WAIT timer fires");
     let fin = path
         .iter()
         .rposition(|s| s.segment.is_some_and(|(_, seg)| seg.flags.fin()))
@@ -237,10 +239,7 @@ fn after_a_crash_without_the_quiet_time_an_old_segment_opens_a_connection() {
     });
     let path = counterexample(&r, "no-stale-segment-accepted");
     let t = text(path);
-    let crash = path
-        .iter()
-        .position(|s| s.text.contains("host crashes"))
-        .expect("a crash");
+    let crash = step_where(path, "host crashes");
     let reopen = path
         .iter()
         .rposition(|s| s.text.contains("OPEN"))

@@ -51,7 +51,9 @@ impl fmt::Display for Side {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum IsnMode {
-    /// Any value of the sequence space (every choice is explored): no ISN clock.
+    /// Any value of the sequence space (every choice is explored): no ISN clock. Chosen
+    /// by `--without isn-clock`, not by `--isn`.
+    #[value(skip)]
     Free,
     /// The ISN clock of RFC 9293 §3.4.1: a per-host counter that advances with time
     /// (`--isn-rate` per tick), not with the data a connection sends, so a connection
