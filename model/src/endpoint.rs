@@ -83,7 +83,7 @@ impl Config {
 }
 
 /// Timer deadlines, in ticks; `None` when not running.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Timers {
     /// Retransmission.
     pub retransmit: Option<u64>,
@@ -117,7 +117,7 @@ impl Timers {
 
 /// The transmission control block (RFC 9293 §3.3.1) plus what connection management
 /// needs to know about queues. Text is counted, never stored.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Tcb {
     /// The connection state.
     pub state: State,

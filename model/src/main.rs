@@ -184,9 +184,15 @@ struct CheckArgs {
     /// else fails first: `no-stale-segment-accepted`, `clean-close`, ...
     #[arg(long, value_parser = property_name)]
     property: Option<&'static str>,
-    /// Threads for --sweep, whose points run in parallel (one exploration is sequential).
-    #[arg(long, default_value_t = 2)]
+    /// Threads: they expand each BFS level's states in parallel (states, verdicts and
+    /// counterexamples are the same for every count); --sweep runs its points in
+    /// parallel instead. Default: the machine's cores.
+    #[arg(long, default_value_t = default_threads(), value_parser = thread_count)]
     threads: usize,
+    /// Keep every state beside its fingerprint, so no fingerprint collision can hide a
+    /// state (the report's collision bound is then 0; costs memory).
+    #[arg(long)]
+    exact: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     format: CheckFormat,
@@ -292,11 +298,25 @@ fn options(a: &CheckArgs) -> model::check::Options {
     }
 }
 
+/// A `--threads` value: 1 to 1,024.
+fn thread_count(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n @ 1..=1024) => Ok(n),
+        _ => Err(format!("`{s}` is not a thread count from 1 to 1024")),
+    }
+}
+
+/// The machine's cores, the default `--threads`.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 fn check(a: CheckArgs) -> ExitCode {
     use model::check::{Limits, System, report::Report};
     let limits = Limits {
         all: a.all,
         threads: a.threads,
+        exact: a.exact,
         max_states: a.max_states,
         focus: a.property,
         max_seconds: a.max_seconds,

@@ -8,7 +8,9 @@ use serde::Serialize;
 use std::fmt;
 
 /// The eleven connection states of RFC 9293 §3.3.2.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 pub enum State {
     /// No connection: no TCB.
     #[default]
@@ -368,7 +370,9 @@ impl fmt::Display for Event {
 }
 
 /// How the connection was opened; RFC 9293 conditions two SYN-RECEIVED rows on it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
     /// From LISTEN (passive OPEN).

@@ -15,6 +15,8 @@ use rustc_hash::FxBuildHasher;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 
 use std::time::Instant;
 
@@ -23,12 +25,15 @@ use std::time::Instant;
 pub struct Limits {
     /// Explore on after a safety property fails, for every verdict.
     pub all: bool,
-    /// Threads for runs that split (a sweep's points run in parallel); one exploration
-    /// is sequential: on 2 cores a batched parallel merge measured slower than this loop.
+    /// Threads that expand a level's states (0 or 1: the calling thread alone). A
+    /// sweep runs its points in parallel instead, one thread each.
     pub threads: usize,
     /// Stop at the first counterexample of this property only (other failures found on
     /// the way are reported too).
     pub focus: Option<&'static str>,
+    /// Keep every state's encoding beside its fingerprint, so a fingerprint collision
+    /// can never hide a state (`--exact`; costs the encoded size per state).
+    pub exact: bool,
     /// Stop after this many unique states.
     pub max_states: Option<usize>,
     /// Stop after this many seconds.
@@ -197,11 +202,6 @@ pub fn explore(model: &System, limits: Limits, keep_graph: bool) -> Exploration 
     explore_with(model, limits, keep_graph, &mut |_| {})
 }
 
-/// A 64-bit fingerprint of a state (foldhash, fixed seed: runs are repeatable).
-fn fingerprint(s: &Sys) -> u64 {
-    foldhash::quality::FixedState::with_seed(0x7cf5_1d2b).hash_one(s)
-}
-
 /// The action class of a step, for weak fairness (see `liveness`).
 fn class_of(s: &Sys, act: Act) -> u8 {
     match act {
@@ -227,185 +227,663 @@ pub fn collision_probability(n: usize) -> f64 {
     (n * n / 2f64.powi(65)).min(1.0)
 }
 
+/// States per chunk: the unit of work one thread expands, and of a level's index.
+const CHUNK: usize = 512;
+
+/// Chunks a thread may expand ahead of the in-order merge, per thread (bounds memory).
+const AHEAD: usize = 4;
+
+/// One BFS level: its states encoded back to back (see [`encode`]), and where every
+/// `CHUNK`-th one starts.
+#[derive(Default)]
+struct Level {
+    bytes: Vec<u8>,
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl Level {
+    fn push(&mut self, encoded: &[u8]) {
+        if self.len % CHUNK == 0 {
+            self.starts.push(self.bytes.len());
+        }
+        self.bytes.extend_from_slice(encoded);
+        self.len += 1;
+    }
+
+    fn chunks(&self) -> usize {
+        self.starts.len()
+    }
+
+    fn chunk(&self, c: usize) -> &[u8] {
+        let end = self.starts.get(c + 1).copied().unwrap_or(self.bytes.len());
+        &self.bytes[self.starts[c]..end]
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.starts.clear();
+        self.len = 0;
+    }
+}
+
+/// Appends the compact encoding of `s` to `out` (postcard: variable-length integers, so
+/// a sequence number below 128 takes one byte). Equal states encode equally (the channel
+/// is kept sorted), and distinct states distinctly.
+pub fn encode(s: &Sys, out: &mut Vec<u8>) {
+    *out = postcard::to_extend(s, std::mem::take(out)).expect("a state always encodes");
+}
+
+/// Decodes the first state of `bytes`, and the rest.
+fn decode(bytes: &[u8]) -> (Sys, &[u8]) {
+    postcard::take_from_bytes(bytes).expect("a level holds only encoded states")
+}
+
+/// A 64-bit fingerprint of a state (foldhash, fixed seed: runs are repeatable). It
+/// hashes the state itself: most successors are states seen before, and are dropped
+/// without being encoded.
+fn fingerprint(s: &Sys) -> u64 {
+    foldhash::quality::FixedState::with_seed(0x7cf5_1d2b).hash_one(s)
+}
+
+/// Whether a property's check returning `v` is what the run records (a counterexample of
+/// an `always`, an example of a `sometimes` or a finding).
+fn records(kind: Kind, v: bool) -> bool {
+    v == matches!(kind, Kind::Sometimes | Kind::Finding)
+}
+
+/// One state of a chunk, as its expansion found it.
+struct Expansion {
+    /// Bit `p`: property `p` is recorded at this state.
+    props: u64,
+    /// Where the state's encoding starts in the chunk.
+    at: u32,
+    /// The two endpoints' states (to pick samples without decoding).
+    states: [State; 2],
+    /// End of its successors in [`Expanded::succs`].
+    succ_end: u32,
+    /// The liveness goal holds here.
+    goal: bool,
+    /// No tick is enabled and nothing is pending.
+    idle: bool,
+}
+
+/// One successor: the step and the state it reaches.
+struct Successor {
+    fp: u64,
+    act: Act,
+    /// The step's position among the parent's actions (what a path stores).
+    index: u16,
+    class: u8,
+    /// Bit `p`: step property `p` is recorded on this step.
+    props: u64,
+    /// The id of the state reached if an earlier level has it, else [`NEW`].
+    to: u32,
+    /// Length of its encoding in [`Expanded::bytes`] (0 unless [`NEW`]).
+    len: u32,
+}
+
+/// A successor no earlier level has.
+const NEW: u32 = u32::MAX;
+
+/// Visited states: their fingerprints (and with `--exact`, their encodings) by id, from
+/// `base` on, and a table of ids hashed by fingerprint.
+#[derive(Default)]
+struct Visited {
+    exact: bool,
+    base: u32,
+    fps: Vec<u64>,
+    /// Ids, hashed by their fingerprint in `fps`: growing the table never hashes a state
+    /// again (no rehash stall), and a slot costs 4 bytes.
+    index: HashTable<u32>,
+    store: Vec<u8>,
+    store_at: Vec<usize>,
+}
+
+impl Visited {
+    fn new(exact: bool) -> Visited {
+        Visited {
+            exact,
+            ..Visited::default()
+        }
+    }
+
+    /// Ids `base..end`.
+    fn end(&self) -> u32 {
+        self.base + self.fps.len() as u32
+    }
+
+    fn same(&self, i: u32, fp: u64, encoded: &[u8]) -> bool {
+        let i = (i - self.base) as usize;
+        self.fps[i] == fp
+            && (!self.exact || {
+                let end = self
+                    .store_at
+                    .get(i + 1)
+                    .copied()
+                    .unwrap_or(self.store.len());
+                &self.store[self.store_at[i]..end] == encoded
+            })
+    }
+
+    /// The id of the state with this fingerprint (and encoding), if visited.
+    fn get(&self, fp: u64, encoded: &[u8]) -> Option<u32> {
+        self.index.find(fp, |&i| self.same(i, fp, encoded)).copied()
+    }
+
+    /// The state's id, and whether it is new (then it was added, as id `end()`).
+    fn visit(&mut self, fp: u64, encoded: &[u8]) -> (u32, bool) {
+        if let Some(id) = self.get(fp, encoded) {
+            return (id, false);
+        }
+        let id = self.end();
+        assert!(id < NEW, "under 2^32 - 1 states");
+        let Visited {
+            base, fps, index, ..
+        } = self;
+        fps.push(fp);
+        index.insert_unique(fp, id, |&i| fps[(i - *base) as usize]);
+        if self.exact {
+            self.store_at.push(self.store.len());
+            self.store.extend_from_slice(encoded);
+        }
+        (id, true)
+    }
+
+    /// Takes over `level`'s states (the ids that follow ours), leaving it empty and based
+    /// after them.
+    fn absorb(&mut self, level: &mut Visited) {
+        debug_assert_eq!(level.base, self.end());
+        self.index
+            .reserve(level.fps.len(), |&i| self.fps[(i - self.base) as usize]);
+        for (j, &fp) in level.fps.iter().enumerate() {
+            let id = level.base + j as u32;
+            self.fps.push(fp);
+            let Visited {
+                base, fps, index, ..
+            } = self;
+            index.insert_unique(fp, id, |&i| fps[(i - *base) as usize]);
+        }
+        if self.exact {
+            let shift = self.store.len();
+            self.store_at
+                .extend(level.store_at.iter().map(|&a| a + shift));
+            self.store.extend_from_slice(&level.store);
+        }
+        level.base = self.end();
+        level.fps.clear();
+        level.index.clear();
+        level.store.clear();
+        level.store_at.clear();
+    }
+}
+
+/// What expanding one chunk found: everything the in-order merge needs.
+#[derive(Default)]
+struct Expanded {
+    states: Vec<Expansion>,
+    succs: Vec<Successor>,
+    bytes: Vec<u8>,
+    fired: Vec<RowId>,
+}
+
+/// Expands every state of `chunk`; `skip` has the properties already recorded (their
+/// checks are not run again). Pure: any thread may run it, in any order.
+/// What expanding a level needs: the model, the states of earlier levels (read-only
+/// while the level runs), and the properties.
+#[derive(Clone, Copy)]
+struct Expander<'a> {
+    model: &'a System,
+    known: &'a Visited,
+    props: &'a [Property],
+    keep_graph: bool,
+}
+
+impl Expander<'_> {
+    fn expand(&self, skip: u64, chunk: &[u8], out: &mut Expanded, actions: &mut Vec<Act>) {
+        let Expander {
+            model,
+            known,
+            props,
+            keep_graph,
+        } = *self;
+        out.states.clear();
+        out.succs.clear();
+        out.bytes.clear();
+        out.fired.clear();
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            let at = (chunk.len() - rest.len()) as u32;
+            let (s, r) = decode(rest);
+            rest = r;
+            let mut hit = 0u64;
+            for (p, prop) in props.iter().enumerate() {
+                if let Check::State(f) = prop.check
+                    && skip & (1 << p) == 0
+                    && records(prop.kind, f(model, &s))
+                {
+                    hit |= 1 << p;
+                }
+            }
+            actions.clear();
+            model.actions(&s, actions);
+            for (index, &act) in actions.iter().enumerate() {
+                let Some((n, fx)) = model.next(&s, act) else {
+                    continue;
+                };
+                out.fired.extend(fx.rows.iter().map(|&(_, r)| r));
+                let mut step = 0u64;
+                for (p, prop) in props.iter().enumerate() {
+                    if let Check::Step(f) = prop.check
+                        && skip & (1 << p) == 0
+                        && records(prop.kind, f(model, &s, &fx, &n))
+                    {
+                        step |= 1 << p;
+                    }
+                }
+                // Most steps lead to a state of an earlier level: look it up here, in
+                // parallel, and encode only the others for the merge (`--exact` compares
+                // encodings, so it encodes every one).
+                let fp = fingerprint(&n);
+                let from = out.bytes.len();
+                if known.exact {
+                    encode(&n, &mut out.bytes);
+                }
+                let to = known.get(fp, &out.bytes[from..]).unwrap_or(NEW);
+                if to == NEW && !known.exact {
+                    encode(&n, &mut out.bytes);
+                } else if to != NEW {
+                    out.bytes.truncate(from);
+                }
+                out.succs.push(Successor {
+                    fp,
+                    act,
+                    index: u16::try_from(index).expect("under 65,536 actions per state"),
+                    class: class_of(&s, act),
+                    props: step,
+                    to,
+                    len: (out.bytes.len() - from) as u32,
+                });
+            }
+            out.states.push(Expansion {
+                props: hit,
+                at,
+                states: [s.ep[0].tcb.state, s.ep[1].tcb.state],
+                succ_end: out.succs.len() as u32,
+                goal: keep_graph && model.settled(&s),
+                idle: keep_graph && !actions.contains(&Act::Tick) && model.nothing_pending(&s),
+            });
+        }
+        out.fired.sort_unstable();
+        out.fired.dedup();
+    }
+}
+
+/// The visited set and everything kept per state, filled by merging expanded chunks in
+/// queue order: ids, parents and verdicts are the same for every thread count.
+struct Search<'a> {
+    model: &'a System,
+    limits: Limits,
+    keep_graph: bool,
+    start: Instant,
+    props: Vec<Property>,
+    found: Vec<Option<Found>>,
+    /// The states this level found (earlier levels' are in the [`Visited`] the level
+    /// is given, read-only).
+    fresh: Visited,
+    /// Each state's first-discovery parent, and the step's position among the parent's
+    /// actions: a path is rebuilt by replaying them.
+    parent: Vec<u32>,
+    via: Vec<u16>,
+    graph: Graph,
+    samples: Vec<Vec<crate::Tcb>>,
+    sample_hashes: Vec<Vec<u64>>,
+    fired: Vec<bool>,
+    generated: u64,
+    next: Level,
+    /// States merged so far (the id of the next one).
+    merged: u32,
+    depth: usize,
+    stopped_by: Option<&'static str>,
+    failed: bool,
+    progress: &'a mut dyn FnMut(Progress),
+}
+
+impl Search<'_> {
+    /// The properties recorded so far, as a mask.
+    fn recorded(&self) -> u64 {
+        self.found
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.is_some())
+            .fold(0, |m, (p, _)| m | 1 << p)
+    }
+
+    /// Whether the run must stop before expanding the next state: a counterexample it
+    /// stops at, or a limit.
+    fn must_stop(&mut self) -> bool {
+        let limits = self.limits;
+        let mut always = self
+            .props
+            .iter()
+            .zip(&self.found)
+            .filter(|(p, _)| p.kind == Kind::Always);
+        let failed = if let Some(name) = limits.focus {
+            self.props
+                .iter()
+                .zip(&self.found)
+                .any(|(p, f)| p.name == name && f.is_some())
+        } else if limits.all {
+            always.all(|(_, f)| f.is_some())
+        } else {
+            always.any(|(_, f)| f.is_some())
+        };
+        if failed {
+            // The first counterexample is a shortest one; unless asked for every
+            // verdict, stop there as other model checkers do.
+            self.failed = true;
+            return true;
+        }
+        let id = self.merged;
+        let limit = if limits
+            .max_states
+            .is_some_and(|m| self.fresh.end() as usize >= m)
+        {
+            Some("max-states")
+        } else if id % 1024 == 0
+            && limits
+                .max_seconds
+                .is_some_and(|m| self.start.elapsed().as_secs_f64() >= m)
+        {
+            Some("max-seconds")
+        } else if id % 4096 == 0
+            && limits
+                .max_memory
+                .is_some_and(|m| proc_status_bytes("VmRSS:") >= m)
+        {
+            Some("max-memory")
+        } else {
+            None
+        };
+        self.stopped_by = limit;
+        limit.is_some()
+    }
+
+    /// Merges one expanded chunk, in order; false when the run stops.
+    fn merge(&mut self, chunk: &[u8], ex: &Expanded) -> bool {
+        for &r in &ex.fired {
+            self.fired[r.0 as usize] = true;
+        }
+        let mut succ = 0usize;
+        let mut bytes = 0usize;
+        for st in &ex.states {
+            let id = self.merged;
+            if id.trailing_zeros() >= 16 {
+                (self.progress)(Progress {
+                    unique_states: self.fresh.end() as usize,
+                    depth: self.depth,
+                    seconds: self.start.elapsed().as_secs_f64(),
+                    frontier: self.next.len,
+                });
+            }
+            for (p, f) in self.found.iter_mut().enumerate() {
+                if f.is_none() && st.props & (1 << p) != 0 {
+                    *f = Some(Found {
+                        state: id,
+                        act: None,
+                    });
+                }
+            }
+            if self.must_stop() {
+                return false;
+            }
+            if st
+                .states
+                .iter()
+                .any(|s| self.samples[*s as usize].len() < 16)
+            {
+                let (s, _) = decode(&chunk[st.at as usize..]);
+                for ep in &s.ep {
+                    let i = ep.tcb.state as usize;
+                    let h = FxBuildHasher.hash_one(&ep.tcb);
+                    if self.samples[i].len() < 16 && !self.sample_hashes[i].contains(&h) {
+                        self.sample_hashes[i].push(h);
+                        self.samples[i].push(ep.tcb.clone());
+                    }
+                }
+            }
+            if self.keep_graph {
+                // Ids are handed out in queue order, so rows arrive in id order.
+                debug_assert_eq!(self.graph.goal.len(), id as usize);
+                self.graph.offsets.push(self.graph.edges.len() as u32);
+                self.graph.goal.push(st.goal);
+                self.graph.idle.push(st.idle);
+                self.graph.enabled.push(0);
+            }
+            for s in &ex.succs[succ..st.succ_end as usize] {
+                self.generated += 1;
+                for (p, f) in self.found.iter_mut().enumerate() {
+                    if f.is_none() && s.props & (1 << p) != 0 {
+                        *f = Some(Found {
+                            state: id,
+                            act: Some(s.act),
+                        });
+                    }
+                }
+                let encoded = &ex.bytes[bytes..bytes + s.len as usize];
+                bytes += s.len as usize;
+                let (to, new) = match s.to {
+                    NEW => self.fresh.visit(s.fp, encoded),
+                    to => (to, false),
+                };
+                if new {
+                    self.parent.push(id);
+                    self.via.push(s.index);
+                    self.next.push(encoded);
+                }
+                if self.keep_graph {
+                    self.graph.edges.push(to);
+                    self.graph.class.push(s.class);
+                    *self.graph.enabled.last_mut().expect("pushed above") |= 1 << s.class;
+                }
+            }
+            succ = st.succ_end as usize;
+            self.merged += 1;
+        }
+        true
+    }
+
+    /// Explores one level, on `threads` threads; false when the run stops.
+    fn level(&mut self, known: &Visited, level: &Level, threads: usize) -> bool {
+        let props = self.props.clone();
+        let expander = Expander {
+            model: self.model,
+            known,
+            props: &props,
+            keep_graph: self.keep_graph,
+        };
+        let n = level.chunks();
+        let mut actions = Vec::new();
+        if threads <= 1 {
+            let mut ex = Expanded::default();
+            for c in 0..n {
+                let skip = self.recorded();
+                let chunk = level.chunk(c);
+                expander.expand(skip, chunk, &mut ex, &mut actions);
+                if !self.merge(level.chunk(c), &ex) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        // Workers expand chunks ahead of the merge, which takes them in order.
+        struct Ring {
+            slots: Vec<Option<Expanded>>,
+            spare: Vec<Expanded>,
+            merged: usize,
+            stop: bool,
+        }
+        let ring = Mutex::new(Ring {
+            slots: (0..n).map(|_| None).collect(),
+            spare: Vec::new(),
+            merged: 0,
+            stop: false,
+        });
+        let changed = Condvar::new();
+        let next = AtomicUsize::new(0);
+        let skip = AtomicU64::new(self.recorded());
+        let lock = || ring.lock().unwrap_or_else(|e| e.into_inner());
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    let mut actions = Vec::new();
+                    loop {
+                        let c = next.fetch_add(1, Ordering::Relaxed);
+                        if c >= n {
+                            return;
+                        }
+                        let mut ex = {
+                            let mut r = lock();
+                            while !r.stop && c >= r.merged + AHEAD * threads {
+                                r = changed.wait(r).unwrap_or_else(|e| e.into_inner());
+                            }
+                            if r.stop {
+                                return;
+                            }
+                            r.spare.pop().unwrap_or_default()
+                        };
+                        let mask = skip.load(Ordering::Relaxed);
+                        let chunk = level.chunk(c);
+                        expander.expand(mask, chunk, &mut ex, &mut actions);
+                        lock().slots[c] = Some(ex);
+                        changed.notify_all();
+                    }
+                });
+            }
+            for c in 0..n {
+                let ex = {
+                    let mut r = lock();
+                    loop {
+                        if let Some(ex) = r.slots[c].take() {
+                            break ex;
+                        }
+                        r = changed.wait(r).unwrap_or_else(|e| e.into_inner());
+                    }
+                };
+                let go_on = self.merge(level.chunk(c), &ex);
+                skip.store(self.recorded(), Ordering::Relaxed);
+                let mut r = lock();
+                r.merged = c + 1;
+                r.spare.push(ex);
+                r.stop = !go_on;
+                drop(r);
+                changed.notify_all();
+                if !go_on {
+                    return false;
+                }
+            }
+            true
+        })
+    }
+}
+
 /// Explores `model` breadth-first, reporting progress every 65,536 states.
 ///
-/// The visited set keeps a 64-bit fingerprint and an id per state, not the state: states
-/// live only in the frontier (one BFS level and the next). Each state's first-discovery
-/// parent and action are kept, so a path is rebuilt by replaying actions from the initial
-/// state, and every path printed is a shortest one.
+/// The visited set keeps a 64-bit fingerprint per state (with `exact`, the state's
+/// encoding too), not the state: states live only in the frontier (one BFS level and the
+/// next), encoded. Each state's first-discovery parent and step are kept, so a path is
+/// rebuilt by replaying steps from the initial state, and every path printed is a
+/// shortest one. Threads expand chunks of a level in parallel and one merge takes them
+/// in queue order, so ids, counts and paths do not depend on the thread count.
 pub fn explore_with(
     model: &System,
     limits: Limits,
     keep_graph: bool,
     progress: &mut dyn FnMut(Progress),
 ) -> Exploration {
-    let start = Instant::now();
     let props: Vec<Property> = PROPERTIES.to_vec();
-    let mut found: Vec<Option<Found>> = props.iter().map(|_| None).collect();
-    // Fingerprint -> id; the fingerprint is kept beside the id so growing the table never
-    // hashes a state again (no rehash stall).
-    let mut index: HashTable<(u64, u32)> = HashTable::new();
-    let mut parent: Vec<(u32, Option<Act>)> = Vec::new();
-    let mut graph = Graph::default();
-    let mut samples: Vec<Vec<crate::Tcb>> = vec![Vec::new(); State::ALL.len()];
-    let mut sample_hashes: Vec<Vec<u64>> = vec![Vec::new(); State::ALL.len()];
-    let mut fired = vec![false; model.table.id_bound()];
-    let mut generated: u64 = 0;
+    assert!(props.len() <= 64, "property masks are 64 bits");
+    let mut search = Search {
+        model,
+        limits,
+        keep_graph,
+        start: Instant::now(),
+        found: props.iter().map(|_| None).collect(),
+        props,
+        fresh: Visited::new(limits.exact),
+        parent: Vec::new(),
+        via: Vec::new(),
+        graph: Graph::default(),
+        samples: vec![Vec::new(); State::ALL.len()],
+        sample_hashes: vec![Vec::new(); State::ALL.len()],
+        fired: vec![false; model.table.id_bound()],
+        generated: 0,
+        next: Level::default(),
+        merged: 0,
+        depth: 0,
+        stopped_by: None,
+        failed: false,
+        progress,
+    };
+    let mut encoded = Vec::new();
+    encode(&model.init(), &mut encoded);
+    let mut visited = Visited::new(limits.exact);
+    visited.visit(fingerprint(&model.init()), &encoded);
+    search.fresh.base = 1;
+    search.parent.push(0);
+    search.via.push(u16::MAX);
+    let mut frontier = Level::default();
+    frontier.push(&encoded);
+    let threads = limits.threads.max(1);
     let mut complete = true;
-    let mut stopped_by = None;
-
-    let init = model.init();
-    index.insert_unique(fingerprint(&init), (fingerprint(&init), 0), |e| e.0);
-    parent.push((0, None));
-    let mut frontier: Vec<Sys> = vec![init];
-    let mut next_level: Vec<Sys> = Vec::new();
-    let mut actions = Vec::new();
-    let mut depth = 0;
-    let mut id: u32 = 0;
-    let mut counted: usize = 1;
-
-    'levels: while !frontier.is_empty() {
-        for s in frontier.drain(..) {
-            if id.trailing_zeros() >= 16 {
-                progress(Progress {
-                    unique_states: counted,
-                    depth,
-                    seconds: start.elapsed().as_secs_f64(),
-                    frontier: next_level.len(),
-                });
-            }
-            for (p, prop) in props.iter().enumerate() {
-                if let Check::State(f) = prop.check
-                    && found[p].is_none()
-                    && (f(model, &s) == matches!(prop.kind, Kind::Sometimes | Kind::Finding))
-                {
-                    found[p] = Some(Found {
-                        state: id,
-                        act: None,
-                    });
-                }
-            }
-            let mut always = props
-                .iter()
-                .zip(&found)
-                .filter(|(p, _)| p.kind == Kind::Always);
-            let failed = if let Some(name) = limits.focus {
-                props
-                    .iter()
-                    .zip(&found)
-                    .any(|(p, f)| p.name == name && f.is_some())
-            } else if limits.all {
-                always.all(|(_, f)| f.is_some())
-            } else {
-                always.any(|(_, f)| f.is_some())
-            };
-            if failed {
-                // The first counterexample is a shortest one; unless asked for every
-                // verdict, stop there as other model checkers do.
-                complete = false;
-                break 'levels;
-            }
-            let limit = if limits.max_states.is_some_and(|m| counted >= m) {
-                Some("max-states")
-            } else if id % 1024 == 0
-                && limits
-                    .max_seconds
-                    .is_some_and(|m| start.elapsed().as_secs_f64() >= m)
-            {
-                Some("max-seconds")
-            } else if id % 4096 == 0
-                && limits
-                    .max_memory
-                    .is_some_and(|m| proc_status_bytes("VmRSS:") >= m)
-            {
-                Some("max-memory")
-            } else {
-                None
-            };
-            if limit.is_some() {
-                complete = false;
-                stopped_by = limit;
-                break 'levels;
-            }
-            for ep in &s.ep {
-                let st = ep.tcb.state as usize;
-                if samples[st].len() < 16 {
-                    let h = FxBuildHasher.hash_one(&ep.tcb);
-                    if !sample_hashes[st].contains(&h) {
-                        sample_hashes[st].push(h);
-                        samples[st].push(ep.tcb.clone());
-                    }
-                }
-            }
-            actions.clear();
-            model.actions(&s, &mut actions);
-            if keep_graph {
-                // Ids are handed out in queue order, so rows arrive in id order.
-                debug_assert_eq!(graph.goal.len(), id as usize);
-                graph.offsets.push(graph.edges.len() as u32);
-                graph.goal.push(model.settled(&s));
-                graph
-                    .idle
-                    .push(!actions.contains(&Act::Tick) && model.nothing_pending(&s));
-                graph.enabled.push(0);
-            }
-            for &act in &actions {
-                let Some((n, fx)) = model.next(&s, act) else {
-                    continue;
-                };
-                generated += 1;
-                for &(_, r) in &fx.rows {
-                    fired[r.0 as usize] = true;
-                }
-                for (p, prop) in props.iter().enumerate() {
-                    if let Check::Step(f) = prop.check
-                        && found[p].is_none()
-                        && (f(model, &s, &fx, &n)
-                            == matches!(prop.kind, Kind::Sometimes | Kind::Finding))
-                    {
-                        found[p] = Some(Found {
-                            state: id,
-                            act: Some(act),
-                        });
-                    }
-                }
-                let fp = fingerprint(&n);
-                let next_id = match index.find(fp, |e| e.0 == fp) {
-                    Some(&(_, nid)) => nid,
-                    None => {
-                        let nid = counted as u32;
-                        index.insert_unique(fp, (fp, nid), |e| e.0);
-                        parent.push((id, Some(act)));
-                        next_level.push(n);
-                        counted += 1;
-                        nid
-                    }
-                };
-                if keep_graph {
-                    let class = class_of(&s, act);
-                    graph.edges.push(next_id);
-                    graph.class.push(class);
-                    *graph.enabled.last_mut().expect("pushed above") |= 1 << class;
-                }
-            }
-            id += 1;
+    while frontier.len > 0 {
+        let go_on = search.level(&visited, &frontier, threads);
+        visited.absorb(&mut search.fresh);
+        if !go_on {
+            complete = false;
+            break;
         }
-        std::mem::swap(&mut frontier, &mut next_level);
-        if !frontier.is_empty() {
-            depth += 1;
+        std::mem::swap(&mut frontier, &mut search.next);
+        search.next.clear();
+        if frontier.len > 0 {
+            search.depth += 1;
         }
     }
     drop(frontier);
-    drop(next_level);
+    let Search {
+        props,
+        found,
+        parent,
+        via,
+        mut graph,
+        samples,
+        fired,
+        generated,
+        depth,
+        stopped_by,
+        start,
+        ..
+    } = search;
+    let counted = visited.end() as usize;
+    let mut actions = Vec::new();
 
     let acts_to = |state: u32| -> Vec<Act> {
-        let mut acts = Vec::new();
-        let mut cur = state;
-        while let (p, Some(a)) = parent[cur as usize] {
-            acts.push(a);
-            cur = p;
+        let mut steps = Vec::new();
+        let mut cur = state as usize;
+        while cur != 0 {
+            steps.push(via[cur]);
+            cur = parent[cur] as usize;
         }
-        acts.reverse();
+        let mut s = model.init();
+        let mut acts = Vec::new();
+        let mut list = Vec::new();
+        for &i in steps.iter().rev() {
+            list.clear();
+            model.actions(&s, &mut list);
+            let act = list[i as usize];
+            s = model.next(&s, act).expect("a recorded step is enabled").0;
+            acts.push(act);
+        }
         acts
     };
     let path_to = |f: &Found| -> Vec<PathStep> {
@@ -466,8 +944,9 @@ pub fn explore_with(
                         model.actions(&cur, &mut actions);
                         for &act in &actions {
                             if let Some((n, _)) = model.next(&cur, act) {
-                                let fp = fingerprint(&n);
-                                let to = index.find(fp, |e| e.0 == fp).map(|e| e.1);
+                                let mut buf = Vec::new();
+                                encode(&n, &mut buf);
+                                let to = visited.get(fingerprint(&n), &buf);
                                 if to == Some(target)
                                     && (step.is_none() || Some(class_of(&cur, act)) == want)
                                 {
@@ -511,7 +990,11 @@ pub fn explore_with(
         peak_memory: peak_memory(),
         complete,
         stopped_by,
-        collision_probability: collision_probability(counted),
+        collision_probability: if limits.exact {
+            0.0
+        } else {
+            collision_probability(counted)
+        },
         rows_fired,
         graph,
         samples,

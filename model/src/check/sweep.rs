@@ -101,6 +101,7 @@ fn point(opts: &Options, limits: Limits, param: Param, v: u32) -> Result<Point, 
     // Explore on past other properties' failures: the sweep is about this one.
     let limits = Limits {
         focus: Some(param.property()),
+        threads: 1,
         ..limits
     };
     let run = explore(&system, limits, false);

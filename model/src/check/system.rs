@@ -13,7 +13,9 @@ use smallvec::SmallVec;
 use std::fmt;
 
 /// One of the two endpoints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 pub enum Side {
     /// The client by default (opens actively).
     A,
@@ -214,7 +216,9 @@ impl Default for Options {
 }
 
 /// A segment in flight.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 pub struct Flight {
     /// Where it goes.
     pub to: Side,
@@ -232,7 +236,9 @@ pub struct Flight {
 }
 
 /// A TCB instance: a side and its n-th OPEN (1-based; 0 for no TCB ever).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 pub struct Instance {
     /// Which side.
     pub side: Side,
@@ -252,7 +258,9 @@ pub const CLOCK_HORIZON: u8 = 5;
 pub const MAX_INCARNATIONS: u8 = 4;
 
 /// A segment in a form that orders (so the channel is a sorted multiset).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 pub struct SegKey {
     /// Control bits.
     pub flags: u8,
@@ -291,7 +299,7 @@ impl From<SegKey> for Segment {
 }
 
 /// One endpoint and its application.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Ep {
     /// The TCB (timer deadlines relative to now).
     pub tcb: Tcb,
@@ -316,7 +324,7 @@ pub struct Ep {
 }
 
 /// A state of the whole system.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Sys {
     /// A and B.
     pub ep: [Ep; 2],

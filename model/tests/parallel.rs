@@ -1,0 +1,142 @@
+//! Parallel exploration and `--exact` change how a run is done, never what it finds:
+//! the same states, ids, verdicts, shortest paths and graph for every thread count.
+
+use model::check::explore::{Exploration, Limits, Verdict, explore};
+use model::check::{Guard, Options, System};
+
+fn run(opts: &Options, threads: usize, exact: bool, keep_graph: bool) -> Exploration {
+    // Every verdict, so a run that fails early still explores the whole graph.
+    let limits = Limits {
+        threads,
+        exact,
+        all: true,
+        ..Limits::default()
+    };
+    explore(&System::new(opts.clone()).unwrap(), limits, keep_graph)
+}
+
+/// Everything a run found, as JSON (paths included), without the timings.
+fn findings(r: &Exploration) -> String {
+    let mut v = serde_json::to_value(r).unwrap();
+    let o = v.as_object_mut().unwrap();
+    o.remove("seconds");
+    o.remove("peak_memory");
+    o.remove("collision_probability");
+    serde_json::to_string(&v).unwrap()
+}
+
+#[track_caller]
+fn assert_same(a: &Exploration, b: &Exploration) {
+    assert_eq!(findings(a), findings(b));
+    assert_eq!(a.rows_fired, b.rows_fired);
+    assert_eq!(a.graph.offsets, b.graph.offsets);
+    assert_eq!(a.graph.edges, b.graph.edges);
+    assert_eq!(a.graph.class, b.graph.class);
+    assert_eq!(a.graph.enabled, b.graph.enabled);
+    assert_eq!(a.graph.goal, b.graph.goal);
+    assert_eq!(a.graph.idle, b.graph.idle);
+}
+
+fn configurations() -> Vec<(&'static str, Options)> {
+    vec![
+        (
+            "one incarnation, liveness holds",
+            Options {
+                incarnations: 1,
+                ..Options::default()
+            },
+        ),
+        (
+            "no TIME-WAIT, MSL of one tick: clean-close fails",
+            Options {
+                without: vec![Guard::TimeWait],
+                msl: 1,
+                rto: Options::default_rto(1),
+                ..Options::default()
+            },
+        ),
+        (
+            "no FIN-WAIT-2 timeout, an abort: a deadlock",
+            Options {
+                without: vec![Guard::FinWait2Timeout],
+                aborts: 1,
+                incarnations: 1,
+                ..Options::default()
+            },
+        ),
+    ]
+}
+
+#[test]
+fn every_thread_count_finds_the_same_states_verdicts_paths_and_graph() {
+    for (what, opts) in configurations() {
+        let one = run(&opts, 1, false, true);
+        assert!(one.unique_states > 10_000, "{what}: too small to split");
+        for threads in [2, 3, 8] {
+            let many = run(&opts, threads, false, true);
+            assert_same(&one, &many);
+        }
+        let fails = one.properties.iter().any(|p| p.verdict.failed());
+        assert_eq!(fails, !what.contains("holds"), "{what}");
+    }
+}
+
+#[test]
+fn a_counterexample_found_in_parallel_is_the_sequential_shortest_one() {
+    let opts = Options {
+        without: vec![Guard::TimeWait],
+        ..Options::default()
+    };
+    let path = |r: &Exploration| match &r
+        .properties
+        .iter()
+        .find(|p| p.name == "clean-close")
+        .unwrap()
+        .verdict
+    {
+        Verdict::Fails { path } => path.iter().map(|s| s.text.clone()).collect::<Vec<_>>(),
+        v => panic!("clean-close should fail: {v:?}"),
+    };
+    // Stopped at the first counterexample, as `check` does by default.
+    let first = |threads| {
+        let limits = Limits {
+            threads,
+            ..Limits::default()
+        };
+        explore(&System::new(opts.clone()).unwrap(), limits, false)
+    };
+    let (one, two) = (first(1), first(2));
+    assert_eq!(path(&one), path(&two));
+    assert_eq!(one.unique_states, two.unique_states);
+}
+
+#[test]
+fn exact_mode_finds_what_fingerprints_find_and_bounds_no_collision() {
+    for (what, opts) in configurations() {
+        let fp = run(&opts, 2, false, true);
+        let exact = run(&opts, 2, true, true);
+        assert_same(&fp, &exact);
+        assert!(fp.collision_probability > 0.0, "{what}");
+        assert_eq!(exact.collision_probability, 0.0, "{what}");
+    }
+}
+
+#[test]
+fn limits_stop_a_parallel_run_too() {
+    let opts = Options::default();
+    let limits = Limits {
+        threads: 2,
+        max_states: Some(5_000),
+        ..Limits::default()
+    };
+    let r = explore(&System::new(opts).unwrap(), limits, true);
+    assert!(!r.complete);
+    assert_eq!(r.stopped_by, Some("max-states"));
+    assert!(r.unique_states < 5_000 + 20_000, "{}", r.unique_states);
+    assert!(
+        r.properties
+            .iter()
+            .all(|p| !matches!(p.verdict, Verdict::Holds)),
+        "nothing holds in an incomplete run"
+    );
+}
