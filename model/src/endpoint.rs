@@ -342,8 +342,9 @@ impl Tcb {
         let f = seg.flags;
         // Figure 7, step 6: in a simultaneous open the peer's SYN,ACK repeats the SYN we
         // already took, so the strict test of the first step would find it unacceptable;
-        // the figure (and Linux's tcp_validate_incoming) take it as the ACK of our SYN.
-        if self.state == State::SynReceived
+        // the figure (and Linux's tcp_validate_incoming) take it as the ACK of our SYN. So
+        // does FIN-WAIT-1 entered by a CLOSE in SYN-RECEIVED, while our SYN is unacknowledged.
+        if self.syn_outstanding()
             && f.syn()
             && f.ack()
             && !f.rst()
