@@ -147,6 +147,11 @@ pub struct Tcb {
     pub send_queue: u32,
     /// Bytes received and not yet read.
     pub recv_queue: u32,
+    /// Text that came on the peer's SYN, held until ESTABLISHED (RFC 9293 §3.10.7.2,
+    /// §3.10.7.3): not yet accepted, so RCV.NXT does not cover it.
+    pub held_text: u32,
+    /// A FIN that came on the peer's SYN, held like its text.
+    pub held_fin: bool,
     /// CLOSE was called; the FIN goes after the queued text.
     pub fin_queued: bool,
     /// Our FIN has been sent (it is SND.NXT - 1).
@@ -312,8 +317,16 @@ impl Tcb {
                     } else {
                         Event::RstOutOfWindow
                     }
+                } else if f.syn() && ack_ok {
+                    // A FIN on the SYN,ACK is processed (§3.10.7.3 continues at the sixth
+                    // step) unless it lies beyond the window, trimmed with the text past it.
+                    if f.fin() && seg.len < self.rcv_wnd {
+                        Event::Fin
+                    } else {
+                        Event::SynAck
+                    }
                 } else if f.syn() {
-                    if ack_ok { Event::SynAck } else { Event::Syn }
+                    Event::Syn
                 } else if ack_ok {
                     Event::Ack
                 } else {
@@ -329,8 +342,9 @@ impl Tcb {
         let f = seg.flags;
         // Figure 7, step 6: in a simultaneous open the peer's SYN,ACK repeats the SYN we
         // already took, so the strict test of the first step would find it unacceptable;
-        // the figure (and Linux's tcp_validate_incoming) take it as the ACK of our SYN.
-        if self.state == State::SynReceived
+        // the figure (and Linux's tcp_validate_incoming) take it as the ACK of our SYN. So
+        // does FIN-WAIT-1 entered by a CLOSE in SYN-RECEIVED, while our SYN is unacknowledged.
+        if self.syn_outstanding()
             && f.syn()
             && f.ack()
             && !f.rst()
@@ -369,12 +383,16 @@ impl Tcb {
         // Text or FIN beyond RCV.NXT is not held for later (RFC 9293 allows either): the
         // segment is answered like an unacceptable one and the peer retransmits. A bare
         // ACK there is acceptable and its ACK field is read (§3.10.7.4, SHLD-31): it is
-        // what a peer sends after a FIN we have not seen yet.
-        if (seg.len > 0 || f.fin()) && seg.seq != self.rcv_nxt && sp.lt(self.rcv_nxt, seg.seq) {
+        // what a peer sends after a FIN we have not seen yet. In SYN-RECEIVED, text held
+        // from the peer's SYN comes first: text right after it is in order.
+        let expected = sp.add(self.rcv_nxt, self.held_text + u32::from(self.held_fin));
+        if (seg.len > 0 || f.fin()) && sp.lt(expected, seg.seq) {
             return Event::Unacceptable;
         }
-        // A FIN beyond the window is trimmed away with the text past it.
-        let fin = f.fin() && sp.in_window(self.rcv_nxt, sp.add(seg.seq, seg.len), self.rcv_wnd);
+        // A FIN beyond the window is trimmed away with the text past it; a FIN held from
+        // the peer's SYN is processed with the ACK of ours.
+        let fin = (f.fin() && sp.in_window(self.rcv_nxt, sp.add(seg.seq, seg.len), self.rcv_wnd))
+            || self.held_fin;
         if self.state == State::SynReceived {
             return if !sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt) {
                 Event::AckUnacceptable
@@ -449,19 +467,33 @@ impl Tcb {
                     self.process_ack(cfg, &s, env.now);
                 }
             }
+            Action::HoldText => {
+                if let Some(s) = seg {
+                    self.held_text = s.len;
+                    self.held_fin = s.flags.fin();
+                }
+            }
             Action::AcceptText => {
-                if let Some(s) = seg.filter(|s| s.len > 0 && !s.flags.syn()) {
-                    let skip = sp.sub(self.rcv_nxt, s.seq);
-                    let new = s.len.saturating_sub(skip).min(self.rcv_wnd);
-                    self.rcv_nxt = sp.add(self.rcv_nxt, new);
-                    self.rcv_wnd -= new;
-                    self.recv_queue += new;
-                    out.accepted += new;
+                // First the text held since the peer's SYN, which comes at RCV.NXT ...
+                let held = std::mem::take(&mut self.held_text);
+                self.take_text(sp, held, out);
+                // ... then this segment's (a SYN's text starts after the SYN).
+                if let Some(s) = seg.filter(|s| s.len > 0) {
+                    let start = if s.flags.syn() {
+                        sp.add(s.seq, 1)
+                    } else {
+                        s.seq
+                    };
+                    if sp.le(start, self.rcv_nxt) {
+                        let skip = sp.sub(self.rcv_nxt, start);
+                        self.take_text(sp, s.len.saturating_sub(skip), out);
+                    }
                 }
             }
             Action::AcceptFin => {
                 self.rcv_nxt = sp.add(self.rcv_nxt, 1);
                 self.fin_received = true;
+                self.held_fin = false;
             }
             Action::QueueText => {
                 if let Input::Call(UserCall::Send(n)) = input {
@@ -486,9 +518,23 @@ impl Tcb {
             }
             Action::Signal(s) => out.signals.push(s),
             Action::Reject(e) => out.error = Some(e),
+            Action::RejectIfNothingQueued(e) => {
+                if out.delivered == 0 && self.recv_queue == 0 {
+                    out.error = Some(e);
+                }
+            }
             Action::ReturnToListen => *self = Tcb::fresh(cfg, Origin::Passive),
             Action::DeleteTcb => *self = Tcb::default(),
         }
+    }
+
+    /// Accept `n` new in-order bytes at RCV.NXT, as far as the window allows.
+    fn take_text(&mut self, sp: SeqSpace, n: u32, out: &mut Outcome) {
+        let new = n.min(self.rcv_wnd);
+        self.rcv_nxt = sp.add(self.rcv_nxt, new);
+        self.rcv_wnd -= new;
+        self.recv_queue += new;
+        out.accepted += new;
     }
 
     fn fresh(cfg: &Config, origin: Origin) -> Tcb {
@@ -605,13 +651,23 @@ impl Tcb {
 
     /// Send queued text as the window allows, then a queued FIN (RFC 9293 §3.10.4:
     /// the FIN follows all preceding SENDs).
+    ///
+    /// Text waits until our SYN is acknowledged: SENDs in SYN-SENT and SYN-RECEIVED are
+    /// queued "for transmission after entering ESTABLISHED state" (§3.10.2), and a CLOSE
+    /// in SYN-RECEIVED with such text queues its FIN "for processing after entering
+    /// ESTABLISHED state" (§3.10.4). Only a CLOSE with nothing queued sends its FIN before
+    /// the SYN is acknowledged, as §3.10.4 says.
     fn flush(&mut self, cfg: &Config, now: u64, out: &mut Outcome) {
         let sp = cfg.space;
         if self.fin_sent {
             return;
         }
         let in_flight = sp.sub(self.snd_nxt, self.snd_una);
-        let mut usable = self.snd_wnd.saturating_sub(in_flight);
+        let mut usable = if self.syn_outstanding() {
+            0
+        } else {
+            self.snd_wnd.saturating_sub(in_flight)
+        };
         let mut sent = false;
         while self.send_queue > 0 && usable > 0 {
             let n = self.send_queue.min(usable).min(cfg.mss.max(1));

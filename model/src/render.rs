@@ -75,6 +75,7 @@ impl fmt::Display for Action {
             Action::ChooseIss => f.write_str("choose ISS"),
             Action::RecordIrs => f.write_str("IRS=SEG.SEQ, RCV.NXT=SEG.SEQ+1"),
             Action::ProcessAck => f.write_str("SND.UNA=SEG.ACK"),
+            Action::HoldText => f.write_str("hold text and FIN until ESTABLISHED"),
             Action::AcceptText => f.write_str("accept text"),
             Action::AcceptFin => f.write_str("RCV.NXT+=1 (FIN)"),
             Action::QueueText => f.write_str("queue text"),
@@ -84,6 +85,7 @@ impl fmt::Display for Action {
             Action::StopTimers => f.write_str("stop timers"),
             Action::Signal(s) => write!(f, "signal \"{s}\""),
             Action::Reject(e) => write!(f, "error \"{e}\""),
+            Action::RejectIfNothingQueued(e) => write!(f, "if no text queued: error \"{e}\""),
             Action::ReturnToListen => f.write_str("return to LISTEN"),
             Action::DeleteTcb => f.write_str("delete TCB"),
         }

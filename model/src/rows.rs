@@ -26,7 +26,7 @@ pub(crate) const HAS_TCB: [State; 10] = [
 ];
 
 pub(crate) use Action::{
-    AcceptFin, AcceptText, ChooseIss, CreateActive, CreatePassive, DeleteTcb, MakeActive,
+    AcceptFin, AcceptText, ChooseIss, CreateActive, CreatePassive, DeleteTcb, HoldText, MakeActive,
     ProcessAck, QueueText, ReadText, RecordIrs, ReturnToListen, StopTimers,
 };
 pub(crate) const SND_SYN: Action = Action::Emit(Emit::Syn);
@@ -50,6 +50,7 @@ pub(crate) const NO_CONN: Action = Action::Reject(UserError::DoesNotExist);
 pub(crate) const EXISTS: Action = Action::Reject(UserError::AlreadyExists);
 pub(crate) const IS_CLOSING: Action = Action::Reject(UserError::Closing);
 pub(crate) const NOT_CONN: Action = Action::Reject(UserError::NotConnected);
+pub(crate) const IF_NONE_CLOSING: Action = Action::RejectIfNothingQueued(UserError::Closing);
 
 /// One rule of the table: an event in a set of states. Expands to one row per state.
 #[derive(Clone, Debug)]
@@ -163,8 +164,13 @@ fn user_calls() -> Vec<Rule> {
             .label("RECEIVE / error: connection does not exist"),
         on(Receive, &[LISTEN, SYN_SENT, SYN_RCVD]).rfc("§3.10.3")
             .label("RECEIVE / queue until ESTABLISHED"),
-        on(Receive, &[ESTAB, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT]).does(&[ReadText, WINDOW_UPDATE]).rfc("§3.10.3, §3.8.6.2.2")
+        on(Receive, &[ESTAB, FIN_WAIT_1, FIN_WAIT_2]).does(&[ReadText, WINDOW_UPDATE]).rfc("§3.10.3, §3.8.6.2.2")
             .label("RECEIVE / deliver queued text"),
+        // The peer's FIN is in: text on hand satisfies the RECEIVE; with none,
+        // "error: connection closing" (§3.10.3 CLOSE-WAIT).
+        on(Receive, &[CLOSE_WAIT]).does(&[ReadText, IF_NONE_CLOSING, WINDOW_UPDATE])
+            .rfc("§3.10.3, §3.8.6.2.2")
+            .label("RECEIVE / deliver queued text, else error: connection closing"),
         on(Receive, &[CLOSING, LAST_ACK, TIME_WAIT]).does(&[IS_CLOSING]).rfc("§3.10.3")
             .label("RECEIVE / error: connection closing"),
         // §3.10.4 CLOSE
@@ -229,7 +235,8 @@ fn segments_without_connection() -> Vec<Rule> {
         on(RstExact, &[LISTEN]).rfc("§3.10.7.2").label("rcv RST / ignore"),
         on(RstInWindow, &[LISTEN]).rfc("§3.10.7.2").label("rcv RST / ignore"),
         on(RstOutOfWindow, &[LISTEN]).rfc("§3.10.7.2").label("rcv RST / ignore"),
-        on(Syn, &[LISTEN]).does(&[RecordIrs, ChooseIss, SND_SYN_ACK]).to(SYN_RCVD)
+        // Text or FIN on the SYN waits for ESTABLISHED; the SYN,ACK acknowledges the SYN only.
+        on(Syn, &[LISTEN]).does(&[RecordIrs, HoldText, ChooseIss, SND_SYN_ACK]).to(SYN_RCVD)
             .rfc("§3.10.7.2").label("rcv SYN / snd SYN,ACK").classic(),
         on(Unacceptable, &[LISTEN]).rfc("§3.10.7.2").label("rcv other / drop"),
         on(FinRetransmit, &[LISTEN]).rfc("§3.10.7.2").label("rcv other / drop"),
@@ -262,18 +269,26 @@ fn segments_in_syn_sent() -> Vec<Rule> {
             .label("rcv RST,ACK of SYN / error: connection reset"),
         on(RstInWindow, &[SYN_SENT]).rfc("§3.10.7.3").label("rcv RST / drop"),
         on(RstOutOfWindow, &[SYN_SENT]).rfc("§3.10.7.3").label("rcv RST without ACK / drop"),
-        // fourth: SYN.
-        on(SynAck, &[SYN_SENT]).does(&[RecordIrs, ProcessAck, SND_ACK, SIG_OPEN, SND_DATA])
+        // fourth: SYN. Text on a SYN,ACK is processed at once (the seventh step), and the
+        // ACK covers it; on a SYN alone it waits for ESTABLISHED.
+        on(SynAck, &[SYN_SENT])
+            .does(&[RecordIrs, ProcessAck, AcceptText, SND_ACK, SIG_OPEN, SND_DATA])
             .to(ESTAB).rfc("§3.10.7.3").label("rcv SYN,ACK / snd ACK").classic(),
-        on(Syn, &[SYN_SENT]).does(&[RecordIrs, SND_SYN_ACK]).to(SYN_RCVD).rfc("§3.10.7.3")
-            .label("rcv SYN / snd SYN,ACK").classic(),
+        on(Syn, &[SYN_SENT]).does(&[RecordIrs, HoldText, SND_SYN_ACK]).to(SYN_RCVD)
+            .rfc("§3.10.7.3").label("rcv SYN / snd SYN,ACK").classic(),
         // fifth: neither SYN nor RST.
         on(Unacceptable, &[SYN_SENT]).rfc("§3.10.7.3").label("rcv other / drop"),
         on(FinRetransmit, &[SYN_SENT]).rfc("§3.10.7.3").label("rcv other / drop"),
         on(AckOfSyn, &[SYN_SENT]).rfc("§3.10.7.3").label("rcv ACK without SYN / drop"),
         on(Ack, &[SYN_SENT]).rfc("§3.10.7.3").label("rcv ACK without SYN / drop"),
         on(AckOfFin, &[SYN_SENT]).rfc("§3.10.7.3").label("rcv ACK without SYN / drop"),
-        on(Fin, &[SYN_SENT]).rfc("§3.10.7.3").label("rcv FIN / drop (not processed)"),
+        // A SYN,ACK acknowledging our SYN that carries a FIN (the classifier's `fin` here):
+        // the FIN is processed at the eighth step.
+        on(Fin, &[SYN_SENT])
+            .does(&[RecordIrs, ProcessAck, AcceptText, AcceptFin, SND_ACK, SIG_OPEN, SIG_CLOSING,
+                SND_DATA])
+            .to(CLOSE_WAIT).rfc("§3.10.7.3, §3.10.7.4")
+            .label("rcv SYN,ACK,FIN / snd ACK"),
         on(FinAckOfFin, &[SYN_SENT]).rfc("§3.10.7.3").label("rcv FIN / drop (not processed)"),
         on(NoAck, &[SYN_SENT]).rfc("§3.10.7.3").label("rcv other / drop"),
     ]
@@ -387,7 +402,10 @@ fn segments_in_synchronized_states() -> Vec<Rule> {
         // eighth: FIN.
         on(Fin, &[ESTAB]).does(&[ProcessAck, AcceptText, AcceptFin, SND_ACK, SIG_CLOSING])
             .to(CLOSE_WAIT).rfc("§3.10.7.4").label("rcv FIN / snd ACK").classic(),
-        on(Fin, &[FIN_WAIT_1]).does(&[ProcessAck, AcceptText, AcceptFin, SND_ACK, SIG_CLOSING])
+        // SND_DATA: a CLOSE in SYN-RECEIVED may have left text and the FIN queued behind
+        // our SYN, which this segment's ACK may acknowledge.
+        on(Fin, &[FIN_WAIT_1])
+            .does(&[ProcessAck, AcceptText, AcceptFin, SND_ACK, SIG_CLOSING, SND_DATA])
             .to(CLOSING).rfc("§3.10.7.4").label("rcv FIN / snd ACK").classic(),
         on(Fin, &[FIN_WAIT_2])
             .does(&[ProcessAck, AcceptText, AcceptFin, SND_ACK, SIG_CLOSING, StopTimers, ARM_2MSL])

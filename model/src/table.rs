@@ -422,7 +422,8 @@ pub enum Emit {
     AckIfText,
     /// RFC 5961's challenge ACK: `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`.
     ChallengeAck,
-    /// Queue a FIN after all queued text: `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=FIN,ACK>`.
+    /// Queue a FIN after all queued text: `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=FIN,ACK>`. Text
+    /// (and so a FIN behind it) waits until our SYN is acknowledged (§3.10.2, §3.10.4).
     Fin,
     /// Queued text as the send window allows, then a queued FIN.
     Data,
@@ -507,7 +508,11 @@ pub enum Action {
     RecordIrs,
     /// The ACK field (§3.10.7.4 fifth step): advance SND.UNA, update SND.WND.
     ProcessAck,
-    /// The segment text (seventh step): accept in-order bytes, advance RCV.NXT.
+    /// Hold the text and FIN that came on a SYN for processing once ESTABLISHED
+    /// (§3.10.7.2, §3.10.7.3); RCV.NXT does not move over them yet.
+    HoldText,
+    /// The segment text (seventh step): accept in-order bytes, advance RCV.NXT; text
+    /// held from the peer's SYN first.
     AcceptText,
     /// The FIN (eighth step): advance RCV.NXT over it.
     AcceptFin,
@@ -525,6 +530,8 @@ pub enum Action {
     Signal(Signal),
     /// Refuse the user call.
     Reject(UserError),
+    /// Refuse the RECEIVE if no text was awaiting delivery (§3.10.3 in CLOSE-WAIT).
+    RejectIfNothingQueued(UserError),
     /// Return to LISTEN, forgetting the half-open connection (keeps the passive OPEN).
     ReturnToListen,
     /// Delete the TCB (enter CLOSED).

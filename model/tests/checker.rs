@@ -130,8 +130,10 @@ fn unfired_rows_are_explained_and_the_unclassifiable_ones_match_the_row_tests() 
         .iter()
         .filter(|u| u.reason == Reason::Unclassifiable)
         .count();
-    // model/tests/rows.rs proves the same 58 rows unreachable by any input.
-    assert_eq!(unclassifiable, 58);
+    // model/tests/rows.rs proves 56 rows unreachable by any input; here one more: the
+    // drivers never CLOSE in SYN-RECEIVED, so no FIN-WAIT-1 sampled has our SYN
+    // unacknowledged, the only FIN-WAIT-1 a segment can be the ACK of the SYN in.
+    assert_eq!(unclassifiable, 57);
     assert_eq!(
         r.rows_fired.len() + report.rows_not_fired.len(),
         m.table.rows().len()

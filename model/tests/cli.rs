@@ -30,7 +30,8 @@ fn table_json_has_stable_field_names_and_every_row() {
     assert_eq!(syn["to"], "SYN_RECEIVED");
     assert_eq!(syn["classic"], true);
     assert_eq!(syn["rfc"], "§3.10.7.2");
-    assert_eq!(syn["actions"][2]["emit"], "syn_ack");
+    assert_eq!(syn["actions"][1], "hold_text");
+    assert_eq!(syn["actions"][3]["emit"], "syn_ack");
     let mut keys: Vec<&str> = syn
         .as_object()
         .unwrap()
