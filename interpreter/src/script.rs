@@ -213,7 +213,10 @@ impl Value {
     /// A struct's field (`msg_iov(1)=...` is found as `msg_iov`).
     pub fn field(&self, name: &str) -> Option<&Value> {
         match self {
-            Value::Struct(fields) => fields.iter().find(|(n, _)| n == name).map(|(_, a)| &a.value),
+            Value::Struct(fields) => fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, a)| &a.value),
             _ => None,
         }
     }
@@ -353,7 +356,10 @@ fn preprocess(text: &str, defines: &[String]) -> Result<String, ParseError> {
         let hash = start + (line.len() - trimmed.len());
         let mut words = trimmed.split_whitespace();
         let directive = words.next().filter(|w| {
-            matches!(*w, "#ifdef" | "#ifndef" | "#else" | "#endif" | "#if" | "#elif")
+            matches!(
+                *w,
+                "#ifdef" | "#ifndef" | "#else" | "#endif" | "#if" | "#elif"
+            )
         });
         let kept = open.iter().all(|(_, k, _)| *k);
         let fail = |message: String| ParseError {
@@ -440,7 +446,9 @@ fn option_line(input: &mut In<'_>) -> ModalResult<ScriptOption> {
             return Err(ErrMode::Cut(
                 ContextError::new()
                     .with(StrContext::Label("option"))
-                    .with(expected("`--name=value` (no spaces) or a flag `--name` alone")),
+                    .with(expected(
+                        "`--name=value` (no spaces) or a flag `--name` alone",
+                    )),
             ));
         }
         input.reset(&cp);
@@ -846,7 +854,9 @@ fn ip_prefix(input: &mut In<'_>) -> ModalResult<(Vec<String>, Option<u32>)> {
                 c.is_ascii_alphanumeric() || " \t_.,()".contains(c)
             }))
             .context(StrContext::Label("IP marks"))
-            .context(expected("`[ect0]`, `[ect1]`, `[ce]`, `[noecn]` or `[tos N]`"))
+            .context(expected(
+                "`[ect0]`, `[ect1]`, `[ce]`, `[noecn]` or `[tos N]`",
+            ))
             .parse_next(input)?;
             ip.push(words.trim().to_string());
         }
@@ -864,7 +874,9 @@ fn icmp(input: &mut In<'_>) -> ModalResult<Icmp> {
     let _: Option<char> = opt('6').parse_next(input)?;
     cut_err(sp1)
         .context(StrContext::Label("ICMP message"))
-        .context(expected("a type after `icmp` (`unreachable`, `time_exceeded`, ...)"))
+        .context(expected(
+            "a type after `icmp` (`unreachable`, `time_exceeded`, ...)",
+        ))
         .parse_next(input)?;
     let kind: &str = cut_err(identifier)
         .context(StrContext::Label("ICMP message"))

@@ -359,8 +359,9 @@ enum Wait {
     /// The listener's fd, and the fd the script wants the connection to get.
     Accept(i64, i64),
     Read(i64, u32),
-    /// `poll` or `epoll_wait` on [`Session::watch`], returning at most this many.
-    Poll(usize),
+    /// `poll` or `epoll_wait` on [`Session::watch`], returning at most this many, or 0
+    /// at its timeout (a time; `u64::MAX` for none).
+    Poll(usize, u64),
 }
 
 /// A file descriptor that is not a TCP socket: parsed calls give them out, nothing
@@ -849,17 +850,27 @@ impl Session {
     fn advance(&mut self, t: u64) -> Result<(), Failure> {
         loop {
             if let Some(p) = &self.pending
-                && matches!(p.wait, Wait::Poll(_))
-                && t >= p.end
-                && self.next_deadline().is_none_or(|(_, _, d)| d > p.end)
+                && let Wait::Poll(_, timeout) = p.wait
+                && t >= timeout
+                && self.next_deadline().is_none_or(|(_, _, d)| d > timeout)
             {
-                // A poll's timeout: it returns 0 at its end time.
-                self.now = self.now.max(p.end);
+                // A poll's timeout: it returns 0.
+                self.now = self.now.max(timeout);
                 let p = self.pending.take().expect("pending");
                 let mut e = self.entry(Kind::Return, p.text.clone());
                 (e.line, e.column) = (p.line, p.column);
                 e.result = Some("0".to_string());
                 self.push(e);
+                let tol = self.opts.tolerance;
+                if self.now.saturating_add(tol) < p.end || self.now > p.end.saturating_add(tol) {
+                    let mut f = self.fail(format!(
+                        "the poll timed out at {}, not at {}",
+                        seconds(self.now),
+                        seconds(p.end)
+                    ));
+                    (f.line, f.column) = (p.line, p.column);
+                    return Err(f);
+                }
                 self.check_result(0, None, &p.expect, p.line, p.column)?;
                 continue;
             }
@@ -1406,7 +1417,12 @@ impl Session {
             "ioctl" => {
                 let cmd = call.args.get(1).map(|a| &a.value);
                 let Some(i) = fd().and_then(|fd| self.by_fd(fd)) else {
-                    return self.unmodelled(call, text, e, "ioctl on a descriptor that is not a socket");
+                    return self.unmodelled(
+                        call,
+                        text,
+                        e,
+                        "ioctl on a descriptor that is not a socket",
+                    );
                 };
                 if cmd.is_some_and(|c| c.has_name("SIOCINQ") || c.has_name("FIONREAD")) {
                     // Bytes queued to read (Linux: EINVAL on a listener).
@@ -1452,7 +1468,8 @@ impl Session {
                         }
                     }
                 }
-                Err(Wait::Poll(usize::MAX))
+                let timeout = self.poll_timeout(call.args.get(2));
+                Err(Wait::Poll(usize::MAX, timeout))
             }
             "epoll_create" | "epoll_create1" => {
                 let fd = self.label(expect.0);
@@ -1504,7 +1521,11 @@ impl Session {
                 Some(OtherFd::Epoll(list)) => {
                     self.watch = list.clone();
                     let max = call.args.get(2).and_then(|a| a.value.int()).unwrap_or(1);
-                    Err(Wait::Poll(max.clamp(0, i64::from(u32::MAX)) as usize))
+                    let timeout = self.poll_timeout(call.args.get(3));
+                    Err(Wait::Poll(
+                        max.clamp(0, i64::from(u32::MAX)) as usize,
+                        timeout,
+                    ))
                 }
                 _ => Ok(Ready::Done(-1, Some("EBADF"))),
             },
@@ -1518,7 +1539,9 @@ impl Session {
                     let fd = self.label(fd);
                     self.others.insert(fd, OtherFd::Plain);
                 }
-                e.notice = Some("pipe: descriptors given out, nothing behind them is modelled".to_string());
+                e.notice = Some(
+                    "pipe: descriptors given out, nothing behind them is modelled".to_string(),
+                );
                 Ok(Ready::Done(0, None))
             }
             "open" if expect.0 >= 0 => {
@@ -1677,7 +1700,7 @@ impl Session {
                 match r {
                     Ready::Done(value, errno) => (value, errno),
                     // A poll that finds nothing ready returns 0 (a timeout of 0).
-                    Ready::Block if matches!(w, Wait::Poll(_)) && end.is_none() => (0, None),
+                    Ready::Block if matches!(w, Wait::Poll(..)) && end.is_none() => (0, None),
                     Ready::Block if self.would_not_block(w) => {
                         let errno = match w {
                             Wait::Connect(_) => "EINPROGRESS",
@@ -1740,11 +1763,23 @@ impl Session {
         Ok(())
     }
 
+    /// When a poll with this timeout (milliseconds; negative: none) returns 0.
+    fn poll_timeout(&self, ms: Option<&crate::script::Arg>) -> u64 {
+        match ms.and_then(|a| a.value.int()) {
+            Some(ms) if ms >= 0 => self.now.saturating_add((ms as u64).saturating_mul(1000)),
+            _ => u64::MAX,
+        }
+    }
+
     /// What `poll` reports for `fd` asked for `events`, from the socket's state as
     /// Linux's `tcp_poll` derives it (ERR and HUP are always reported).
     fn revents(&self, fd: i64, events: u32) -> u32 {
         let Some(i) = self.by_fd(fd) else {
-            return if self.others.contains_key(&fd) { 0 } else { POLLNVAL };
+            return if self.others.contains_key(&fd) {
+                0
+            } else {
+                POLLNVAL
+            };
         };
         let s = &self.socks[i];
         let t = &s.tcb;
@@ -1758,7 +1793,8 @@ impl Session {
                 m |= POLLIN | POLLRDNORM;
             }
         } else {
-            let read_shut = t.fin_received || s.shut_rd || (s.connected && t.state == State::Closed);
+            let read_shut =
+                t.fin_received || s.shut_rd || (s.connected && t.state == State::Closed);
             if t.state == State::Closed || (read_shut && t.fin_queued) {
                 m |= POLLHUP;
             }
@@ -1783,7 +1819,7 @@ impl Session {
         let i = match w {
             Wait::Connect(i) => Some(i),
             Wait::Accept(fd, _) | Wait::Read(fd, _) => self.by_fd(fd),
-            Wait::Poll(_) => None,
+            Wait::Poll(..) => None,
         };
         i.is_some_and(|i| self.socks[i].nonblocking)
     }
@@ -1899,7 +1935,7 @@ impl Session {
                     (Ready::Block, vec![])
                 }
             }
-            Wait::Poll(max) => {
+            Wait::Poll(max, _) => {
                 let n = self
                     .watch
                     .iter()

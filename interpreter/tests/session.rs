@@ -11,9 +11,7 @@ fn verdict(script: &str) -> Verdict {
         strict: true,
         ..Options::default()
     };
-    run_source("t.pkt", script, &strict)
-        .unwrap()
-        .verdict
+    run_source("t.pkt", script, &strict).unwrap().verdict
 }
 
 fn failure(script: &str) -> (usize, String, Option<String>) {
