@@ -644,6 +644,15 @@ fn action(input: &mut In<'_>) -> ModalResult<Action> {
                 Action::IcmpOut(m)
             });
         }
+        if input.starts_with("udp") || input.starts_with("sctp") {
+            return Err(ErrMode::Cut(
+                ContextError::new()
+                    .with(StrContext::Label("packet"))
+                    .with(expected(
+                        "a TCP segment or an ICMP message (UDP and SCTP are not modelled)",
+                    )),
+            ));
+        }
         let mut p = cut_err(|i: &mut In<'_>| packet(i, inbound)).parse_next(input)?;
         p.ip = ip;
         return Ok(if inbound {

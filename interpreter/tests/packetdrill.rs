@@ -245,6 +245,9 @@ fn icmp_lines_parse_as_packetdrill_writes_them() {
             "{line}"
         );
     }
+    let e = parse("0 < udp (100)", true).unwrap_err();
+    assert_eq!(e.offset, 4);
+    assert!(e.message.contains("UDP"), "{}", e.message);
     let e = parse("0 < icmp", true).unwrap_err();
     assert!(e.message.contains("type"), "{}", e.message);
     // The endpoint sends no ICMP: a `> icmp` line fails the run, not the parse.
