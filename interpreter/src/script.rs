@@ -344,9 +344,10 @@ pub fn parse_with(
 /// and the directives themselves, become blanks of the same length, so every byte
 /// offset (and so every line and column an error gives) is the original's.
 fn preprocess(text: &str, defines: &[String]) -> Result<String, ParseError> {
-    let mut defined: Vec<String> = defines.to_vec();
+    let mut defined: std::collections::HashSet<String> = defines.iter().cloned().collect();
     // (where the `#if...` is, whether its branch is kept, whether `#else` was seen)
     let mut open: Vec<(usize, bool, bool)> = Vec::new();
+    let mut skipped = 0usize;
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for line in text.split_inclusive('\n') {
@@ -361,7 +362,8 @@ fn preprocess(text: &str, defines: &[String]) -> Result<String, ParseError> {
                 "#ifdef" | "#ifndef" | "#else" | "#endif" | "#if" | "#elif"
             )
         });
-        let kept = open.iter().all(|(_, k, _)| *k);
+        // Kept when no open branch is one not taken (a count: nesting stays linear).
+        let kept = skipped == 0;
         let fail = |message: String| ParseError {
             offset: hash,
             message,
@@ -375,22 +377,28 @@ fn preprocess(text: &str, defines: &[String]) -> Result<String, ParseError> {
                 if words.next().is_some_and(|w| !w.starts_with("//")) {
                     return Err(fail(format!("`{d}` takes one name")));
                 }
-                let is = defined.iter().any(|x| x == name);
-                open.push((hash, is == (d == "#ifdef"), false));
+                let is = defined.contains(name);
+                let taken = is == (d == "#ifdef");
+                skipped += usize::from(!taken);
+                open.push((hash, taken, false));
             }
             Some("#else") => match open.last_mut() {
                 Some((_, k, seen_else)) if !*seen_else => {
                     *k = !*k;
                     *seen_else = true;
+                    if *k {
+                        skipped -= 1;
+                    } else {
+                        skipped += 1;
+                    }
                 }
                 Some(_) => return Err(fail("a second `#else` for one `#ifdef`".to_string())),
                 None => return Err(fail("`#else` without `#ifdef`".to_string())),
             },
-            Some("#endif") => {
-                if open.pop().is_none() {
-                    return Err(fail("`#endif` without `#ifdef`".to_string()));
-                }
-            }
+            Some("#endif") => match open.pop() {
+                Some((_, taken, _)) => skipped -= usize::from(!taken),
+                None => return Err(fail("`#endif` without `#ifdef`".to_string())),
+            },
             Some(d) => {
                 return Err(fail(format!(
                     "`{d}` is not supported: only `#ifdef`, `#ifndef`, `#else` and `#endif`"
@@ -402,7 +410,7 @@ fn preprocess(text: &str, defines: &[String]) -> Result<String, ParseError> {
                         .strip_prefix("--define=")
                         .and_then(|r| r.split_whitespace().next())
                     {
-                        defined.push(name.split('=').next().unwrap_or(name).to_string());
+                        defined.insert(name.split('=').next().unwrap_or(name).to_string());
                     }
                     out.push_str(line);
                     continue;
