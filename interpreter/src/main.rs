@@ -37,6 +37,13 @@ enum Command {
         /// After the runs, list the table rows they fired and why the others were not.
         #[arg(long)]
         coverage: bool,
+        /// Fail a script when the endpoint sends segments after its last `>` line
+        /// (packetdrill, and the default, never reads them).
+        #[arg(long)]
+        strict: bool,
+        /// Define NAME for `#ifdef NAME` blocks (repeatable; `linux` is always defined).
+        #[arg(long, value_name = "NAME")]
+        define: Vec<String>,
         #[command(flatten)]
         endpoint: EndpointArgs,
     },
@@ -116,7 +123,13 @@ fn main() -> ExitCode {
         None => (&cli.endpoint, cli.pair),
     };
     let opts = match endpoint.options() {
-        Ok(o) => o,
+        Ok(mut o) => {
+            if let Some(Command::Run { strict, define, .. }) = &cli.command {
+                o.strict = *strict;
+                o.defines.extend(define.iter().cloned());
+            }
+            o
+        }
         Err(e) => {
             eprint_line(&format!("error: {e}"));
             return ExitCode::from(2);

@@ -121,7 +121,7 @@ pub fn eprint_line(text: &str) {
 
 /// Parses and runs a script. Never panics, whatever the input.
 pub fn run_source(name: &str, source: &str, opts: &Options) -> Result<Run, String> {
-    let parsed = script::parse(source, true);
+    let parsed = script::parse_with(source, true, &opts.defines);
     // A script's `--name=value` lines take precedence: they are part of the scenario.
     let mut opts = opts.clone();
     let mut option_error = None;

@@ -30,12 +30,12 @@ pub struct Script {
     pub statements: Vec<Statement>,
 }
 
-/// A `--name=value` line.
+/// A `--name=value` line, or a `--name` line (a flag: its value is empty).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScriptOption {
     /// The name, without the dashes.
     pub name: String,
-    /// The value as written.
+    /// The value as written; empty for a flag (`--strict_segments`).
     pub value: String,
     /// Where the line is.
     pub span: Span,
@@ -91,6 +91,25 @@ pub enum Action {
     Assert(State, Span, Option<String>),
     /// A backtick command or a `%{ }%` block: never executed.
     Skip(Skipped),
+    /// `< icmp unreachable port_unreachable`: an ICMP message the script injects.
+    IcmpIn(Icmp),
+    /// `> icmp ...`: an ICMP message the endpoint must send.
+    IcmpOut(Icmp),
+}
+
+/// An ICMP line: `< [1:1(0)] icmp unreachable port_unreachable [mtu N]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Icmp {
+    /// `unreachable`, `time_exceeded`, ...
+    pub kind: String,
+    /// `port_unreachable`, `frag_needed`, ...; empty when not written.
+    pub code: String,
+    /// The TCP sequence number of the segment it quotes (`[1:1(0)]`), when written.
+    pub echoed: Option<u32>,
+    /// `mtu N`.
+    pub mtu: Option<u32>,
+    /// IP-level marks written in brackets (`ect0`, `tos 0x2`): parsed, not modelled.
+    pub ip: Vec<String>,
 }
 
 /// What kind of block was skipped.
@@ -120,6 +139,12 @@ pub struct Packet {
     pub len: u32,
     /// Where `start:end(len)` is written.
     pub seq_span: Span,
+    /// The sequence number was written `...`: any matches (only on `>`).
+    pub any_seq: bool,
+    /// The length (or end) was written `...`: any matches (only on `>`).
+    pub any_len: bool,
+    /// IP-level marks written in brackets (`[ect0]`, `[ce]`, `[tos 0x2]`): not modelled.
+    pub ip: Vec<String>,
     /// `ack N`.
     pub ack: Option<u32>,
     /// Where the acknowledgment number is written.
@@ -171,6 +196,8 @@ pub enum Value {
     Struct(Vec<(String, Arg)>),
     /// `"text"`.
     Str(String),
+    /// `htonl(1)`, `inet_addr("192.0.2.1")`: a function applied, kept as written.
+    Apply(String, Vec<Arg>),
 }
 
 impl Value {
@@ -179,6 +206,17 @@ impl Value {
         match self {
             Value::Int(n) => Some(*n),
             Value::List(items) if items.len() == 1 => items[0].value.int(),
+            _ => None,
+        }
+    }
+
+    /// A struct's field (`msg_iov(1)=...` is found as `msg_iov`).
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        match self {
+            Value::Struct(fields) => fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, a)| &a.value),
             _ => None,
         }
     }
@@ -231,17 +269,55 @@ pub const SYSCALLS: &[&str] = &[
     "getsockopt",
     "sendto",
     "recvfrom",
+    "recvmsg",
+    "sendmsg",
+    "readv",
+    "writev",
+    "ioctl",
+    "poll",
+    "epoll_create",
+    "epoll_create1",
+    "epoll_ctl",
+    "epoll_wait",
+    "pipe",
+    "open",
+    "splice",
+    "sendfile",
 ];
 
-/// Parses a whole script. `times_required` is false in the REPL, where a statement
-/// without a time means `+0`.
+/// [`SYSCALLS`] as an error lists them.
+const SYSCALL_LIST: &str = "socket, bind, listen, accept, connect, read, write, send, recv, \
+shutdown, close, setsockopt, fcntl, getsockopt, sendto, recvfrom, recvmsg, sendmsg, readv, \
+writev, ioctl, poll, epoll_create, epoll_create1, epoll_ctl, epoll_wait, pipe, open, splice \
+or sendfile";
+
+/// Names `#ifdef` finds defined without any `--define`: packetdrill's own (it runs on Linux).
+pub const DEFAULT_DEFINES: &[&str] = &["linux"];
+
+/// Parses a whole script with packetdrill's default defines ([`DEFAULT_DEFINES`]).
+/// `times_required` is false in the REPL, where a statement without a time means `+0`.
 pub fn parse(text: &str, times_required: bool) -> Result<Script, ParseError> {
-    let mut input = LocatingSlice::new(text);
+    let defines: Vec<String> = DEFAULT_DEFINES.iter().map(|d| d.to_string()).collect();
+    parse_with(text, times_required, &defines)
+}
+
+/// Parses a whole script; `#ifdef NAME` blocks are kept when `NAME` is in `defines` (or
+/// given by a `--define=NAME` line of the script).
+pub fn parse_with(
+    text: &str,
+    times_required: bool,
+    defines: &[String],
+) -> Result<Script, ParseError> {
+    let kept = preprocess(text, defines)?;
+    let mut input = LocatingSlice::new(kept.as_str());
     let mut statements = Vec::new();
     let mut options = Vec::new();
+    // Option lines may come until the first timed statement (untimed backtick commands,
+    // such as packetdrill's `sysctl` set-up lines, may come before them).
+    let mut timed = false;
     loop {
         blank(&mut input).map_err(|e| error(&input, e))?;
-        if input.starts_with("--") && statements.is_empty() {
+        if input.starts_with("--") && !timed {
             options.push(option_line(&mut input).map_err(|e| error(&input, e))?);
             end_of_line(&mut input).map_err(|e| error(&input, e))?;
             continue;
@@ -249,9 +325,12 @@ pub fn parse(text: &str, times_required: bool) -> Result<Script, ParseError> {
         if input.is_empty() {
             break;
         }
-        let s = statement(times_required)
+        // An untimed backtick command, anywhere: skipped, never executed.
+        let required = times_required && !input.starts_with("`");
+        let s = statement(required)
             .parse_next(&mut input)
             .map_err(|e| error(&input, e))?;
+        timed |= s.when != When::Omitted;
         statements.push(s);
         end_of_line(&mut input).map_err(|e| error(&input, e))?;
     }
@@ -261,6 +340,98 @@ pub fn parse(text: &str, times_required: bool) -> Result<Script, ParseError> {
     })
 }
 
+/// `#ifdef NAME` / `#ifndef NAME` / `#else` / `#endif`: the lines of a branch not taken,
+/// and the directives themselves, become blanks of the same length, so every byte
+/// offset (and so every line and column an error gives) is the original's.
+fn preprocess(text: &str, defines: &[String]) -> Result<String, ParseError> {
+    let mut defined: std::collections::HashSet<String> = defines.iter().cloned().collect();
+    // (where the `#if...` is, whether its branch is kept, whether `#else` was seen)
+    let mut open: Vec<(usize, bool, bool)> = Vec::new();
+    let mut skipped = 0usize;
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let start = at;
+        at += line.len();
+        let trimmed = line.trim_start();
+        let hash = start + (line.len() - trimmed.len());
+        let mut words = trimmed.split_whitespace();
+        let directive = words.next().filter(|w| {
+            matches!(
+                *w,
+                "#ifdef" | "#ifndef" | "#else" | "#endif" | "#if" | "#elif"
+            )
+        });
+        // Kept when no open branch is one not taken (a count: nesting stays linear).
+        let kept = skipped == 0;
+        let fail = |message: String| ParseError {
+            offset: hash,
+            message,
+        };
+        match directive {
+            Some(d @ ("#ifdef" | "#ifndef")) => {
+                let name = words
+                    .next()
+                    .filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                    .ok_or_else(|| fail(format!("`{d}` needs a name: `{d} NAME`")))?;
+                if words.next().is_some_and(|w| !w.starts_with("//")) {
+                    return Err(fail(format!("`{d}` takes one name")));
+                }
+                let is = defined.contains(name);
+                let taken = is == (d == "#ifdef");
+                skipped += usize::from(!taken);
+                open.push((hash, taken, false));
+            }
+            Some("#else") => match open.last_mut() {
+                Some((_, k, seen_else)) if !*seen_else => {
+                    *k = !*k;
+                    *seen_else = true;
+                    if *k {
+                        skipped -= 1;
+                    } else {
+                        skipped += 1;
+                    }
+                }
+                Some(_) => return Err(fail("a second `#else` for one `#ifdef`".to_string())),
+                None => return Err(fail("`#else` without `#ifdef`".to_string())),
+            },
+            Some("#endif") => match open.pop() {
+                Some((_, taken, _)) => skipped -= usize::from(!taken),
+                None => return Err(fail("`#endif` without `#ifdef`".to_string())),
+            },
+            Some(d) => {
+                return Err(fail(format!(
+                    "`{d}` is not supported: only `#ifdef`, `#ifndef`, `#else` and `#endif`"
+                )));
+            }
+            None => {
+                if kept {
+                    if let Some(name) = trimmed
+                        .strip_prefix("--define=")
+                        .and_then(|r| r.split_whitespace().next())
+                    {
+                        defined.insert(name.split('=').next().unwrap_or(name).to_string());
+                    }
+                    out.push_str(line);
+                    continue;
+                }
+            }
+        }
+        // A directive, or a line of a branch not taken: blanked.
+        out.extend(line.chars().map(|c| match c {
+            '\n' => "\n".to_string(),
+            c => " ".repeat(c.len_utf8()),
+        }));
+    }
+    if let Some((hash, _, _)) = open.last() {
+        return Err(ParseError {
+            offset: *hash,
+            message: "this `#ifdef` has no `#endif`".to_string(),
+        });
+    }
+    Ok(out)
+}
+
 fn option_line(input: &mut In<'_>) -> ModalResult<ScriptOption> {
     let start = input.current_token_start();
     let _: &str = "--".parse_next(input)?;
@@ -268,16 +439,29 @@ fn option_line(input: &mut In<'_>) -> ModalResult<ScriptOption> {
         c.is_ascii_alphanumeric() || c == '_'
     }))
     .context(StrContext::Label("option"))
-    .context(expected("`--name=value`"))
+    .context(expected("`--name=value` or `--name`"))
     .parse_next(input)?;
-    let _: char = cut_err('=')
-        .context(StrContext::Label("option"))
-        .context(expected("`=` and a value"))
-        .parse_next(input)?;
-    let value: &str = cut_err(take_while(1.., |c: char| !c.is_whitespace()))
-        .context(StrContext::Label("option"))
-        .context(expected("a value"))
-        .parse_next(input)?;
+    // `--name` alone is a flag (packetdrill's `--strict_segments`).
+    let value: &str = if opt('=').parse_next(input)?.is_some() {
+        cut_err(take_while(1.., |c: char| !c.is_whitespace()))
+            .context(StrContext::Label("option"))
+            .context(expected("a value after `=`"))
+            .parse_next(input)?
+    } else {
+        let cp = input.checkpoint();
+        ws(input)?;
+        if !input.is_empty() && !input.starts_with("\n") {
+            return Err(ErrMode::Cut(
+                ContextError::new()
+                    .with(StrContext::Label("option"))
+                    .with(expected(
+                        "`--name=value` (no spaces) or a flag `--name` alone",
+                    )),
+            ));
+        }
+        input.reset(&cp);
+        ""
+    };
     Ok(ScriptOption {
         name: name.to_string(),
         value: value.to_string(),
@@ -455,13 +639,35 @@ fn when(input: &mut In<'_>, required: bool) -> ModalResult<When> {
 }
 
 fn action(input: &mut In<'_>) -> ModalResult<Action> {
-    if input.starts_with("<") {
+    if input.starts_with("<") || input.starts_with(">") {
+        let inbound = input.starts_with("<");
         let _ = any::<_, ContextError>.parse_next(input);
-        return Ok(Action::Inbound(cut_err(packet).parse_next(input)?));
-    }
-    if input.starts_with(">") {
-        let _ = any::<_, ContextError>.parse_next(input);
-        return Ok(Action::Outbound(cut_err(packet).parse_next(input)?));
+        let (ip, echoed) = ip_prefix(input)?;
+        if input.starts_with("icmp") {
+            let mut m = cut_err(icmp).parse_next(input)?;
+            (m.ip, m.echoed) = (ip, echoed);
+            return Ok(if inbound {
+                Action::IcmpIn(m)
+            } else {
+                Action::IcmpOut(m)
+            });
+        }
+        if input.starts_with("udp") || input.starts_with("sctp") {
+            return Err(ErrMode::Cut(
+                ContextError::new()
+                    .with(StrContext::Label("packet"))
+                    .with(expected(
+                        "a TCP segment or an ICMP message (UDP and SCTP are not modelled)",
+                    )),
+            ));
+        }
+        let mut p = cut_err(|i: &mut In<'_>| packet(i, inbound)).parse_next(input)?;
+        p.ip = ip;
+        return Ok(if inbound {
+            Action::Inbound(p)
+        } else {
+            Action::Outbound(p)
+        });
     }
     if input.starts_with("`") {
         let _ = any::<_, ContextError>.parse_next(input);
@@ -492,7 +698,7 @@ fn action(input: &mut In<'_>) -> ModalResult<Action> {
         return Err(ErrMode::Cut(
             ContextError::new()
                 .with(StrContext::Label("system call"))
-                .with(expected("socket, bind, listen, accept, connect, read, write, send, recv, shutdown, close, setsockopt, fcntl, getsockopt, sendto or recvfrom")),
+                .with(expected(SYSCALL_LIST)),
         ));
     }
     call(input, name.to_string(), span).map(Action::Call)
@@ -529,9 +735,13 @@ fn state_name(input: &mut In<'_>) -> ModalResult<State> {
 }
 
 /// A state in RFC (`SYN-RECEIVED`), id (`SYN_RECEIVED`) or Linux spelling, with or
-/// without Linux's `TCP_` prefix (`SYN_RECV`).
+/// without Linux's `TCP_` prefix (`SYN_RECV`); `TCPI_ESTABLISHED` as `TCP_ESTABLISHED`.
 pub fn parse_state(word: &str) -> Option<State> {
-    State::parse(word).or_else(|| State::parse(&format!("TCP_{word}")))
+    let word = match word.strip_prefix("TCPI_") {
+        Some(rest) => format!("TCP_{rest}"),
+        None => word.to_string(),
+    };
+    State::parse(&word).or_else(|| State::parse(&format!("TCP_{word}")))
 }
 
 /// `%{ ... }%`: an `assert tcpi_state == TCP_X` inside is checked; anything else is skipped.
@@ -638,7 +848,107 @@ fn sp1(input: &mut In<'_>) -> ModalResult<()> {
     ws(input)
 }
 
-fn packet(input: &mut In<'_>) -> ModalResult<Packet> {
+/// `[ect0]`, `[tos 0x2]`, `[1:1(0)]` after `<` or `>`: IP-level marks (parsed, not
+/// modelled) and, for ICMP, the sequence number of the TCP segment it quotes.
+fn ip_prefix(input: &mut In<'_>) -> ModalResult<(Vec<String>, Option<u32>)> {
+    let mut ip = Vec::new();
+    let mut echoed = None;
+    loop {
+        ws(input)?;
+        if !input.starts_with("[") {
+            return Ok((ip, echoed));
+        }
+        let _ = any::<_, ContextError>.parse_next(input);
+        ws(input)?;
+        if input.starts_with(|c: char| c.is_ascii_digit()) {
+            let (start, _, _) = cut_err(range)
+                .context(StrContext::Label("quoted segment"))
+                .context(expected("`[start:end(length)]`"))
+                .parse_next(input)?;
+            echoed = start;
+        } else {
+            let words: &str = cut_err(take_while(1.., |c: char| {
+                c.is_ascii_alphanumeric() || " \t_.,()".contains(c)
+            }))
+            .context(StrContext::Label("IP marks"))
+            .context(expected(
+                "`[ect0]`, `[ect1]`, `[ce]`, `[noecn]` or `[tos N]`",
+            ))
+            .parse_next(input)?;
+            ip.push(words.trim().to_string());
+        }
+        ws(input)?;
+        let _: char = cut_err(']')
+            .context(StrContext::Label("IP marks"))
+            .context(expected("`]`"))
+            .parse_next(input)?;
+    }
+}
+
+/// `icmp unreachable port_unreachable [mtu N]` (packetdrill's words).
+fn icmp(input: &mut In<'_>) -> ModalResult<Icmp> {
+    let _: &str = "icmp".parse_next(input)?;
+    let _: Option<char> = opt('6').parse_next(input)?;
+    cut_err(sp1)
+        .context(StrContext::Label("ICMP message"))
+        .context(expected(
+            "a type after `icmp` (`unreachable`, `time_exceeded`, ...)",
+        ))
+        .parse_next(input)?;
+    let kind: &str = cut_err(identifier)
+        .context(StrContext::Label("ICMP message"))
+        .context(expected("a type (`unreachable`, `time_exceeded`, ...)"))
+        .parse_next(input)?;
+    let mut m = Icmp {
+        kind: kind.to_string(),
+        code: String::new(),
+        echoed: None,
+        mtu: None,
+        ip: Vec::new(),
+    };
+    loop {
+        ws(input)?;
+        if input.starts_with("mtu") && m.mtu.is_none() {
+            let _: &str = "mtu".parse_next(input)?;
+            cut_err(sp1).parse_next(input)?;
+            m.mtu = Some(
+                cut_err(seq_number)
+                    .context(StrContext::Label("MTU"))
+                    .parse_next(input)?,
+            );
+        } else if m.code.is_empty()
+            && let Some(code) = opt(identifier).parse_next(input)?
+        {
+            m.code = code.to_string();
+        } else {
+            return Ok(m);
+        }
+    }
+}
+
+/// A number, or `...` (returned as `None`).
+fn seq_or_any(input: &mut In<'_>) -> ModalResult<Option<u32>> {
+    if opt("...").parse_next(input)?.is_some() {
+        return Ok(None);
+    }
+    seq_number.map(Some).parse_next(input)
+}
+
+/// `start:end(length)`, any of them `...`.
+fn range(input: &mut In<'_>) -> ModalResult<(Option<u32>, Option<u32>, Option<u32>)> {
+    (
+        seq_or_any,
+        preceded(':'.context(expected("`:`")), seq_or_any),
+        delimited(
+            '('.context(expected("`(`")),
+            seq_or_any,
+            ')'.context(expected("`)`")),
+        ),
+    )
+        .parse_next(input)
+}
+
+fn packet(input: &mut In<'_>, inbound: bool) -> ModalResult<Packet> {
     ws(input)?;
     let flags_start = input.checkpoint();
     let (flag_text, flags_span): (&str, Span) = take_while(1.., |c: char| {
@@ -692,20 +1002,27 @@ fn packet(input: &mut In<'_>) -> ModalResult<Packet> {
         .context(expected("a space after the flags"))
         .parse_next(input)?;
     let before_range = input.checkpoint();
-    let ((start, end, len), seq_span) = cut_err((
-        seq_number,
-        preceded(':'.context(expected("`:`")), seq_number),
-        delimited(
-            '('.context(expected("`(`")),
-            seq_number,
-            ')'.context(expected("`)`")),
-        ),
-    ))
-    .context(StrContext::Label("sequence range"))
-    .context(expected("`start:end(length)`"))
-    .with_span()
-    .parse_next(input)?;
-    if end.wrapping_sub(start) != len {
+    let ((start, end, len), seq_span) = cut_err(range)
+        .context(StrContext::Label("sequence range"))
+        .context(expected("`start:end(length)`"))
+        .with_span()
+        .parse_next(input)?;
+    let (any_seq, any_len) = (start.is_none(), end.is_none() || len.is_none());
+    if inbound && (any_seq || any_len) {
+        input.reset(&before_range);
+        return Err(ErrMode::Cut(
+            ContextError::new()
+                .with(StrContext::Label("sequence range"))
+                .with(expected(
+                    "numbers on an injected segment (`...` matches on `>` lines only)",
+                )),
+        ));
+    }
+    // A wildcard stands for what the others give: `1:...(100)` is 1:101(100).
+    let start = start.unwrap_or(0);
+    let len = len.or(end.map(|e| e.wrapping_sub(start))).unwrap_or(0);
+    let end = end.unwrap_or(start.wrapping_add(len));
+    if !any_seq && !any_len && end.wrapping_sub(start) != len {
         let mut e = ContextError::new();
         e.push(StrContext::Label("sequence range"));
         e.push(expected("end - start to equal the length"));
@@ -721,6 +1038,9 @@ fn packet(input: &mut In<'_>) -> ModalResult<Packet> {
         end,
         len,
         seq_span,
+        any_seq,
+        any_len,
+        ip: Vec::new(),
         ack: None,
         ack_span: None,
         win: None,
@@ -732,15 +1052,37 @@ fn packet(input: &mut In<'_>) -> ModalResult<Packet> {
         if input.starts_with("ack") && p.ack.is_none() {
             let _: &str = "ack".parse_next(input)?;
             cut_err(sp1).parse_next(input)?;
-            let (n, span) = cut_err(seq_number.with_span())
+            // `ack ...`: any acknowledgment number.
+            let (n, span) = cut_err(seq_or_any.with_span())
                 .context(StrContext::Label("ack"))
                 .parse_next(input)?;
-            p.ack = Some(n);
-            p.ack_span = Some(span);
+            p.ack = n;
+            p.ack_span = n.map(|_| span);
+            if inbound && n.is_none() {
+                return Err(ErrMode::Cut(
+                    ContextError::new()
+                        .with(StrContext::Label("ack"))
+                        .with(expected("a number on an injected segment")),
+                ));
+            }
+        } else if input.starts_with("urg") {
+            // The urgent pointer: parsed, not modelled (as the `U` flag).
+            let _: &str = "urg".parse_next(input)?;
+            cut_err(sp1).parse_next(input)?;
+            let _ = cut_err(seq_or_any)
+                .context(StrContext::Label("urgent pointer"))
+                .parse_next(input)?;
+            if !p.unmodelled_flags.contains('U') {
+                p.unmodelled_flags.push('U');
+            }
         } else if input.starts_with("win") && p.win.is_none() {
             let _: &str = "win".parse_next(input)?;
             cut_err(sp1).parse_next(input)?;
             let before_win = input.checkpoint();
+            if !inbound && opt("...").parse_next(input)?.is_some() {
+                // `win ...`: any window.
+                continue;
+            }
             let win = cut_err(seq_number)
                 .context(StrContext::Label("window"))
                 .parse_next(input)?;
@@ -780,7 +1122,7 @@ fn options(input: &mut In<'_>) -> ModalResult<(Vec<String>, Option<u16>)> {
             (
                 identifier,
                 take_while(0.., |c: char| {
-                    c.is_ascii_alphanumeric() || " \t:_".contains(c)
+                    c.is_ascii_alphanumeric() || " \t:_.-".contains(c)
                 }),
             )
                 .map(|(name, rest): (&str, &str)| (name.to_string(), rest.trim().to_string())),
@@ -873,6 +1215,18 @@ fn int(input: &mut In<'_>) -> ModalResult<i64> {
     Ok(if neg { -v } else { v })
 }
 
+/// A struct field's name; packetdrill writes an array's length after it
+/// (`msg_iov(1)=[...]`, `msg_name(...)=...`), which is dropped.
+fn field_name<'a>(input: &mut In<'a>) -> ModalResult<&'a str> {
+    let name = identifier(input)?;
+    if input.starts_with("(") {
+        let _ = any::<_, ContextError>.parse_next(input);
+        let _: &str = alt(("...", digit1)).parse_next(input)?;
+        let _: char = cut_err(')').context(expected("`)`")).parse_next(input)?;
+    }
+    Ok(name)
+}
+
 fn arg_list<'a>(close: char) -> impl Parser<In<'a>, Vec<Arg>, ErrMode<ContextError>> {
     move |input: &mut In<'a>| {
         blank(input)?;
@@ -889,9 +1243,10 @@ fn arg(input: &mut In<'_>) -> ModalResult<Arg> {
     let mut alts = vec![first];
     loop {
         let cp = input.checkpoint();
-        ws(input)?;
+        // Arguments may continue over lines: `A |` newline `B`.
+        blank(input)?;
         if opt('|').parse_next(input)?.is_some() {
-            ws(input)?;
+            blank(input)?;
             alts.push(cut_err(atom).parse_next(input)?);
         } else {
             input.reset(&cp);
@@ -961,7 +1316,7 @@ fn atom(input: &mut In<'_>) -> ModalResult<Arg> {
             0..,
             delimited(
                 blank,
-                (identifier, delimited(blank, '=', blank), arg)
+                (field_name, delimited(blank, '=', blank), arg)
                     .map(|(n, _, a): (&str, char, Arg)| (n.to_string(), a)),
                 blank,
             ),
@@ -979,7 +1334,22 @@ fn atom(input: &mut In<'_>) -> ModalResult<Arg> {
             .parse_next(input)?;
         Value::Str(s.to_string())
     } else if let Some(name) = opt(identifier).parse_next(input)? {
-        Value::Name(name.to_string())
+        if input.starts_with("(") {
+            // `htonl(1)`: a function applied.
+            let _level = Nested::enter().ok_or_else(|| {
+                ErrMode::Cut(
+                    ContextError::new()
+                        .with(StrContext::Label("argument"))
+                        .with(expected("at most 16 levels of `[`, `{` and `(`")),
+                )
+            })?;
+            let _ = any::<_, ContextError>.parse_next(input);
+            let args = arg_list(')').parse_next(input)?;
+            let _: char = cut_err(')').context(expected("`)`")).parse_next(input)?;
+            Value::Apply(name.to_string(), args)
+        } else {
+            Value::Name(name.to_string())
+        }
     } else {
         Value::Int(int.context(expected("an argument")).parse_next(input)?)
     };

@@ -32,6 +32,11 @@ pub struct Options {
     pub config: Config,
     /// The window of an inbound segment that gives none.
     pub default_win: u32,
+    /// Segments the endpoint sends after the last `>` line fail the run (`--strict`);
+    /// packetdrill never reads them, and by default neither does the interpreter.
+    pub strict: bool,
+    /// Names `#ifdef` finds defined (`--define NAME`; `linux` by default).
+    pub defines: Vec<String>,
 }
 
 impl Default for Options {
@@ -53,6 +58,11 @@ impl Default for Options {
                 fin_timeout: 60_000_000,
             },
             default_win: 65_535,
+            strict: false,
+            defines: crate::script::DEFAULT_DEFINES
+                .iter()
+                .map(|d| d.to_string())
+                .collect(),
         }
     }
 }
@@ -75,6 +85,10 @@ pub const SCRIPT_OPTIONS: &[(&str, &str)] = &[
     (
         "default_win",
         "window of an inbound segment that gives none",
+    ),
+    (
+        "strict",
+        "segments sent after the last `>` line fail the run (a flag)",
     ),
 ];
 
@@ -103,12 +117,29 @@ pub const PACKETDRILL_OPTIONS: &[&str] = &[
     "wire_server_port",
     "wire_client_dev",
     "wire_server_dev",
+    "strict_segments",
+    "tcp_ts_ecr_scaled",
+    "code_command",
+    "code_format",
+    "code_sockopt",
+    "so_filename",
+    "so_flags",
+    "send_omit_free",
 ];
 
 impl Options {
     /// Sets one option by name, as a `--name=value` script line does. Returns a notice
     /// when the option is packetdrill's own and ignored here.
     pub fn set(&mut self, name: &str, value: &str) -> Result<Option<String>, String> {
+        if name == "define" {
+            // `--define=NAME`: `#ifdef` blocks were already chosen with it.
+            let name = value.split('=').next().unwrap_or(value);
+            if name.is_empty() {
+                return Err("--define needs a name: --define=NAME".to_string());
+            }
+            self.defines.push(name.to_string());
+            return Ok(None);
+        }
         if PACKETDRILL_OPTIONS.contains(&name) {
             return Ok(Some(format!(
                 "--{name} is packetdrill's own set-up: ignored"
@@ -145,6 +176,13 @@ impl Options {
             "mss" => self.config.mss = num::<u16>(name, value)?.max(MIN_MSS as u16).into(),
             "retries" => self.config.max_retransmits = num(name, value)?,
             "default_win" => self.default_win = num::<u16>(name, value)?.into(),
+            "strict" => {
+                self.strict = match value {
+                    "" | "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => return Err(format!("--strict takes no value, not `{value}`")),
+                }
+            }
             _ => {
                 let known: Vec<&str> = SCRIPT_OPTIONS.iter().map(|(n, _)| *n).collect();
                 return Err(format!(
@@ -284,6 +322,9 @@ struct Socket {
     shut_rd: bool,
     /// A pending socket error (`sk_err`), reported by the next call.
     error: Option<&'static str>,
+    /// A soft error (an ICMP message, RFC 1122 §4.2.3.9): reported only if the
+    /// connection times out (Linux's `sk_err_soft`).
+    soft_error: Option<&'static str>,
     /// The connection was established once (so EOF and EPIPE, not ENOTCONN).
     connected: bool,
     /// Accepted, or opened by the user: handed out.
@@ -300,6 +341,7 @@ impl Socket {
             linger0: false,
             shut_rd: false,
             error: None,
+            soft_error: None,
             connected: false,
             owned: fd.is_some(),
         }
@@ -314,8 +356,21 @@ enum Ready {
 #[derive(Clone, Copy)]
 enum Wait {
     Connect(usize),
-    Accept(i64),
+    /// The listener's fd, and the fd the script wants the connection to get.
+    Accept(i64, i64),
     Read(i64, u32),
+    /// `poll` or `epoll_wait` on [`Session::watch`], returning at most this many, or 0
+    /// at its timeout (a time; `u64::MAX` for none).
+    Poll(usize, u64),
+}
+
+/// A file descriptor that is not a TCP socket: parsed calls give them out, nothing
+/// is modelled behind them but an epoll's interest list.
+enum OtherFd {
+    /// `epoll_create`: the fds watched and the events asked.
+    Epoll(Vec<(i64, u32)>),
+    /// `pipe`, `open`: a label only.
+    Plain,
 }
 
 struct Pending {
@@ -340,6 +395,10 @@ pub struct Session {
     /// The time of the previous statement: the base of relative times.
     last: u64,
     socks: Vec<Socket>,
+    /// Descriptors that are not sockets (epoll, pipes, files), by the script's number.
+    others: std::collections::BTreeMap<i64, OtherFd>,
+    /// What a blocked `poll` or `epoll_wait` watches: fds and events.
+    watch: Vec<(i64, u32)>,
     outbound: VecDeque<Sent>,
     pending: Option<Pending>,
     /// live local sequence number = script number + offset.
@@ -476,6 +535,8 @@ impl Session {
             now: 0,
             last: 0,
             socks: Vec::new(),
+            others: std::collections::BTreeMap::new(),
+            watch: Vec::new(),
             outbound: VecDeque::new(),
             pending: None,
             entries: Vec::new(),
@@ -570,8 +631,18 @@ impl Session {
 
     fn free_fd(&self) -> i64 {
         (3..)
-            .find(|fd| self.by_fd(*fd).is_none())
+            .find(|fd| self.by_fd(*fd).is_none() && !self.others.contains_key(fd))
             .expect("a free fd")
+    }
+
+    /// packetdrill's fds are labels: a new descriptor gets the number the script expects
+    /// (`socket(...) = 4`) when it is a free one, else the lowest free.
+    fn label(&self, wanted: i64) -> i64 {
+        if wanted >= 0 && self.by_fd(wanted).is_none() && !self.others.contains_key(&wanted) {
+            wanted
+        } else {
+            self.free_fd()
+        }
     }
 
     fn notice_once(&mut self, key: String, text: String) -> Option<String> {
@@ -725,7 +796,9 @@ impl Session {
                     })
                 }
                 Signal::Refused => s.error = Some("ECONNREFUSED"),
-                Signal::TimedOut => s.error = Some("ETIMEDOUT"),
+                // A soft error seen before is what the user is told (Linux, as RFC 1122
+                // §4.2.3.9's discussion allows).
+                Signal::TimedOut => s.error = Some(s.soft_error.take().unwrap_or("ETIMEDOUT")),
                 Signal::Closing => {}
             }
         }
@@ -776,6 +849,31 @@ impl Session {
     /// Lets time pass up to `t`, firing timers at their deadlines.
     fn advance(&mut self, t: u64) -> Result<(), Failure> {
         loop {
+            if let Some(p) = &self.pending
+                && let Wait::Poll(_, timeout) = p.wait
+                && t >= timeout
+                && self.next_deadline().is_none_or(|(_, _, d)| d > timeout)
+            {
+                // A poll's timeout: it returns 0.
+                self.now = self.now.max(timeout);
+                let p = self.pending.take().expect("pending");
+                let mut e = self.entry(Kind::Return, p.text.clone());
+                (e.line, e.column) = (p.line, p.column);
+                e.result = Some("0".to_string());
+                self.push(e);
+                let tol = self.opts.tolerance;
+                if self.now.saturating_add(tol) < p.end || self.now > p.end.saturating_add(tol) {
+                    let mut f = self.fail(format!(
+                        "the poll timed out at {}, not at {}",
+                        seconds(self.now),
+                        seconds(p.end)
+                    ));
+                    (f.line, f.column) = (p.line, p.column);
+                    return Err(f);
+                }
+                self.check_result(0, None, &p.expect, p.line, p.column)?;
+                continue;
+            }
             if let Some(p) = &self.pending {
                 let limit = p.end.saturating_add(self.opts.tolerance);
                 let next = self.next_deadline().filter(|&(_, _, d)| d <= t.min(limit));
@@ -857,7 +955,8 @@ impl Session {
         column: usize,
     ) -> Result<(), Failure> {
         let errno_ok = match (&expect.1, errno) {
-            (Some(e), Some(a)) => e == a,
+            // EWOULDBLOCK is EAGAIN (POSIX allows them to be one; on Linux they are).
+            (Some(e), Some(a)) => e == a || (e == "EWOULDBLOCK" && a == "EAGAIN"),
             (None, _) => true,
             (Some(_), None) => false,
         };
@@ -972,6 +1071,19 @@ impl Session {
                     return Err(f);
                 }
             }
+            Action::IcmpIn(m) => {
+                self.advance(start)?;
+                let mut e = self.entry(Kind::Inbound, text);
+                e.notice = Some(self.icmp(m));
+                self.push(e);
+            }
+            Action::IcmpOut(_) => {
+                self.advance(start)?;
+                let mut f = self.fail("the endpoint sends no ICMP messages (not modelled)");
+                f.expected = Some(text);
+                f.actual = Some("no ICMP message".to_string());
+                return Err(f);
+            }
             Action::Skip(kind) => {
                 self.advance(start)?;
                 let mut e = self.entry(Kind::Skip, text);
@@ -1017,6 +1129,26 @@ impl Session {
             f.column = p.column;
             return Err(f);
         }
+        if !self.opts.strict && !self.outbound.is_empty() {
+            // packetdrill never reads what is sent after the last `>` line.
+            let n = self.outbound.len();
+            let texts: Vec<String> = self
+                .outbound
+                .drain(..)
+                .map(|s| s.seg)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|s| self.wire_of(s, true).text)
+                .collect();
+            let mut e = self.entry(Kind::Skip, "end of script");
+            e.notice = Some(format!(
+                "{n} segment(s) sent after the last `>` line not checked, as packetdrill \
+                 (--strict checks them): {}",
+                texts.join("; ")
+            ));
+            self.push(e);
+            return Ok(());
+        }
         if let Some(s) = self.outbound.pop_front() {
             let w = self.wire_of(s.seg, true);
             let mut f = self.fail(format!(
@@ -1055,7 +1187,60 @@ impl Session {
         {
             parts.push(n);
         }
+        if !pkt.ip.is_empty()
+            && let Some(n) = self.notice_once(
+                format!("ip:{}", pkt.ip.join(",")),
+                format!(
+                    "IP marks not modelled (no ECN), ignored: [{}]",
+                    pkt.ip.join("] [")
+                ),
+            )
+        {
+            parts.push(n);
+        }
         (!parts.is_empty()).then(|| parts.join("; "))
+    }
+
+    /// An ICMP message reaches the connection: a soft error, never an abort. RFC 1122
+    /// §4.2.3.9 calls codes 0, 1, 5 soft (MUST NOT abort) and codes 2-4 hard (SHOULD
+    /// abort); RFC 5927 §4.1 advises treating hard errors as soft in the synchronized
+    /// states against blind attacks, and the interpreter does so in every state.
+    fn icmp(&mut self, m: &crate::script::Icmp) -> String {
+        let errno = match (m.kind.as_str(), m.code.as_str()) {
+            ("unreachable", "net_unreachable" | "network_unreachable") => "ENETUNREACH",
+            ("unreachable", "protocol_unreachable" | "proto_unreachable") => "ENOPROTOOPT",
+            ("unreachable", "port_unreachable") => "ECONNREFUSED",
+            ("unreachable", "frag_needed" | "fragmentation_needed") => {
+                return "ICMP fragmentation needed: path MTU discovery is not modelled, ignored"
+                    .to_string();
+            }
+            ("unreachable" | "time_exceeded", _) => "EHOSTUNREACH",
+            _ => {
+                return format!("ICMP {} {} not modelled, ignored", m.kind, m.code);
+            }
+        };
+        let what = format!("ICMP {} {}", m.kind, m.code);
+        let Some(i) = self.wire() else {
+            return format!("{what}: no connection to report it to, ignored");
+        };
+        let t = &self.socks[i].tcb;
+        if let Some(seq) = m.echoed {
+            // RFC 5927 §4.1: the quoted segment must be one in flight.
+            let live = seq.wrapping_add(self.offset);
+            let in_flight = live.wrapping_sub(t.snd_una) < t.snd_nxt.wrapping_sub(t.snd_una);
+            if !in_flight {
+                return format!(
+                    "{what}: it quotes sequence number {seq}, not in flight \
+                     (RFC 5927 §4.1), ignored"
+                );
+            }
+        }
+        let state = t.state;
+        self.socks[i].soft_error = Some(errno);
+        format!(
+            "{what} in {state}: a soft error, the connection is not aborted; {errno} is \
+             reported if it times out (RFC 1122 §4.2.3.9, RFC 5927 §4.1)"
+        )
     }
 
     fn inbound_segment(&self, pkt: &Packet) -> Segment {
@@ -1115,7 +1300,9 @@ impl Session {
             f.column = flags_place.column;
             return Err(f);
         }
-        if pkt.flags.syn() {
+        if pkt.any_seq {
+            // `...`: any sequence number.
+        } else if pkt.flags.syn() {
             // packetdrill's mapping: the endpoint's ISN is the script's SYN number.
             self.offset = seg.seq.wrapping_sub(pkt.start);
         } else if self.script_seq(&seg) != pkt.start {
@@ -1123,7 +1310,7 @@ impl Session {
             f.column = seq_place.column;
             return Err(f);
         }
-        if seg.len != pkt.len {
+        if !pkt.any_len && seg.len != pkt.len {
             let mut f = mismatch("length", self);
             f.column = seq_place.column;
             return Err(f);
@@ -1174,7 +1361,7 @@ impl Session {
                 {
                     return Err(self.bad("only SOCK_STREAM sockets are modelled"));
                 }
-                let fd = self.free_fd();
+                let fd = self.label(expect.0);
                 self.socks.push(Socket {
                     nonblocking: ty.is_some_and(|t| t.has_name("SOCK_NONBLOCK")),
                     ..Socket::new(Tcb::new(), Some(fd))
@@ -1185,11 +1372,19 @@ impl Session {
             "listen" => self.user_call(fd(), UserCall::PassiveOpen, &mut e)?,
             "connect" => self.user_call(fd(), UserCall::ActiveOpen, &mut e)?,
             "accept" => match fd() {
-                Some(fd) if self.by_fd(fd).is_some() => Err(Wait::Accept(fd)),
+                Some(fd) if self.by_fd(fd).is_some() => Err(Wait::Accept(fd, expect.0)),
                 _ => Ok(Ready::Done(-1, Some("EBADF"))),
             },
-            "read" | "recv" | "recvfrom" => {
-                let n = call.args.get(2).and_then(|a| a.value.int()).unwrap_or(0);
+            "read" | "recv" | "recvfrom" | "recvmsg" | "readv" => {
+                let n = match call.name.as_str() {
+                    // The buffers' total length; `...` reads whatever there is.
+                    "recvmsg" | "readv" => call
+                        .args
+                        .get(1)
+                        .map_or(Some(0), |a| iov_total(&a.value))
+                        .unwrap_or(i64::from(u32::MAX)),
+                    _ => call.args.get(2).and_then(|a| a.value.int()).unwrap_or(0),
+                };
                 match fd() {
                     Some(fd) if self.by_fd(fd).is_some() => {
                         Err(Wait::Read(fd, n.clamp(0, u32::MAX as i64) as u32))
@@ -1197,10 +1392,166 @@ impl Session {
                     _ => Ok(Ready::Done(-1, Some("EBADF"))),
                 }
             }
-            "write" | "send" | "sendto" => {
-                let n = call.args.get(2).and_then(|a| a.value.int()).unwrap_or(0);
+            "write" | "send" | "sendto" | "sendmsg" | "writev" | "sendfile" => {
+                let n = match call.name.as_str() {
+                    "sendmsg" | "writev" => call.args.get(1).and_then(|a| iov_total(&a.value)),
+                    // sendfile(out, in, offset, count): count bytes sent on `out`.
+                    "sendfile" => call.args.get(3).and_then(|a| a.value.int()),
+                    _ => call.args.get(2).and_then(|a| a.value.int()),
+                };
+                let n = match n {
+                    Some(n) => n,
+                    None if call.name == "write" || call.name.starts_with("send") => {
+                        // The length is not written (`...`): the script's result says it.
+                        e.notice = Some(format!(
+                            "{}: the length is not written, the expected result ({}) is taken as it",
+                            call.name, expect.0
+                        ));
+                        expect.0.max(0)
+                    }
+                    None => 0,
+                };
                 let n = n.clamp(0, u32::MAX as i64) as u32;
                 self.user_call(fd(), UserCall::Send(n), &mut e)?
+            }
+            "ioctl" => {
+                let cmd = call.args.get(1).map(|a| &a.value);
+                let Some(i) = fd().and_then(|fd| self.by_fd(fd)) else {
+                    return self.unmodelled(
+                        call,
+                        text,
+                        e,
+                        "ioctl on a descriptor that is not a socket",
+                    );
+                };
+                if cmd.is_some_and(|c| c.has_name("SIOCINQ") || c.has_name("FIONREAD")) {
+                    // Bytes queued to read (Linux: EINVAL on a listener).
+                    let t = &self.socks[i].tcb;
+                    if t.state == State::Listen {
+                        Ok(Ready::Done(-1, Some("EINVAL")))
+                    } else {
+                        let queued = i64::from(t.recv_queue);
+                        let wanted = call.args.get(2).and_then(|a| a.value.int());
+                        if wanted.is_some_and(|w| w != queued) {
+                            let mut f = self.fail("ioctl found another number of bytes queued");
+                            f.expected = Some(format!("[{}]", wanted.unwrap_or(0)));
+                            f.actual = Some(format!("[{queued}]"));
+                            return Err(f);
+                        }
+                        Ok(Ready::Done(0, None))
+                    }
+                } else {
+                    return self.unmodelled(call, text, e, "this ioctl is not modelled");
+                }
+            }
+            "poll" => {
+                let mut watch = Vec::new();
+                for item in list_items(call.args.first().map(|a| &a.value)) {
+                    let fd = item.field("fd").and_then(Value::int).unwrap_or(-1);
+                    let events = item.field("events").and_then(event_bits).unwrap_or(0);
+                    watch.push((fd, events));
+                }
+                self.watch = watch;
+                let ready_now = self.watch.iter().any(|&(fd, ev)| self.revents(fd, ev) != 0);
+                // Each `revents=` written is checked against the socket's state (when
+                // the call returns at once).
+                for item in list_items(call.args.first().map(|a| &a.value)) {
+                    let fd = item.field("fd").and_then(Value::int).unwrap_or(-1);
+                    let events = item.field("events").and_then(event_bits).unwrap_or(0);
+                    if let Some(wanted) = item.field("revents").and_then(event_bits) {
+                        let actual = self.revents(fd, events);
+                        if actual != wanted && (ready_now || end.is_none()) {
+                            let mut f = self.fail(format!("poll found fd {fd} in another state"));
+                            f.expected = Some(events_text(wanted));
+                            f.actual = Some(events_text(actual));
+                            return Err(f);
+                        }
+                    }
+                }
+                let timeout = self.poll_timeout(call.args.get(2));
+                Err(Wait::Poll(usize::MAX, timeout))
+            }
+            "epoll_create" | "epoll_create1" => {
+                let fd = self.label(expect.0);
+                self.others.insert(fd, OtherFd::Epoll(Vec::new()));
+                Ok(Ready::Done(fd, None))
+            }
+            "epoll_ctl" => {
+                let op = call.args.get(1).map(|a| &a.value);
+                let target = call.args.get(2).and_then(|a| a.value.int()).unwrap_or(-1);
+                let events = call
+                    .args
+                    .get(3)
+                    .and_then(|a| a.value.field("events"))
+                    .and_then(event_bits)
+                    .unwrap_or(0);
+                let known = self.by_fd(target).is_some() || self.others.contains_key(&target);
+                match fd().and_then(|fd| self.others.get_mut(&fd)) {
+                    Some(OtherFd::Epoll(list)) if known => {
+                        let at = list.iter().position(|(f, _)| *f == target);
+                        match (op, at) {
+                            (Some(o), None) if o.has_name("EPOLL_CTL_ADD") => {
+                                list.push((target, events));
+                                Ok(Ready::Done(0, None))
+                            }
+                            (Some(o), Some(_)) if o.has_name("EPOLL_CTL_ADD") => {
+                                Ok(Ready::Done(-1, Some("EEXIST")))
+                            }
+                            (Some(o), Some(k)) if o.has_name("EPOLL_CTL_MOD") => {
+                                list[k].1 = events;
+                                Ok(Ready::Done(0, None))
+                            }
+                            (Some(o), Some(k)) if o.has_name("EPOLL_CTL_DEL") => {
+                                list.remove(k);
+                                Ok(Ready::Done(0, None))
+                            }
+                            (Some(o), None)
+                                if o.has_name("EPOLL_CTL_MOD") || o.has_name("EPOLL_CTL_DEL") =>
+                            {
+                                Ok(Ready::Done(-1, Some("ENOENT")))
+                            }
+                            _ => Ok(Ready::Done(-1, Some("EINVAL"))),
+                        }
+                    }
+                    Some(OtherFd::Epoll(_)) => Ok(Ready::Done(-1, Some("EBADF"))),
+                    _ => Ok(Ready::Done(-1, Some("EBADF"))),
+                }
+            }
+            "epoll_wait" => match fd().and_then(|fd| self.others.get(&fd)) {
+                Some(OtherFd::Epoll(list)) => {
+                    self.watch = list.clone();
+                    let max = call.args.get(2).and_then(|a| a.value.int()).unwrap_or(1);
+                    let timeout = self.poll_timeout(call.args.get(3));
+                    Err(Wait::Poll(
+                        max.clamp(0, i64::from(u32::MAX)) as usize,
+                        timeout,
+                    ))
+                }
+                _ => Ok(Ready::Done(-1, Some("EBADF"))),
+            },
+            "pipe" => {
+                // `pipe([5, 6])`: two descriptors with the script's numbers.
+                let fds: Vec<i64> = list_items(call.args.first().map(|a| &a.value))
+                    .iter()
+                    .filter_map(|v| v.int())
+                    .collect();
+                for fd in fds {
+                    let fd = self.label(fd);
+                    self.others.insert(fd, OtherFd::Plain);
+                }
+                e.notice = Some(
+                    "pipe: descriptors given out, nothing behind them is modelled".to_string(),
+                );
+                Ok(Ready::Done(0, None))
+            }
+            "open" if expect.0 >= 0 => {
+                let fd = self.label(expect.0);
+                self.others.insert(fd, OtherFd::Plain);
+                e.notice = Some("open: a descriptor given out, no file is opened".to_string());
+                Ok(Ready::Done(fd, None))
+            }
+            "open" | "splice" => {
+                return self.unmodelled(call, text, e, "not modelled");
             }
             "shutdown" => {
                 let how = call.args.get(1).map(|a| &a.value);
@@ -1217,10 +1568,47 @@ impl Session {
                     Ok(self.with_fd(fd(), |_, _| Ready::Done(0, None)))
                 }
             }
-            "close" => self.close(fd(), &mut e)?,
+            "close" => match fd() {
+                Some(fd) if self.others.remove(&fd).is_some() => {
+                    for o in self.others.values_mut() {
+                        if let OtherFd::Epoll(list) = o {
+                            list.retain(|(f, _)| *f != fd);
+                        }
+                    }
+                    Ok(Ready::Done(0, None))
+                }
+                fd => self.close(fd, &mut e)?,
+            },
             "getsockopt" => {
                 let opt = call.args.get(2).map(|a| &a.value);
-                if opt.is_some_and(|o| o.has_name("SO_ERROR")) {
+                let info_state = call
+                    .args
+                    .get(3)
+                    .and_then(|a| a.value.field("tcpi_state"))
+                    .and_then(|v| match v {
+                        Value::Name(n) => crate::script::parse_state(n),
+                        _ => None,
+                    });
+                if opt.is_some_and(|o| o.has_name("TCP_INFO"))
+                    && let Some(wanted) = info_state
+                {
+                    // `{tcpi_state=TCP_ESTABLISHED, ...}`: the state is checked, the rest not.
+                    let Some(i) = fd().and_then(|fd| self.by_fd(fd)) else {
+                        return Err(self.bad("getsockopt on a descriptor that is not open"));
+                    };
+                    let actual = self.socks[i].tcb.state;
+                    if actual != wanted {
+                        let mut f = self.fail("the endpoint is in another state");
+                        f.expected = Some(wanted.to_string());
+                        f.actual = Some(actual.to_string());
+                        return Err(f);
+                    }
+                    e.notice = self.notice_once(
+                        "getsockopt:TCP_INFO".to_string(),
+                        "TCP_INFO: tcpi_state is checked, its other fields are not".to_string(),
+                    );
+                    Ok(Ready::Done(0, None))
+                } else if opt.is_some_and(|o| o.has_name("SO_ERROR")) {
                     // The pending error, as `[0]` or `[ECONNREFUSED]`; reading clears it.
                     let Some(i) = fd().and_then(|fd| self.by_fd(fd)) else {
                         return Err(self.bad("getsockopt on a descriptor that is not open"));
@@ -1311,6 +1699,8 @@ impl Session {
                 e.steps.extend(steps);
                 match r {
                     Ready::Done(value, errno) => (value, errno),
+                    // A poll that finds nothing ready returns 0 (a timeout of 0).
+                    Ready::Block if matches!(w, Wait::Poll(..)) && end.is_none() => (0, None),
                     Ready::Block if self.would_not_block(w) => {
                         let errno = match w {
                             Wait::Connect(_) => "EINPROGRESS",
@@ -1355,10 +1745,81 @@ impl Session {
         self.check_result(value, errno, &expect, line, column)
     }
 
+    /// A call parsed and not modelled: it returns what the script expects, with a notice.
+    fn unmodelled(
+        &mut self,
+        call: &Call,
+        text: String,
+        mut e: Entry,
+        why: &str,
+    ) -> Result<(), Failure> {
+        e.result = Some(result_text(call.result.value, call.result.errno.as_deref()));
+        e.notice = Some(format!(
+            "{}: {why}: the script's result is taken as given",
+            call.name
+        ));
+        e.text = text;
+        self.push(e);
+        Ok(())
+    }
+
+    /// When a poll with this timeout (milliseconds; negative: none) returns 0.
+    fn poll_timeout(&self, ms: Option<&crate::script::Arg>) -> u64 {
+        match ms.and_then(|a| a.value.int()) {
+            Some(ms) if ms >= 0 => self.now.saturating_add((ms as u64).saturating_mul(1000)),
+            _ => u64::MAX,
+        }
+    }
+
+    /// What `poll` reports for `fd` asked for `events`, from the socket's state as
+    /// Linux's `tcp_poll` derives it (ERR and HUP are always reported).
+    fn revents(&self, fd: i64, events: u32) -> u32 {
+        let Some(i) = self.by_fd(fd) else {
+            return if self.others.contains_key(&fd) {
+                0
+            } else {
+                POLLNVAL
+            };
+        };
+        let s = &self.socks[i];
+        let t = &s.tcb;
+        let mut m = 0;
+        if t.state == State::Listen {
+            let acceptable = self
+                .socks
+                .iter()
+                .any(|c| !c.owned && c.tcb.state.is_synchronized());
+            if acceptable {
+                m |= POLLIN | POLLRDNORM;
+            }
+        } else {
+            let read_shut =
+                t.fin_received || s.shut_rd || (s.connected && t.state == State::Closed);
+            if t.state == State::Closed || (read_shut && t.fin_queued) {
+                m |= POLLHUP;
+            }
+            if read_shut {
+                m |= POLLIN | POLLRDNORM | POLLRDHUP;
+            }
+            if !matches!(t.state, State::SynSent | State::SynReceived) {
+                if t.recv_queue > 0 {
+                    m |= POLLIN | POLLRDNORM;
+                }
+                // Room to write is assumed; after a shutdown Linux reports POLLOUT too.
+                m |= POLLOUT | POLLWRNORM;
+            }
+            if s.error.is_some() {
+                m |= POLLERR;
+            }
+        }
+        m & (events | POLLERR | POLLHUP | POLLNVAL)
+    }
+
     fn would_not_block(&self, w: Wait) -> bool {
         let i = match w {
             Wait::Connect(i) => Some(i),
-            Wait::Accept(fd) | Wait::Read(fd, _) => self.by_fd(fd),
+            Wait::Accept(fd, _) | Wait::Read(fd, _) => self.by_fd(fd),
+            Wait::Poll(..) => None,
         };
         i.is_some_and(|i| self.socks[i].nonblocking)
     }
@@ -1474,7 +1935,20 @@ impl Session {
                     (Ready::Block, vec![])
                 }
             }
-            Wait::Accept(fd) => {
+            Wait::Poll(max, _) => {
+                let n = self
+                    .watch
+                    .iter()
+                    .filter(|&&(fd, ev)| self.revents(fd, ev) != 0)
+                    .count()
+                    .min(max);
+                if n > 0 {
+                    (Ready::Done(n as i64, None), vec![])
+                } else {
+                    (Ready::Block, vec![])
+                }
+            }
+            Wait::Accept(fd, wanted) => {
                 let Some(l) = self.by_fd(fd) else {
                     return Ok((Ready::Done(-1, Some("EBADF")), vec![]));
                 };
@@ -1487,7 +1961,7 @@ impl Session {
                     .position(|s| !s.owned && s.tcb.state.is_synchronized());
                 match ready {
                     Some(c) => {
-                        let nfd = self.free_fd();
+                        let nfd = self.label(wanted);
                         let s = &mut self.socks[c];
                         s.fd = Some(nfd);
                         s.owned = true;
@@ -1533,6 +2007,94 @@ impl Session {
                 (r, vec![step])
             }
         })
+    }
+}
+
+const POLLIN: u32 = 0x1;
+const POLLPRI: u32 = 0x2;
+const POLLOUT: u32 = 0x4;
+const POLLERR: u32 = 0x8;
+const POLLHUP: u32 = 0x10;
+const POLLNVAL: u32 = 0x20;
+const POLLRDNORM: u32 = 0x40;
+const POLLRDBAND: u32 = 0x80;
+const POLLWRNORM: u32 = 0x100;
+const POLLWRBAND: u32 = 0x200;
+const POLLRDHUP: u32 = 0x2000;
+
+/// Linux's poll and epoll event bits, by name without the `POLL`/`EPOLL` prefix.
+const EVENTS: &[(&str, u32)] = &[
+    ("IN", POLLIN),
+    ("PRI", POLLPRI),
+    ("OUT", POLLOUT),
+    ("ERR", POLLERR),
+    ("HUP", POLLHUP),
+    ("NVAL", POLLNVAL),
+    ("RDNORM", POLLRDNORM),
+    ("RDBAND", POLLRDBAND),
+    ("WRNORM", POLLWRNORM),
+    ("WRBAND", POLLWRBAND),
+    ("RDHUP", POLLRDHUP),
+];
+
+/// `POLLIN|POLLOUT`, `EPOLLIN`, a number: the event bits (epoll's flags such as
+/// `EPOLLET` count as none).
+fn event_bits(v: &Value) -> Option<u32> {
+    match v {
+        Value::Int(n) => u32::try_from(*n).ok(),
+        Value::Name(n) => {
+            let bare = n.strip_prefix("EPOLL").or_else(|| n.strip_prefix("POLL"))?;
+            match EVENTS.iter().find(|(name, _)| *name == bare) {
+                Some((_, bit)) => Some(*bit),
+                None if matches!(bare, "ET" | "ONESHOT" | "EXCLUSIVE" | "WAKEUP") => Some(0),
+                None => None,
+            }
+        }
+        Value::Or(items) => items
+            .iter()
+            .try_fold(0, |m, a| event_bits(&a.value).map(|b| m | b)),
+        _ => None,
+    }
+}
+
+/// `POLLIN|POLLOUT`, or `0`.
+fn events_text(bits: u32) -> String {
+    let names: Vec<String> = EVENTS
+        .iter()
+        .filter(|(_, b)| bits & b != 0)
+        .map(|(n, _)| format!("POLL{n}"))
+        .collect();
+    if names.is_empty() {
+        "0".to_string()
+    } else {
+        names.join("|")
+    }
+}
+
+/// The items of `[a, b]`, or the one value given.
+fn list_items(v: Option<&Value>) -> Vec<&Value> {
+    match v {
+        Some(Value::List(items)) => items.iter().map(|a| &a.value).collect(),
+        Some(Value::Ellipsis) | None => Vec::new(),
+        Some(v) => vec![v],
+    }
+}
+
+/// The total length of an iovec list (`[{iov_base=..., iov_len=100}]`) or of a msghdr's
+/// `msg_iov`; `None` when a length is not written.
+fn iov_total(v: &Value) -> Option<i64> {
+    if let Some(iov) = v.field("msg_iov") {
+        return iov_total(iov);
+    }
+    match v {
+        Value::List(items) => items.iter().try_fold(0i64, |n, a| {
+            a.value
+                .field("iov_len")
+                .and_then(Value::int)
+                .map(|l| n.saturating_add(l))
+        }),
+        Value::Struct(_) => v.field("iov_len").and_then(Value::int),
+        _ => None,
     }
 }
 

@@ -508,3 +508,33 @@ fn a_long_script_runs_in_linear_time() {
     // Quadratic would be 16 times; allow for a busy machine.
     assert!(large < 3.0, "40,000 statements took {large:.2} s");
 }
+
+#[test]
+fn strict_fails_a_segment_sent_after_the_last_expected_line() {
+    let f = temp(
+        "unread.pkt",
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 1000\n",
+    );
+    let out = interpreter(&["run", f.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("not checked, as packetdrill"));
+    let out = interpreter(&["run", "--strict", f.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no `>` line expects"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn define_chooses_the_ifdef_branches() {
+    let f = temp(
+        "ifdef.pkt",
+        "#ifdef FREEBSD\n0 state LISTEN\n#else\n0 state CLOSED\n#endif\n",
+    );
+    let out = interpreter(&["run", f.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = interpreter(&["run", "--define", "FREEBSD", f.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+}

@@ -5,10 +5,13 @@ use interpreter::session::Options;
 
 const LISTEN: &str = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 listen(3, 1) = 0\n";
 
+/// These tests run strict: a segment sent after the last `>` line fails.
 fn verdict(script: &str) -> Verdict {
-    run_source("t.pkt", script, &Options::default())
-        .unwrap()
-        .verdict
+    let strict = Options {
+        strict: true,
+        ..Options::default()
+    };
+    run_source("t.pkt", script, &strict).unwrap().verdict
 }
 
 fn failure(script: &str) -> (usize, String, Option<String>) {
@@ -119,8 +122,11 @@ fn a_wrong_result_fails() {
         "{msg}"
     );
     let _ = actual;
-    let (_, _, actual) = failure("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4\n");
-    assert_eq!(actual.as_deref(), Some("3"));
+    // fds are labels: a descriptor already taken is not given again.
+    let (_, _, actual) = failure(
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
+    );
+    assert_eq!(actual.as_deref(), Some("4"));
     let (_, _, actual) =
         failure("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 read(3, ..., 1) = 0\n");
     assert_eq!(actual.as_deref(), Some("-1 ENOTCONN"));

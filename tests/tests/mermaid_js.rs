@@ -45,7 +45,10 @@ fn diagrams() -> Vec<(String, String, Vec<&'static str>, bool)> {
     let run = run_source(
         "s",
         &std::fs::read_to_string(script).unwrap(),
-        &Options::default(),
+        &Options {
+            strict: true,
+            ..Options::default()
+        },
     )
     .unwrap();
     let json = serde_json::json!({"format": "tcpfsm-transcript", "runs": [run]}).to_string();

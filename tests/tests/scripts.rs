@@ -8,6 +8,14 @@ use interpreter::session::Options;
 use model::Table;
 use std::path::{Path, PathBuf};
 
+/// The corpus runs strict: a segment sent after the last `>` line fails the script.
+fn strict() -> Options {
+    Options {
+        strict: true,
+        ..Options::default()
+    }
+}
+
 fn scripts() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -33,7 +41,7 @@ fn run(path: &Path, opts: &Options) -> Run {
 fn every_script_passes_under_rfc9293() {
     let mut failed = Vec::new();
     for path in scripts() {
-        let r = run(&path, &Options::default());
+        let r = run(&path, &strict());
         if !matches!(r.verdict, Verdict::Pass) {
             failed.push(transcript(&r));
         }
@@ -45,7 +53,7 @@ fn every_script_passes_under_rfc9293() {
 #[test]
 fn transcripts_are_as_reviewed() {
     for path in scripts() {
-        let r = run(&path, &Options::default());
+        let r = run(&path, &strict());
         insta::assert_snapshot!(name(&path), transcript(&r));
     }
 }
@@ -53,7 +61,7 @@ fn transcripts_are_as_reviewed() {
 #[test]
 fn json_transcript_of_the_passive_handshake_is_as_reviewed() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/handshake-passive.pkt");
-    let r = run(&path, &Options::default());
+    let r = run(&path, &strict());
     let json = serde_json::to_value(&r).unwrap();
     insta::assert_json_snapshot!("handshake-passive-json", json);
 }
@@ -62,7 +70,7 @@ fn json_transcript_of_the_passive_handshake_is_as_reviewed() {
 /// is one no segment classifies as, or a timer that cannot run in its state.
 #[test]
 fn corpus_fires_every_reachable_row() {
-    let opts = Options::default();
+    let opts = strict();
     let runs: Vec<Run> = scripts()
         .iter()
         .map(|p| run(p, &opts))
@@ -128,7 +136,7 @@ fn corpus_catches_every_mutant() {
     for mutant in model::PROFILES.iter().filter(|p| p.broken) {
         let opts = Options {
             profile: mutant.name.to_string(),
-            ..Options::default()
+            ..strict()
         };
         let caught: Vec<String> = scripts()
             .iter()
@@ -157,7 +165,7 @@ fn the_readme_example_passes() {
         .expect("the README's example")
         + 4;
     let end = readme[start..].find("```").unwrap() + start;
-    let r = run_source("README.md", &readme[start..end], &Options::default()).unwrap();
+    let r = run_source("README.md", &readme[start..end], &strict()).unwrap();
     assert!(matches!(r.verdict, Verdict::Pass), "{}", transcript(&r));
     assert!(r.transcript.len() >= 11);
 }

@@ -11,7 +11,15 @@ fn transcript_json(script: &str) -> String {
         .join("scripts")
         .join(script);
     let source = std::fs::read_to_string(&path).unwrap();
-    let run = run_source(script, &source, &Options::default()).unwrap();
+    let run = run_source(
+        script,
+        &source,
+        &Options {
+            strict: true,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     serde_json::json!({"format": "tcpfsm-transcript", "version": 1, "runs": [run]}).to_string()
 }
 
@@ -91,7 +99,15 @@ fn highlight_takes_the_transitions_the_run_fired() {
 
 #[test]
 fn a_failed_run_ends_its_chart_with_the_failure() {
-    let run = run_source("f.pkt", "0 state LISTEN\n", &Options::default()).unwrap();
+    let run = run_source(
+        "f.pkt",
+        "0 state LISTEN\n",
+        &Options {
+            strict: true,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     let json = serde_json::json!({"format": "tcpfsm-transcript", "runs": [run]}).to_string();
     let chart = diagrams::chart_from_json(&json, None).unwrap();
     assert!(

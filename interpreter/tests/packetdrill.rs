@@ -1,0 +1,382 @@
+//! packetdrill's language as its scripts are written: each test is one behaviour, shown
+//! with a small script of our own.
+
+use interpreter::run::{Run, Verdict, run_source, transcript};
+use interpreter::script::{Action, parse, parse_with};
+use interpreter::session::Options;
+
+const LISTEN: &str = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 listen(3, 1) = 0\n";
+/// A listener on fd 3 and an accepted connection on fd 4, with `rest` after it.
+fn established(rest: &str) -> String {
+    format!(
+        "{LISTEN}+0 < S 0:0(0) win 1000\n+0 > S. 0:0(0) ack 1\n+0 < . 1:1(0) ack 1 win 1000\n\
+         +0 accept(3, ..., ...) = 4\n{rest}"
+    )
+}
+
+fn run_with(script: &str, opts: &Options) -> Run {
+    run_source("t.pkt", script, opts).unwrap()
+}
+
+fn run(script: &str) -> Run {
+    run_with(script, &Options::default())
+}
+
+fn passes(script: &str) -> Run {
+    let r = run(script);
+    assert!(matches!(r.verdict, Verdict::Pass), "{}", transcript(&r));
+    r
+}
+
+fn fails(script: &str) -> (usize, String) {
+    match run(script).verdict {
+        Verdict::Fail { failure } => (failure.line, failure.message),
+        other => panic!("expected a failed expectation, got {other:?}"),
+    }
+}
+
+fn bad(script: &str) -> (usize, usize, String) {
+    match run(script).verdict {
+        Verdict::BadScript {
+            line,
+            column,
+            message,
+        } => (line, column, message),
+        other => panic!("expected a bad script, got {other:?}"),
+    }
+}
+
+fn notices(r: &Run) -> String {
+    r.transcript
+        .iter()
+        .filter_map(|e| e.notice.clone())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn backtick_commands_without_a_time_are_skipped_and_never_executed() {
+    let dir = std::env::temp_dir().join(format!("tcpfsm-backtick-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (first, middle, last) = (dir.join("first"), dir.join("middle"), dir.join("last"));
+    let script = format!(
+        "`touch {}`\n`sysctl -q net.ipv4.tcp_timestamps=0`\n{LISTEN}`touch {}`\n\
+         +0 state LISTEN\n`touch {}\ntouch {}`\n",
+        first.display(),
+        middle.display(),
+        last.display(),
+        last.display()
+    );
+    let r = passes(&script);
+    for f in [&first, &middle, &last] {
+        assert!(
+            !f.exists(),
+            "{} was created: a script ran a command",
+            f.display()
+        );
+    }
+    let skipped = r
+        .transcript
+        .iter()
+        .filter(|e| {
+            e.notice
+                .as_deref()
+                .is_some_and(|n| n.contains("nothing in them is executed"))
+        })
+        .count();
+    assert_eq!(skipped, 4);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn option_lines_without_a_value_are_flags() {
+    let r = passes(&format!(
+        "`sysctl -q x=1`\n--strict_segments\n--tcp_ts_ecr_scaled\n--tolerance_usecs=5000\n{LISTEN}"
+    ));
+    let n = notices(&r);
+    assert!(n.contains("--strict_segments is packetdrill's own"), "{n}");
+    assert!(
+        n.contains("--tcp_ts_ecr_scaled is packetdrill's own"),
+        "{n}"
+    );
+    // A modelled option still needs its value; a space instead of `=` is pointed at.
+    let (line, _, m) = bad("--tolerance_usecs\n0 state CLOSED\n");
+    assert_eq!(line, 1);
+    assert!(m.contains("needs a number"), "{m}");
+    let (line, column, m) = bad("--tolerance_usecs 5\n0 state CLOSED\n");
+    assert_eq!((line, column), (1, 19));
+    assert!(m.contains("no spaces"), "{m}");
+}
+
+#[test]
+fn recvmsg_sendmsg_readv_and_writev_move_the_bytes_of_their_buffers() {
+    passes(&established(
+        "+0 < P. 1:101(100) ack 1 win 1000\n+0 > . 1:1(0) ack 101\n\
+         +0 recvmsg(4, {msg_name(...)=...,\n    msg_iov(1)=[{iov_base=..., iov_len=60}],\n    msg_flags=0}, 0) = 60\n\
+         +0 readv(4, [{iov_base=..., iov_len=30}, {iov_base=..., iov_len=30}], 2) = 40\n\
+         +0 sendmsg(4, {msg_name(...)=..., msg_iov(1)=[{iov_base=..., iov_len=50}], msg_flags=0}, 0) = 50\n\
+         +0 > P. 1:51(50) ack 101\n\
+         +0 writev(4, [{iov_base=..., iov_len=10}, {iov_base=..., iov_len=20}], 2) = 30\n\
+         +0 > P. 51:81(30) ack 101\n",
+    ));
+}
+
+#[test]
+fn ioctl_siocinq_gives_the_bytes_queued_to_read() {
+    let s = established(
+        "+0 < P. 1:101(100) ack 1 win 1000\n+0 > . 1:1(0) ack 101\n+0 ioctl(4, SIOCINQ, [100]) = 0\n\
+         +0 read(4, ..., 40) = 40\n+0 ioctl(4, FIONREAD, [60]) = 0\n",
+    );
+    passes(&s);
+    let (line, m) = fails(&established("+0 ioctl(4, SIOCINQ, [7]) = 0\n"));
+    assert_eq!(line, 7);
+    assert!(m.contains("bytes queued"), "{m}");
+    // Other requests are accepted with a notice.
+    let r = passes(&established("+0 ioctl(4, SIOCGSTAMP, [0]) = 0\n"));
+    assert!(notices(&r).contains("not modelled"), "{}", notices(&r));
+}
+
+#[test]
+fn poll_reports_readiness_from_the_socket_state() {
+    passes(&established(
+        "+0 poll([{fd=4, events=POLLIN|POLLOUT, revents=POLLOUT}], 1, 0) = 1\n\
+         +0 poll([{fd=4, events=POLLIN, revents=0}], 1, 0) = 0\n\
+         +0 < P. 1:11(10) ack 1 win 1000\n+0 > . 1:1(0) ack 11\n\
+         +0 poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, 0) = 1\n\
+         +0 read(4, ..., 10) = 10\n\
+         +0 < F. 11:11(0) ack 1 win 1000\n+0 > . 1:1(0) ack 12\n\
+         +0 poll([{fd=4, events=POLLIN|POLLRDHUP, revents=POLLIN|POLLRDHUP}], 1, 0) = 1\n",
+    ));
+    // A poll that waits returns when the socket becomes ready, or 0 at its timeout.
+    passes(&established(
+        "+0...0.2 poll([{fd=4, events=POLLIN}], 1, 1000) = 1\n\
+         +.2 < P. 1:11(10) ack 1 win 1000\n+0 > . 1:1(0) ack 11\n",
+    ));
+    passes(&established(
+        "+0...0.5 poll([{fd=4, events=POLLIN}], 1, 500) = 0\n",
+    ));
+    // A listener is readable once a connection can be accepted.
+    passes(&format!(
+        "{LISTEN}+0 poll([{{fd=3, events=POLLIN, revents=0}}], 1, 0) = 0\n\
+         +0 < S 0:0(0) win 1000\n+0 > S. 0:0(0) ack 1\n+0 < . 1:1(0) ack 1 win 1000\n\
+         +0 poll([{{fd=3, events=POLLIN, revents=POLLIN}}], 1, 0) = 1\n"
+    ));
+    let (_, m) = fails(&established(
+        "+0 poll([{fd=4, events=POLLIN|POLLOUT, revents=POLLIN}], 1, 0) = 1\n",
+    ));
+    assert!(m.contains("poll found fd 4"), "{m}");
+}
+
+#[test]
+fn epoll_wait_counts_the_ready_descriptors_of_its_interest_list() {
+    passes(&established(
+        "+0 epoll_create(1) = 5\n\
+         +0 epoll_ctl(5, EPOLL_CTL_ADD, 4, {events=EPOLLIN, fd=4}) = 0\n\
+         +0 epoll_ctl(5, EPOLL_CTL_ADD, 4, {events=EPOLLIN, fd=4}) = -1 EEXIST\n\
+         +0 epoll_wait(5, {events=EPOLLIN, fd=4}, 1, 0) = 0\n\
+         +0 < P. 1:11(10) ack 1 win 1000\n+0 > . 1:1(0) ack 11\n\
+         +0 epoll_wait(5, {events=EPOLLIN, fd=4}, 1, 0) = 1\n\
+         +0 epoll_ctl(5, EPOLL_CTL_DEL, 4, {events=0, fd=4}) = 0\n\
+         +0 epoll_wait(5, {events=EPOLLIN, fd=4}, 1, 0) = 0\n\
+         +0 close(5) = 0\n",
+    ));
+}
+
+#[test]
+fn pipe_open_splice_and_sendfile_are_accepted() {
+    let r = passes(&established(
+        "+0 pipe([7, 8]) = 0\n+0 open(\"/etc/passwd\", O_RDONLY) = 9\n\
+         +0 splice(7, ..., 4, ..., 100, 0) = 100\n\
+         +0 sendfile(4, 9, [0], 20) = 20\n+0 > P. 1:21(20) ack 1\n+0 close(9) = 0\n",
+    ));
+    let n = notices(&r);
+    assert!(n.contains("pipe: descriptors given out"), "{n}");
+    assert!(n.contains("no file is opened"), "{n}");
+    assert!(n.contains("splice: not modelled"), "{n}");
+}
+
+#[test]
+fn unsupported_socket_options_are_accepted_with_a_notice() {
+    let r = passes(&format!(
+        "{LISTEN}+0 setsockopt(3, SOL_TCP, TCP_FASTOPEN, [1], 4) = 0\n\
+         +0 getsockopt(3, SOL_TCP, TCP_MAXSEG, [536], [4]) = 0\n"
+    ));
+    let n = notices(&r);
+    assert!(n.contains("setsockopt TCP_FASTOPEN is not modelled"), "{n}");
+    assert!(n.contains("getsockopt TCP_MAXSEG is not modelled"), "{n}");
+}
+
+#[test]
+fn an_icmp_port_unreachable_in_syn_sent_is_a_soft_error() {
+    // The connection is not aborted; the error is what connect reports when it times out.
+    let r = passes(
+        "--retries=1\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+         +0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 connect(3, ..., ...) = -1 EINPROGRESS\n\
+         +0 > S 0:0(0)\n+.01 < [0:0(0)] icmp unreachable port_unreachable\n+0 state SYN-SENT\n\
+         +0 getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0\n\
+         +0...2.99 poll([{fd=3, events=POLLOUT}], 1, 5000) = 1\n1 > S 0:0(0)\n\
+         3.1 getsockopt(3, SOL_SOCKET, SO_ERROR, [ECONNREFUSED], [4]) = 0\n",
+    );
+    assert!(notices(&r).contains("soft error"), "{}", notices(&r));
+    // An ICMP message quoting a segment not in flight is ignored (RFC 5927 §4.1).
+    let r = passes(
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+         +0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 connect(3, ..., ...) = -1 EINPROGRESS\n\
+         +0 > S 0:0(0)\n+0 < [500:500(0)] icmp unreachable port_unreachable\n+0 state SYN-SENT\n",
+    );
+    assert!(notices(&r).contains("not in flight"), "{}", notices(&r));
+}
+
+#[test]
+fn icmp_lines_parse_as_packetdrill_writes_them() {
+    for line in [
+        "0 < icmp unreachable port_unreachable",
+        "0 < [1:1(0)] icmp unreachable frag_needed mtu 1200",
+        "0 < [ect0] icmp time_exceeded",
+        "0 > icmp unreachable port_unreachable",
+    ] {
+        let s = parse(line, true).unwrap_or_else(|e| panic!("{line}: {e:?}"));
+        assert!(
+            matches!(
+                s.statements[0].action,
+                Action::IcmpIn(_) | Action::IcmpOut(_)
+            ),
+            "{line}"
+        );
+    }
+    let e = parse("0 < udp (100)", true).unwrap_err();
+    assert_eq!(e.offset, 4);
+    assert!(e.message.contains("UDP"), "{}", e.message);
+    let e = parse("0 < icmp", true).unwrap_err();
+    assert!(e.message.contains("type"), "{}", e.message);
+    // The endpoint sends no ICMP: a `> icmp` line fails the run, not the parse.
+    let (line, m) = fails("0 state CLOSED\n+0 > icmp unreachable port_unreachable\n");
+    assert_eq!(line, 2);
+    assert!(m.contains("no ICMP"), "{m}");
+}
+
+#[test]
+fn ecn_marks_are_parsed_and_ignored_with_a_notice() {
+    let r = passes(&format!(
+        "{LISTEN}+0 < [ect0] S 0:0(0) win 1000\n+0 > [noecn] S. 0:0(0) ack 1\n\
+         +0 < [ce] . 1:1(0) ack 1 win 1000\n+0 < [ect1] . 1:1(0) ack 1 win 1000\n"
+    ));
+    assert!(
+        notices(&r).contains("IP marks not modelled (no ECN), ignored: [ect0]"),
+        "{}",
+        notices(&r)
+    );
+    let e = parse("0 < [ect0 S 0:0(0)", true).unwrap_err();
+    assert_eq!(e.offset, 13);
+    assert!(e.message.contains("`]`"), "{}", e.message);
+}
+
+#[test]
+fn arguments_may_span_several_lines() {
+    passes(&format!(
+        "{LISTEN}+0 setsockopt(3, SOL_SOCKET, SO_LINGER,\n    {{l_onoff=1,\n     l_linger=0}},\n    8) = 0\n\
+         +0 setsockopt(3, SOL_SOCKET, SO_TIMESTAMPING,\n    SOF_TIMESTAMPING_SOFTWARE |\n    SOF_TIMESTAMPING_OPT_ID, 4) = 0\n\
+         +0 setsockopt(3, IPPROTO_IP, IP_TOS, [htonl(1)], 4) = 0\n+0 state LISTEN\n"
+    ));
+}
+
+#[test]
+fn file_descriptors_are_labels() {
+    passes(
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 5\n+0 listen(5, 1) = 0\n\
+         +0 < S 0:0(0) win 1000\n+0 > S. 0:0(0) ack 1\n+0 < . 1:1(0) ack 1 win 1000\n\
+         +0 accept(5, ..., ...) = 9\n+0 write(9, ..., 10) = 10\n+0 > P. 1:11(10) ack 1\n\
+         +0 close(5) = 0\n+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
+    );
+}
+
+#[test]
+fn ifdef_blocks_follow_the_defines() {
+    let script = "#ifdef linux\n0 state CLOSED\n#else\n0 state LISTEN\n#endif\n\
+                  #ifndef FREEBSD\n+0 state CLOSED\n#endif\n\
+                  #ifdef FREEBSD\n+0 state SYN-SENT\n#else\n+0 state CLOSED\n#endif\n";
+    let r = passes(script);
+    assert_eq!(r.transcript.len(), 3);
+    // `--define FREEBSD` (here as the options do it) takes the other branches.
+    let opts = Options {
+        defines: vec!["FREEBSD".to_string()],
+        ..Options::default()
+    };
+    let r = run_with(script, &opts);
+    assert!(
+        matches!(r.verdict, Verdict::Fail { .. }),
+        "{}",
+        transcript(&r)
+    );
+    // A script may define a name itself.
+    passes("--define=X\n#ifdef X\n0 state CLOSED\n#endif\n");
+    // Errors keep their place: line and column of the directive, or of the statement.
+    let e = parse_with("0 state CLOSED\n  #endif\n", true, &[]).unwrap_err();
+    assert_eq!((e.offset, e.message.contains("without")), (17, true));
+    let e = parse_with("#ifdef A\n0 state CLOSED\n", true, &[]).unwrap_err();
+    assert_eq!((e.offset, e.message.contains("no `#endif`")), (0, true));
+    let e = parse_with("#if A\n#endif\n", true, &[]).unwrap_err();
+    assert!(e.message.contains("not supported"), "{}", e.message);
+    let (line, column, _) =
+        bad("#ifdef linux\n0 state CLOSED\n#else\n0 state\n#endif\n+0 state X\n");
+    assert_eq!((line, column), (6, 10));
+}
+
+#[test]
+fn tcpi_prefixed_state_names_are_accepted() {
+    passes(&established(
+        "+0 %{ assert tcpi_state == TCPI_ESTABLISHED }%\n+0 state TCPI_ESTABLISHED\n\
+         +0 getsockopt(4, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED, tcpi_rto=...}, [104]) = 0\n",
+    ));
+    let (_, m) = fails(&established(
+        "+0 getsockopt(4, SOL_TCP, TCP_INFO, {tcpi_state=TCPI_CLOSE_WAIT}, [104]) = 0\n",
+    ));
+    assert!(m.contains("another state"), "{m}");
+}
+
+#[test]
+fn wildcards_match_any_sequence_number_length_ack_and_window() {
+    passes(&established(
+        "+0 write(4, ..., 10) = 10\n+0 > P. ...:...(...) ack ... win ...\n\
+         +0 write(4, ..., 10) = 10\n+0 > P. 11:...(10) ack 1\n",
+    ));
+    // An injected segment needs its numbers.
+    let e = parse("0 < . ...:1(0) ack 1", true).unwrap_err();
+    assert_eq!(e.offset, 6);
+    assert!(e.message.contains("injected"), "{}", e.message);
+    let e = parse("0 < . 1:1(0) ack ...", true).unwrap_err();
+    assert!(e.message.contains("injected"), "{}", e.message);
+}
+
+#[test]
+fn ewouldblock_is_eagain() {
+    passes(&established(
+        "+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 read(4, ..., 10) = -1 EWOULDBLOCK (Resource temporarily unavailable)\n",
+    ));
+}
+
+#[test]
+fn segments_after_the_last_expected_line_are_not_read_unless_strict() {
+    let script = established("+0 write(4, ..., 10) = 10\n");
+    let r = passes(&script);
+    let n = notices(&r);
+    assert!(
+        n.contains("1 segment(s) sent after the last `>` line not checked"),
+        "{n}"
+    );
+    assert!(n.contains("P. 1:11(10) ack 1"), "{n}");
+    let strict = Options {
+        strict: true,
+        ..Options::default()
+    };
+    let r = run_with(&script, &strict);
+    let Verdict::Fail { failure } = r.verdict else {
+        panic!("{}", transcript(&r));
+    };
+    assert!(
+        failure.message.contains("no `>` line expects"),
+        "{}",
+        failure.message
+    );
+}
