@@ -1,9 +1,11 @@
 //! Model-checker throughput, as figures: `cargo bench -p model --bench check`.
 //!
-//! Runs, in one process and in this order (so each peak-memory reading belongs to the run
-//! before it): stateright's own two-phase-commit example through stateright's BFS
-//! checker, for reference; our default configuration; and a larger one. Prints unique
-//! states, seconds, unique states per second, peak resident memory and bytes per state.
+//! Runs, in one process: stateright's own two-phase-commit example through stateright's
+//! BFS and DFS checkers (7 and 8 resource managers), for reference; then our checker on
+//! the default configuration (safety alone with 1 and 2 threads, then with liveness) and
+//! on larger ones. Prints unique states, seconds, unique states per second, the run's
+//! peak resident memory (the peak is reset before each run), bytes per state, and the
+//! speed-up of 2 threads over 1. `TCPFSM_BENCH=quick` runs only the first rows.
 
 use model::check::{Limits, Options, System, explore};
 use std::time::Instant;
@@ -13,27 +15,46 @@ fn current_rss() -> u64 {
     model::check::explore::proc_status_bytes("VmRSS:")
 }
 
-fn line(name: &str, unique: usize, secs: f64, before: u64) {
+/// Resets the process's peak resident set size to the current one (Linux: writing 5 to
+/// `/proc/self/clear_refs`), so each run's peak is its own.
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Runs `f` (which returns the unique states it explored) and prints its figures; returns
+/// the seconds it took.
+fn measure(name: &str, f: impl FnOnce() -> usize) -> f64 {
+    reset_peak();
+    let before = current_rss();
+    let t = Instant::now();
+    let unique = f();
+    let secs = t.elapsed().as_secs_f64();
     let peak = model::check::explore::peak_memory();
     println!(
-        "{name:<44} {unique:>10} states {secs:>7.2} s {:>9.0} states/s  peak {:>6.0} MiB  {:>5.0} B/state",
+        "{name:<52} {unique:>11} states {secs:>8.2} s {:>9.0} states/s  peak {:>6.0} MiB  {:>5.0} B/state",
         unique as f64 / secs,
         peak as f64 / (1 << 20) as f64,
         peak.saturating_sub(before) as f64 / unique.max(1) as f64
     );
+    secs
 }
 
-fn ours(name: &str, opts: Options) {
-    let before = current_rss();
-    let system = System::new(opts).expect("valid options");
-    let t = Instant::now();
-    let run = explore(&system, Limits::default(), true);
-    assert!(run.complete, "{name} did not finish");
-    assert!(
-        run.properties.iter().all(|p| p.verdict.passed()),
-        "{name}: a property fails"
-    );
-    line(name, run.unique_states, t.elapsed().as_secs_f64(), before);
+/// Our checker on `opts`, exhaustively; every property must pass.
+fn ours(name: &str, opts: &Options, threads: usize, liveness: bool) -> f64 {
+    let system = System::new(opts.clone()).expect("valid options");
+    let limits = Limits {
+        threads,
+        ..Limits::default()
+    };
+    measure(name, || {
+        let run = explore(&system, limits, liveness);
+        assert!(run.complete, "{name} did not finish");
+        assert!(
+            run.properties.iter().all(|p| p.verdict.passed()),
+            "{name}: a property fails"
+        );
+        run.unique_states
+    })
 }
 
 fn main() {
@@ -41,27 +62,56 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let rms: usize = std::env::var("TWO_PC_RMS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(7);
-    let before = current_rss();
-    let t = Instant::now();
-    let unique = two_phase_commit::check(rms);
-    line(
-        &format!("stateright 2pc example, {rms} RMs (reference)"),
-        unique,
-        t.elapsed().as_secs_f64(),
-        before,
-    );
-    ours("tcpfsm check (default)", Options::default());
+    let quick = std::env::var("TCPFSM_BENCH").is_ok_and(|v| v == "quick");
+    for rms in [7, 8] {
+        for dfs in [false, true] {
+            let how = if dfs { "DFS" } else { "BFS" };
+            measure(
+                &format!("stateright 2pc, {rms} RMs, {how}, 1 thread (reference)"),
+                || two_phase_commit::check(rms, dfs),
+            );
+        }
+    }
+    let default = Options::default();
+    let one = ours("tcpfsm default, safety, 1 thread", &default, 1, false);
+    let two = ours("tcpfsm default, safety, 2 threads", &default, 2, false);
+    println!("speed-up of 2 threads over 1: {:.2}x", one / two);
     ours(
-        "tcpfsm check --retransmits 3 (larger)",
-        Options {
-            retransmits: 3,
-            ..Options::default()
-        },
+        "tcpfsm default, with liveness, 2 threads",
+        &default,
+        2,
+        true,
     );
+    if quick {
+        return;
+    }
+    let larger = [
+        (
+            "tcpfsm --retransmits 3, with liveness",
+            Options {
+                retransmits: 3,
+                ..Options::default()
+            },
+        ),
+        (
+            "tcpfsm --dups 1 --aborts 1, safety",
+            Options {
+                dups: 1,
+                aborts: 1,
+                ..Options::default()
+            },
+        ),
+        (
+            "tcpfsm --data, safety",
+            Options {
+                data: true,
+                ..Options::default()
+            },
+        ),
+    ];
+    for (name, opts) in larger {
+        ours(name, &opts, 2, name.contains("liveness"));
+    }
 }
 
 /// stateright's `examples/2pc.rs` (MIT licence, stateright 0.31.0), without its symmetry
@@ -192,10 +242,18 @@ mod two_phase_commit {
         }
     }
 
-    /// Checks the example exhaustively with one thread; returns the unique state count.
-    pub fn check(rms: usize) -> usize {
-        let checker = TwoPhaseSys { rms: 0..rms }.checker().spawn_bfs().join();
-        checker.assert_properties();
-        checker.unique_state_count()
+    /// Checks the example exhaustively with one thread, breadth-first or depth-first;
+    /// returns the unique state count.
+    pub fn check(rms: usize, dfs: bool) -> usize {
+        let builder = TwoPhaseSys { rms: 0..rms }.checker();
+        if dfs {
+            let checker = builder.spawn_dfs().join();
+            checker.assert_properties();
+            checker.unique_state_count()
+        } else {
+            let checker = builder.spawn_bfs().join();
+            checker.assert_properties();
+            checker.unique_state_count()
+        }
     }
 }

@@ -193,6 +193,11 @@ struct CheckArgs {
     /// state (the report's collision bound is then 0; costs memory).
     #[arg(long)]
     exact: bool,
+    /// Keep BFS levels on disk in DIR, and spill the visited fingerprints to a sorted file
+    /// there when memory passes half of --max-memory, so a run larger than memory
+    /// completes. Safety only: needs --no-liveness; not with --exact.
+    #[arg(long, value_name = "DIR")]
+    disk: Option<std::path::PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     format: CheckFormat,
@@ -317,6 +322,7 @@ fn check(a: CheckArgs) -> ExitCode {
         all: a.all,
         threads: a.threads,
         exact: a.exact,
+        disk: None,
         max_states: a.max_states,
         focus: a.property,
         max_seconds: a.max_seconds,
@@ -324,6 +330,29 @@ fn check(a: CheckArgs) -> ExitCode {
             .max_memory
             .or_else(model::check::explore::default_max_memory),
     };
+    let mut limits = limits;
+    if let Some(dir) = &a.disk {
+        let refuse = if !a.no_liveness {
+            Some(
+                "--disk checks safety only: add --no-liveness (the liveness graph stays in memory)",
+            )
+        } else if a.exact {
+            Some("--disk keeps fingerprints, --exact whole states: choose one")
+        } else if !dir.is_dir() {
+            Some("--disk needs an existing directory")
+        } else {
+            None
+        };
+        if let Some(why) = refuse {
+            eprintln!("error: {why} (--disk {})", dir.display());
+            return ExitCode::from(2);
+        }
+        // One directory for the whole run: a command line's lifetime.
+        limits.disk = Some(model::check::explore::Disk {
+            dir: Box::leak(dir.clone().into_boxed_path()),
+            spill_at: limits.max_memory.map_or(u64::MAX, |m| m / 2),
+        });
+    }
     let system = match System::new(options(&a)) {
         Ok(s) => s,
         Err(e) => {
@@ -434,10 +463,19 @@ fn with_progress<T>(f: impl FnOnce(&mut dyn FnMut(model::check::explore::Progres
     let bar = indicatif::ProgressBar::new_spinner();
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     let out = f(&mut |p| {
+        let done = p.done().map_or("levels still growing".to_string(), |d| {
+            format!(
+                "~{:.0}% of an estimated {}",
+                d * 100.0,
+                p.estimate.unwrap_or(0)
+            )
+        });
         bar.set_message(format!(
-            "{} unique states, depth {}, next level {}, {:.0} states/s, {:.0} MiB, {:.0} s",
+            "{} unique states ({done}), depth {} ({}/{} of the level), next level {}, {:.0} states/s, {:.0} MiB, {:.0} s",
             p.unique_states,
             p.depth,
+            p.level.1,
+            p.level.0,
             p.frontier,
             p.unique_states as f64 / p.seconds.max(1e-9),
             model::check::explore::proc_status_bytes("VmRSS:") as f64 / (1u64 << 20) as f64,

@@ -293,3 +293,53 @@ fn random_arguments_never_crash_the_model_binary() {
         runs.into_inner()
     );
 }
+
+#[test]
+fn disk_runs_refuse_liveness_exact_and_a_missing_directory_with_exit_code_2() {
+    let tmp = std::env::temp_dir();
+    let dir = tmp.to_str().unwrap();
+    for (args, why) in [
+        (vec!["check", "--disk", dir], "--no-liveness"),
+        (
+            vec!["check", "--disk", dir, "--no-liveness", "--exact"],
+            "--exact",
+        ),
+        (
+            vec!["check", "--disk", "/nonexistent/tcpfsm", "--no-liveness"],
+            "existing directory",
+        ),
+    ] {
+        let (code, _, err) = model(&args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(err.contains(why), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_disk_run_completes_and_leaves_no_file_behind() {
+    let dir = std::env::temp_dir().join(format!("tcpfsm-cli-disk-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (code, out, err) = model(&[
+        "check",
+        "--incarnations",
+        "1",
+        "--no-liveness",
+        "--disk",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("no-stale-segment-accepted          holds"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+#[test]
+fn a_thread_count_outside_1_to_1024_is_refused() {
+    for n in ["0", "1025", "two"] {
+        let (code, _, err) = model(&["check", "--threads", n]);
+        assert_eq!(code, 2, "--threads {n}");
+        assert!(err.contains("thread count"), "{err}");
+    }
+}

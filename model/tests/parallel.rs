@@ -1,7 +1,7 @@
 //! Parallel exploration and `--exact` change how a run is done, never what it finds:
 //! the same states, ids, verdicts, shortest paths and graph for every thread count.
 
-use model::check::explore::{Exploration, Limits, Verdict, explore};
+use model::check::explore::{Disk, Exploration, Limits, Verdict, explore};
 use model::check::{Guard, Options, System};
 
 fn run(opts: &Options, threads: usize, exact: bool, keep_graph: bool) -> Exploration {
@@ -139,4 +139,59 @@ fn limits_stop_a_parallel_run_too() {
             .all(|p| !matches!(p.verdict, Verdict::Holds)),
         "nothing holds in an incomplete run"
     );
+}
+
+#[test]
+fn a_run_on_disk_finds_what_a_run_in_memory_finds() {
+    let dir = std::env::temp_dir().join(format!("tcpfsm-parallel-disk-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir: &'static std::path::Path = Box::leak(dir.into_boxed_path());
+    for (what, opts) in configurations() {
+        let memory = run(&opts, 2, false, false);
+        for threads in [1, 2] {
+            // Spill the visited set at every level: lookups then go to the file.
+            let limits = Limits {
+                threads,
+                all: true,
+                disk: Some(Disk { dir, spill_at: 0 }),
+                ..Limits::default()
+            };
+            let disk = explore(&System::new(opts.clone()).unwrap(), limits, false);
+            assert_eq!(findings(&memory), findings(&disk), "{what}");
+            assert_eq!(memory.rows_fired, disk.rows_fired, "{what}");
+        }
+    }
+    assert_eq!(
+        std::fs::read_dir(dir).unwrap().count(),
+        0,
+        "the run's files are removed"
+    );
+}
+
+#[test]
+fn progress_estimates_the_total_once_levels_shrink() {
+    let system = System::new(Options::default()).unwrap();
+    let mut seen = Vec::new();
+    let limits = Limits {
+        threads: 2,
+        ..Limits::default()
+    };
+    let r = model::check::explore::explore_with(&system, limits, false, &mut |p| {
+        seen.push((p.unique_states, p.depth, p.level, p.estimate));
+    });
+    assert!(r.complete);
+    let total = r.unique_states as f64;
+    for &(_, depth, (len, done), _) in &seen {
+        assert!(done <= len, "depth {depth}: {done} of {len}");
+    }
+    // In the last fifth of the run, the estimate is within 30% of the truth.
+    let late: Vec<_> = seen
+        .iter()
+        .filter(|s| s.0 as f64 > 0.8 * total)
+        .filter_map(|s| s.3)
+        .collect();
+    assert!(!late.is_empty(), "no estimate late in the run");
+    for e in late {
+        assert!((e as f64 - total).abs() < 0.3 * total, "{e} vs {total}");
+    }
 }

@@ -5,6 +5,7 @@
 //! when they have no example. This explorer keeps the first-discovery parent of every
 //! state, so each path it reports is a shortest one, and reports every property.
 
+use super::disk::{DiskSet, LevelFile};
 use super::liveness::{self, Finding, Graph};
 use super::properties::{Check, Kind, PROPERTIES, Property};
 use super::system::{Act, Side, Sys, System};
@@ -34,6 +35,9 @@ pub struct Limits {
     /// Keep every state's encoding beside its fingerprint, so a fingerprint collision
     /// can never hide a state (`--exact`; costs the encoded size per state).
     pub exact: bool,
+    /// Keep BFS levels in files, and spill visited fingerprints to a sorted file
+    /// (`--disk`): safety only (the liveness graph stays in memory), not with `exact`.
+    pub disk: Option<Disk>,
     /// Stop after this many unique states.
     pub max_states: Option<usize>,
     /// Stop after this many seconds.
@@ -41,6 +45,16 @@ pub struct Limits {
     /// Stop when the process's resident memory passes this many bytes (checked every
     /// 4,096 states), so a run too big for the machine ends INCOMPLETE, not killed.
     pub max_memory: Option<u64>,
+}
+
+/// Where and when a run keeps its states on disk.
+#[derive(Clone, Copy, Debug)]
+pub struct Disk {
+    /// The directory for the run's files (removed when it ends).
+    pub dir: &'static std::path::Path,
+    /// Spill the visited fingerprints at the end of a level once resident memory passes
+    /// this many bytes (`check --disk` uses half of `--max-memory`; 0 spills every level).
+    pub spill_at: u64,
 }
 
 /// 80% of the machine's memory (`MemTotal`), the default `--max-memory`; `None` where
@@ -195,6 +209,20 @@ pub struct Progress {
     pub seconds: f64,
     /// States found for the next level so far.
     pub frontier: usize,
+    /// States in the level being explored, and how many of them are done.
+    pub level: (usize, usize),
+    /// The run's total states, estimated once levels shrink: the states up to the end
+    /// of this level, plus a geometric tail at the last shrink ratio. `None` while levels
+    /// grow (no estimate can be made then).
+    pub estimate: Option<usize>,
+}
+
+impl Progress {
+    /// The estimated fraction of the run done, if one can be made.
+    pub fn done(&self) -> Option<f64> {
+        self.estimate
+            .map(|t| (self.unique_states as f64 / t.max(1) as f64).min(1.0))
+    }
 }
 
 /// Explores `model` breadth-first.
@@ -233,35 +261,64 @@ const CHUNK: usize = 512;
 /// Chunks a thread may expand ahead of the in-order merge, per thread (bounds memory).
 const AHEAD: usize = 4;
 
-/// One BFS level: its states encoded back to back (see [`encode`]), and where every
-/// `CHUNK`-th one starts.
+/// One BFS level: its states encoded back to back (see [`encode`]), in memory or in a
+/// file (`--disk`), and where every `CHUNK`-th one starts.
 #[derive(Default)]
 struct Level {
     bytes: Vec<u8>,
-    starts: Vec<usize>,
+    file: Option<LevelFile>,
+    starts: Vec<u64>,
     len: usize,
 }
 
 impl Level {
+    fn size(&self) -> u64 {
+        match &self.file {
+            Some(f) => f.len(),
+            None => self.bytes.len() as u64,
+        }
+    }
+
     fn push(&mut self, encoded: &[u8]) {
         if self.len % CHUNK == 0 {
-            self.starts.push(self.bytes.len());
+            self.starts.push(self.size());
         }
-        self.bytes.extend_from_slice(encoded);
+        match &mut self.file {
+            Some(f) => f.append(encoded),
+            None => self.bytes.extend_from_slice(encoded),
+        }
         self.len += 1;
+    }
+
+    /// Makes the level readable (writes what a file level still holds).
+    fn seal(&mut self) {
+        if let Some(f) = &mut self.file {
+            f.flush();
+        }
     }
 
     fn chunks(&self) -> usize {
         self.starts.len()
     }
 
-    fn chunk(&self, c: usize) -> &[u8] {
-        let end = self.starts.get(c + 1).copied().unwrap_or(self.bytes.len());
-        &self.bytes[self.starts[c]..end]
+    /// Copies chunk `c` into `out`.
+    fn read_chunk(&self, c: usize, out: &mut Vec<u8>) {
+        let from = self.starts[c];
+        let to = self.starts.get(c + 1).copied().unwrap_or(self.size());
+        match &self.file {
+            Some(f) => f.read(from, to, out),
+            None => {
+                out.clear();
+                out.extend_from_slice(&self.bytes[from as usize..to as usize]);
+            }
+        }
     }
 
     fn clear(&mut self) {
         self.bytes.clear();
+        if let Some(f) = &mut self.file {
+            f.clear();
+        }
         self.starts.clear();
         self.len = 0;
     }
@@ -326,6 +383,9 @@ struct Successor {
 /// A successor no earlier level has.
 const NEW: u32 = u32::MAX;
 
+/// A successor an earlier level has, spilled to disk (its id is not kept there).
+const SPILLED: u32 = u32::MAX - 1;
+
 /// Visited states: their fingerprints (and with `--exact`, their encodings) by id, from
 /// `base` on, and a table of ids hashed by fingerprint.
 #[derive(Default)]
@@ -338,6 +398,8 @@ struct Visited {
     index: HashTable<u32>,
     store: Vec<u8>,
     store_at: Vec<usize>,
+    /// With `--disk`: the fingerprints of ids below `base`.
+    disk: Option<DiskSet>,
 }
 
 impl Visited {
@@ -368,7 +430,25 @@ impl Visited {
 
     /// The id of the state with this fingerprint (and encoding), if visited.
     fn get(&self, fp: u64, encoded: &[u8]) -> Option<u32> {
-        self.index.find(fp, |&i| self.same(i, fp, encoded)).copied()
+        let found = self.index.find(fp, |&i| self.same(i, fp, encoded)).copied();
+        found.or_else(|| {
+            self.disk
+                .as_ref()
+                .is_some_and(|d| d.contains(fp))
+                .then_some(SPILLED)
+        })
+    }
+
+    /// Moves the fingerprints held in memory to the disk set, freeing their memory.
+    fn spill(&mut self) {
+        let Some(disk) = &mut self.disk else {
+            return;
+        };
+        let fps = std::mem::take(&mut self.fps);
+        self.base += fps.len() as u32;
+        self.index = HashTable::new();
+        disk.absorb(fps)
+            .unwrap_or_else(|e| panic!("--disk: writing the visited set: {e}"));
     }
 
     /// The state's id, and whether it is new (then it was added, as id `end()`).
@@ -377,7 +457,7 @@ impl Visited {
             return (id, false);
         }
         let id = self.end();
-        assert!(id < NEW, "under 2^32 - 1 states");
+        assert!(id < SPILLED, "under 2^32 - 2 states");
         let Visited {
             base, fps, index, ..
         } = self;
@@ -421,6 +501,8 @@ impl Visited {
 /// What expanding one chunk found: everything the in-order merge needs.
 #[derive(Default)]
 struct Expanded {
+    /// The chunk's encoded states.
+    chunk: Vec<u8>,
     states: Vec<Expansion>,
     succs: Vec<Successor>,
     bytes: Vec<u8>,
@@ -440,7 +522,22 @@ struct Expander<'a> {
 }
 
 impl Expander<'_> {
-    fn expand(&self, skip: u64, chunk: &[u8], out: &mut Expanded, actions: &mut Vec<Act>) {
+    /// Expands chunk `c` of `level` into `out`.
+    fn expand(
+        &self,
+        skip: u64,
+        level: &Level,
+        c: usize,
+        out: &mut Expanded,
+        actions: &mut Vec<Act>,
+    ) {
+        let mut chunk = std::mem::take(&mut out.chunk);
+        level.read_chunk(c, &mut chunk);
+        self.expand_chunk(skip, &chunk, out, actions);
+        out.chunk = chunk;
+    }
+
+    fn expand_chunk(&self, skip: u64, chunk: &[u8], out: &mut Expanded, actions: &mut Vec<Act>) {
         let Expander {
             model,
             known,
@@ -547,6 +644,8 @@ struct Search<'a> {
     stopped_by: Option<&'static str>,
     failed: bool,
     progress: &'a mut dyn FnMut(Progress),
+    /// The first id of the level being explored, its size, and the previous level's.
+    level_sizes: (u32, usize, usize),
 }
 
 impl Search<'_> {
@@ -610,7 +709,8 @@ impl Search<'_> {
     }
 
     /// Merges one expanded chunk, in order; false when the run stops.
-    fn merge(&mut self, chunk: &[u8], ex: &Expanded) -> bool {
+    fn merge(&mut self, ex: &Expanded) -> bool {
+        let chunk = &ex.chunk;
         for &r in &ex.fired {
             self.fired[r.0 as usize] = true;
         }
@@ -619,11 +719,19 @@ impl Search<'_> {
         for st in &ex.states {
             let id = self.merged;
             if id.trailing_zeros() >= 16 {
+                let (start, len, prev) = self.level_sizes;
+                let ratio = len as f64 / prev.max(1) as f64;
                 (self.progress)(Progress {
                     unique_states: self.fresh.end() as usize,
                     depth: self.depth,
                     seconds: self.start.elapsed().as_secs_f64(),
                     frontier: self.next.len,
+                    level: (len, (id - start) as usize),
+                    estimate: (ratio < 0.95 && prev > 0).then(|| {
+                        let tail = len as f64 * ratio / (1.0 - ratio);
+                        (self.fresh.end() as usize)
+                            .max(self.fresh.base as usize + self.next.len + tail as usize)
+                    }),
                 });
             }
             for (p, f) in self.found.iter_mut().enumerate() {
@@ -707,10 +815,8 @@ impl Search<'_> {
         if threads <= 1 {
             let mut ex = Expanded::default();
             for c in 0..n {
-                let skip = self.recorded();
-                let chunk = level.chunk(c);
-                expander.expand(skip, chunk, &mut ex, &mut actions);
-                if !self.merge(level.chunk(c), &ex) {
+                expander.expand(self.recorded(), level, c, &mut ex, &mut actions);
+                if !self.merge(&ex) {
                     return false;
                 }
             }
@@ -753,8 +859,7 @@ impl Search<'_> {
                             r.spare.pop().unwrap_or_default()
                         };
                         let mask = skip.load(Ordering::Relaxed);
-                        let chunk = level.chunk(c);
-                        expander.expand(mask, chunk, &mut ex, &mut actions);
+                        expander.expand(mask, level, c, &mut ex, &mut actions);
                         lock().slots[c] = Some(ex);
                         changed.notify_all();
                     }
@@ -770,7 +875,7 @@ impl Search<'_> {
                         r = changed.wait(r).unwrap_or_else(|e| e.into_inner());
                     }
                 };
-                let go_on = self.merge(level.chunk(c), &ex);
+                let go_on = self.merge(&ex);
                 skip.store(self.recorded(), Ordering::Relaxed);
                 let mut r = lock();
                 r.merged = c + 1;
@@ -824,16 +929,31 @@ pub fn explore_with(
         stopped_by: None,
         failed: false,
         progress,
+        level_sizes: (0, 1, 0),
     };
     let mut encoded = Vec::new();
     encode(&model.init(), &mut encoded);
     let mut visited = Visited::new(limits.exact);
+    let mut frontier = Level::default();
+    if let Some(Disk { dir, .. }) = limits.disk {
+        assert!(
+            !keep_graph && !limits.exact,
+            "--disk checks safety only, without --exact"
+        );
+        let open = |name| {
+            LevelFile::create(dir, name).unwrap_or_else(|e| panic!("--disk {}: {e}", dir.display()))
+        };
+        frontier.file = Some(open("level-a"));
+        search.next.file = Some(open("level-b"));
+        visited.disk =
+            Some(DiskSet::create(dir).unwrap_or_else(|e| panic!("--disk {}: {e}", dir.display())));
+    }
     visited.visit(fingerprint(&model.init()), &encoded);
     search.fresh.base = 1;
     search.parent.push(0);
     search.via.push(u16::MAX);
-    let mut frontier = Level::default();
     frontier.push(&encoded);
+    frontier.seal();
     let threads = limits.threads.max(1);
     let mut complete = true;
     while frontier.len > 0 {
@@ -843,8 +963,16 @@ pub fn explore_with(
             complete = false;
             break;
         }
+        let next = search.next.len;
+        search.level_sizes = (visited.end() - next as u32, next, frontier.len);
         std::mem::swap(&mut frontier, &mut search.next);
+        frontier.seal();
         search.next.clear();
+        if let Some(disk) = limits.disk
+            && (disk.spill_at == 0 || proc_status_bytes("VmRSS:") >= disk.spill_at)
+        {
+            visited.spill();
+        }
         if frontier.len > 0 {
             search.depth += 1;
         }

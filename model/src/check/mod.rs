@@ -1,6 +1,7 @@
 //! The model checker: two endpoints and a faulty channel (`system`), the properties
 //! (`properties`), and an exhaustive breadth-first exploration (`explore`).
 
+pub mod disk;
 pub mod explore;
 pub mod explorer;
 pub mod liveness;
