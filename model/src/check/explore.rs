@@ -383,41 +383,94 @@ struct Successor {
 /// A successor no earlier level has.
 const NEW: u32 = u32::MAX;
 
-/// A successor an earlier level has, spilled to disk (its id is not kept there).
-const SPILLED: u32 = u32::MAX - 1;
+/// A successor an earlier level has, whose id is not kept (a safety run keeps none, and
+/// a spilled fingerprint has none).
+const KNOWN: u32 = u32::MAX - 1;
 
-/// Visited states: their fingerprints (and with `--exact`, their encodings) by id, from
-/// `base` on, and a table of ids hashed by fingerprint.
-#[derive(Default)]
+/// An append-only vector in blocks of 2^20 items, each allocated at its final size:
+/// growing it never copies, and at most one block is partly empty (a `Vec` doubles, so
+/// its peak can be three times its contents while it grows).
+struct Blocks<T> {
+    blocks: Vec<Vec<T>>,
+}
+
+impl<T: Copy> Blocks<T> {
+    const BLOCK: usize = 1 << 20;
+
+    fn new() -> Self {
+        Blocks { blocks: Vec::new() }
+    }
+
+    fn push(&mut self, x: T) {
+        match self.blocks.last_mut() {
+            Some(b) if b.len() < Self::BLOCK => b.push(x),
+            _ => {
+                let mut b = Vec::with_capacity(Self::BLOCK);
+                b.push(x);
+                self.blocks.push(b);
+            }
+        }
+    }
+
+    fn get(&self, i: usize) -> T {
+        self.blocks[i / Self::BLOCK][i % Self::BLOCK]
+    }
+}
+
+/// Shards of the visited tables, by a fingerprint's top bits: each grows on its own, so
+/// a resize briefly holds one shard twice, not the whole table.
+const SHARDS: usize = 64;
+
+fn shard(fp: u64) -> usize {
+    (fp >> 58) as usize
+}
+
+/// Visited states `base..base + len`: with ids kept (for the liveness graph, or
+/// `--exact`), their fingerprints by id and a table of ids hashed by fingerprint; for
+/// safety alone, a set of fingerprints (one probe, 8 bytes a slot).
 struct Visited {
     exact: bool,
+    ids: bool,
     base: u32,
-    fps: Vec<u64>,
+    len: u32,
+    /// Fingerprints by id (with ids).
+    fps: Blocks<u64>,
     /// Ids, hashed by their fingerprint in `fps`: growing the table never hashes a state
     /// again (no rehash stall), and a slot costs 4 bytes.
-    index: HashTable<u32>,
+    index: Vec<HashTable<u32>>,
+    /// Fingerprints (without ids); a fingerprint is its own hash.
+    set: Vec<HashTable<u64>>,
+    /// With `--exact`: each state's encoding, and where each starts.
     store: Vec<u8>,
     store_at: Vec<usize>,
-    /// With `--disk`: the fingerprints of ids below `base`.
+    /// With `--disk`: the fingerprints of states before `base`.
     disk: Option<DiskSet>,
 }
 
 impl Visited {
-    fn new(exact: bool) -> Visited {
+    fn new(exact: bool, ids: bool) -> Visited {
         Visited {
             exact,
-            ..Visited::default()
+            ids: ids || exact,
+            base: 0,
+            len: 0,
+            fps: Blocks::new(),
+            index: (0..SHARDS).map(|_| HashTable::new()).collect(),
+            set: (0..SHARDS).map(|_| HashTable::new()).collect(),
+            store: Vec::new(),
+            store_at: Vec::new(),
+            disk: None,
         }
     }
 
-    /// Ids `base..end`.
+    /// The id the next new state gets.
     fn end(&self) -> u32 {
-        self.base + self.fps.len() as u32
+        self.base + self.len
     }
 
     fn same(&self, i: u32, fp: u64, encoded: &[u8]) -> bool {
         let i = (i - self.base) as usize;
-        self.fps[i] == fp
+        self.fps.get(i) == fp
             && (!self.exact || {
                 let end = self
                     .store_at
@@ -428,14 +481,20 @@ impl Visited {
             })
     }
 
-    /// The id of the state with this fingerprint (and encoding), if visited.
+    /// The state's id if it was visited ([`KNOWN`] where ids are not kept).
     fn get(&self, fp: u64, encoded: &[u8]) -> Option<u32> {
-        let found = self.index.find(fp, |&i| self.same(i, fp, encoded)).copied();
+        let found = if self.ids {
+            self.index[shard(fp)]
+                .find(fp, |&i| self.same(i, fp, encoded))
+                .copied()
+        } else {
+            self.set[shard(fp)].find(fp, |&f| f == fp).map(|_| KNOWN)
+        };
         found.or_else(|| {
             self.disk
                 .as_ref()
                 .is_some_and(|d| d.contains(fp))
-                .then_some(SPILLED)
+                .then_some(KNOWN)
         })
     }
 
@@ -444,45 +503,76 @@ impl Visited {
         let Some(disk) = &mut self.disk else {
             return;
         };
-        let fps = std::mem::take(&mut self.fps);
-        self.base += fps.len() as u32;
-        self.index = HashTable::new();
+        let fps = if self.ids {
+            self.index.iter_mut().for_each(|t| *t = HashTable::new());
+            let fps = std::mem::replace(&mut self.fps, Blocks::new());
+            fps.blocks.into_iter().flatten().collect()
+        } else {
+            let mut fps = Vec::with_capacity(self.len as usize);
+            for t in &mut self.set {
+                fps.extend(std::mem::take(t));
+            }
+            fps
+        };
+        self.base += self.len;
+        self.len = 0;
         disk.absorb(fps)
             .unwrap_or_else(|e| panic!("--disk: writing the visited set: {e}"));
     }
 
-    /// The state's id, and whether it is new (then it was added, as id `end()`).
-    fn visit(&mut self, fp: u64, encoded: &[u8]) -> (u32, bool) {
-        if let Some(id) = self.get(fp, encoded) {
-            return (id, false);
-        }
+    /// Adds a state not yet visited, as id `end()`.
+    fn add(&mut self, fp: u64, encoded: &[u8]) -> u32 {
         let id = self.end();
-        assert!(id < SPILLED, "under 2^32 - 2 states");
-        let Visited {
-            base, fps, index, ..
-        } = self;
-        fps.push(fp);
-        index.insert_unique(fp, id, |&i| fps[(i - *base) as usize]);
+        assert!(id < KNOWN, "under 2^32 - 2 states");
+        self.len += 1;
+        if self.ids {
+            self.fps.push(fp);
+            self.insert_id(fp, id);
+        } else {
+            self.set[shard(fp)].insert_unique(fp, fp, |&f| f);
+        }
         if self.exact {
             self.store_at.push(self.store.len());
             self.store.extend_from_slice(encoded);
         }
-        (id, true)
+        id
+    }
+
+    fn insert_id(&mut self, fp: u64, id: u32) {
+        let Visited {
+            base, fps, index, ..
+        } = self;
+        index[shard(fp)].insert_unique(fp, id, |&i| fps.get((i - *base) as usize));
+    }
+
+    /// The state's id, and whether it is new (then it was added, as id `end()`).
+    fn visit(&mut self, fp: u64, encoded: &[u8]) -> (u32, bool) {
+        match self.get(fp, encoded) {
+            Some(id) => (id, false),
+            None => (self.add(fp, encoded), true),
+        }
     }
 
     /// Takes over `level`'s states (the ids that follow ours), leaving it empty and based
     /// after them.
     fn absorb(&mut self, level: &mut Visited) {
         debug_assert_eq!(level.base, self.end());
-        self.index
-            .reserve(level.fps.len(), |&i| self.fps[(i - self.base) as usize]);
-        for (j, &fp) in level.fps.iter().enumerate() {
-            let id = level.base + j as u32;
-            self.fps.push(fp);
-            let Visited {
-                base, fps, index, ..
-            } = self;
-            index.insert_unique(fp, id, |&i| fps[(i - *base) as usize]);
+        if self.ids {
+            for i in 0..level.len as usize {
+                let fp = level.fps.get(i);
+                let id = self.end();
+                self.len += 1;
+                self.fps.push(fp);
+                self.insert_id(fp, id);
+            }
+        } else {
+            for (mine, theirs) in self.set.iter_mut().zip(&level.set) {
+                mine.reserve(theirs.len(), |&f| f);
+                for &fp in theirs {
+                    mine.insert_unique(fp, fp, |&f| f);
+                }
+            }
+            self.len += level.len;
         }
         if self.exact {
             let shift = self.store.len();
@@ -491,8 +581,10 @@ impl Visited {
             self.store.extend_from_slice(&level.store);
         }
         level.base = self.end();
-        level.fps.clear();
-        level.index.clear();
+        level.len = 0;
+        level.fps = Blocks::new();
+        level.index.iter_mut().for_each(HashTable::clear);
+        level.set.iter_mut().for_each(HashTable::clear);
         level.store.clear();
         level.store_at.clear();
     }
@@ -503,6 +595,8 @@ impl Visited {
 struct Expanded {
     /// The chunk's encoded states.
     chunk: Vec<u8>,
+    /// The successors of the state being expanded (scratch).
+    next: Vec<Sys>,
     states: Vec<Expansion>,
     succs: Vec<Successor>,
     bytes: Vec<u8>,
@@ -564,6 +658,10 @@ impl Expander<'_> {
             }
             actions.clear();
             model.actions(&s, actions);
+            // First every successor and its fingerprint, then the lookups one after the
+            // other: independent probes, whose cache misses the processor overlaps.
+            let first = out.succs.len();
+            out.next.clear();
             for (index, &act) in actions.iter().enumerate() {
                 let Some((n, fx)) = model.next(&s, act) else {
                     continue;
@@ -578,29 +676,37 @@ impl Expander<'_> {
                         step |= 1 << p;
                     }
                 }
-                // Most steps lead to a state of an earlier level: look it up here, in
-                // parallel, and encode only the others for the merge (`--exact` compares
-                // encodings, so it encodes every one).
-                let fp = fingerprint(&n);
-                let from = out.bytes.len();
-                if known.exact {
-                    encode(&n, &mut out.bytes);
-                }
-                let to = known.get(fp, &out.bytes[from..]).unwrap_or(NEW);
-                if to == NEW && !known.exact {
-                    encode(&n, &mut out.bytes);
-                } else if to != NEW {
-                    out.bytes.truncate(from);
-                }
                 out.succs.push(Successor {
-                    fp,
+                    fp: fingerprint(&n),
                     act,
                     index: u16::try_from(index).expect("under 65,536 actions per state"),
                     class: class_of(&s, act),
                     props: step,
-                    to,
-                    len: (out.bytes.len() - from) as u32,
+                    to: NEW,
+                    len: 0,
                 });
+                out.next.push(n);
+            }
+            // Most steps lead to a state of an earlier level: look it up here, in
+            // parallel, and encode only the others for the merge (`--exact` compares
+            // encodings, so it encodes every one).
+            if !known.exact {
+                for succ in &mut out.succs[first..] {
+                    succ.to = known.get(succ.fp, &[]).unwrap_or(NEW);
+                }
+            }
+            for (succ, n) in out.succs[first..].iter_mut().zip(&out.next) {
+                let from = out.bytes.len();
+                if known.exact {
+                    encode(n, &mut out.bytes);
+                    succ.to = known.get(succ.fp, &out.bytes[from..]).unwrap_or(NEW);
+                    if succ.to != NEW {
+                        out.bytes.truncate(from);
+                    }
+                } else if succ.to == NEW {
+                    encode(n, &mut out.bytes);
+                }
+                succ.len = (out.bytes.len() - from) as u32;
             }
             out.states.push(Expansion {
                 props: hit,
@@ -630,8 +736,8 @@ struct Search<'a> {
     fresh: Visited,
     /// Each state's first-discovery parent, and the step's position among the parent's
     /// actions: a path is rebuilt by replaying them.
-    parent: Vec<u32>,
-    via: Vec<u16>,
+    parent: Blocks<u32>,
+    via: Blocks<u16>,
     graph: Graph,
     samples: Vec<Vec<crate::Tcb>>,
     sample_hashes: Vec<Vec<u64>>,
@@ -915,9 +1021,9 @@ pub fn explore_with(
         start: Instant::now(),
         found: props.iter().map(|_| None).collect(),
         props,
-        fresh: Visited::new(limits.exact),
-        parent: Vec::new(),
-        via: Vec::new(),
+        fresh: Visited::new(limits.exact, keep_graph),
+        parent: Blocks::new(),
+        via: Blocks::new(),
         graph: Graph::default(),
         samples: vec![Vec::new(); State::ALL.len()],
         sample_hashes: vec![Vec::new(); State::ALL.len()],
@@ -933,7 +1039,7 @@ pub fn explore_with(
     };
     let mut encoded = Vec::new();
     encode(&model.init(), &mut encoded);
-    let mut visited = Visited::new(limits.exact);
+    let mut visited = Visited::new(limits.exact, keep_graph);
     let mut frontier = Level::default();
     if let Some(Disk { dir, .. }) = limits.disk {
         assert!(
@@ -999,8 +1105,8 @@ pub fn explore_with(
         let mut steps = Vec::new();
         let mut cur = state as usize;
         while cur != 0 {
-            steps.push(via[cur]);
-            cur = parent[cur] as usize;
+            steps.push(via.get(cur));
+            cur = parent.get(cur) as usize;
         }
         let mut s = model.init();
         let mut acts = Vec::new();
