@@ -179,8 +179,10 @@ pub struct Exploration {
     /// The limit that stopped the run (`max-states`, `max-seconds`, `max-memory`), if
     /// one did: nothing is final then.
     pub stopped_by: Option<&'static str>,
-    /// The chance that a fingerprint collision hid a state (n^2 / 2^65).
+    /// The chance that a fingerprint collision hid a state (n^2 / 2^65; 0 with `exact`).
     pub collision_probability: f64,
+    /// The mean size of a state's compact encoding (what the BFS levels hold), in bytes.
+    pub encoded_bytes: f64,
     /// Rows of the table fired somewhere.
     #[serde(skip)]
     pub rows_fired: BTreeSet<RowId>,
@@ -752,6 +754,8 @@ struct Search<'a> {
     progress: &'a mut dyn FnMut(Progress),
     /// The first id of the level being explored, its size, and the previous level's.
     level_sizes: (u32, usize, usize),
+    /// Bytes of the encodings of the states found (for the mean).
+    encoded: u64,
 }
 
 impl Search<'_> {
@@ -891,6 +895,7 @@ impl Search<'_> {
                     to => (to, false),
                 };
                 if new {
+                    self.encoded += encoded.len() as u64;
                     self.parent.push(id);
                     self.via.push(s.index);
                     self.next.push(encoded);
@@ -1036,6 +1041,7 @@ pub fn explore_with(
         failed: false,
         progress,
         level_sizes: (0, 1, 0),
+        encoded: 0,
     };
     let mut encoded = Vec::new();
     encode(&model.init(), &mut encoded);
@@ -1096,6 +1102,7 @@ pub fn explore_with(
         depth,
         stopped_by,
         start,
+        encoded,
         ..
     } = search;
     let counted = visited.end() as usize;
@@ -1229,6 +1236,7 @@ pub fn explore_with(
         } else {
             collision_probability(counted)
         },
+        encoded_bytes: encoded as f64 / counted.saturating_sub(1).max(1) as f64,
         rows_fired,
         graph,
         samples,

@@ -144,8 +144,9 @@ fn tcb_invariants(m: &System, s: &Sys) -> bool {
 /// side's FIN acknowledged. A side whose user closed, that has the peer's FIN and whose own
 /// FIN is still unacknowledged (LAST-ACK, CLOSING) is never deleted except by the ACK of
 /// that FIN: not by a RST, not by a timeout. Exempt: runs where a user aborted, a host
-/// crashed or a FIN-WAIT-2 timer cut a close short (those end by design without the
-/// exchange), and the literal-zero RST coincidence (`rst-seq-zero-coincidence`).
+/// crashed, a FIN-WAIT-2 timer or a give-up after the last retransmission cut a close
+/// short (those end by design without the exchange), and the literal-zero RST
+/// coincidence (`rst-seq-zero-coincidence`).
 fn clean_close(m: &System, before: &Sys, fx: &Effect, after: &Sys) -> bool {
     use crate::Event;
     if m.faulted(after) || after.cut || fx.seq_zero {

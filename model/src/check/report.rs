@@ -126,11 +126,19 @@ impl<'a> Report<'a> {
                 ", stopped at the first counterexample (--all explores on)".into()
             }
         );
-        let _ = writeln!(
-            s,
-            "visited states kept as 64-bit fingerprints: probability of a collision {:.1e}",
-            r.collision_probability
-        );
+        let _ = if r.collision_probability == 0.0 && r.unique_states > 1 {
+            writeln!(
+                s,
+                "visited states kept whole (--exact): no collision possible; {:.0} bytes a state encoded",
+                r.encoded_bytes
+            )
+        } else {
+            writeln!(
+                s,
+                "visited states kept as 64-bit fingerprints: probability of a collision {:.1e}; {:.0} bytes a state encoded",
+                r.collision_probability, r.encoded_bytes
+            )
+        };
         let _ = writeln!(
             s,
             "rows fired {}, not fired {}{}",

@@ -338,8 +338,9 @@ pub struct Sys {
     pub aborts: u8,
     /// Crashes left.
     pub crashes: u8,
-    /// Ghost: a FIN-WAIT-2 timer, or the literal-zero RST coincidence, has deleted a TCB
-    /// (the `clean-close` property's assumption no longer holds).
+    /// Ghost: a FIN-WAIT-2 timer, a give-up after the last retransmission, or the
+    /// literal-zero RST coincidence, has deleted a TCB (the `clean-close` property's
+    /// assumption no longer holds).
     pub cut: bool,
 }
 
@@ -852,7 +853,15 @@ impl System {
             .tcb
             .step(&self.table, &self.cfg, input, Env { now: 0, iss });
         fx.rows.push((side, o.row));
-        if o.event == crate::Event::FinWait2Timeout && o.to == State::Closed {
+        // A FIN-WAIT-2 timer, or a TCB giving up after its last retransmission (the
+        // user timeout, RFC 9293 §3.8.3's R2), ends a close without the exchange: by
+        // design, like an ABORT. The model's retransmission budget is small (R2 is minutes
+        // in real stacks), so a give-up is a fault, not a failure of TIME-WAIT.
+        if matches!(
+            o.event,
+            crate::Event::FinWait2Timeout | crate::Event::UserTimeout
+        ) && o.to == State::Closed
+        {
             n.cut = true;
         }
         let ep = &mut n.ep[side.ix()];
