@@ -94,17 +94,17 @@ fn main() {
             },
         ),
         (
-            "tcpfsm --dups 1 --aborts 1, safety",
+            "tcpfsm --msl 3, safety",
             Options {
-                dups: 1,
-                aborts: 1,
+                msl: 3,
+                rto: Options::default_rto(3),
                 ..Options::default()
             },
         ),
         (
-            "tcpfsm --data, safety",
+            "tcpfsm --dups 1, safety",
             Options {
-                data: true,
+                dups: 1,
                 ..Options::default()
             },
         ),
