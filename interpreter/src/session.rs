@@ -1076,6 +1076,8 @@ impl Session {
                 let mut e = self.entry(Kind::Inbound, text);
                 e.notice = Some(self.icmp(m));
                 self.push(e);
+                self.reap();
+                self.poll()?;
             }
             Action::IcmpOut(_) => {
                 self.advance(start)?;
@@ -1201,20 +1203,28 @@ impl Session {
         (!parts.is_empty()).then(|| parts.join("; "))
     }
 
-    /// An ICMP message reaches the connection: a soft error, never an abort. RFC 1122
-    /// §4.2.3.9 calls codes 0, 1, 5 soft (MUST NOT abort) and codes 2-4 hard (SHOULD
-    /// abort); RFC 5927 §4.1 advises treating hard errors as soft in the synchronized
-    /// states against blind attacks, and the interpreter does so in every state.
+    /// An ICMP message reaches the connection (RFC 9293 §3.9.2.2, restating RFC 1122
+    /// §4.2.3.9). Destination Unreachable codes 2 and 3 (protocol, port) are hard errors:
+    /// the TCP SHOULD abort the connection (SHLD-26), and it does, in any state with a
+    /// TCB, as the socket layer: the TCB is deleted as ABORT would delete it, but with no
+    /// RST (the peer is unreachable), and the socket's pending error is what the next
+    /// call, or a blocked `connect`, reports (`ECONNREFUSED`, `ENOPROTOOPT`, as Linux's
+    /// `icmp_err_convert`). Code 4 (fragmentation needed) is path MTU discovery (RFC
+    /// 1191), not an error: ignored with a notice. The rest (codes 0, 1, 5, Time
+    /// Exceeded) are soft errors: the TCP MUST NOT abort (MUST-56); the error is what the
+    /// user is told if the connection later times out (SHLD-25, Linux's `sk_err_soft`).
     fn icmp(&mut self, m: &crate::script::Icmp) -> String {
-        let errno = match (m.kind.as_str(), m.code.as_str()) {
-            ("unreachable", "net_unreachable" | "network_unreachable") => "ENETUNREACH",
-            ("unreachable", "protocol_unreachable" | "proto_unreachable") => "ENOPROTOOPT",
-            ("unreachable", "port_unreachable") => "ECONNREFUSED",
+        let (errno, hard) = match (m.kind.as_str(), m.code.as_str()) {
+            ("unreachable", "net_unreachable" | "network_unreachable") => ("ENETUNREACH", false),
+            ("unreachable", "protocol_unreachable" | "proto_unreachable") => ("ENOPROTOOPT", true),
+            ("unreachable", "port_unreachable") => ("ECONNREFUSED", true),
             ("unreachable", "frag_needed" | "fragmentation_needed") => {
-                return "ICMP fragmentation needed: path MTU discovery is not modelled, ignored"
+                return "ICMP fragmentation needed: path MTU discovery (RFC 1191), not an \
+                        error (RFC 9293 §3.9.2.2 counts it with the hard errors, but it asks \
+                        for smaller segments); the MSS is fixed here, ignored"
                     .to_string();
             }
-            ("unreachable" | "time_exceeded", _) => "EHOSTUNREACH",
+            ("unreachable" | "time_exceeded", _) => ("EHOSTUNREACH", false),
             _ => {
                 return format!("ICMP {} {} not modelled, ignored", m.kind, m.code);
             }
@@ -1236,10 +1246,23 @@ impl Session {
             }
         }
         let state = t.state;
-        self.socks[i].soft_error = Some(errno);
+        let s = &mut self.socks[i];
+        if hard {
+            // Not a row of the table: ABORT would send a RST in the synchronized states.
+            s.tcb = Tcb::default();
+            s.error = Some(errno);
+            s.soft_error = None;
+            self.last_conn = Some(State::Closed);
+            return format!(
+                "{what} in {state}: a hard error, the connection is aborted (RFC 9293 \
+                 §3.9.2.2 SHLD-26): the TCB is deleted, nothing is sent, {errno} is \
+                 reported; now CLOSED"
+            );
+        }
+        s.soft_error = Some(errno);
         format!(
-            "{what} in {state}: a soft error, the connection is not aborted; {errno} is \
-             reported if it times out (RFC 1122 §4.2.3.9, RFC 5927 §4.1)"
+            "{what} in {state}: a soft error, the connection is not aborted (RFC 9293 \
+             §3.9.2.2 MUST-56); {errno} is reported if it times out (SHLD-25)"
         )
     }
 

@@ -207,25 +207,93 @@ fn unsupported_socket_options_are_accepted_with_a_notice() {
     assert!(n.contains("getsockopt TCP_MAXSEG is not modelled"), "{n}");
 }
 
+const CONNECTING: &str = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n";
+
 #[test]
-fn an_icmp_port_unreachable_in_syn_sent_is_a_soft_error() {
-    // The connection is not aborted; the error is what connect reports when it times out.
+fn icmp_port_unreachable_in_syn_sent_makes_a_blocking_connect_fail_with_econnrefused() {
+    // A hard error (RFC 9293 §3.9.2.2 SHLD-26): the TCB is deleted, nothing is sent.
+    let r = passes(&format!(
+        "{CONNECTING}+0...0.01 connect(3, ..., ...) = -1 ECONNREFUSED\n\
+         +0 > S 0:0(0)\n+.01 < [0:0(0)] icmp unreachable port_unreachable\n\
+         +0 state CLOSED\n"
+    ));
+    let n = notices(&r);
+    assert!(n.contains("hard error, the connection is aborted"), "{n}");
+    assert!(n.contains("SHLD-26"), "{n}");
+    // Nothing more is sent: no RST, no retransmitted SYN.
+    let r = run(&format!(
+        "--strict\n{CONNECTING}+0...0.01 connect(3, ..., ...) = -1 ECONNREFUSED\n\
+         +0 > S 0:0(0)\n+.01 < icmp unreachable port_unreachable\n+5 state CLOSED\n"
+    ));
+    assert!(matches!(r.verdict, Verdict::Pass), "{}", transcript(&r));
+}
+
+#[test]
+fn icmp_protocol_unreachable_aborts_an_established_connection() {
+    // The next call reports the error (ENOPROTOOPT, as a Linux socket), then the socket
+    // is closed: a write finds no connection.
+    let r = passes(&established(
+        "+0 < icmp unreachable protocol_unreachable\n+0 state CLOSED\n\
+         +0 getsockopt(4, SOL_SOCKET, SO_ERROR, [ENOPROTOOPT], [4]) = 0\n",
+    ));
+    assert!(
+        notices(&r).contains("in ESTABLISHED: a hard error"),
+        "{}",
+        notices(&r)
+    );
+}
+
+#[test]
+fn icmp_host_unreachable_in_syn_sent_does_not_abort_and_the_handshake_completes() {
+    // A soft error (MUST-56): the SYN is retransmitted, the handshake can still complete.
+    let r = passes(&format!(
+        "{CONNECTING}+0...1.01 connect(3, ..., ...) = 0\n\
+         +0 > S 0:0(0)\n+.01 < [0:0(0)] icmp unreachable host_unreachable\n\
+         +0 state SYN-SENT\n+.99 > S 0:0(0)\n+.01 < S. 0:0(0) ack 1 win 1000\n\
+         +0 > . 1:1(0) ack 1\n+0 state ESTABLISHED\n"
+    ));
+    let n = notices(&r);
+    assert!(
+        n.contains("soft error, the connection is not aborted"),
+        "{n}"
+    );
+    assert!(n.contains("MUST-56"), "{n}");
+}
+
+#[test]
+fn icmp_soft_errors_are_reported_only_when_the_connection_times_out() {
     let r = passes(
         "--retries=1\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
          +0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 connect(3, ..., ...) = -1 EINPROGRESS\n\
-         +0 > S 0:0(0)\n+.01 < [0:0(0)] icmp unreachable port_unreachable\n+0 state SYN-SENT\n\
+         +0 > S 0:0(0)\n+.01 < [0:0(0)] icmp unreachable net_unreachable\n+0 state SYN-SENT\n\
          +0 getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0\n\
          +0...2.99 poll([{fd=3, events=POLLOUT}], 1, 5000) = 1\n1 > S 0:0(0)\n\
-         3.1 getsockopt(3, SOL_SOCKET, SO_ERROR, [ECONNREFUSED], [4]) = 0\n",
+         3.1 getsockopt(3, SOL_SOCKET, SO_ERROR, [ENETUNREACH], [4]) = 0\n",
     );
     assert!(notices(&r).contains("soft error"), "{}", notices(&r));
-    // An ICMP message quoting a segment not in flight is ignored (RFC 5927 §4.1).
+    // An ICMP message quoting a segment not in flight is ignored (RFC 5927 §4.1), even a
+    // hard error.
     let r = passes(
         "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
          +0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 connect(3, ..., ...) = -1 EINPROGRESS\n\
          +0 > S 0:0(0)\n+0 < [500:500(0)] icmp unreachable port_unreachable\n+0 state SYN-SENT\n",
     );
     assert!(notices(&r).contains("not in flight"), "{}", notices(&r));
+}
+
+#[test]
+fn icmp_fragmentation_needed_does_not_abort() {
+    // Path MTU discovery (RFC 1191), not an error: ignored with a notice.
+    let r = passes(&established(
+        "+0 write(4, ..., 100) = 100\n+0 > P. 1:101(100) ack 1\n\
+         +.01 < [1:1(0)] icmp unreachable frag_needed mtu 576\n+0 state ESTABLISHED\n\
+         +0 < . 1:1(0) ack 101 win 1000\n+0 write(4, ..., 10) = 10\n+0 > P. 101:111(10) ack 1\n",
+    ));
+    assert!(
+        notices(&r).contains("path MTU discovery"),
+        "{}",
+        notices(&r)
+    );
 }
 
 #[test]
