@@ -56,6 +56,7 @@ impl Default for Options {
                 rcv_buf: 65_535,
                 mss: 1_460,
                 fin_timeout: 60_000_000,
+                syn_options: model::SynOptions::MSS_ONLY,
             },
             default_win: 65_535,
             strict: false,
@@ -1273,6 +1274,7 @@ impl Session {
             flags: pkt.flags,
             wnd: pkt.win.unwrap_or(self.opts.default_win),
             len: pkt.len,
+            opts: model::TcpOptions::NONE,
         }
     }
 
