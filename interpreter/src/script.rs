@@ -151,7 +151,7 @@ pub struct Packet {
     pub ack_span: Option<Span>,
     /// `win N`.
     pub win: Option<u32>,
-    /// Names of the TCP options written in `<...>`: parsed, not modelled, except ...
+    /// Names of the TCP options written in `<...>` (the modelled ones are also in `tcp`) ...
     pub options: Vec<String>,
     /// ... the MSS option's value, which sets the endpoint's send MSS (RFC 9293 §3.7.1).
     pub mss: Option<u16>,
@@ -1112,7 +1112,8 @@ fn packet(input: &mut In<'_>, inbound: bool) -> ModalResult<Packet> {
     Ok(p)
 }
 
-/// `<mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>`: the names are kept.
+/// `<mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>`: the names are kept, and the
+/// modelled options' values (a bad value is a script error, never a panic).
 fn options(input: &mut In<'_>) -> ModalResult<(Vec<String>, model::TcpOptions)> {
     let before = input.checkpoint();
     let _ = any::<_, ContextError>.parse_next(input);
