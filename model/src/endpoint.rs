@@ -345,8 +345,8 @@ impl Tcb {
 
     /// RFC 7323 §4.3: TS.Recent takes SEG.TSval of an acceptable segment that is not
     /// older than it and starts at or before Last.ACK.sent.
-    /// TODO: PAWS (RFC 7323 §5) is not modelled: an old TSval does not make a segment
-    /// unacceptable, and a segment without a timestamp is not dropped (§3.2).
+    /// PAWS (§5.3) is in `classify_synchronized`. TODO: a segment without a timestamp
+    /// while timestamps are on is not dropped (§3.2), and §5.5's idle rule is not modelled.
     fn update_ts_recent(&mut self, sp: SeqSpace, seg: &Segment) {
         let synchronized = !matches!(self.state, State::Closed | State::Listen | State::SynSent);
         if let Some((val, _)) = seg.opts.timestamps
@@ -526,6 +526,16 @@ impl Tcb {
             && sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt)
         {
             return Event::AckOfSyn;
+        }
+        // RFC 7323 §5.3 R1 (PAWS): with timestamps on, a segment (not a RST) whose TSval is
+        // older than TS.Recent is not acceptable: it is answered with an ACK and dropped.
+        // (TS.Recent is taken as always valid: the 24-day idle rule of §5.5 is not modelled.)
+        if self.opts.ts_ok
+            && !f.rst()
+            && let Some((val, _)) = seg.opts.timestamps
+            && (val.wrapping_sub(self.opts.ts_recent) as i32) < 0
+        {
+            return Event::Unacceptable;
         }
         // first: sequence number
         if !self.acceptable(sp, seg) {

@@ -212,3 +212,37 @@ fn by_default_a_syn_carries_the_mss_only() {
     );
     assert_eq!(out.segments[0].opts.to_string(), "mss 1460");
 }
+
+#[test]
+fn paws_answers_an_old_timestamp_with_an_ack_and_drops_it() {
+    let t = table();
+    let c = cfg(SynOptions::LINUX);
+    let ts = |val| TcpOptions {
+        timestamps: Some((val, 7)),
+        ..TcpOptions::NONE
+    };
+    let mut a = Tcb::new();
+    a.step(&t, &c, Input::Call(UserCall::ActiveOpen), at(5));
+    a.step(
+        &t,
+        &c,
+        seg(Flags::SYN | Flags::ACK, 300, 101, 1000, ts(100)),
+        at(7),
+    );
+    let old = Input::Segment(Segment {
+        len: 10,
+        opts: ts(99),
+        ..Segment::control(Flags::ACK | Flags::PSH, 301, 101, 1000)
+    });
+    let out = a.step(&t, &c, old, at(9));
+    assert_eq!(out.event, model::table::Event::Unacceptable);
+    assert_eq!(out.accepted, 0);
+    assert_eq!(out.segments.len(), 1);
+    assert_eq!(out.segments[0].opts.timestamps, Some((9, 100)));
+    // A RST is exempt; without timestamps PAWS is off.
+    let rst = seg(Flags::RST, 301, 0, 0, ts(99));
+    assert_ne!(
+        a.clone().step(&t, &c, rst, at(10)).event,
+        model::table::Event::Unacceptable
+    );
+}
