@@ -503,7 +503,9 @@ impl System {
             rcv_buf: opts.window,
             mss: 1,
             fin_timeout: opts.msl * 2,
-            syn_options: crate::SynOptions::MSS_ONLY,
+            // No options: the channel (`SegKey`) carries none, and counterexamples print
+            // the segments sent as before.
+            syn_options: crate::SynOptions::NONE,
         };
         Ok(System {
             opts,
