@@ -186,6 +186,7 @@ fn classifiable(cfg: &Config, tcb: &Tcb, event: Event) -> bool {
                         flags: Flags::from_bits(bits),
                         wnd: 1000,
                         len,
+                        opts: model::TcpOptions::NONE,
                     };
                     let mut t = tcb.clone();
                     if t.classify(cfg, &Input::Segment(seg)) == event {

@@ -151,10 +151,13 @@ pub struct Packet {
     pub ack_span: Option<Span>,
     /// `win N`.
     pub win: Option<u32>,
-    /// Names of the TCP options written in `<...>`: parsed, not modelled, except ...
+    /// Names of the TCP options written in `<...>` (the modelled ones are also in `tcp`) ...
     pub options: Vec<String>,
     /// ... the MSS option's value, which sets the endpoint's send MSS (RFC 9293 §3.7.1).
     pub mss: Option<u16>,
+    /// The modelled options with their values (MSS, window scale, SACK-permitted,
+    /// timestamps): passed to the endpoint on `<` lines, compared on `>` lines.
+    pub tcp: model::TcpOptions,
 }
 
 /// A system call.
@@ -1046,6 +1049,7 @@ fn packet(input: &mut In<'_>, inbound: bool) -> ModalResult<Packet> {
         win: None,
         options: Vec::new(),
         mss: None,
+        tcp: model::TcpOptions::NONE,
     };
     loop {
         ws(input)?;
@@ -1099,7 +1103,8 @@ fn packet(input: &mut In<'_>, inbound: bool) -> ModalResult<Packet> {
             }
             p.win = Some(win);
         } else if input.starts_with("<") && p.options.is_empty() {
-            (p.options, p.mss) = options(input)?;
+            (p.options, p.tcp) = options(input)?;
+            p.mss = p.tcp.mss;
         } else {
             break;
         }
@@ -1107,13 +1112,14 @@ fn packet(input: &mut In<'_>, inbound: bool) -> ModalResult<Packet> {
     Ok(p)
 }
 
-/// `<mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>`: the names are kept.
-fn options(input: &mut In<'_>) -> ModalResult<(Vec<String>, Option<u16>)> {
+/// `<mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>`: the names are kept, and the
+/// modelled options' values (a bad value is a script error, never a panic).
+fn options(input: &mut In<'_>) -> ModalResult<(Vec<String>, model::TcpOptions)> {
     let before = input.checkpoint();
     let _ = any::<_, ContextError>.parse_next(input);
     // packetdrill's `<...>`: any options.
     if opt("...>").parse_next(input)?.is_some() {
-        return Ok((vec!["...".to_string()], None));
+        return Ok((vec!["...".to_string()], model::TcpOptions::NONE));
     }
     let items: Vec<(String, String)> = cut_err(separated(
         1..,
@@ -1137,21 +1143,48 @@ fn options(input: &mut In<'_>) -> ModalResult<(Vec<String>, Option<u16>)> {
         .context(StrContext::Label("TCP options"))
         .context(expected("`>` closing the options"))
         .parse_next(input)?;
-    let mut mss = None;
+    let mut tcp = model::TcpOptions::NONE;
+    let bad = |label: &'static str, what: &'static str| {
+        Err(ErrMode::Cut(
+            ContextError::new()
+                .with(StrContext::Label(label))
+                .with(expected(what)),
+        ))
+    };
     for (name, value) in &items {
-        if name == "mss" {
-            let Ok(v) = value.parse::<u16>() else {
-                input.reset(&before);
-                return Err(ErrMode::Cut(
-                    ContextError::new()
-                        .with(StrContext::Label("MSS option"))
-                        .with(expected("`mss N` with N below 65536")),
-                ));
-            };
-            mss = Some(v);
+        match name.as_str() {
+            "mss" => {
+                let Ok(v) = value.parse::<u16>() else {
+                    input.reset(&before);
+                    return bad("MSS option", "`mss N` with N below 65536");
+                };
+                tcp.mss = Some(v);
+            }
+            "wscale" => {
+                let Ok(v) = value.parse::<u8>() else {
+                    input.reset(&before);
+                    return bad("window scale option", "`wscale N` with N below 256");
+                };
+                tcp.wscale = Some(v);
+            }
+            "sackOK" => tcp.sack_permitted = true,
+            "TS" => {
+                // `TS val N ecr M`
+                let words: Vec<&str> = value.split_whitespace().collect();
+                let parsed = match words.as_slice() {
+                    ["val", v, "ecr", e] => v.parse::<u32>().ok().zip(e.parse::<u32>().ok()),
+                    _ => None,
+                };
+                let Some(ts) = parsed else {
+                    input.reset(&before);
+                    return bad("timestamps option", "`TS val N ecr M` with 32-bit numbers");
+                };
+                tcp.timestamps = Some(ts);
+            }
+            _ => {}
         }
     }
-    Ok((items.into_iter().map(|(n, _)| n).collect(), mss))
+    Ok((items.into_iter().map(|(n, _)| n).collect(), tcp))
 }
 
 fn call(input: &mut In<'_>, name: String, name_span: Span) -> ModalResult<Call> {

@@ -56,6 +56,7 @@ impl Default for Options {
                 rcv_buf: 65_535,
                 mss: 1_460,
                 fin_timeout: 60_000_000,
+                syn_options: model::SynOptions::MSS_ONLY,
             },
             default_win: 65_535,
             strict: false,
@@ -82,6 +83,10 @@ pub const SCRIPT_OPTIONS: &[(&str, &str)] = &[
     ("rcv_buf", "receive buffer: the window offered when empty"),
     ("mss", "largest text per segment"),
     ("retries", "retransmissions before the user timeout (R2)"),
+    (
+        "syn_options",
+        "options our SYN offers: mss (RFC 9293, the default), linux (mss, sackOK, TS, wscale 7), none",
+    ),
     (
         "default_win",
         "window of an inbound segment that gives none",
@@ -175,6 +180,18 @@ impl Options {
             "rcv_buf" => self.config.rcv_buf = num::<u16>(name, value)?.into(),
             "mss" => self.config.mss = num::<u16>(name, value)?.max(MIN_MSS as u16).into(),
             "retries" => self.config.max_retransmits = num(name, value)?,
+            "syn_options" => {
+                self.config.syn_options = match value {
+                    "mss" => model::SynOptions::MSS_ONLY,
+                    "linux" => model::SynOptions::LINUX,
+                    "none" => model::SynOptions::NONE,
+                    _ => {
+                        return Err(format!(
+                            "--syn_options takes mss, linux or none, not `{value}`"
+                        ));
+                    }
+                }
+            }
             "default_win" => self.default_win = num::<u16>(name, value)?.into(),
             "strict" => {
                 self.strict = match value {
@@ -669,8 +686,12 @@ impl Session {
         };
         let ack = if seg.flags.ack() { ack } else { 0 };
         let shown = Segment { seq, ack, ..seg };
+        let mut text = shown.to_string();
+        if !seg.opts.is_empty() {
+            text.push_str(&format!(" <{}>", seg.opts));
+        }
         Wire {
-            text: shown.to_string(),
+            text,
             flags: seg.flags.to_string(),
             seq,
             ack,
@@ -727,10 +748,14 @@ impl Session {
             // RFC 9293 §3.4.1: the ISN clock ticks every 4 microseconds.
             iss: self.opts.iss.wrapping_add((self.now / 4) as u32),
         };
-        let cfg = Config {
+        let mut cfg = Config {
             mss: self.send_mss,
             ..self.opts.config
         };
+        // Our SYN's MSS option offers our own limit (`--mss`).
+        if cfg.syn_options.mss.is_some() {
+            cfg.syn_options.mss = Some(self.opts.config.mss.min(u16::MAX as u32) as u16);
+        }
         let before = self.socks[i].tcb.timers.time_wait;
         let out = self.socks[i].tcb.step(&self.table, &cfg, input, env);
         let note = time_wait_restart(&out, before, self.socks[i].tcb.timers.time_wait);
@@ -1170,7 +1195,9 @@ impl Session {
             .options
             .iter()
             .map(String::as_str)
-            .filter(|o| *o != "mss" || !(inbound && pkt.flags.syn()))
+            .filter(|o| *o != "mss" || (inbound && !pkt.flags.syn()))
+            // Modelled (RFC 7323, RFC 2018) or padding.
+            .filter(|o| !["wscale", "sackOK", "TS", "nop", "eol"].contains(o))
             .collect();
         if !ignored.is_empty() {
             let key = format!("options:{}", ignored.join(","));
@@ -1273,6 +1300,7 @@ impl Session {
             flags: pkt.flags,
             wnd: pkt.win.unwrap_or(self.opts.default_win),
             len: pkt.len,
+            opts: pkt.tcp,
         }
     }
 
@@ -1350,6 +1378,19 @@ impl Session {
             && seg.wnd != w
         {
             return Err(mismatch("window", self));
+        }
+        // Options are compared when the line lists them (not `<...>`), as packetdrill:
+        // which options, the MSS and window scale values, and TSecr. TSval is our clock
+        // and, as packetdrill without `--tcp_ts_tick_usecs`, not compared.
+        if !pkt.options.is_empty() && pkt.options.iter().all(|o| o != "...") {
+            let (e, a) = (pkt.tcp, seg.opts);
+            let same = e.mss == a.mss
+                && e.wscale == a.wscale
+                && e.sack_permitted == a.sack_permitted
+                && e.timestamps.map(|t| t.1) == a.timestamps.map(|t| t.1);
+            if !same {
+                return Err(mismatch("TCP options", self));
+            }
         }
         let tol = self.opts.tolerance;
         let (lo, hi) = window.unwrap_or((start, start));

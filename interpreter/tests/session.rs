@@ -67,7 +67,10 @@ fn a_segment_nobody_expects_fails_at_the_end() {
     let s = format!("{LISTEN}+0 < S 0:0(0) win 1000\n");
     let (_, msg, actual) = failure(&s);
     assert!(msg.contains("no `>` line expects"), "{msg}");
-    assert_eq!(actual.as_deref(), Some("S. 0:0(0) ack 1 win 65535"));
+    assert_eq!(
+        actual.as_deref(),
+        Some("S. 0:0(0) ack 1 win 65535 <mss 1460>")
+    );
 }
 
 #[test]
@@ -205,4 +208,39 @@ fn sequence_numbers_are_relative_to_the_scripted_isn() {
             r.verdict
         );
     }
+}
+
+#[test]
+fn outbound_options_are_compared_when_listed() {
+    // Listed and equal (the MSS option only, RFC 9293's default): passes.
+    let s = format!("{LISTEN}+0 < S 0:0(0) win 1000\n+0 > S. 0:0(0) ack 1 <mss 1460>\n");
+    assert!(matches!(verdict(&s), Verdict::Pass));
+    // `<...>`, or no list: not compared.
+    let s = format!("{LISTEN}+0 < S 0:0(0) win 1000\n+0 > S. 0:0(0) ack 1 <...>\n");
+    assert!(matches!(verdict(&s), Verdict::Pass));
+    // Window scale not offered by us: a SYN,ACK expected with it fails on the options.
+    let s = format!(
+        "{LISTEN}+0 < S 0:0(0) win 1000 <mss 1000,nop,wscale 7>\n\
+         +0 > S. 0:0(0) ack 1 <mss 1460,nop,wscale 7>\n"
+    );
+    let (_, msg, actual) = failure(&s);
+    assert!(msg.contains("TCP options"), "{msg}");
+    assert_eq!(
+        actual.as_deref(),
+        Some("S. 0:0(0) ack 1 win 65535 <mss 1460>")
+    );
+    // A malformed option value is a bad script, not a panic.
+    let s = format!("{LISTEN}+0 < S 0:0(0) win 1000 <wscale 300>\n");
+    assert!(!matches!(verdict(&s), Verdict::Pass));
+    let s = format!("{LISTEN}+0 < S 0:0(0) win 1000 <TS val x ecr 0>\n");
+    assert!(!matches!(verdict(&s), Verdict::Pass));
+}
+
+#[test]
+fn negotiated_options_come_from_syn_options() {
+    let s = format!(
+        "--syn_options=linux\n{LISTEN}+0 < S 0:0(0) win 1000 <mss 1000,sackOK,TS val 7 ecr 0,nop,wscale 2>\n\
+         +0 > S. 0:0(0) ack 1 <mss 1460,sackOK,TS val 0 ecr 7,nop,wscale 7>\n"
+    );
+    assert!(matches!(verdict(&s), Verdict::Pass), "{:?}", verdict(&s));
 }

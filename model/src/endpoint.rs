@@ -10,7 +10,7 @@
 //! No clocks, sockets or printing: the caller passes the time (`Env::now`, in abstract ticks)
 //! and the ISN to use if a row chooses one (`Env::iss`), and gets segments and signals back.
 
-use crate::segment::{Flags, Segment};
+use crate::segment::{Flags, Segment, TcpOptions};
 use crate::seq::SeqSpace;
 use crate::table::{
     Action, Emit, Event, Origin, RowId, Signal, Span, State, Table, Timer, UserError,
@@ -40,6 +40,51 @@ pub struct Config {
     pub mss: u32,
     /// FIN-WAIT-2 timeout, for profiles that arm one.
     pub fin_timeout: u32,
+    /// The options our SYN offers (and, as far as the peer's SYN offered them too, our
+    /// SYN,ACK carries). Profiles carry no endpoint parameters, so this is configuration:
+    /// RFC 9293's default is the MSS option only ([`SynOptions::MSS_ONLY`]).
+    pub syn_options: SynOptions,
+}
+
+/// What our SYN offers (RFC 9293 §3.7.1, RFC 7323, RFC 2018).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct SynOptions {
+    /// The MSS option's value (the largest text we receive), if sent.
+    pub mss: Option<u16>,
+    /// Our window scale shift (Rcv.Wind.Shift, RFC 7323 §2.2; at most 14), if offered.
+    pub wscale: Option<u8>,
+    /// Offer SACK-permitted (RFC 2018).
+    pub sack_permitted: bool,
+    /// Offer timestamps (RFC 7323 §3).
+    pub timestamps: bool,
+}
+
+impl SynOptions {
+    /// No options at all.
+    pub const NONE: SynOptions = SynOptions {
+        mss: None,
+        wscale: None,
+        sack_permitted: false,
+        timestamps: false,
+    };
+    /// RFC 9293's default: the MSS option (1460) and nothing else.
+    pub const MSS_ONLY: SynOptions = SynOptions {
+        mss: Some(1_460),
+        ..SynOptions::NONE
+    };
+    /// What Linux offers: `<mss 1460,sackOK,TS val .. ecr 0,nop,wscale 7>`.
+    pub const LINUX: SynOptions = SynOptions {
+        mss: Some(1_460),
+        wscale: Some(7),
+        sack_permitted: true,
+        timestamps: true,
+    };
+}
+
+impl Default for SynOptions {
+    fn default() -> SynOptions {
+        SynOptions::MSS_ONLY
+    }
 }
 
 impl Default for Config {
@@ -57,6 +102,7 @@ impl Default for Config {
             rcv_buf: 65_535,
             mss: 1_460,
             fin_timeout: 60_000,
+            syn_options: SynOptions::MSS_ONLY,
         }
     }
 }
@@ -162,6 +208,37 @@ pub struct Tcb {
     pub retries: u8,
     /// Running timers.
     pub timers: Timers,
+    /// What the SYNs negotiated (RFC 7323, RFC 2018). Never part of the checker's state:
+    /// its channel carries no options, so this stays at its default there; it is left out
+    /// of the state's encoding and hash so the checker's states are what they were.
+    #[serde(skip)]
+    pub opts: Negotiated,
+}
+
+/// The options the two SYNs negotiated, and the timestamp state (RFC 7323 §4.3).
+/// All zero (nothing negotiated, both shifts 0) until a SYN is taken.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Negotiated {
+    /// Window scaling was negotiated (the shifts may still be 0).
+    pub wscale_on: bool,
+    /// Snd.Wind.Shift: the peer's shift, applied to SEG.WND of its non-SYN segments.
+    pub snd_shift: u8,
+    /// Rcv.Wind.Shift: ours, applied (right) to the window we advertise.
+    pub rcv_shift: u8,
+    /// Timestamps are on: every segment we send (but RSTs) carries TSval and TSecr.
+    pub ts_ok: bool,
+    /// TS.Recent: the timestamp to echo.
+    pub ts_recent: u32,
+    /// Last.ACK.sent: the ACK field of the last segment we sent (tracked only with
+    /// timestamps on).
+    pub last_ack_sent: u32,
+    /// SACK-permitted was on both SYNs (no SACK blocks are modelled).
+    pub sack_ok: bool,
+}
+
+/// Leaves nothing to hash: see [`Tcb::opts`]. Equal values still hash equally.
+impl std::hash::Hash for Negotiated {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 /// A call from the user (RFC 9293 §3.9 user/TCP interface).
@@ -242,6 +319,9 @@ impl Tcb {
     /// Classify, look up, apply. See the module documentation.
     pub fn step(&mut self, table: &Table, cfg: &Config, input: Input, env: Env) -> Outcome {
         let event = self.classify(cfg, &input);
+        if let Input::Segment(seg) = &input {
+            self.update_ts_recent(cfg.space, seg);
+        }
         let row_id = table.lookup(self.state, event, self.origin);
         let row = table.row(row_id);
         let mut out = Outcome {
@@ -259,7 +339,101 @@ impl Tcb {
             self.apply(cfg, *action, &input, env, &mut out);
         }
         self.state = row.to;
+        self.attach_options(cfg, env.now, &mut out);
         out
+    }
+
+    /// RFC 7323 §4.3: TS.Recent takes SEG.TSval of an acceptable segment that is not
+    /// older than it and starts at or before Last.ACK.sent.
+    /// PAWS (§5.3) is in `classify_synchronized`. TODO: a segment without a timestamp
+    /// while timestamps are on is not dropped (§3.2), and §5.5's idle rule is not modelled.
+    fn update_ts_recent(&mut self, sp: SeqSpace, seg: &Segment) {
+        let synchronized = !matches!(self.state, State::Closed | State::Listen | State::SynSent);
+        if let Some((val, _)) = seg.opts.timestamps
+            && self.opts.ts_ok
+            && synchronized
+            && !seg.flags.syn()
+            && self.acceptable(sp, seg)
+            && sp.le(seg.seq, self.opts.last_ack_sent)
+            && val.wrapping_sub(self.opts.ts_recent) as i32 >= 0
+        {
+            self.opts.ts_recent = val;
+        }
+    }
+
+    /// Options on what this step sends: a SYN offers [`Config::syn_options`]; a SYN,ACK
+    /// carries the MSS and what was negotiated; with timestamps on, every other segment
+    /// but a RST carries TSval (the time given) and TSecr = TS.Recent.
+    fn attach_options(&mut self, cfg: &Config, now: u64, out: &mut Outcome) {
+        let tsval = now as u32;
+        let o = cfg.syn_options;
+        for s in &mut out.segments {
+            let f = s.flags;
+            if f.syn() && o.wscale.is_some() {
+                // A SYN's window is never scaled: at most the 16-bit field.
+                s.wnd = s.wnd.min(u16::MAX as u32);
+            }
+            if f.syn() && !f.ack() {
+                s.opts = TcpOptions {
+                    mss: o.mss,
+                    wscale: o.wscale.map(|w| w.min(14)),
+                    sack_permitted: o.sack_permitted,
+                    timestamps: o.timestamps.then_some((tsval, 0)),
+                };
+            } else if f.syn() {
+                let n = self.opts;
+                s.opts = TcpOptions {
+                    mss: o.mss,
+                    wscale: n.wscale_on.then_some(n.rcv_shift),
+                    sack_permitted: n.sack_ok,
+                    timestamps: n.ts_ok.then_some((tsval, n.ts_recent)),
+                };
+            } else if self.opts.ts_ok && !f.rst() {
+                s.opts.timestamps = Some((tsval, self.opts.ts_recent));
+            }
+            if self.opts.ts_ok && f.ack() && !f.rst() {
+                self.opts.last_ack_sent = s.ack;
+            }
+        }
+    }
+
+    /// RFC 7323 §2.2, §3.2, RFC 2018 §2: an option is on when both SYNs carry it. Ours
+    /// offered what `syn_options` says (a SYN,ACK only echoes what the SYN offered).
+    fn negotiate(&mut self, cfg: &Config, peer: &TcpOptions) {
+        let ours = cfg.syn_options;
+        let ws = ours.wscale.is_some() && peer.wscale.is_some();
+        let ts = ours.timestamps && peer.timestamps.is_some();
+        self.opts = Negotiated {
+            wscale_on: ws,
+            // RFC 7323 §2.3: a shift above 14 is taken as 14.
+            snd_shift: if ws {
+                peer.wscale.unwrap_or(0).min(14)
+            } else {
+                0
+            },
+            rcv_shift: if ws {
+                ours.wscale.unwrap_or(0).min(14)
+            } else {
+                0
+            },
+            ts_ok: ts,
+            ts_recent: if ts {
+                peer.timestamps.map_or(0, |t| t.0)
+            } else {
+                0
+            },
+            last_ack_sent: 0,
+            sack_ok: ours.sack_permitted && peer.sack_permitted,
+        };
+    }
+
+    /// SEG.WND as a window: shifted by Snd.Wind.Shift, but never on a SYN (RFC 7323 §2.2).
+    pub fn seg_window(&self, seg: &Segment) -> u32 {
+        if seg.flags.syn() {
+            seg.wnd
+        } else {
+            ((seg.wnd as u64) << self.opts.snd_shift).min(u32::MAX as u64) as u32
+        }
     }
 
     /// Step 1: what the input means to this TCB.
@@ -352,6 +526,16 @@ impl Tcb {
             && sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt)
         {
             return Event::AckOfSyn;
+        }
+        // RFC 7323 §5.3 R1 (PAWS): with timestamps on, a segment (not a RST) whose TSval is
+        // older than TS.Recent is not acceptable: it is answered with an ACK and dropped.
+        // (TS.Recent is taken as always valid: the 24-day idle rule of §5.5 is not modelled.)
+        if self.opts.ts_ok
+            && !f.rst()
+            && let Some((val, _)) = seg.opts.timestamps
+            && (val.wrapping_sub(self.opts.ts_recent) as i32) < 0
+        {
+            return Event::Unacceptable;
         }
         // first: sequence number
         if !self.acceptable(sp, seg) {
@@ -456,6 +640,8 @@ impl Tcb {
                 if let Some(s) = seg {
                     self.irs = s.seq;
                     self.rcv_nxt = sp.add(s.seq, 1);
+                    // The SYN's window is never scaled (RFC 7323 §2.2).
+                    self.negotiate(cfg, &s.opts);
                     self.snd_wnd = s.wnd;
                     self.max_snd_wnd = self.max_snd_wnd.max(s.wnd);
                     self.snd_wl1 = s.seq;
@@ -565,15 +751,23 @@ impl Tcb {
         let newer =
             sp.lt(self.snd_wl1, s.seq) || (self.snd_wl1 == s.seq && sp.le(self.snd_wl2, s.ack));
         if ack_in_range && newer {
-            self.snd_wnd = s.wnd;
+            let wnd = self.seg_window(s);
+            self.snd_wnd = wnd;
             self.snd_wl1 = s.seq;
             self.snd_wl2 = s.ack;
-            self.max_snd_wnd = self.max_snd_wnd.max(s.wnd);
+            self.max_snd_wnd = self.max_snd_wnd.max(wnd);
         }
     }
 
+    /// A segment from us. Its window is RCV.WND scaled down by Rcv.Wind.Shift, except on
+    /// a SYN (RFC 7323 §2.2); RCV.WND itself (what acceptability tests) is unscaled.
     fn segment(&self, flags: Flags, seq: u32) -> Segment {
-        Segment::control(flags, seq, self.rcv_nxt, self.rcv_wnd)
+        let wnd = if flags.syn() || self.opts.rcv_shift == 0 {
+            self.rcv_wnd
+        } else {
+            (self.rcv_wnd >> self.opts.rcv_shift).min(u16::MAX as u32)
+        };
+        Segment::control(flags, seq, self.rcv_nxt, wnd)
     }
 
     fn ack_segment(&self) -> Segment {

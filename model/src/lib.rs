@@ -19,8 +19,8 @@ pub mod segment;
 pub mod seq;
 pub mod table;
 
-pub use endpoint::{Config, Input, Outcome, Tcb, UserCall};
+pub use endpoint::{Config, Input, Negotiated, Outcome, SynOptions, Tcb, UserCall};
 pub use profile::{PROFILES, Profile};
-pub use segment::{Flags, Segment};
+pub use segment::{Flags, Segment, TcpOptions};
 pub use seq::SeqSpace;
 pub use table::{Action, Emit, Event, Guard, Origin, Row, RowId, Signal, State, Table};

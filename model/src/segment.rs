@@ -101,6 +101,60 @@ impl Serialize for Flags {
     }
 }
 
+/// The TCP options connection management reads (RFC 9293 §3.1, RFC 7323, RFC 2018).
+/// Options other than these are not modelled. The default is no options at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct TcpOptions {
+    /// Maximum Segment Size (RFC 9293 §3.7.1); meaningful on a SYN only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mss: Option<u16>,
+    /// Window Scale shift count (RFC 7323 §2); meaningful on a SYN only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wscale: Option<u8>,
+    /// SACK-permitted (RFC 2018 §2); meaningful on a SYN only.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sack_permitted: bool,
+    /// Timestamps (RFC 7323 §3): (TSval, TSecr).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamps: Option<(u32, u32)>,
+}
+
+impl TcpOptions {
+    /// No options.
+    pub const NONE: TcpOptions = TcpOptions {
+        mss: None,
+        wscale: None,
+        sack_permitted: false,
+        timestamps: None,
+    };
+
+    /// Whether no option is present.
+    pub fn is_empty(&self) -> bool {
+        *self == TcpOptions::NONE
+    }
+}
+
+/// packetdrill's notation inside `<...>`: `mss 1460,sackOK,TS val 100 ecr 0,wscale 7`
+/// (no `nop`s: padding is not modelled).
+impl fmt::Display for TcpOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(m) = self.mss {
+            parts.push(format!("mss {m}"));
+        }
+        if self.sack_permitted {
+            parts.push("sackOK".to_string());
+        }
+        if let Some((val, ecr)) = self.timestamps {
+            parts.push(format!("TS val {val} ecr {ecr}"));
+        }
+        if let Some(w) = self.wscale {
+            parts.push(format!("wscale {w}"));
+        }
+        f.write_str(&parts.join(","))
+    }
+}
+
 /// One segment. `len` counts text bytes only; SYN and FIN add to SEG.LEN (see [`Segment::seg_len`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Segment {
@@ -114,6 +168,9 @@ pub struct Segment {
     pub wnd: u32,
     /// Bytes of text carried.
     pub len: u32,
+    /// TCP options (none unless a SYN negotiates some; never part of the checker's channel).
+    #[serde(skip_serializing_if = "TcpOptions::is_empty")]
+    pub opts: TcpOptions,
 }
 
 impl Segment {
@@ -125,6 +182,7 @@ impl Segment {
             flags,
             wnd,
             len: 0,
+            opts: TcpOptions::NONE,
         }
     }
 

@@ -14,15 +14,30 @@ fn input() -> impl Strategy<Value = Input> {
             any::<u32>(),
             0u8..32,
             any::<u32>(),
-            0u32..3000
+            0u32..3000,
+            (
+                prop::option::of(any::<u8>()),
+                any::<bool>(),
+                prop::option::of((any::<u32>(), any::<u32>()))
+            )
         )
-            .prop_map(|(seq, ack, bits, wnd, len)| Input::Segment(Segment {
-                seq,
-                ack,
-                flags: Flags::from_bits(bits),
-                wnd,
-                len,
-            })),
+            .prop_map(
+                |(seq, ack, bits, wnd, len, (wscale, sack_permitted, timestamps))| Input::Segment(
+                    Segment {
+                        seq,
+                        ack,
+                        flags: Flags::from_bits(bits),
+                        wnd,
+                        len,
+                        opts: model::TcpOptions {
+                            mss: None,
+                            wscale,
+                            sack_permitted,
+                            timestamps
+                        },
+                    }
+                )
+            ),
         prop_oneof![
             Just(UserCall::PassiveOpen),
             Just(UserCall::ActiveOpen),
@@ -57,6 +72,7 @@ proptest! {
         let cfg = Config {
             space: SeqSpace::new(modulus).unwrap(),
             rcv_buf: window,
+            syn_options: if profile % 2 == 0 { model::SynOptions::LINUX } else { model::SynOptions::MSS_ONLY },
             ..Config::default()
         };
         let mut tcb = Tcb::new();

@@ -269,6 +269,7 @@ fn reason(model: &System, run: &Exploration, row: &Row) -> Reason {
                                         flags: crate::Flags::from_bits(bits),
                                         wnd,
                                         len,
+                                        opts: crate::TcpOptions::NONE,
                                     };
                                     let mut t = (*tcb).clone();
                                     t.classify(&model.cfg, &crate::Input::Segment(seg)) == row.event

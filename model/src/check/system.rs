@@ -294,6 +294,7 @@ impl From<SegKey> for Segment {
             flags: crate::Flags::from_bits(k.flags),
             wnd: k.wnd,
             len: k.len,
+            opts: crate::TcpOptions::NONE,
         }
     }
 }
@@ -502,6 +503,9 @@ impl System {
             rcv_buf: opts.window,
             mss: 1,
             fin_timeout: opts.msl * 2,
+            // No options: the channel (`SegKey`) carries none, and counterexamples print
+            // the segments sent as before.
+            syn_options: crate::SynOptions::NONE,
         };
         Ok(System {
             opts,

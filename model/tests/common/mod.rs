@@ -123,6 +123,7 @@ pub fn segment_for(tcb: &Tcb, event: Event) -> Option<Segment> {
                         flags: Flags::from_bits(bits),
                         wnd: 1000,
                         len,
+                        opts: model::TcpOptions::NONE,
                     };
                     let mut probe = tcb.clone();
                     if probe.classify(&c, &Input::Segment(s)) == event {
