@@ -340,6 +340,8 @@ fn check(a: CheckArgs) -> ExitCode {
             Some("--disk keeps fingerprints, --exact whole states: choose one")
         } else if !dir.is_dir() {
             Some("--disk needs an existing directory")
+        } else if model::check::disk::Scratch::create(dir, "probe").is_err() {
+            Some("--disk needs a directory this user can write")
         } else {
             None
         };

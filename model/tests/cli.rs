@@ -308,6 +308,10 @@ fn disk_runs_refuse_liveness_exact_and_a_missing_directory_with_exit_code_2() {
             vec!["check", "--disk", "/nonexistent/tcpfsm", "--no-liveness"],
             "existing directory",
         ),
+        (
+            vec!["check", "--disk", "/proc", "--no-liveness"],
+            "can write",
+        ),
     ] {
         let (code, _, err) = model(&args);
         assert_eq!(code, 2, "{args:?}");

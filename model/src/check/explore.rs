@@ -605,8 +605,6 @@ struct Expanded {
     fired: Vec<RowId>,
 }
 
-/// Expands every state of `chunk`; `skip` has the properties already recorded (their
-/// checks are not run again). Pure: any thread may run it, in any order.
 /// What expanding a level needs: the model, the states of earlier levels (read-only
 /// while the level runs), and the properties.
 #[derive(Clone, Copy)]
@@ -633,6 +631,8 @@ impl Expander<'_> {
         out.chunk = chunk;
     }
 
+    /// Expands every state of `chunk`; `skip` has the properties already recorded (their
+    /// checks are not run again). Pure: any thread may run it, in any order.
     fn expand_chunk(&self, skip: u64, chunk: &[u8], out: &mut Expanded, actions: &mut Vec<Act>) {
         let Expander {
             model,
