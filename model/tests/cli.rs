@@ -339,6 +339,46 @@ fn a_disk_run_completes_and_leaves_no_file_behind() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
 }
 
+/// A `--disk` run whose files cannot grow (a full disk, here a file-size limit) stops
+/// cleanly: exit 2, INCOMPLETE with the error, no panic, no file left behind.
+#[test]
+fn a_disk_run_that_runs_out_of_space_stops_incomplete_with_exit_code_2() {
+    use std::os::unix::process::CommandExt;
+    let dir = std::env::temp_dir().join(format!("tcpfsm-cli-full-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_model"));
+    cmd.args(["check", "--no-liveness", "--threads", "2", "--disk"])
+        .arg(&dir);
+    // SAFETY: between fork and exec, only async-signal-safe calls: a write past the limit
+    // then fails with EFBIG (as a full disk fails with ENOSPC) instead of raising SIGXFSZ.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: 256 << 10,
+                rlim_max: 256 << 10,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = cmd.output().expect("run model");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stdout.contains("INCOMPLETE: --disk failed (writing ") && stdout.contains("File too large"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("unknown (incomplete run)"), "{stdout}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
 #[test]
 fn a_thread_count_outside_1_to_1024_is_refused() {
     for n in ["0", "1025", "two"] {

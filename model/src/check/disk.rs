@@ -32,6 +32,13 @@ impl Scratch {
     }
 }
 
+impl Scratch {
+    /// `e`, saying which file and what was being done.
+    fn error(&self, doing: &str, e: std::io::Error) -> std::io::Error {
+        std::io::Error::new(e.kind(), format!("{doing} {}: {e}", self.path.display()))
+    }
+}
+
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
@@ -70,34 +77,36 @@ impl LevelFile {
         self.len() == 0
     }
 
-    /// Appends bytes.
-    pub fn append(&mut self, bytes: &[u8]) {
+    /// Appends bytes. An error (a full disk) is the caller's to stop on.
+    pub fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.pending.extend_from_slice(bytes);
         if self.pending.len() >= WRITE_BATCH {
-            self.flush();
+            self.flush()?;
         }
+        Ok(())
     }
 
     /// Writes what is pending; the level can then be read.
-    pub fn flush(&mut self) {
+    pub fn flush(&mut self) -> std::io::Result<()> {
         if self.pending.is_empty() {
-            return;
+            return Ok(());
         }
         self.scratch
             .file
             .write_all_at(&self.pending, self.written)
-            .unwrap_or_else(|e| panic!("writing {}: {e}", self.scratch.path.display()));
+            .map_err(|e| self.scratch.error("writing", e))?;
         self.written += self.pending.len() as u64;
         self.pending.clear();
+        Ok(())
     }
 
     /// Reads bytes `from..to` (after [`LevelFile::flush`]) into `out`.
-    pub fn read(&self, from: u64, to: u64, out: &mut Vec<u8>) {
+    pub fn read(&self, from: u64, to: u64, out: &mut Vec<u8>) -> std::io::Result<()> {
         out.resize((to - from) as usize, 0);
         self.scratch
             .file
             .read_exact_at(out, from)
-            .unwrap_or_else(|e| panic!("reading {}: {e}", self.scratch.path.display()));
+            .map_err(|e| self.scratch.error("reading", e))
     }
 
     /// Empties the level (the file keeps no blocks).
@@ -140,10 +149,10 @@ impl DiskSet {
     }
 
     /// Whether `fp` is in the set. Any thread may ask.
-    pub fn contains(&self, fp: u64) -> bool {
+    pub fn contains(&self, fp: u64) -> std::io::Result<bool> {
         let page = self.firsts.partition_point(|&f| f <= fp);
         if page == 0 {
-            return false;
+            return Ok(false);
         }
         let page = page - 1;
         let from = page * PAGE;
@@ -152,7 +161,7 @@ impl DiskSet {
         self.scratch
             .file
             .read_exact_at(&mut buf[..n * 8], from as u64 * 8)
-            .unwrap_or_else(|e| panic!("reading {}: {e}", self.scratch.path.display()));
+            .map_err(|e| self.scratch.error("reading", e))?;
         let at = |i: usize| u64::from_le_bytes(buf[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
         let (mut lo, mut hi) = (0, n);
         while lo < hi {
@@ -160,14 +169,20 @@ impl DiskSet {
             match at(mid).cmp(&fp) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return true,
+                std::cmp::Ordering::Equal => return Ok(true),
             }
         }
-        false
+        Ok(false)
     }
 
     /// Adds `fps` (none of them already in the set), merging them into a new sorted file.
-    pub fn absorb(&mut self, mut fps: Vec<u64>) -> std::io::Result<()> {
+    pub fn absorb(&mut self, fps: Vec<u64>) -> std::io::Result<()> {
+        let path = self.scratch.path.clone();
+        self.merge(fps)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("writing {}: {e}", path.display())))
+    }
+
+    fn merge(&mut self, mut fps: Vec<u64>) -> std::io::Result<()> {
         fps.sort_unstable();
         let next = Scratch::create(&self.dir, "visited.next")?;
         {
@@ -239,10 +254,10 @@ mod tests {
             set.absorb(batch).unwrap();
             assert_eq!(set.len(), all.len() as u64);
             for &fp in &all {
-                assert!(set.contains(fp), "{fp:x} absorbed, not found");
+                assert!(set.contains(fp).unwrap(), "{fp:x} absorbed, not found");
             }
             for probe in [0, 1, u64::MAX, 12345] {
-                assert_eq!(set.contains(probe), all.contains(&probe));
+                assert_eq!(set.contains(probe).unwrap(), all.contains(&probe));
             }
         }
         drop(set);
@@ -260,11 +275,11 @@ mod tests {
         let mut level = LevelFile::create(&d, "level").unwrap();
         let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
         for piece in data.chunks(777) {
-            level.append(piece);
+            level.append(piece).unwrap();
         }
-        level.flush();
+        level.flush().unwrap();
         let mut out = Vec::new();
-        level.read(1_000_000, 2_000_123, &mut out);
+        level.read(1_000_000, 2_000_123, &mut out).unwrap();
         assert_eq!(out, &data[1_000_000..2_000_123]);
         level.clear();
         assert!(level.is_empty());

@@ -6,12 +6,14 @@
 //! state, so each path it reports is a shortest one, and reports every property.
 
 use super::disk::{DiskSet, LevelFile};
+pub use super::level::encode;
+use super::level::{Level, decode, fingerprint};
 use super::liveness::{self, Finding, Graph};
 use super::properties::{Check, Kind, PROPERTIES, Property};
 use super::system::{Act, Side, Sys, System};
+use super::visited::{Blocks, NEW, Visited};
 use crate::segment::Segment;
 use crate::table::{RowId, State};
-use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -179,6 +181,8 @@ pub struct Exploration {
     /// The limit that stopped the run (`max-states`, `max-seconds`, `max-memory`), if
     /// one did: nothing is final then.
     pub stopped_by: Option<&'static str>,
+    /// With `stopped_by` "disk": the I/O error that stopped the run.
+    pub failure: Option<String>,
     /// The chance that a fingerprint collision hid a state (n^2 / 2^65; 0 with `exact`).
     pub collision_probability: f64,
     /// The mean size of a state's compact encoding (what the BFS levels hold), in bytes.
@@ -257,93 +261,8 @@ pub fn collision_probability(n: usize) -> f64 {
     (n * n / 2f64.powi(65)).min(1.0)
 }
 
-/// States per chunk: the unit of work one thread expands, and of a level's index.
-const CHUNK: usize = 512;
-
 /// Chunks a thread may expand ahead of the in-order merge, per thread (bounds memory).
 const AHEAD: usize = 4;
-
-/// One BFS level: its states encoded back to back (see [`encode`]), in memory or in a
-/// file (`--disk`), and where every `CHUNK`-th one starts.
-#[derive(Default)]
-struct Level {
-    bytes: Vec<u8>,
-    file: Option<LevelFile>,
-    starts: Vec<u64>,
-    len: usize,
-}
-
-impl Level {
-    fn size(&self) -> u64 {
-        match &self.file {
-            Some(f) => f.len(),
-            None => self.bytes.len() as u64,
-        }
-    }
-
-    fn push(&mut self, encoded: &[u8]) {
-        if self.len % CHUNK == 0 {
-            self.starts.push(self.size());
-        }
-        match &mut self.file {
-            Some(f) => f.append(encoded),
-            None => self.bytes.extend_from_slice(encoded),
-        }
-        self.len += 1;
-    }
-
-    /// Makes the level readable (writes what a file level still holds).
-    fn seal(&mut self) {
-        if let Some(f) = &mut self.file {
-            f.flush();
-        }
-    }
-
-    fn chunks(&self) -> usize {
-        self.starts.len()
-    }
-
-    /// Copies chunk `c` into `out`.
-    fn read_chunk(&self, c: usize, out: &mut Vec<u8>) {
-        let from = self.starts[c];
-        let to = self.starts.get(c + 1).copied().unwrap_or(self.size());
-        match &self.file {
-            Some(f) => f.read(from, to, out),
-            None => {
-                out.clear();
-                out.extend_from_slice(&self.bytes[from as usize..to as usize]);
-            }
-        }
-    }
-
-    fn clear(&mut self) {
-        self.bytes.clear();
-        if let Some(f) = &mut self.file {
-            f.clear();
-        }
-        self.starts.clear();
-        self.len = 0;
-    }
-}
-
-/// Appends the compact encoding of `s` to `out` (postcard: variable-length integers, so
-/// a sequence number below 128 takes one byte). Equal states encode equally (the channel
-/// is kept sorted), and distinct states distinctly.
-pub fn encode(s: &Sys, out: &mut Vec<u8>) {
-    *out = postcard::to_extend(s, std::mem::take(out)).expect("a state always encodes");
-}
-
-/// Decodes the first state of `bytes`, and the rest.
-fn decode(bytes: &[u8]) -> (Sys, &[u8]) {
-    postcard::take_from_bytes(bytes).expect("a level holds only encoded states")
-}
-
-/// A 64-bit fingerprint of a state (foldhash, fixed seed: runs are repeatable). It
-/// hashes the state itself: most successors are states seen before, and are dropped
-/// without being encoded.
-fn fingerprint(s: &Sys) -> u64 {
-    foldhash::quality::FixedState::with_seed(0x7cf5_1d2b).hash_one(s)
-}
 
 /// Whether a property's check returning `v` is what the run records (a counterexample of
 /// an `always`, an example of a `sometimes` or a finding).
@@ -382,216 +301,6 @@ struct Successor {
     len: u32,
 }
 
-/// A successor no earlier level has.
-const NEW: u32 = u32::MAX;
-
-/// A successor an earlier level has, whose id is not kept (a safety run keeps none, and
-/// a spilled fingerprint has none).
-const KNOWN: u32 = u32::MAX - 1;
-
-/// An append-only vector in blocks of 2^20 items, each allocated at its final size:
-/// growing it never copies, and at most one block is partly empty (a `Vec` doubles, so
-/// its peak can be three times its contents while it grows).
-struct Blocks<T> {
-    blocks: Vec<Vec<T>>,
-}
-
-impl<T: Copy> Blocks<T> {
-    const BLOCK: usize = 1 << 20;
-
-    fn new() -> Self {
-        Blocks { blocks: Vec::new() }
-    }
-
-    fn push(&mut self, x: T) {
-        match self.blocks.last_mut() {
-            Some(b) if b.len() < Self::BLOCK => b.push(x),
-            _ => {
-                let mut b = Vec::with_capacity(Self::BLOCK);
-                b.push(x);
-                self.blocks.push(b);
-            }
-        }
-    }
-
-    fn get(&self, i: usize) -> T {
-        self.blocks[i / Self::BLOCK][i % Self::BLOCK]
-    }
-}
-
-/// Shards of the visited tables, by a fingerprint's top bits: each grows on its own, so
-/// a resize briefly holds one shard twice, not the whole table.
-const SHARDS: usize = 64;
-
-fn shard(fp: u64) -> usize {
-    (fp >> 58) as usize
-}
-
-/// Visited states `base..base + len`: with ids kept (for the liveness graph, or
-/// `--exact`), their fingerprints by id and a table of ids hashed by fingerprint; for
-/// safety alone, a set of fingerprints (one probe, 8 bytes a slot).
-struct Visited {
-    exact: bool,
-    ids: bool,
-    base: u32,
-    len: u32,
-    /// Fingerprints by id (with ids).
-    fps: Blocks<u64>,
-    /// Ids, hashed by their fingerprint in `fps`: growing the table never hashes a state
-    /// again (no rehash stall), and a slot costs 4 bytes.
-    index: Vec<HashTable<u32>>,
-    /// Fingerprints (without ids); a fingerprint is its own hash.
-    set: Vec<HashTable<u64>>,
-    /// With `--exact`: each state's encoding, and where each starts.
-    store: Vec<u8>,
-    store_at: Vec<usize>,
-    /// With `--disk`: the fingerprints of states before `base`.
-    disk: Option<DiskSet>,
-}
-
-impl Visited {
-    fn new(exact: bool, ids: bool) -> Visited {
-        Visited {
-            exact,
-            ids: ids || exact,
-            base: 0,
-            len: 0,
-            fps: Blocks::new(),
-            index: (0..SHARDS).map(|_| HashTable::new()).collect(),
-            set: (0..SHARDS).map(|_| HashTable::new()).collect(),
-            store: Vec::new(),
-            store_at: Vec::new(),
-            disk: None,
-        }
-    }
-
-    /// The id the next new state gets.
-    fn end(&self) -> u32 {
-        self.base + self.len
-    }
-
-    fn same(&self, i: u32, fp: u64, encoded: &[u8]) -> bool {
-        let i = (i - self.base) as usize;
-        self.fps.get(i) == fp
-            && (!self.exact || {
-                let end = self
-                    .store_at
-                    .get(i + 1)
-                    .copied()
-                    .unwrap_or(self.store.len());
-                &self.store[self.store_at[i]..end] == encoded
-            })
-    }
-
-    /// The state's id if it was visited ([`KNOWN`] where ids are not kept).
-    fn get(&self, fp: u64, encoded: &[u8]) -> Option<u32> {
-        let found = if self.ids {
-            self.index[shard(fp)]
-                .find(fp, |&i| self.same(i, fp, encoded))
-                .copied()
-        } else {
-            self.set[shard(fp)].find(fp, |&f| f == fp).map(|_| KNOWN)
-        };
-        found.or_else(|| {
-            self.disk
-                .as_ref()
-                .is_some_and(|d| d.contains(fp))
-                .then_some(KNOWN)
-        })
-    }
-
-    /// Moves the fingerprints held in memory to the disk set, freeing their memory.
-    fn spill(&mut self) {
-        let Some(disk) = &mut self.disk else {
-            return;
-        };
-        let fps = if self.ids {
-            self.index.iter_mut().for_each(|t| *t = HashTable::new());
-            let fps = std::mem::replace(&mut self.fps, Blocks::new());
-            fps.blocks.into_iter().flatten().collect()
-        } else {
-            let mut fps = Vec::with_capacity(self.len as usize);
-            for t in &mut self.set {
-                fps.extend(std::mem::take(t));
-            }
-            fps
-        };
-        self.base += self.len;
-        self.len = 0;
-        disk.absorb(fps)
-            .unwrap_or_else(|e| panic!("--disk: writing the visited set: {e}"));
-    }
-
-    /// Adds a state not yet visited, as id `end()`.
-    fn add(&mut self, fp: u64, encoded: &[u8]) -> u32 {
-        let id = self.end();
-        assert!(id < KNOWN, "under 2^32 - 2 states");
-        self.len += 1;
-        if self.ids {
-            self.fps.push(fp);
-            self.insert_id(fp, id);
-        } else {
-            self.set[shard(fp)].insert_unique(fp, fp, |&f| f);
-        }
-        if self.exact {
-            self.store_at.push(self.store.len());
-            self.store.extend_from_slice(encoded);
-        }
-        id
-    }
-
-    fn insert_id(&mut self, fp: u64, id: u32) {
-        let Visited {
-            base, fps, index, ..
-        } = self;
-        index[shard(fp)].insert_unique(fp, id, |&i| fps.get((i - *base) as usize));
-    }
-
-    /// The state's id, and whether it is new (then it was added, as id `end()`).
-    fn visit(&mut self, fp: u64, encoded: &[u8]) -> (u32, bool) {
-        match self.get(fp, encoded) {
-            Some(id) => (id, false),
-            None => (self.add(fp, encoded), true),
-        }
-    }
-
-    /// Takes over `level`'s states (the ids that follow ours), leaving it empty and based
-    /// after them.
-    fn absorb(&mut self, level: &mut Visited) {
-        debug_assert_eq!(level.base, self.end());
-        if self.ids {
-            for i in 0..level.len as usize {
-                let fp = level.fps.get(i);
-                let id = self.end();
-                self.len += 1;
-                self.fps.push(fp);
-                self.insert_id(fp, id);
-            }
-        } else {
-            for (mine, theirs) in self.set.iter_mut().zip(&level.set) {
-                mine.reserve(theirs.len(), |&f| f);
-                for &fp in theirs {
-                    mine.insert_unique(fp, fp, |&f| f);
-                }
-            }
-            self.len += level.len;
-        }
-        if self.exact {
-            let shift = self.store.len();
-            self.store_at
-                .extend(level.store_at.iter().map(|&a| a + shift));
-            self.store.extend_from_slice(&level.store);
-        }
-        level.base = self.end();
-        level.len = 0;
-        level.fps = Blocks::new();
-        level.index.iter_mut().for_each(HashTable::clear);
-        level.set.iter_mut().for_each(HashTable::clear);
-        level.store.clear();
-        level.store_at.clear();
-    }
-}
-
 /// What expanding one chunk found: everything the in-order merge needs.
 #[derive(Default)]
 struct Expanded {
@@ -603,6 +312,8 @@ struct Expanded {
     succs: Vec<Successor>,
     bytes: Vec<u8>,
     fired: Vec<RowId>,
+    /// Reading the chunk failed (`--disk`): nothing was expanded, and the run stops.
+    failure: Option<String>,
 }
 
 /// What expanding a level needs: the model, the states of earlier levels (read-only
@@ -626,7 +337,10 @@ impl Expander<'_> {
         actions: &mut Vec<Act>,
     ) {
         let mut chunk = std::mem::take(&mut out.chunk);
-        level.read_chunk(c, &mut chunk);
+        out.failure = level.read_chunk(c, &mut chunk).err().map(|e| e.to_string());
+        if out.failure.is_some() {
+            chunk.clear();
+        }
         self.expand_chunk(skip, &chunk, out, actions);
         out.chunk = chunk;
     }
@@ -750,6 +464,8 @@ struct Search<'a> {
     merged: u32,
     depth: usize,
     stopped_by: Option<&'static str>,
+    /// What stopped a `--disk` run (with `stopped_by` "disk").
+    failure: Option<String>,
     failed: bool,
     progress: &'a mut dyn FnMut(Progress),
     /// The first id of the level being explored, its size, and the previous level's.
@@ -818,8 +534,19 @@ impl Search<'_> {
         limit.is_some()
     }
 
+    /// Stops the run on a failure of `--disk` (a full disk, an unreadable file): what
+    /// was explored stands, and the run is incomplete.
+    fn disk_failed(&mut self, failure: impl std::fmt::Display) -> bool {
+        self.stopped_by = Some("disk");
+        self.failure = Some(failure.to_string());
+        false
+    }
+
     /// Merges one expanded chunk, in order; false when the run stops.
-    fn merge(&mut self, ex: &Expanded) -> bool {
+    fn merge(&mut self, known: &Visited, ex: &Expanded) -> bool {
+        if let Some(e) = ex.failure.as_ref().or(known.failure.get()) {
+            return self.disk_failed(e);
+        }
         let chunk = &ex.chunk;
         for &r in &ex.fired {
             self.fired[r.0 as usize] = true;
@@ -898,7 +625,9 @@ impl Search<'_> {
                     self.encoded += encoded.len() as u64;
                     self.parent.push(id);
                     self.via.push(s.index);
-                    self.next.push(encoded);
+                    if let Err(e) = self.next.push(encoded) {
+                        return self.disk_failed(e);
+                    }
                 }
                 if self.keep_graph {
                     self.graph.edges.push(to);
@@ -927,7 +656,7 @@ impl Search<'_> {
             let mut ex = Expanded::default();
             for c in 0..n {
                 expander.expand(self.recorded(), level, c, &mut ex, &mut actions);
-                if !self.merge(&ex) {
+                if !self.merge(known, &ex) {
                     return false;
                 }
             }
@@ -986,7 +715,7 @@ impl Search<'_> {
                         r = changed.wait(r).unwrap_or_else(|e| e.into_inner());
                     }
                 };
-                let go_on = self.merge(&ex);
+                let go_on = self.merge(known, &ex);
                 skip.store(self.recorded(), Ordering::Relaxed);
                 let mut r = lock();
                 r.merged = c + 1;
@@ -1038,6 +767,7 @@ pub fn explore_with(
         merged: 0,
         depth: 0,
         stopped_by: None,
+        failure: None,
         failed: false,
         progress,
         level_sizes: (0, 1, 0),
@@ -1047,28 +777,32 @@ pub fn explore_with(
     encode(&model.init(), &mut encoded);
     let mut visited = Visited::new(limits.exact, keep_graph);
     let mut frontier = Level::default();
+    let mut complete = true;
     if let Some(Disk { dir, .. }) = limits.disk {
         assert!(
             !keep_graph && !limits.exact,
             "--disk checks safety only, without --exact"
         );
-        let open = |name| {
-            LevelFile::create(dir, name).unwrap_or_else(|e| panic!("--disk {}: {e}", dir.display()))
-        };
-        frontier.file = Some(open("level-a"));
-        search.next.file = Some(open("level-b"));
-        visited.disk =
-            Some(DiskSet::create(dir).unwrap_or_else(|e| panic!("--disk {}: {e}", dir.display())));
+        let files = LevelFile::create(dir, "level-a")
+            .and_then(|a| Ok((a, LevelFile::create(dir, "level-b")?, DiskSet::create(dir)?)));
+        match files {
+            Ok((a, b, set)) => {
+                frontier.file = Some(a);
+                search.next.file = Some(b);
+                visited.disk = Some(set);
+            }
+            Err(e) => complete = search.disk_failed(format!("{}: {e}", dir.display())),
+        }
     }
     visited.visit(fingerprint(&model.init()), &encoded);
     search.fresh.base = 1;
     search.parent.push(0);
     search.via.push(u16::MAX);
-    frontier.push(&encoded);
-    frontier.seal();
+    if complete && let Err(e) = frontier.push(&encoded).and_then(|()| frontier.seal()) {
+        complete = search.disk_failed(e);
+    }
     let threads = limits.threads.max(1);
-    let mut complete = true;
-    while frontier.len > 0 {
+    while complete && frontier.len > 0 {
         let go_on = search.level(&visited, &frontier, threads);
         visited.absorb(&mut search.fresh);
         if !go_on {
@@ -1078,12 +812,17 @@ pub fn explore_with(
         let next = search.next.len;
         search.level_sizes = (visited.end() - next as u32, next, frontier.len);
         std::mem::swap(&mut frontier, &mut search.next);
-        frontier.seal();
         search.next.clear();
+        if let Err(e) = frontier.seal() {
+            complete = search.disk_failed(e);
+            break;
+        }
         if let Some(disk) = limits.disk
             && (disk.spill_at == 0 || proc_status_bytes("VmRSS:") >= disk.spill_at)
+            && let Err(e) = visited.spill()
         {
-            visited.spill();
+            complete = search.disk_failed(e);
+            break;
         }
         if frontier.len > 0 {
             search.depth += 1;
@@ -1101,6 +840,7 @@ pub fn explore_with(
         generated,
         depth,
         stopped_by,
+        failure,
         start,
         encoded,
         ..
@@ -1231,6 +971,7 @@ pub fn explore_with(
         peak_memory: peak_memory(),
         complete,
         stopped_by,
+        failure,
         collision_probability: if limits.exact {
             0.0
         } else {

@@ -4,11 +4,13 @@
 pub mod disk;
 pub mod explore;
 pub mod explorer;
+pub mod level;
 pub mod liveness;
 pub mod properties;
 pub mod report;
 pub mod sweep;
 pub mod system;
+pub mod visited;
 
 pub use explore::{Exploration, Limits, Verdict, explore};
 pub use system::{Guard, IsnMode, Options, Scenario, Side, Sys, System};

@@ -120,6 +120,8 @@ impl<'a> Report<'a> {
             r.peak_memory as f64 / (1u64 << 20) as f64,
             if r.complete {
                 String::new()
+            } else if let Some(failure) = &r.failure {
+                format!(", INCOMPLETE: --disk failed ({failure}); what holds is not proven")
             } else if let Some(limit) = r.stopped_by {
                 format!(", INCOMPLETE: --{limit} stopped the run; what holds is not proven")
             } else {
