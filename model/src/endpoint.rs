@@ -33,6 +33,7 @@ pub struct Config {
     /// Double the RTO on each retransmission (RFC 6298 §5.5).
     pub backoff: bool,
     /// Retransmissions before the user timeout fires (RFC 1122 §4.2.3.5, R2).
+    /// [`Config::R2_INFINITE`] never gives up.
     pub max_retransmits: u8,
     /// Receive buffer: the window offered when empty.
     pub rcv_buf: u32,
@@ -114,6 +115,24 @@ impl Config {
             Span::TwoMsl => self.time_wait.unwrap_or(self.msl.saturating_mul(2)),
             Span::OneMsl => self.msl,
             Span::FinTimeout => self.fin_timeout,
+        }
+    }
+
+    /// `max_retransmits` for an R2 of infinity, which RFC 1122 §4.2.3.5 lets an application
+    /// set ("an interactive application might set R2 to infinity"): the connection never
+    /// gives up, and the retry count stops growing once the RTO stops growing.
+    pub const R2_INFINITE: u8 = u8::MAX;
+
+    /// The retry count after one more retransmission: with an infinite R2 it stops where
+    /// the backed-off RTO reaches its bound (so a state never counts retries forever).
+    fn retries_after(&self, retries: u8) -> u8 {
+        let next = retries.saturating_add(1);
+        if self.max_retransmits == Self::R2_INFINITE
+            && self.rto_after(next) == self.rto_after(retries)
+        {
+            retries
+        } else {
+            next
         }
     }
 
@@ -451,7 +470,12 @@ impl Tcb {
             Input::Timeout(timer) => {
                 *self.timers.slot(timer) = None;
                 match timer {
-                    Timer::Retransmit if self.retries >= cfg.max_retransmits => Event::UserTimeout,
+                    Timer::Retransmit
+                        if cfg.max_retransmits != Config::R2_INFINITE
+                            && self.retries >= cfg.max_retransmits =>
+                    {
+                        Event::UserTimeout
+                    }
                     Timer::Retransmit => Event::RetransmitTimeout,
                     Timer::TimeWait => Event::TimeWaitTimeout,
                     Timer::FinWait2 => Event::FinWait2Timeout,
@@ -909,7 +933,7 @@ impl Tcb {
                     .push(self.segment(Flags::FIN | Flags::ACK, self.snd_una));
             }
         }
-        self.retries = self.retries.saturating_add(1);
+        self.retries = cfg.retries_after(self.retries);
         self.timers.retransmit = Some(now.saturating_add(cfg.rto_after(self.retries) as u64));
     }
 }

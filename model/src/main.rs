@@ -125,8 +125,9 @@ struct CheckArgs {
     /// Host crashes: a host loses its TCBs and its ISN clock (the quiet time guards this).
     #[arg(long, default_value_t = defaults().crashes)]
     crashes: u8,
-    /// Retransmissions before the user timeout.
-    #[arg(long, default_value_t = defaults().retransmits)]
+    /// Retransmissions before the user timeout (R2), 0 to 254, or `infinite` (RFC 1122
+    /// §4.2.3.5: an application may set R2 to infinity; the connection never gives up).
+    #[arg(long, default_value = "2", value_parser = parse_retransmits)]
     retransmits: u8,
     /// Retransmission timeout, in ticks. Default: MSL, the largest that keeps a close clean
     /// (the peer's retransmitted FIN reaches TIME-WAIT before 2MSL ends). At
@@ -495,5 +496,18 @@ fn positive_seconds(s: &str) -> Result<f64, String> {
         Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
         Ok(_) => Err(format!("`{s}` is not a finite number of seconds above 0")),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `--retransmits`: a count below 255, or `infinite`.
+fn parse_retransmits(s: &str) -> Result<u8, String> {
+    if s == "infinite" {
+        return Ok(model::Config::R2_INFINITE);
+    }
+    match s.parse::<u8>() {
+        Ok(n) if n != model::Config::R2_INFINITE => Ok(n),
+        _ => Err(format!(
+            "`{s}` is not a retransmission count: 0 to 254, or `infinite`"
+        )),
     }
 }

@@ -387,3 +387,22 @@ fn a_thread_count_outside_1_to_1024_is_refused() {
         assert!(err.contains("thread count"), "{err}");
     }
 }
+
+#[test]
+fn retransmits_takes_a_count_or_infinite_and_refuses_anything_else() {
+    for bad in ["255", "256", "forever"] {
+        let (code, _, err) = model(&["check", "--retransmits", bad]);
+        assert_eq!(code, 2, "--retransmits {bad}");
+        assert!(err.contains("0 to 254, or `infinite`"), "{err}");
+    }
+    let (code, out, err) = model(&[
+        "check",
+        "--retransmits",
+        "infinite",
+        "--incarnations",
+        "1",
+        "--no-liveness",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("retransmissions without end (R2 = infinity)"), "{out}");
+}

@@ -360,6 +360,28 @@ fn lost_fin_is_retransmitted_until_the_user_timeout() {
     assert_eq!(o.signals, vec![Signal::TimedOut]);
 }
 
+/// RFC 1122 §4.2.3.5 lets an application set R2 to infinity: the FIN is retransmitted
+/// for ever, and the retry count stops at the RTO's bound (so a state stays finite).
+#[test]
+fn with_an_infinite_r2_a_lost_fin_is_retransmitted_for_ever_at_the_rto_bound() {
+    let mut w = wire();
+    w.cfg.max_retransmits = model::Config::R2_INFINITE;
+    handshake(&mut w);
+    w.call(A, UserCall::Close);
+    let mut rtos = Vec::new();
+    for _ in 0..40 {
+        w.drop(B);
+        let before = w.now;
+        let o = w.fire(A);
+        rtos.push(w.now - before);
+        assert_eq!((sent(&o).as_str(), o.to), ("F.", State::FinWait1));
+    }
+    let bound = u64::from(w.cfg.rto_max);
+    assert!(rtos.iter().all(|&r| r <= bound), "{rtos:?}");
+    assert_eq!(rtos[39], bound, "backed off to the bound: {rtos:?}");
+    assert!(w.a.retries < 40, "the count stops growing: {}", w.a.retries);
+}
+
 #[test]
 fn no_fin_retransmit_mutant_leaves_the_peer_in_fin_wait_2_forever() {
     let mut w = wire_with("no-fin-retransmit");

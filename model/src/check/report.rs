@@ -65,7 +65,7 @@ impl<'a> Report<'a> {
             s,
             "profile {} (guards without: {}), MSL {} ticks, TIME-WAIT {}, sequence space {}, \
              ISN {:?} (+{}/tick){}, {} incarnation(s), {:?}, {} drop(s), {} dup(s), {} abort(s), \
-             {} crash(es), {} retransmission(s), RTO {}",
+             {} crash(es), {}, RTO {}",
             self.profile,
             if o.without.is_empty() {
                 "none".to_string()
@@ -89,7 +89,11 @@ impl<'a> Report<'a> {
             o.dups,
             o.aborts,
             o.crashes,
-            o.retransmits,
+            if o.retransmits == crate::Config::R2_INFINITE {
+                "retransmissions without end (R2 = infinity)".to_string()
+            } else {
+                format!("{} retransmission(s)", o.retransmits)
+            },
             o.rto
         );
         for p in &self.run.properties {

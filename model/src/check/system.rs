@@ -150,7 +150,7 @@ pub struct Options {
     pub aborts: u8,
     /// Host crashes: a host loses every TCB and its ISN clock.
     pub crashes: u8,
-    /// Retransmissions before the user timeout.
+    /// Retransmissions before the user timeout ([`crate::Config::R2_INFINITE`]: never).
     pub retransmits: u8,
     /// Initial retransmission timeout, in ticks.
     pub rto: u32,
