@@ -404,5 +404,8 @@ fn retransmits_takes_a_count_or_infinite_and_refuses_anything_else() {
         "--no-liveness",
     ]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("retransmissions without end (R2 = infinity)"), "{out}");
+    assert!(
+        out.contains("retransmissions without end (R2 = infinity)"),
+        "{out}"
+    );
 }

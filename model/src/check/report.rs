@@ -26,6 +26,7 @@ pub struct Report<'a> {
 impl<'a> Report<'a> {
     /// Builds the report of a run.
     pub fn new(model: &'a System, run: &'a Exploration) -> Report<'a> {
+        let mut events = vec![None; run.samples.len()];
         let rows_not_fired = model
             .table
             .numbered()
@@ -36,7 +37,7 @@ impl<'a> Report<'a> {
                     row: i,
                     from: r.from,
                     event: r.event,
-                    reason: reason(model, run, r),
+                    reason: reason(model, run, r, &mut events),
                 }
             })
             .collect();
@@ -249,12 +250,48 @@ impl Reason {
     }
 }
 
-fn reason(model: &System, run: &Exploration, row: &Row) -> Reason {
-    let samples: Vec<&crate::Tcb> = run.samples[row.from as usize]
-        .iter()
-        .filter(|t| row.guard.holds(t.origin))
-        .collect();
-    if samples.is_empty() {
+/// Every event some segment classifies as at `tcb`: sequence and acknowledgment numbers
+/// over the space (up to 64 of each), every flag combination, empty or one byte, a window
+/// of 0 or 1. Computed once per sample, for every row of its state.
+fn segment_events(model: &System, tcb: &crate::Tcb) -> Vec<Event> {
+    let m = model.cfg.space.modulus().min(64) as u32;
+    let mut t = tcb.clone();
+    let mut events = Vec::new();
+    for seq in 0..m {
+        for ack in 0..m {
+            for bits in 0u8..32 {
+                for len in 0..2 {
+                    for wnd in 0..2 {
+                        let seg = Segment {
+                            seq,
+                            ack,
+                            flags: crate::Flags::from_bits(bits),
+                            wnd,
+                            len,
+                            opts: crate::TcpOptions::NONE,
+                        };
+                        let e = t.classify(&model.cfg, &crate::Input::Segment(seg));
+                        if !events.contains(&e) {
+                            events.push(e);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    events
+}
+
+/// Why `row` never fired; `events` caches [`segment_events`] per state and sample.
+fn reason(
+    model: &System,
+    run: &Exploration,
+    row: &Row,
+    events: &mut [Option<Vec<Vec<Event>>>],
+) -> Reason {
+    let state = row.from as usize;
+    let samples = &run.samples[state];
+    if !samples.iter().any(|t| row.guard.holds(t.origin)) {
         return Reason::StateUnreached;
     }
     match row.event.kind() {
@@ -262,30 +299,12 @@ fn reason(model: &System, run: &Exploration, row: &Row) -> Reason {
         EventKind::User => Reason::NoSuchCall,
         EventKind::Timeout => Reason::NoSuchTimer,
         EventKind::Segment => {
-            let m = model.cfg.space.modulus().min(64) as u32;
-            let any = samples.iter().any(|tcb| {
-                (0..m).any(|seq| {
-                    (0..m).any(|ack| {
-                        (0u8..32).any(|bits| {
-                            (0..2).any(|len| {
-                                (0..2).any(|wnd| {
-                                    let seg = Segment {
-                                        seq,
-                                        ack,
-                                        flags: crate::Flags::from_bits(bits),
-                                        wnd,
-                                        len,
-                                        opts: crate::TcpOptions::NONE,
-                                    };
-                                    let mut t = (*tcb).clone();
-                                    t.classify(&model.cfg, &crate::Input::Segment(seg)) == row.event
-                                        && row.guard.holds(t.origin)
-                                })
-                            })
-                        })
-                    })
-                })
-            });
+            let events = events[state]
+                .get_or_insert_with(|| samples.iter().map(|t| segment_events(model, t)).collect());
+            let any = samples
+                .iter()
+                .zip(events.iter())
+                .any(|(t, evs)| row.guard.holds(t.origin) && evs.contains(&row.event));
             if any {
                 Reason::NotSent
             } else {
