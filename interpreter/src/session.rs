@@ -37,6 +37,8 @@ pub struct Options {
     pub strict: bool,
     /// Names `#ifdef` finds defined (`--define NAME`; `linux` by default).
     pub defines: Vec<String>,
+    /// `--wscale`: the window scale shift our SYN offers, when it offers one.
+    pub wscale: Option<u8>,
 }
 
 impl Default for Options {
@@ -64,6 +66,7 @@ impl Default for Options {
                 .iter()
                 .map(|d| d.to_string())
                 .collect(),
+            wscale: None,
         }
     }
 }
@@ -86,6 +89,10 @@ pub const SCRIPT_OPTIONS: &[(&str, &str)] = &[
     (
         "syn_options",
         "options our SYN offers: mss (RFC 9293, the default), linux (mss, sackOK, TS, wscale 7), none",
+    ),
+    (
+        "wscale",
+        "our window scale shift, 0 to 14, when our SYN offers window scaling (linux: 7)",
     ),
     (
         "default_win",
@@ -153,6 +160,14 @@ impl Options {
         self.set_modelled(name, value).map(|()| None)
     }
 
+    /// `--wscale` sets the shift of a SYN that offers window scaling, whichever
+    /// `--syn_options` comes first.
+    fn apply_wscale(&mut self) {
+        if let (Some(shift), Some(w)) = (self.wscale, self.config.syn_options.wscale.as_mut()) {
+            *w = shift;
+        }
+    }
+
     fn set_modelled(&mut self, name: &str, value: &str) -> Result<(), String> {
         fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
             v.parse()
@@ -190,7 +205,18 @@ impl Options {
                             "--syn_options takes mss, linux or none, not `{value}`"
                         ));
                     }
+                };
+                self.apply_wscale();
+            }
+            "wscale" => {
+                let shift: u8 = num(name, value)?;
+                if shift > 14 {
+                    return Err(format!(
+                        "--wscale is at most 14 (RFC 7323 §2.3), not `{value}`"
+                    ));
                 }
+                self.wscale = Some(shift);
+                self.apply_wscale();
             }
             "default_win" => self.default_win = num::<u16>(name, value)?.into(),
             "strict" => {
@@ -1241,7 +1267,18 @@ impl Session {
     /// Exceeded) are soft errors: the TCP MUST NOT abort (MUST-56); the error is what the
     /// user is told if the connection later times out (SHLD-25, Linux's `sk_err_soft`).
     fn icmp(&mut self, m: &crate::script::Icmp) -> String {
+        if !m.quotes_tcp {
+            return format!(
+                "ICMP {} {} quotes a UDP or raw packet, not this connection: ignored",
+                m.kind, m.code
+            );
+        }
         let (errno, hard) = match (m.kind.as_str(), m.code.as_str()) {
+            ("packet_too_big", _) => {
+                return "ICMPv6 packet too big: path MTU discovery (RFC 8201), not an error; \
+                        the MSS is fixed here, ignored"
+                    .to_string();
+            }
             ("unreachable", "net_unreachable" | "network_unreachable") => ("ENETUNREACH", false),
             ("unreachable", "protocol_unreachable" | "proto_unreachable") => ("ENOPROTOOPT", true),
             ("unreachable", "port_unreachable") => ("ECONNREFUSED", true),
@@ -2151,15 +2188,19 @@ fn iov_total(v: &Value) -> Option<i64> {
         return iov_total(iov);
     }
     match v {
-        Value::List(items) => items.iter().try_fold(0i64, |n, a| {
-            a.value
-                .field("iov_len")
-                .and_then(Value::int)
-                .map(|l| n.saturating_add(l))
-        }),
-        Value::Struct(_) => v.field("iov_len").and_then(Value::int),
+        Value::List(items) => items
+            .iter()
+            .try_fold(0i64, |n, a| iov_len(&a.value).map(|l| n.saturating_add(l))),
+        Value::Struct(_) => iov_len(v),
         _ => None,
     }
+}
+
+/// One iovec's length: `{iov_base=..., iov_len=N}`, or `{..., N}` as packetdrill writes it.
+fn iov_len(v: &Value) -> Option<i64> {
+    v.field("iov_len")
+        .or_else(|| v.field("1"))
+        .and_then(Value::int)
 }
 
 fn field(v: Option<&Value>, name: &str) -> Option<i64> {

@@ -538,3 +538,59 @@ fn define_chooses_the_ifdef_branches() {
     let out = interpreter(&["run", "--define", "FREEBSD", f.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
 }
+
+#[test]
+fn define_takes_a_value_as_packetdrills_dash_d_and_only_the_name_counts() {
+    let f = temp(
+        "ifdef-value.pkt",
+        "#ifdef CODE\n0 state LISTEN\n#else\n0 state CLOSED\n#endif\n",
+    );
+    let out = interpreter(
+        &[
+            "run",
+            "--define",
+            "CODE=host_unreachable",
+            f.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let out = interpreter(&["run", "--define", "=x", f.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("needs a name"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn syn_options_and_wscale_on_the_command_line_set_what_our_syn_offers() {
+    let f = temp(
+        "wscale.pkt",
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 listen(3, 1) = 0\n\
+         +0 < S 0:0(0) win 1000 <mss 1000,sackOK,wscale 7>\n\
+         +0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 8>\n",
+    );
+    let out = interpreter(&["run", f.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let out = interpreter(
+        &[
+            "run",
+            "--syn-options",
+            "linux",
+            "--wscale",
+            "8",
+            f.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = interpreter(&["run", "--syn-options", "all", f.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("mss, linux or none"),
+        "{}",
+        text(&out.stderr)
+    );
+}

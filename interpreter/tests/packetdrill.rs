@@ -448,3 +448,115 @@ fn segments_after_the_last_expected_line_are_not_read_unless_strict() {
         failure.message
     );
 }
+
+#[test]
+fn iovecs_written_without_field_names_count_their_second_item_as_the_length() {
+    // packetdrill's iovec `{..., N}`, in a msghdr and in a readv list.
+    passes(&established(
+        "+0 < P. 1:101(100) ack 1 win 1000\n+0 > . 1:1(0) ack 101\n\
+         +0 recvmsg(4, {msg_name(...)=...,\n    msg_iov(1)=[{..., 60}],\n    msg_flags=0}, 0) = 60\n\
+         +0 readv(4, [{..., 30}, {...,30}], 2) = 40\n\
+         +0 sendmsg(4, {msg_name(...)=..., msg_iov(3)=[{..., 0}, {..., 20}, {..., 30}], msg_flags=0}, 0) = 50\n\
+         +0 > P. 1:51(50) ack 101\n",
+    ));
+    // A struct mixing named and positional items parses; a function call is an item too.
+    let s = parse(
+        "0 setsockopt(3, SOL_SOCKET, SO_LINGER, {1, l_linger=htons(0)}, 8) = 0",
+        true,
+    )
+    .unwrap();
+    let Action::Call(c) = &s.statements[0].action else {
+        panic!("a call")
+    };
+    let v = &c.args[3].value;
+    assert_eq!(v.field("0").and_then(|v| v.int()), Some(1));
+    assert!(v.field("l_linger").is_some());
+}
+
+#[test]
+fn blocking_times_may_have_spaces_around_the_dots() {
+    for line in [
+        "0 ... 0.1 read(3, ..., 10) = 0",
+        "0 ...0.1 read(3, ..., 10) = 0",
+        "+0 ... .1 read(3, ..., 10) = 0",
+        "0\t...\t0.1 read(3, ..., 10) = 0",
+    ] {
+        let s = parse(line, true).unwrap_or_else(|e| panic!("{line}: {e:?}"));
+        assert!(
+            matches!(
+                s.statements[0].when,
+                interpreter::script::When::Blocking(..)
+            ),
+            "{line}"
+        );
+    }
+    let e = parse("0 ... read(3, ..., 10) = 0", true).unwrap_err();
+    assert_eq!(e.offset, 6, "{}", e.message);
+}
+
+#[test]
+fn icmp_lines_take_the_quoted_segment_after_the_message_as_packetdrill_writes_it() {
+    for line in [
+        "0 < icmp unreachable [5000:6000(1000)]",
+        "0 < icmp unreachable frag_needed mtu 840 [0:1000(1000)]",
+        "0 < icmp6 packet_too_big mtu 1400 [0:1440(1440)]",
+        "0 < icmp unreachable port_unreachable [udp (100)]",
+        "0 < icmp echo_reply id 7 [raw (20)]",
+    ] {
+        let s = parse(line, true).unwrap_or_else(|e| panic!("{line}: {e:?}"));
+        assert!(
+            matches!(s.statements[0].action, Action::IcmpIn(_)),
+            "{line}"
+        );
+    }
+    let Action::IcmpIn(m) = parse(
+        "0 < icmp unreachable frag_needed mtu 840 [0:1000(1000)]",
+        true,
+    )
+    .unwrap()
+    .statements[0]
+        .action
+        .clone()
+    else {
+        panic!("icmp")
+    };
+    assert_eq!(
+        (m.code.as_str(), m.mtu, m.echoed),
+        ("frag_needed", Some(840), Some(0))
+    );
+    let e = parse("0 < icmp unreachable [tcp (1)]", true).unwrap_err();
+    assert_eq!(e.offset, 22, "{}", e.message);
+    // The quoted segment written after is checked as the one written before: not in
+    // flight, the message is ignored.
+    let r = passes(
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+         +0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 connect(3, ..., ...) = -1 EINPROGRESS\n\
+         +0 > S 0:0(0)\n+0 < icmp unreachable port_unreachable [500:500(0)]\n+0 state SYN-SENT\n\
+         +0 < icmp unreachable port_unreachable [udp (10)]\n+0 state SYN-SENT\n",
+    );
+    let n = notices(&r);
+    assert!(n.contains("not in flight"), "{n}");
+    assert!(n.contains("UDP or raw packet"), "{n}");
+}
+
+#[test]
+fn wscale_sets_the_shift_our_syn_offers() {
+    let script = |extra: &str| {
+        format!(
+            "--syn_options=linux\n{extra}{LISTEN}+0 < S 0:0(0) win 1000 <mss 1000,wscale 7>\n\
+             +0 > S. 0:0(0) ack 1 <mss 1460,wscale 8>\n"
+        )
+    };
+    passes(&script("--wscale=8\n"));
+    let (line, m) = fails(&script(""));
+    assert_eq!(line, 5);
+    assert!(m.contains("TCP options"), "{m}");
+    // Written before `--syn_options`, it still applies.
+    passes(&format!(
+        "--wscale=8\n--syn_options=linux\n{LISTEN}+0 < S 0:0(0) win 1000 <mss 1000,wscale 7>\n\
+         +0 > S. 0:0(0) ack 1 <mss 1460,wscale 8>\n"
+    ));
+    let (line, _, m) = bad("--wscale=15\n0 state CLOSED\n");
+    assert_eq!(line, 1);
+    assert!(m.contains("at most 14"), "{m}");
+}
