@@ -361,7 +361,7 @@ struct Socket {
     fd: Option<i64>,
     nonblocking: bool,
     linger0: bool,
-    /// `shutdown(SHUT_RD)`: reads return end of file.
+    /// `shutdown(SHUT_RD)`: reads return end of file once nothing is queued.
     shut_rd: bool,
     /// A pending socket error (`sk_err`), reported by the next call.
     error: Option<&'static str>,
@@ -425,6 +425,7 @@ struct Pending {
     end: u64,
 }
 
+#[derive(Clone, Copy)]
 struct Sent {
     time: u64,
     seg: Segment,
@@ -1373,10 +1374,20 @@ impl Session {
             f.actual = Some("no segment".to_string());
             return Err(f);
         };
-        let seg = sent.seg;
+        let (seg, merged) = self.offloaded(sent, pkt);
         let mut e = self.entry(Kind::Outbound, text);
         e.time = sent.time;
         e.notice = self.packet_notice(pkt, false);
+        if merged > 1 {
+            let n = format!(
+                "{merged} segments sent at once matched as one, as Linux's segmentation \
+                 offload (TSO/GSO) hands them to packetdrill's device"
+            );
+            e.notice = Some(match e.notice {
+                Some(before) => format!("{before}; {n}"),
+                None => n,
+            });
+        }
         let mismatch = |what: &str, s: &Session| {
             let mut f = s.fail(format!("the segment sent differs: {what}"));
             f.expected = Some(expected.clone());
@@ -1447,6 +1458,45 @@ impl Session {
         }
         self.push(e);
         Ok(())
+    }
+
+    /// The segment a `>` line is compared with: the first one sent, or, when the line
+    /// expects more text than it carries, the run of segments sent at the same time that
+    /// continue it (same acknowledgment, no SYN or RST, a FIN only on the last) and add up
+    /// to exactly the length expected, taken as one. Linux hands such runs to the device
+    /// as one TSO/GSO packet, and packetdrill sees one segment; the endpoint sends
+    /// segments of at most the MSS. Returns the segment and how many were merged.
+    fn offloaded(&mut self, first: Sent, pkt: &Packet) -> (Segment, usize) {
+        let mut seg = first.seg;
+        let plain = |s: &Segment| !s.flags.syn() && !s.flags.rst() && s.len > 0;
+        if pkt.any_len || pkt.len <= seg.len || !plain(&seg) || seg.flags.fin() {
+            return (seg, 1);
+        }
+        let mut n = 0;
+        for next in &self.outbound {
+            let s = next.seg;
+            if next.time != first.time
+                || !plain(&s)
+                || s.seq != seg.seq.wrapping_add(seg.len)
+                || s.ack != seg.ack
+                || s.flags.ack() != seg.flags.ack()
+                || seg.len.saturating_add(s.len) > pkt.len
+            {
+                break;
+            }
+            seg.len += s.len;
+            seg.flags = seg.flags.union(s.flags);
+            seg.wnd = s.wnd;
+            n += 1;
+            if seg.len == pkt.len || s.flags.fin() {
+                break;
+            }
+        }
+        if seg.len != pkt.len {
+            return (first.seg, 1);
+        }
+        self.outbound.drain(..n);
+        (seg, n + 1)
     }
 
     fn syscall(&mut self, call: &Call, text: String, end: Option<u64>) -> Result<(), Failure> {
@@ -2080,7 +2130,10 @@ impl Session {
                 if let Some(err) = s.error.take() {
                     return Ok((Ready::Done(-1, Some(err)), vec![]));
                 }
-                if s.shut_rd {
+                // After SHUT_RD a read returns end of file instead of waiting, but text
+                // already queued is still read: Linux's tcp_recvmsg only checks
+                // RCV_SHUTDOWN when nothing is queued (and it keeps queueing what arrives).
+                if s.shut_rd && s.tcb.recv_queue == 0 {
                     return Ok((Ready::Done(0, None), vec![]));
                 }
                 let listening = s.tcb.state == State::Listen;

@@ -560,3 +560,49 @@ fn wscale_sets_the_shift_our_syn_offers() {
     assert_eq!(line, 1);
     assert!(m.contains("at most 14"), "{m}");
 }
+
+#[test]
+fn segments_sent_at_once_match_a_line_that_expects_them_as_one_offloaded_segment() {
+    // The endpoint sends two MSS-sized segments; Linux would hand them to the device as
+    // one TSO/GSO packet, which is what packetdrill's scripts expect.
+    let syn = "+0 < S 0:0(0) win 4000 <mss 1000>\n+0 > S. 0:0(0) ack 1\n\
+               +0 < . 1:1(0) ack 1 win 4000\n+0 accept(3, ..., ...) = 4\n";
+    let r = passes(&format!(
+        "{LISTEN}{syn}+0 write(4, ..., 2500) = 2500\n+0 > P. 1:2001(2000) ack 1\n\
+         +0 > P. 2001:2501(500) ack 1\n"
+    ));
+    assert!(
+        notices(&r).contains("2 segments sent at once matched as one"),
+        "{}",
+        notices(&r)
+    );
+    // Segments one by one still match their own lines.
+    passes(&format!(
+        "{LISTEN}{syn}+0 write(4, ..., 2000) = 2000\n+0 > P. 1:1001(1000) ack 1\n\
+         +0 > P. 1001:2001(1000) ack 1\n"
+    ));
+    // A run that does not add up to the length expected is not merged.
+    let (line, m) = fails(&format!(
+        "{LISTEN}{syn}+0 write(4, ..., 2000) = 2000\n+0 > P. 1:1501(1500) ack 1\n"
+    ));
+    assert_eq!(line, 8);
+    assert!(m.contains("length"), "{m}");
+    // Segments sent at different times are not one packet.
+    let (line, m) = fails(&format!(
+        "{LISTEN}{syn}+0 write(4, ..., 1000) = 1000\n+.1 write(4, ..., 1000) = 1000\n\
+         +0 > P. 1:2001(2000) ack 1\n"
+    ));
+    assert_eq!(line, 9);
+    assert!(m.contains("length"), "{m}");
+}
+
+#[test]
+fn text_queued_after_shut_rd_is_still_read_then_reads_return_end_of_file() {
+    // Linux acknowledges and queues text that arrives after SHUT_RD, and a read returns
+    // it; with nothing queued a read returns 0 at once.
+    passes(&established(
+        "+0 shutdown(4, SHUT_RD) = 0\n+0 read(4, ..., 100) = 0\n\
+         +0 < P. 1:101(100) ack 1 win 1000\n+0 > . 1:1(0) ack 101\n\
+         +0 read(4, ..., 1000) = 100\n+0 read(4, ..., 1000) = 0\n",
+    ));
+}
