@@ -363,6 +363,9 @@ struct Socket {
     linger0: bool,
     /// `shutdown(SHUT_RD)`: reads return end of file once nothing is queued.
     shut_rd: bool,
+    /// `setsockopt(TCP_MAXSEG)`: the MSS our SYN offers and the largest text we send,
+    /// when below the endpoint's (Linux's `user_mss`; children inherit a listener's).
+    user_mss: Option<u32>,
     /// A pending socket error (`sk_err`), reported by the next call.
     error: Option<&'static str>,
     /// A soft error (an ICMP message, RFC 1122 §4.2.3.9): reported only if the
@@ -383,6 +386,7 @@ impl Socket {
             nonblocking: false,
             linger0: false,
             shut_rd: false,
+            user_mss: None,
             error: None,
             soft_error: None,
             connected: false,
@@ -775,13 +779,15 @@ impl Session {
             // RFC 9293 §3.4.1: the ISN clock ticks every 4 microseconds.
             iss: self.opts.iss.wrapping_add((self.now / 4) as u32),
         };
+        let user_mss = self.socks[i].user_mss.unwrap_or(u32::MAX);
         let mut cfg = Config {
-            mss: self.send_mss,
+            mss: self.send_mss.min(user_mss),
             ..self.opts.config
         };
-        // Our SYN's MSS option offers our own limit (`--mss`).
+        // Our SYN's MSS option offers our own limit (`--mss`, or the socket's TCP_MAXSEG).
         if cfg.syn_options.mss.is_some() {
-            cfg.syn_options.mss = Some(self.opts.config.mss.min(u16::MAX as u32) as u16);
+            let ours = self.opts.config.mss.min(user_mss);
+            cfg.syn_options.mss = Some(ours.min(u16::MAX as u32) as u16);
         }
         let before = self.socks[i].tcb.timers.time_wait;
         let out = self.socks[i].tcb.step(&self.table, &cfg, input, env);
@@ -807,6 +813,19 @@ impl Session {
             note,
         };
         (step, out)
+    }
+
+    /// What `getsockopt(TCP_MAXSEG)` returns, as Linux: before a connection (CLOSED,
+    /// LISTEN) the socket's TCP_MAXSEG if set, else 536 (`TCP_MSS_DEFAULT`); then the
+    /// largest text a segment carries, the send MSS. (Linux's `mss_cache` is 12 bytes
+    /// less with timestamps on, as RFC 9293 §3.7.1 asks; the endpoint does not subtract
+    /// the options yet, and this reports what it sends.)
+    fn maxseg(&self, i: usize) -> u32 {
+        let s = &self.socks[i];
+        if matches!(s.tcb.state, State::Closed | State::Listen) {
+            return s.user_mss.unwrap_or(536);
+        }
+        self.send_mss.min(s.user_mss.unwrap_or(u32::MAX))
     }
 
     fn record(&mut self, i: usize, out: &Outcome) {
@@ -886,7 +905,10 @@ impl Session {
                 // BSD: the SYN makes a child connection and the listener keeps listening;
                 // the step is the child's (as `state` lists it), not the listener's.
                 let child = std::mem::replace(&mut self.socks[l].tcb, saved);
-                self.socks.push(Socket::new(child, None));
+                self.socks.push(Socket {
+                    user_mss: self.socks[l].user_mss,
+                    ..Socket::new(child, None)
+                });
                 step.socket = format!("new connection (listener {name} stays LISTEN)");
             }
             return vec![step];
@@ -1759,6 +1781,19 @@ impl Session {
                         "TCP_INFO: tcpi_state is checked, its other fields are not".to_string(),
                     );
                     Ok(Ready::Done(0, None))
+                } else if opt.is_some_and(|o| o.has_name("TCP_MAXSEG")) {
+                    let Some(i) = fd().and_then(|fd| self.by_fd(fd)) else {
+                        return Err(self.bad("getsockopt on a descriptor that is not open"));
+                    };
+                    let actual = i64::from(self.maxseg(i));
+                    let wanted = call.args.get(3).and_then(|a| a.value.int());
+                    if wanted.is_some_and(|w| w != actual) {
+                        let mut f = self.fail("getsockopt(TCP_MAXSEG) found another MSS");
+                        f.expected = Some(format!("[{}]", wanted.unwrap_or(0)));
+                        f.actual = Some(format!("[{actual}]"));
+                        return Err(f);
+                    }
+                    Ok(Ready::Done(0, None))
                 } else if opt.is_some_and(|o| o.has_name("SO_ERROR")) {
                     // The pending error, as `[0]` or `[ECONNREFUSED]`; reading clears it.
                     let Some(i) = fd().and_then(|fd| self.by_fd(fd)) else {
@@ -1800,7 +1835,22 @@ impl Session {
             "setsockopt" => {
                 let opt = call.args.get(2).map(|a| &a.value);
                 let val = call.args.get(3).map(|a| &a.value);
-                if opt.is_some_and(|o| o.has_name("SO_LINGER")) {
+                if opt.is_some_and(|o| o.has_name("TCP_MAXSEG")) {
+                    // Linux's do_tcp_setsockopt: 0 clears it; else TCP_MIN_MSS (88) up to
+                    // MAX_TCP_WINDOW, or EINVAL.
+                    let v = val.and_then(Value::int).unwrap_or(-1);
+                    Ok(self.with_fd(fd(), |s, _| match v {
+                        0 => {
+                            s.user_mss = None;
+                            Ready::Done(0, None)
+                        }
+                        88..=32767 => {
+                            s.user_mss = Some(v as u32);
+                            Ready::Done(0, None)
+                        }
+                        _ => Ready::Done(-1, Some("EINVAL")),
+                    }))
+                } else if opt.is_some_and(|o| o.has_name("SO_LINGER")) {
                     let on = field(val, "l_onoff").unwrap_or(0) != 0;
                     let secs = field(val, "l_linger").unwrap_or(1);
                     Ok(self.with_fd(fd(), |s, _| {

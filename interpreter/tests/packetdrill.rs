@@ -200,11 +200,11 @@ fn pipe_open_splice_and_sendfile_are_accepted() {
 fn unsupported_socket_options_are_accepted_with_a_notice() {
     let r = passes(&format!(
         "{LISTEN}+0 setsockopt(3, SOL_TCP, TCP_FASTOPEN, [1], 4) = 0\n\
-         +0 getsockopt(3, SOL_TCP, TCP_MAXSEG, [536], [4]) = 0\n"
+         +0 getsockopt(3, SOL_TCP, TCP_KEEPIDLE, [7200], [4]) = 0\n"
     ));
     let n = notices(&r);
     assert!(n.contains("setsockopt TCP_FASTOPEN is not modelled"), "{n}");
-    assert!(n.contains("getsockopt TCP_MAXSEG is not modelled"), "{n}");
+    assert!(n.contains("getsockopt TCP_KEEPIDLE is not modelled"), "{n}");
 }
 
 const CONNECTING: &str = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n";
@@ -604,5 +604,32 @@ fn text_queued_after_shut_rd_is_still_read_then_reads_return_end_of_file() {
         "+0 shutdown(4, SHUT_RD) = 0\n+0 read(4, ..., 100) = 0\n\
          +0 < P. 1:101(100) ack 1 win 1000\n+0 > . 1:1(0) ack 101\n\
          +0 read(4, ..., 1000) = 100\n+0 read(4, ..., 1000) = 0\n",
+    ));
+}
+
+#[test]
+fn tcp_maxseg_sets_the_mss_offered_and_sent_and_getsockopt_reports_it() {
+    // On a listener, inherited by the connection: the SYN,ACK offers 1100, text is sent
+    // in segments of at most 1100 (the peer offered 1300).
+    passes(&format!(
+        "{LISTEN}+0 getsockopt(3, SOL_TCP, TCP_MAXSEG, [536], [4]) = 0\n\
+         +0 setsockopt(3, SOL_TCP, TCP_MAXSEG, [1100], 4) = 0\n\
+         +0 getsockopt(3, SOL_TCP, TCP_MAXSEG, [1100], [4]) = 0\n\
+         +0 < S 0:0(0) win 8000 <mss 1300>\n+0 > S. 0:0(0) ack 1 <mss 1100>\n\
+         +0 < . 1:1(0) ack 1 win 8000\n+0 accept(3, ..., ...) = 4\n\
+         +0 getsockopt(4, SOL_TCP, TCP_MAXSEG, [1100], [4]) = 0\n\
+         +0 write(4, ..., 1500) = 1500\n+0 > P. 1:1101(1100) ack 1\n+0 > P. 1101:1501(400) ack 1\n"
+    ));
+    // Without it, the peer's MSS; a wrong value fails the run.
+    let (line, m) = fails(&format!(
+        "{LISTEN}+0 < S 0:0(0) win 8000 <mss 1300>\n+0 > S. 0:0(0) ack 1\n\
+         +0 < . 1:1(0) ack 1 win 8000\n+0 accept(3, ..., ...) = 4\n\
+         +0 getsockopt(4, SOL_TCP, TCP_MAXSEG, [1460], [4]) = 0\n"
+    ));
+    assert_eq!(line, 7);
+    assert!(m.contains("TCP_MAXSEG"), "{m}");
+    // Out of Linux's range: EINVAL.
+    passes(&format!(
+        "{LISTEN}+0 setsockopt(3, SOL_TCP, TCP_MAXSEG, [20], 4) = -1 EINVAL\n"
     ));
 }
