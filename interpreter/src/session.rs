@@ -1559,6 +1559,16 @@ impl Session {
                     _ => call.args.get(2).and_then(|a| a.value.int()).unwrap_or(0),
                 };
                 match fd() {
+                    Some(fd)
+                        if n > 0
+                            && null_buffer(call)
+                            && self
+                                .by_fd(fd)
+                                .is_some_and(|i| self.socks[i].tcb.recv_queue > 0) =>
+                    {
+                        // Text to copy into a NULL buffer: nothing is read (Linux).
+                        Ok(Ready::Done(-1, Some("EFAULT")))
+                    }
                     Some(fd) if self.by_fd(fd).is_some() => {
                         Err(Wait::Read(fd, n.clamp(0, u32::MAX as i64) as u32))
                     }
@@ -1585,7 +1595,22 @@ impl Session {
                     None => 0,
                 };
                 let n = n.clamp(0, u32::MAX as i64) as u32;
-                self.user_call(fd(), UserCall::Send(n), &mut e)?
+                let can_send = |s: &Socket| {
+                    s.error.is_none()
+                        && matches!(s.tcb.state, State::Established | State::CloseWait)
+                };
+                if n > 0
+                    && null_buffer(call)
+                    && fd()
+                        .and_then(|fd| self.by_fd(fd))
+                        .is_some_and(|i| can_send(&self.socks[i]))
+                {
+                    // Text to copy from a NULL buffer: nothing is sent (Linux's
+                    // tcp_sendmsg fails the copy with nothing queued).
+                    Ok(Ready::Done(-1, Some("EFAULT")))
+                } else {
+                    self.user_call(fd(), UserCall::Send(n), &mut e)?
+                }
             }
             "ioctl" => {
                 let cmd = call.args.get(1).map(|a| &a.value);
@@ -2297,6 +2322,17 @@ fn iov_total(v: &Value) -> Option<i64> {
         Value::Struct(_) => iov_len(v),
         _ => None,
     }
+}
+
+/// A read or write whose buffer is `NULL` (or 0): the copy fails with EFAULT.
+fn null_buffer(call: &Call) -> bool {
+    matches!(
+        call.name.as_str(),
+        "read" | "recv" | "recvfrom" | "write" | "send" | "sendto"
+    ) && call
+        .args
+        .get(1)
+        .is_some_and(|a| a.value.has_name("NULL") || a.value == Value::Int(0))
 }
 
 /// One iovec's length: `{iov_base=..., iov_len=N}`, or `{..., N}` as packetdrill writes it.

@@ -633,3 +633,22 @@ fn tcp_maxseg_sets_the_mss_offered_and_sent_and_getsockopt_reports_it() {
         "{LISTEN}+0 setsockopt(3, SOL_TCP, TCP_MAXSEG, [20], 4) = -1 EINVAL\n"
     ));
 }
+
+#[test]
+fn a_null_buffer_fails_with_efault_and_moves_no_text() {
+    passes(&format!(
+        "--strict\n{}",
+        established(
+            "+0 write(4, NULL, 100) = -1 EFAULT (Bad address)\n\
+             +0 send(4, NULL, 100, 0) = -1 EFAULT\n\
+             +0 < P. 1:101(100) ack 1 win 1000\n+0 > . 1:1(0) ack 101\n\
+             +0 read(4, NULL, 100) = -1 EFAULT\n+0 recv(4, NULL, 100, 0) = -1 EFAULT\n\
+             +0 ioctl(4, SIOCINQ, [100]) = 0\n+0 read(4, ..., 100) = 100\n",
+        )
+    ));
+    // Nothing to copy: no fault (an empty read of a NULL buffer waits as any read).
+    passes(&established(
+        "+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 read(4, NULL, 100) = -1 EAGAIN\n\
+         +0 write(4, NULL, 0) = 0\n",
+    ));
+}
