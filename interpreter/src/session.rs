@@ -895,6 +895,19 @@ impl Session {
     fn inject(&mut self, seg: Segment) -> Vec<Step> {
         if let Some(i) = self.wire() {
             let who = self.socket_name(i);
+            if self.text_after_close(i, &seg) {
+                // RFC 9293 §3.6.1 SHLD-2 (RFC 1122 §4.2.2.13): close() is a full close,
+                // nobody will read this text, so the connection is aborted (Linux:
+                // tcp_rcv_state_process, LINUX_MIB_TCPABORTONDATA).
+                let (mut step, _) = self.step(i, Input::Call(UserCall::Abort), who);
+                step.received = Some(self.wire_of(seg, false));
+                step.note = Some(
+                    "text after close(): nobody will read it, the connection is aborted \
+                     (RFC 9293 §3.6.1 SHLD-2)"
+                        .to_string(),
+                );
+                return vec![step];
+            }
             return vec![self.step(i, Input::Segment(seg), who).0];
         }
         if let Some(l) = self.listener() {
@@ -918,6 +931,27 @@ impl Session {
         let (step, _) = self.step(i, Input::Segment(seg), "closed port".to_string());
         self.socks.pop();
         vec![step]
+    }
+
+    /// Whether `seg` brings new text to a connection its user closed with close() (a
+    /// full close: no descriptor reads it any more) in FIN-WAIT-1 or FIN-WAIT-2: text
+    /// that starts in the receive window and goes beyond RCV.NXT, on a segment without
+    /// SYN or RST.
+    fn text_after_close(&self, i: usize, seg: &Segment) -> bool {
+        let s = &self.socks[i];
+        let t = &s.tcb;
+        let text = seg.len.saturating_sub(u32::from(seg.flags.fin()));
+        let closed = s.owned && s.fd.is_none();
+        let in_window = seg.seq.wrapping_sub(t.rcv_nxt) < t.rcv_wnd.max(1)
+            || t.rcv_nxt.wrapping_sub(seg.seq) < text;
+        let new_text = seg.seq.wrapping_add(text).wrapping_sub(t.rcv_nxt) as i32 > 0;
+        closed
+            && matches!(t.state, State::FinWait1 | State::FinWait2)
+            && !seg.flags.syn()
+            && !seg.flags.rst()
+            && text > 0
+            && in_window
+            && new_text
     }
 
     /// Lets time pass up to `t`, firing timers at their deadlines.

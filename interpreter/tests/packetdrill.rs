@@ -652,3 +652,39 @@ fn a_null_buffer_fails_with_efault_and_moves_no_text() {
          +0 write(4, NULL, 0) = 0\n",
     ));
 }
+
+#[test]
+fn text_arriving_after_close_aborts_the_connection_but_not_after_shutdown() {
+    // close() is a full close: nobody will read the text, so the connection is aborted
+    // (RFC 9293 §3.6.1 SHLD-2), with ABORT's <SEQ=SND.NXT><CTL=RST>.
+    let r = passes(&format!(
+        "--strict\n{}",
+        established(
+            "+0 close(4) = 0\n+0 > F. 1:1(0) ack 1\n+.1 < . 1:11(10) ack 1 win 1000\n\
+             +0 > R 2:2(0)\n+0 state CLOSED\n",
+        )
+    ));
+    let steps: Vec<String> = r
+        .transcript
+        .iter()
+        .flat_map(|e| e.steps.iter().filter_map(|s| s.note.clone()))
+        .collect();
+    assert!(steps.iter().any(|n| n.contains("SHLD-2")), "{steps:?}");
+    // In FIN-WAIT-2 too; a FIN alone or an old duplicate brings no new text.
+    passes(&format!(
+        "--strict\n{}",
+        established(
+            "+0 close(4) = 0\n+0 > F. 1:1(0) ack 1\n+0 < . 1:1(0) ack 2 win 1000\n\
+             +0 state FIN_WAIT_2\n+0 < . 1:1(0) ack 2 win 1000\n+0 state FIN_WAIT_2\n\
+             +0 < P. 1:6(5) ack 2 win 1000\n+0 > R 2:2(0)\n",
+        )
+    ));
+    // After shutdown(SHUT_WR) the user can still read: the text is acknowledged.
+    passes(&format!(
+        "--strict\n{}",
+        established(
+            "+0 shutdown(4, SHUT_WR) = 0\n+0 > F. 1:1(0) ack 1\n\
+             +.1 < . 1:11(10) ack 2 win 1000\n+0 > . 2:2(0) ack 11\n+0 read(4, ..., 10) = 10\n",
+        )
+    ));
+}
