@@ -363,6 +363,9 @@ struct Socket {
     linger0: bool,
     /// `shutdown(SHUT_RD)`: reads return end of file once nothing is queued.
     shut_rd: bool,
+    /// How many times the socket's waiters were woken (new text, a FIN, a state
+    /// change): what an edge-triggered epoll entry waits for.
+    wakeups: u64,
     /// `setsockopt(TCP_MAXSEG)`: the MSS our SYN offers and the largest text we send,
     /// when below the endpoint's (Linux's `user_mss`; children inherit a listener's).
     user_mss: Option<u32>,
@@ -386,6 +389,7 @@ impl Socket {
             nonblocking: false,
             linger0: false,
             shut_rd: false,
+            wakeups: 0,
             user_mss: None,
             error: None,
             soft_error: None,
@@ -447,6 +451,11 @@ pub struct Session {
     others: std::collections::BTreeMap<i64, OtherFd>,
     /// What a blocked `poll` or `epoll_wait` watches: fds and events.
     watch: Vec<(i64, u32)>,
+    /// The epoll descriptor `watch` came from (`None` for `poll`).
+    watch_epoll: Option<i64>,
+    /// Edge-triggered epoll entries (epoll fd, fd): the socket's `wakeups` when the
+    /// entry was last reported; an entry not here is pending (just added or modified).
+    edge_seen: std::collections::BTreeMap<(i64, i64), u64>,
     outbound: VecDeque<Sent>,
     pending: Option<Pending>,
     /// live local sequence number = script number + offset.
@@ -585,6 +594,8 @@ impl Session {
             socks: Vec::new(),
             others: std::collections::BTreeMap::new(),
             watch: Vec::new(),
+            watch_epoll: None,
+            edge_seen: std::collections::BTreeMap::new(),
             outbound: VecDeque::new(),
             pending: None,
             entries: Vec::new(),
@@ -790,7 +801,28 @@ impl Session {
             cfg.syn_options.mss = Some(ours.min(u16::MAX as u32) as u16);
         }
         let before = self.socks[i].tcb.timers.time_wait;
+        let woken = |t: &Tcb| (t.recv_queue, t.fin_received, t.state);
+        let was = woken(&self.socks[i].tcb);
         let out = self.socks[i].tcb.step(&self.table, &cfg, input, env);
+        let now = woken(&self.socks[i].tcb);
+        if now.0 > was.0 || now.1 != was.1 || now.2 != was.2 {
+            // The socket's waiters are woken (Linux's sk_data_ready, sk_state_change).
+            self.socks[i].wakeups += 1;
+            if was.2 != State::Established
+                && now.2 == State::Established
+                && self.socks[i].fd.is_none()
+                && !self.socks[i].owned
+            {
+                // A connection ready to accept wakes its listener.
+                for s in self
+                    .socks
+                    .iter_mut()
+                    .filter(|s| s.tcb.state == State::Listen)
+                {
+                    s.wakeups += 1;
+                }
+            }
+        }
         let note = time_wait_restart(&out, before, self.socks[i].tcb.timers.time_wait);
         self.record(i, &out);
         let received = match input {
@@ -1684,6 +1716,7 @@ impl Session {
                     watch.push((fd, events));
                 }
                 self.watch = watch;
+                self.watch_epoll = None;
                 let ready_now = self.watch.iter().any(|&(fd, ev)| self.revents(fd, ev) != 0);
                 // Each `revents=` written is checked against the socket's state (when
                 // the call returns at once).
@@ -1724,6 +1757,9 @@ impl Session {
                         match (op, at) {
                             (Some(o), None) if o.has_name("EPOLL_CTL_ADD") => {
                                 list.push((target, events));
+                                if let Some(ep) = fd() {
+                                    self.edge_seen.remove(&(ep, target));
+                                }
                                 Ok(Ready::Done(0, None))
                             }
                             (Some(o), Some(_)) if o.has_name("EPOLL_CTL_ADD") => {
@@ -1731,10 +1767,16 @@ impl Session {
                             }
                             (Some(o), Some(k)) if o.has_name("EPOLL_CTL_MOD") => {
                                 list[k].1 = events;
+                                if let Some(ep) = fd() {
+                                    self.edge_seen.remove(&(ep, target));
+                                }
                                 Ok(Ready::Done(0, None))
                             }
                             (Some(o), Some(k)) if o.has_name("EPOLL_CTL_DEL") => {
                                 list.remove(k);
+                                if let Some(ep) = fd() {
+                                    self.edge_seen.remove(&(ep, target));
+                                }
                                 Ok(Ready::Done(0, None))
                             }
                             (Some(o), None)
@@ -1752,6 +1794,7 @@ impl Session {
             "epoll_wait" => match fd().and_then(|fd| self.others.get(&fd)) {
                 Some(OtherFd::Epoll(list)) => {
                     self.watch = list.clone();
+                    self.watch_epoll = fd();
                     let max = call.args.get(2).and_then(|a| a.value.int()).unwrap_or(1);
                     let timeout = self.poll_timeout(call.args.get(3));
                     Err(Wait::Poll(
@@ -2033,6 +2076,23 @@ impl Session {
 
     /// What `poll` reports for `fd` asked for `events`, from the socket's state as
     /// Linux's `tcp_poll` derives it (ERR and HUP are always reported).
+    /// Whether a watched entry is reported: its socket is ready and, for an
+    /// edge-triggered epoll entry (`EPOLLET`), it was woken since it was last reported.
+    fn watched_ready(&self, fd: i64, events: u32) -> bool {
+        if self.revents(fd, events) == 0 {
+            return false;
+        }
+        if events & EPOLLET == 0 {
+            return true;
+        }
+        let (Some(ep), Some(i)) = (self.watch_epoll, self.by_fd(fd)) else {
+            return true;
+        };
+        self.edge_seen
+            .get(&(ep, fd))
+            .is_none_or(|&seen| self.socks[i].wakeups > seen)
+    }
+
     fn revents(&self, fd: i64, events: u32) -> u32 {
         let Some(i) = self.by_fd(fd) else {
             return if self.others.contains_key(&fd) {
@@ -2196,13 +2256,24 @@ impl Session {
                 }
             }
             Wait::Poll(max, _) => {
-                let n = self
+                let ready: Vec<(i64, u32)> = self
                     .watch
                     .iter()
-                    .filter(|&&(fd, ev)| self.revents(fd, ev) != 0)
-                    .count()
-                    .min(max);
+                    .copied()
+                    .filter(|&(fd, ev)| self.watched_ready(fd, ev))
+                    .take(max)
+                    .collect();
+                let n = ready.len();
                 if n > 0 {
+                    // Edge-triggered entries reported now wait for the next wake-up.
+                    if let Some(ep) = self.watch_epoll {
+                        for (fd, ev) in ready {
+                            if ev & EPOLLET != 0 {
+                                let w = self.by_fd(fd).map_or(0, |i| self.socks[i].wakeups);
+                                self.edge_seen.insert((ep, fd), w);
+                            }
+                        }
+                    }
                     (Ready::Done(n as i64, None), vec![])
                 } else {
                     (Ready::Block, vec![])
@@ -2285,6 +2356,9 @@ const POLLWRNORM: u32 = 0x100;
 const POLLWRBAND: u32 = 0x200;
 const POLLRDHUP: u32 = 0x2000;
 
+/// epoll's edge-triggered flag (Linux's `EPOLLET`).
+const EPOLLET: u32 = 1 << 31;
+
 /// Linux's poll and epoll event bits, by name without the `POLL`/`EPOLL` prefix.
 const EVENTS: &[(&str, u32)] = &[
     ("IN", POLLIN),
@@ -2300,8 +2374,8 @@ const EVENTS: &[(&str, u32)] = &[
     ("RDHUP", POLLRDHUP),
 ];
 
-/// `POLLIN|POLLOUT`, `EPOLLIN`, a number: the event bits (epoll's flags such as
-/// `EPOLLET` count as none).
+/// `POLLIN|POLLOUT`, `EPOLLIN`, a number: the event bits (`EPOLLET` is its own bit;
+/// epoll's other flags, such as `EPOLLONESHOT`, count as none).
 fn event_bits(v: &Value) -> Option<u32> {
     match v {
         Value::Int(n) => u32::try_from(*n).ok(),
@@ -2309,7 +2383,8 @@ fn event_bits(v: &Value) -> Option<u32> {
             let bare = n.strip_prefix("EPOLL").or_else(|| n.strip_prefix("POLL"))?;
             match EVENTS.iter().find(|(name, _)| *name == bare) {
                 Some((_, bit)) => Some(*bit),
-                None if matches!(bare, "ET" | "ONESHOT" | "EXCLUSIVE" | "WAKEUP") => Some(0),
+                None if bare == "ET" => Some(EPOLLET),
+                None if matches!(bare, "ONESHOT" | "EXCLUSIVE" | "WAKEUP") => Some(0),
                 None => None,
             }
         }

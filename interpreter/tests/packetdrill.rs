@@ -688,3 +688,31 @@ fn text_arriving_after_close_aborts_the_connection_but_not_after_shutdown() {
         )
     ));
 }
+
+#[test]
+fn edge_triggered_epoll_reports_a_socket_once_per_wake_up() {
+    passes(&established(
+        "+0 epoll_create(1) = 5\n\
+         +0 epoll_ctl(5, EPOLL_CTL_ADD, 4, {events=EPOLLIN|EPOLLOUT|EPOLLET, fd=4}) = 0\n\
+         +0 epoll_wait(5, {events=EPOLLOUT, fd=4}, 1, 0) = 1\n\
+         +0 epoll_wait(5, {events=0, ptr=0}, 1, 0) = 0\n\
+         +0 < P. 1:11(10) ack 1 win 1000\n+0 > . 1:1(0) ack 11\n\
+         +0 epoll_wait(5, {events=EPOLLIN|EPOLLOUT, fd=4}, 1, 0) = 1\n\
+         +0 epoll_wait(5, {events=0, ptr=0}, 1, 0) = 0\n\
+         +0 read(4, ..., 5) = 5\n+0 epoll_wait(5, {events=0, ptr=0}, 1, 0) = 0\n\
+         +0 < P. 11:21(10) ack 1 win 1000\n+0 > . 1:1(0) ack 21\n\
+         +0 epoll_wait(5, {events=EPOLLIN|EPOLLOUT, fd=4}, 1, 0) = 1\n\
+         +0 epoll_ctl(5, EPOLL_CTL_MOD, 4, {events=EPOLLIN|EPOLLET, fd=4}) = 0\n\
+         +0 epoll_wait(5, {events=EPOLLIN, fd=4}, 1, 0) = 1\n\
+         +0 epoll_wait(5, {events=0, ptr=0}, 1, 0) = 0\n\
+         +0 < F. 21:21(0) ack 1 win 1000\n+0 > . 1:1(0) ack 22\n\
+         +0 epoll_wait(5, {events=EPOLLIN, fd=4}, 1, 0) = 1\n",
+    ));
+    // Level-triggered, the same socket is reported as long as it is ready.
+    passes(&established(
+        "+0 epoll_create(1) = 5\n\
+         +0 epoll_ctl(5, EPOLL_CTL_ADD, 4, {events=EPOLLOUT, fd=4}) = 0\n\
+         +0 epoll_wait(5, {events=EPOLLOUT, fd=4}, 1, 0) = 1\n\
+         +0 epoll_wait(5, {events=EPOLLOUT, fd=4}, 1, 0) = 1\n",
+    ));
+}
