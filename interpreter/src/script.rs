@@ -932,7 +932,7 @@ fn icmp(input: &mut In<'_>) -> ModalResult<Icmp> {
                     .context(StrContext::Label("MTU"))
                     .parse_next(input)?,
             );
-        } else if input.starts_with("id") && !input.starts_with("id_") && m.id.is_none() {
+        } else if (input.starts_with("id ") || input.starts_with("id\t")) && m.id.is_none() {
             // packetdrill's `id N` (an echo's identifier): parsed, not modelled.
             let _: &str = "id".parse_next(input)?;
             cut_err(sp1).parse_next(input)?;
