@@ -497,9 +497,9 @@ fn blocking_times_may_have_spaces_around_the_dots() {
 #[test]
 fn icmp_lines_take_the_quoted_segment_after_the_message_as_packetdrill_writes_it() {
     for line in [
-        "0 < icmp unreachable [5000:6000(1000)]",
-        "0 < icmp unreachable frag_needed mtu 840 [0:1000(1000)]",
-        "0 < icmp6 packet_too_big mtu 1400 [0:1440(1440)]",
+        "0 < icmp unreachable [300:400(100)]",
+        "0 < icmp unreachable frag_needed mtu 576 [0:500(500)]",
+        "0 < icmp6 packet_too_big mtu 1280 [0:700(700)]",
         "0 < icmp unreachable port_unreachable [udp (100)]",
         "0 < icmp echo_reply id 7 [raw (20)]",
     ] {
@@ -510,7 +510,7 @@ fn icmp_lines_take_the_quoted_segment_after_the_message_as_packetdrill_writes_it
         );
     }
     let Action::IcmpIn(m) = parse(
-        "0 < icmp unreachable frag_needed mtu 840 [0:1000(1000)]",
+        "0 < icmp unreachable frag_needed mtu 576 [0:500(500)]",
         true,
     )
     .unwrap()
@@ -522,7 +522,7 @@ fn icmp_lines_take_the_quoted_segment_after_the_message_as_packetdrill_writes_it
     };
     assert_eq!(
         (m.code.as_str(), m.mtu, m.echoed),
-        ("frag_needed", Some(840), Some(0))
+        ("frag_needed", Some(576), Some(0))
     );
     let e = parse("0 < icmp unreachable [tcp (1)]", true).unwrap_err();
     assert_eq!(e.offset, 22, "{}", e.message);
