@@ -41,7 +41,8 @@ enum Command {
         /// (packetdrill, and the default, never reads them).
         #[arg(long)]
         strict: bool,
-        /// Define NAME for `#ifdef NAME` blocks (repeatable; `linux` is always defined).
+        /// Define NAME for `#ifdef NAME` blocks (repeatable; `linux` is always defined);
+        /// `NAME=VALUE`, as packetdrill's `-D`, defines NAME (the value is not used).
         #[arg(long, value_name = "NAME")]
         define: Vec<String>,
         #[command(flatten)]
@@ -88,6 +89,13 @@ struct EndpointArgs {
     /// Retransmissions before the user timeout (R2).
     #[arg(long, global = true)]
     retries: Option<u8>,
+    /// Options our SYN offers: `mss` (RFC 9293, the default), `linux` (mss, sackOK, TS,
+    /// wscale 7) or `none`; a script's `--syn_options=` line wins.
+    #[arg(long, global = true, value_name = "SET")]
+    syn_options: Option<String>,
+    /// Our window scale shift (0 to 14) when our SYN offers window scaling (`linux`: 7).
+    #[arg(long, global = true, value_name = "SHIFT")]
+    wscale: Option<u8>,
 }
 
 impl EndpointArgs {
@@ -105,6 +113,8 @@ impl EndpointArgs {
             ("msl_secs", self.msl.map(|v| v.to_string())),
             ("rcv_buf", self.rcv_buf.map(|v| v.to_string())),
             ("retries", self.retries.map(|v| v.to_string())),
+            ("syn_options", self.syn_options.clone()),
+            ("wscale", self.wscale.map(|v| v.to_string())),
         ];
         for (name, value) in given {
             if let Some(value) = value {
@@ -126,7 +136,13 @@ fn main() -> ExitCode {
         Ok(mut o) => {
             if let Some(Command::Run { strict, define, .. }) = &cli.command {
                 o.strict = *strict;
-                o.defines.extend(define.iter().cloned());
+                for d in define {
+                    // `--define NAME=VALUE`, as packetdrill's `-D`: only the name counts.
+                    if let Err(e) = o.set("define", d) {
+                        eprint_line(&format!("error: {e}"));
+                        return ExitCode::from(2);
+                    }
+                }
             }
             o
         }

@@ -10,7 +10,7 @@ use model::{Flags, State};
 use serde::Serialize;
 use std::ops::Range;
 use winnow::ascii::{digit1, hex_digit1};
-use winnow::combinator::{alt, cut_err, delimited, opt, preceded, separated};
+use winnow::combinator::{alt, cut_err, delimited, opt, preceded, separated, terminated};
 use winnow::error::{ContextError, ErrMode, ModalResult, StrContext, StrContextValue};
 use winnow::prelude::*;
 use winnow::stream::{LocatingSlice, Location, Stream};
@@ -97,7 +97,8 @@ pub enum Action {
     IcmpOut(Icmp),
 }
 
-/// An ICMP line: `< [1:1(0)] icmp unreachable port_unreachable [mtu N]`.
+/// An ICMP line: `< icmp unreachable port_unreachable [mtu N] [1:1(0)]` (the quoted
+/// segment may also be written before `icmp`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Icmp {
     /// `unreachable`, `time_exceeded`, ...
@@ -108,6 +109,10 @@ pub struct Icmp {
     pub echoed: Option<u32>,
     /// `mtu N`.
     pub mtu: Option<u32>,
+    /// `id N` (an echo's identifier): parsed, not modelled.
+    pub id: Option<u32>,
+    /// Whether the quoted packet is TCP (not `[udp (N)]` or `[raw (N)]`).
+    pub quotes_tcp: bool,
     /// IP-level marks written in brackets (`ect0`, `tos 0x2`): parsed, not modelled.
     pub ip: Vec<String>,
 }
@@ -631,13 +636,18 @@ fn when(input: &mut In<'_>, required: bool) -> ModalResult<When> {
             .parse_next(input)?;
         return Ok(When::Within(start, end));
     }
+    // `a...b`, also written `a ... b` or `a ...b`.
+    let before_dots = input.checkpoint();
+    let _: &str = take_while(0.., [' ', '\t']).parse_next(input)?;
     if opt("...").parse_next(input)?.is_some() {
+        let _: &str = take_while(0.., [' ', '\t']).parse_next(input)?;
         let end = cut_err(time)
             .context(StrContext::Label("blocking time"))
             .context(expected("the time the call returns"))
             .parse_next(input)?;
         return Ok(When::Blocking(start, end));
     }
+    input.reset(&before_dots);
     Ok(When::At(start))
 }
 
@@ -648,7 +658,8 @@ fn action(input: &mut In<'_>) -> ModalResult<Action> {
         let (ip, echoed) = ip_prefix(input)?;
         if input.starts_with("icmp") {
             let mut m = cut_err(icmp).parse_next(input)?;
-            (m.ip, m.echoed) = (ip, echoed);
+            m.ip = ip;
+            m.echoed = echoed.or(m.echoed);
             return Ok(if inbound {
                 Action::IcmpIn(m)
             } else {
@@ -888,7 +899,7 @@ fn ip_prefix(input: &mut In<'_>) -> ModalResult<(Vec<String>, Option<u32>)> {
     }
 }
 
-/// `icmp unreachable port_unreachable [mtu N]` (packetdrill's words).
+/// `icmp unreachable port_unreachable [mtu N] [id N] [1:1(0)]` (packetdrill's words).
 fn icmp(input: &mut In<'_>) -> ModalResult<Icmp> {
     let _: &str = "icmp".parse_next(input)?;
     let _: Option<char> = opt('6').parse_next(input)?;
@@ -907,6 +918,8 @@ fn icmp(input: &mut In<'_>) -> ModalResult<Icmp> {
         code: String::new(),
         echoed: None,
         mtu: None,
+        id: None,
+        quotes_tcp: true,
         ip: Vec::new(),
     };
     loop {
@@ -919,6 +932,45 @@ fn icmp(input: &mut In<'_>) -> ModalResult<Icmp> {
                     .context(StrContext::Label("MTU"))
                     .parse_next(input)?,
             );
+        } else if (input.starts_with("id ") || input.starts_with("id\t")) && m.id.is_none() {
+            // packetdrill's `id N` (an echo's identifier): parsed, not modelled.
+            let _: &str = "id".parse_next(input)?;
+            cut_err(sp1).parse_next(input)?;
+            m.id = Some(
+                cut_err(seq_number)
+                    .context(StrContext::Label("ICMP id"))
+                    .parse_next(input)?,
+            );
+        } else if input.starts_with("[") {
+            // The quoted segment, where packetdrill writes it: `[start:end(len)]`, or
+            // `[udp (N)]` / `[raw (N)]` (quoting no TCP segment).
+            let _ = any::<_, ContextError>.parse_next(input);
+            ws(input)?;
+            if input.starts_with(|c: char| c.is_ascii_digit()) {
+                let (start, _, _) = cut_err(range)
+                    .context(StrContext::Label("quoted segment"))
+                    .context(expected("`[start:end(length)]`"))
+                    .parse_next(input)?;
+                m.echoed = start;
+            } else {
+                let _: &str = cut_err(alt(("udp", "raw")))
+                    .context(StrContext::Label("quoted segment"))
+                    .context(expected(
+                        "`[start:end(length)]`, `[udp (N)]` or `[raw (N)]`",
+                    ))
+                    .parse_next(input)?;
+                ws(input)?;
+                let _: (char, u64, char) = cut_err(('(', number, ')'))
+                    .context(StrContext::Label("quoted segment"))
+                    .context(expected("`(length)`"))
+                    .parse_next(input)?;
+                m.quotes_tcp = false;
+            }
+            ws(input)?;
+            let _: char = cut_err(']')
+                .context(StrContext::Label("quoted segment"))
+                .context(expected("`]`"))
+                .parse_next(input)?;
         } else if m.code.is_empty()
             && let Some(code) = opt(identifier).parse_next(input)?
         {
@@ -1248,18 +1300,6 @@ fn int(input: &mut In<'_>) -> ModalResult<i64> {
     Ok(if neg { -v } else { v })
 }
 
-/// A struct field's name; packetdrill writes an array's length after it
-/// (`msg_iov(1)=[...]`, `msg_name(...)=...`), which is dropped.
-fn field_name<'a>(input: &mut In<'a>) -> ModalResult<&'a str> {
-    let name = identifier(input)?;
-    if input.starts_with("(") {
-        let _ = any::<_, ContextError>.parse_next(input);
-        let _: &str = alt(("...", digit1)).parse_next(input)?;
-        let _: char = cut_err(')').context(expected("`)`")).parse_next(input)?;
-    }
-    Ok(name)
-}
-
 fn arg_list<'a>(close: char) -> impl Parser<In<'a>, Vec<Arg>, ErrMode<ContextError>> {
     move |input: &mut In<'a>| {
         blank(input)?;
@@ -1323,6 +1363,26 @@ impl Drop for Nested {
     }
 }
 
+/// A struct's item: `name=value`, or a value alone (its name is then empty). packetdrill
+/// writes an array's length after a name (`msg_iov(1)=[...]`), which is dropped.
+fn struct_item(input: &mut In<'_>) -> ModalResult<(String, Arg)> {
+    let cp = input.checkpoint();
+    let name: Option<&str> = opt(terminated(
+        identifier,
+        opt(delimited('(', alt(("...", digit1)), ')')),
+    ))
+    .parse_next(input)?;
+    if let Some(name) = name {
+        blank(input)?;
+        if opt('=').parse_next(input)?.is_some() {
+            blank(input)?;
+            return Ok((name.to_string(), arg(input)?));
+        }
+    }
+    input.reset(&cp);
+    Ok((String::new(), arg(input)?))
+}
+
 fn atom(input: &mut In<'_>) -> ModalResult<Arg> {
     let start = input.current_token_start();
     let _level = if input.starts_with("[") || input.starts_with("{") {
@@ -1345,17 +1405,15 @@ fn atom(input: &mut In<'_>) -> ModalResult<Arg> {
         Value::List(items)
     } else if input.starts_with("{") {
         let _ = any::<_, ContextError>.parse_next(input);
-        let fields: Vec<(String, Arg)> = separated(
-            0..,
-            delimited(
-                blank,
-                (field_name, delimited(blank, '=', blank), arg)
-                    .map(|(n, _, a): (&str, char, Arg)| (n.to_string(), a)),
-                blank,
-            ),
-            ',',
-        )
-        .parse_next(input)?;
+        let mut fields: Vec<(String, Arg)> =
+            separated(0.., delimited(blank, struct_item, blank), ',').parse_next(input)?;
+        // Items written without a name (`{..., 100}`, packetdrill's iovec) are named by
+        // position: `0`, `1`, ...
+        for (i, (name, _)) in fields.iter_mut().enumerate() {
+            if name.is_empty() {
+                *name = i.to_string();
+            }
+        }
         blank(input)?;
         let _: char = cut_err('}').context(expected("`}`")).parse_next(input)?;
         Value::Struct(fields)

@@ -37,6 +37,8 @@ pub struct Options {
     pub strict: bool,
     /// Names `#ifdef` finds defined (`--define NAME`; `linux` by default).
     pub defines: Vec<String>,
+    /// `--wscale`: the window scale shift our SYN offers, when it offers one.
+    pub wscale: Option<u8>,
 }
 
 impl Default for Options {
@@ -64,6 +66,7 @@ impl Default for Options {
                 .iter()
                 .map(|d| d.to_string())
                 .collect(),
+            wscale: None,
         }
     }
 }
@@ -86,6 +89,10 @@ pub const SCRIPT_OPTIONS: &[(&str, &str)] = &[
     (
         "syn_options",
         "options our SYN offers: mss (RFC 9293, the default), linux (mss, sackOK, TS, wscale 7), none",
+    ),
+    (
+        "wscale",
+        "our window scale shift, 0 to 14, when our SYN offers window scaling (linux: 7)",
     ),
     (
         "default_win",
@@ -153,6 +160,14 @@ impl Options {
         self.set_modelled(name, value).map(|()| None)
     }
 
+    /// `--wscale` sets the shift of a SYN that offers window scaling, whichever
+    /// `--syn_options` comes first.
+    fn apply_wscale(&mut self) {
+        if let (Some(shift), Some(w)) = (self.wscale, self.config.syn_options.wscale.as_mut()) {
+            *w = shift;
+        }
+    }
+
     fn set_modelled(&mut self, name: &str, value: &str) -> Result<(), String> {
         fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
             v.parse()
@@ -190,7 +205,18 @@ impl Options {
                             "--syn_options takes mss, linux or none, not `{value}`"
                         ));
                     }
+                };
+                self.apply_wscale();
+            }
+            "wscale" => {
+                let shift: u8 = num(name, value)?;
+                if shift > 14 {
+                    return Err(format!(
+                        "--wscale is at most 14 (RFC 7323 §2.3), not `{value}`"
+                    ));
                 }
+                self.wscale = Some(shift);
+                self.apply_wscale();
             }
             "default_win" => self.default_win = num::<u16>(name, value)?.into(),
             "strict" => {
@@ -335,8 +361,14 @@ struct Socket {
     fd: Option<i64>,
     nonblocking: bool,
     linger0: bool,
-    /// `shutdown(SHUT_RD)`: reads return end of file.
+    /// `shutdown(SHUT_RD)`: reads return end of file once nothing is queued.
     shut_rd: bool,
+    /// How many times the socket's waiters were woken (new text, a FIN, a state
+    /// change): what an edge-triggered epoll entry waits for.
+    wakeups: u64,
+    /// `setsockopt(TCP_MAXSEG)`: the MSS our SYN offers and the largest text we send,
+    /// when below the endpoint's (Linux's `user_mss`; children inherit a listener's).
+    user_mss: Option<u32>,
     /// A pending socket error (`sk_err`), reported by the next call.
     error: Option<&'static str>,
     /// A soft error (an ICMP message, RFC 1122 §4.2.3.9): reported only if the
@@ -357,6 +389,8 @@ impl Socket {
             nonblocking: false,
             linger0: false,
             shut_rd: false,
+            wakeups: 0,
+            user_mss: None,
             error: None,
             soft_error: None,
             connected: false,
@@ -399,6 +433,7 @@ struct Pending {
     end: u64,
 }
 
+#[derive(Clone, Copy)]
 struct Sent {
     time: u64,
     seg: Segment,
@@ -416,6 +451,11 @@ pub struct Session {
     others: std::collections::BTreeMap<i64, OtherFd>,
     /// What a blocked `poll` or `epoll_wait` watches: fds and events.
     watch: Vec<(i64, u32)>,
+    /// The epoll descriptor `watch` came from (`None` for `poll`).
+    watch_epoll: Option<i64>,
+    /// Edge-triggered epoll entries (epoll fd, fd): the socket's `wakeups` when the
+    /// entry was last reported; an entry not here is pending (just added or modified).
+    edge_seen: std::collections::BTreeMap<(i64, i64), u64>,
     outbound: VecDeque<Sent>,
     pending: Option<Pending>,
     /// live local sequence number = script number + offset.
@@ -554,6 +594,8 @@ impl Session {
             socks: Vec::new(),
             others: std::collections::BTreeMap::new(),
             watch: Vec::new(),
+            watch_epoll: None,
+            edge_seen: std::collections::BTreeMap::new(),
             outbound: VecDeque::new(),
             pending: None,
             entries: Vec::new(),
@@ -748,16 +790,39 @@ impl Session {
             // RFC 9293 §3.4.1: the ISN clock ticks every 4 microseconds.
             iss: self.opts.iss.wrapping_add((self.now / 4) as u32),
         };
+        let user_mss = self.socks[i].user_mss.unwrap_or(u32::MAX);
         let mut cfg = Config {
-            mss: self.send_mss,
+            mss: self.send_mss.min(user_mss),
             ..self.opts.config
         };
-        // Our SYN's MSS option offers our own limit (`--mss`).
+        // Our SYN's MSS option offers our own limit (`--mss`, or the socket's TCP_MAXSEG).
         if cfg.syn_options.mss.is_some() {
-            cfg.syn_options.mss = Some(self.opts.config.mss.min(u16::MAX as u32) as u16);
+            let ours = self.opts.config.mss.min(user_mss);
+            cfg.syn_options.mss = Some(ours.min(u16::MAX as u32) as u16);
         }
         let before = self.socks[i].tcb.timers.time_wait;
+        let woken = |t: &Tcb| (t.recv_queue, t.fin_received, t.state);
+        let was = woken(&self.socks[i].tcb);
         let out = self.socks[i].tcb.step(&self.table, &cfg, input, env);
+        let now = woken(&self.socks[i].tcb);
+        if now.0 > was.0 || now.1 != was.1 || now.2 != was.2 {
+            // The socket's waiters are woken (Linux's sk_data_ready, sk_state_change).
+            self.socks[i].wakeups += 1;
+            if was.2 != State::Established
+                && now.2 == State::Established
+                && self.socks[i].fd.is_none()
+                && !self.socks[i].owned
+            {
+                // A connection ready to accept wakes its listener.
+                for s in self
+                    .socks
+                    .iter_mut()
+                    .filter(|s| s.tcb.state == State::Listen)
+                {
+                    s.wakeups += 1;
+                }
+            }
+        }
         let note = time_wait_restart(&out, before, self.socks[i].tcb.timers.time_wait);
         self.record(i, &out);
         let received = match input {
@@ -780,6 +845,19 @@ impl Session {
             note,
         };
         (step, out)
+    }
+
+    /// What `getsockopt(TCP_MAXSEG)` returns, as Linux: before a connection (CLOSED,
+    /// LISTEN) the socket's TCP_MAXSEG if set, else 536 (`TCP_MSS_DEFAULT`); then the
+    /// largest text a segment carries, the send MSS. (Linux's `mss_cache` is 12 bytes
+    /// less with timestamps on, as RFC 9293 §3.7.1 asks; the endpoint does not subtract
+    /// the options yet, and this reports what it sends.)
+    fn maxseg(&self, i: usize) -> u32 {
+        let s = &self.socks[i];
+        if matches!(s.tcb.state, State::Closed | State::Listen) {
+            return s.user_mss.unwrap_or(536);
+        }
+        self.send_mss.min(s.user_mss.unwrap_or(u32::MAX))
     }
 
     fn record(&mut self, i: usize, out: &Outcome) {
@@ -849,6 +927,19 @@ impl Session {
     fn inject(&mut self, seg: Segment) -> Vec<Step> {
         if let Some(i) = self.wire() {
             let who = self.socket_name(i);
+            if self.text_after_close(i, &seg) {
+                // RFC 9293 §3.6.1 SHLD-2 (RFC 1122 §4.2.2.13): close() is a full close,
+                // nobody will read this text, so the connection is aborted (Linux:
+                // tcp_rcv_state_process, LINUX_MIB_TCPABORTONDATA).
+                let (mut step, _) = self.step(i, Input::Call(UserCall::Abort), who);
+                step.received = Some(self.wire_of(seg, false));
+                step.note = Some(
+                    "text after close(): nobody will read it, the connection is aborted \
+                     (RFC 9293 §3.6.1 SHLD-2)"
+                        .to_string(),
+                );
+                return vec![step];
+            }
             return vec![self.step(i, Input::Segment(seg), who).0];
         }
         if let Some(l) = self.listener() {
@@ -859,7 +950,10 @@ impl Session {
                 // BSD: the SYN makes a child connection and the listener keeps listening;
                 // the step is the child's (as `state` lists it), not the listener's.
                 let child = std::mem::replace(&mut self.socks[l].tcb, saved);
-                self.socks.push(Socket::new(child, None));
+                self.socks.push(Socket {
+                    user_mss: self.socks[l].user_mss,
+                    ..Socket::new(child, None)
+                });
                 step.socket = format!("new connection (listener {name} stays LISTEN)");
             }
             return vec![step];
@@ -869,6 +963,27 @@ impl Session {
         let (step, _) = self.step(i, Input::Segment(seg), "closed port".to_string());
         self.socks.pop();
         vec![step]
+    }
+
+    /// Whether `seg` brings new text to a connection its user closed with close() (a
+    /// full close: no descriptor reads it any more) in FIN-WAIT-1 or FIN-WAIT-2: text
+    /// that starts in the receive window and goes beyond RCV.NXT, on a segment without
+    /// SYN or RST.
+    fn text_after_close(&self, i: usize, seg: &Segment) -> bool {
+        let s = &self.socks[i];
+        let t = &s.tcb;
+        let text = seg.len.saturating_sub(u32::from(seg.flags.fin()));
+        let closed = s.owned && s.fd.is_none();
+        let in_window = seg.seq.wrapping_sub(t.rcv_nxt) < t.rcv_wnd.max(1)
+            || t.rcv_nxt.wrapping_sub(seg.seq) < text;
+        let new_text = seg.seq.wrapping_add(text).wrapping_sub(t.rcv_nxt) as i32 > 0;
+        closed
+            && matches!(t.state, State::FinWait1 | State::FinWait2)
+            && !seg.flags.syn()
+            && !seg.flags.rst()
+            && text > 0
+            && in_window
+            && new_text
     }
 
     /// Lets time pass up to `t`, firing timers at their deadlines.
@@ -1241,7 +1356,18 @@ impl Session {
     /// Exceeded) are soft errors: the TCP MUST NOT abort (MUST-56); the error is what the
     /// user is told if the connection later times out (SHLD-25, Linux's `sk_err_soft`).
     fn icmp(&mut self, m: &crate::script::Icmp) -> String {
+        if !m.quotes_tcp {
+            return format!(
+                "ICMP {} {} quotes a UDP or raw packet, not this connection: ignored",
+                m.kind, m.code
+            );
+        }
         let (errno, hard) = match (m.kind.as_str(), m.code.as_str()) {
+            ("packet_too_big", _) => {
+                return "ICMPv6 packet too big: path MTU discovery (RFC 8201), not an error; \
+                        the MSS is fixed here, ignored"
+                    .to_string();
+            }
             ("unreachable", "net_unreachable" | "network_unreachable") => ("ENETUNREACH", false),
             ("unreachable", "protocol_unreachable" | "proto_unreachable") => ("ENOPROTOOPT", true),
             ("unreachable", "port_unreachable") => ("ECONNREFUSED", true),
@@ -1336,10 +1462,20 @@ impl Session {
             f.actual = Some("no segment".to_string());
             return Err(f);
         };
-        let seg = sent.seg;
+        let (seg, merged) = self.offloaded(sent, pkt);
         let mut e = self.entry(Kind::Outbound, text);
         e.time = sent.time;
         e.notice = self.packet_notice(pkt, false);
+        if merged > 1 {
+            let n = format!(
+                "{merged} segments sent at once matched as one, as Linux's segmentation \
+                 offload (TSO/GSO) hands them to packetdrill's device"
+            );
+            e.notice = Some(match e.notice {
+                Some(before) => format!("{before}; {n}"),
+                None => n,
+            });
+        }
         let mismatch = |what: &str, s: &Session| {
             let mut f = s.fail(format!("the segment sent differs: {what}"));
             f.expected = Some(expected.clone());
@@ -1412,6 +1548,45 @@ impl Session {
         Ok(())
     }
 
+    /// The segment a `>` line is compared with: the first one sent, or, when the line
+    /// expects more text than it carries, the run of segments sent at the same time that
+    /// continue it (same acknowledgment, no SYN or RST, a FIN only on the last) and add up
+    /// to exactly the length expected, taken as one. Linux hands such runs to the device
+    /// as one TSO/GSO packet, and packetdrill sees one segment; the endpoint sends
+    /// segments of at most the MSS. Returns the segment and how many were merged.
+    fn offloaded(&mut self, first: Sent, pkt: &Packet) -> (Segment, usize) {
+        let mut seg = first.seg;
+        let plain = |s: &Segment| !s.flags.syn() && !s.flags.rst() && s.len > 0;
+        if pkt.any_len || pkt.len <= seg.len || !plain(&seg) || seg.flags.fin() {
+            return (seg, 1);
+        }
+        let mut n = 0;
+        for next in &self.outbound {
+            let s = next.seg;
+            if next.time != first.time
+                || !plain(&s)
+                || s.seq != seg.seq.wrapping_add(seg.len)
+                || s.ack != seg.ack
+                || s.flags.ack() != seg.flags.ack()
+                || seg.len.saturating_add(s.len) > pkt.len
+            {
+                break;
+            }
+            seg.len += s.len;
+            seg.flags = seg.flags.union(s.flags);
+            seg.wnd = s.wnd;
+            n += 1;
+            if seg.len == pkt.len || s.flags.fin() {
+                break;
+            }
+        }
+        if seg.len != pkt.len {
+            return (first.seg, 1);
+        }
+        self.outbound.drain(..n);
+        (seg, n + 1)
+    }
+
     fn syscall(&mut self, call: &Call, text: String, end: Option<u64>) -> Result<(), Failure> {
         let mut e = self.entry(Kind::Call, text.clone());
         let fd = || call.args.first().and_then(|a| a.value.int());
@@ -1450,6 +1625,16 @@ impl Session {
                     _ => call.args.get(2).and_then(|a| a.value.int()).unwrap_or(0),
                 };
                 match fd() {
+                    Some(fd)
+                        if n > 0
+                            && null_buffer(call)
+                            && self
+                                .by_fd(fd)
+                                .is_some_and(|i| self.socks[i].tcb.recv_queue > 0) =>
+                    {
+                        // Text to copy into a NULL buffer: nothing is read (Linux).
+                        Ok(Ready::Done(-1, Some("EFAULT")))
+                    }
                     Some(fd) if self.by_fd(fd).is_some() => {
                         Err(Wait::Read(fd, n.clamp(0, u32::MAX as i64) as u32))
                     }
@@ -1476,7 +1661,22 @@ impl Session {
                     None => 0,
                 };
                 let n = n.clamp(0, u32::MAX as i64) as u32;
-                self.user_call(fd(), UserCall::Send(n), &mut e)?
+                let can_send = |s: &Socket| {
+                    s.error.is_none()
+                        && matches!(s.tcb.state, State::Established | State::CloseWait)
+                };
+                if n > 0
+                    && null_buffer(call)
+                    && fd()
+                        .and_then(|fd| self.by_fd(fd))
+                        .is_some_and(|i| can_send(&self.socks[i]))
+                {
+                    // Text to copy from a NULL buffer: nothing is sent (Linux's
+                    // tcp_sendmsg fails the copy with nothing queued).
+                    Ok(Ready::Done(-1, Some("EFAULT")))
+                } else {
+                    self.user_call(fd(), UserCall::Send(n), &mut e)?
+                }
             }
             "ioctl" => {
                 let cmd = call.args.get(1).map(|a| &a.value);
@@ -1516,6 +1716,7 @@ impl Session {
                     watch.push((fd, events));
                 }
                 self.watch = watch;
+                self.watch_epoll = None;
                 let ready_now = self.watch.iter().any(|&(fd, ev)| self.revents(fd, ev) != 0);
                 // Each `revents=` written is checked against the socket's state (when
                 // the call returns at once).
@@ -1556,6 +1757,9 @@ impl Session {
                         match (op, at) {
                             (Some(o), None) if o.has_name("EPOLL_CTL_ADD") => {
                                 list.push((target, events));
+                                if let Some(ep) = fd() {
+                                    self.edge_seen.remove(&(ep, target));
+                                }
                                 Ok(Ready::Done(0, None))
                             }
                             (Some(o), Some(_)) if o.has_name("EPOLL_CTL_ADD") => {
@@ -1563,10 +1767,16 @@ impl Session {
                             }
                             (Some(o), Some(k)) if o.has_name("EPOLL_CTL_MOD") => {
                                 list[k].1 = events;
+                                if let Some(ep) = fd() {
+                                    self.edge_seen.remove(&(ep, target));
+                                }
                                 Ok(Ready::Done(0, None))
                             }
                             (Some(o), Some(k)) if o.has_name("EPOLL_CTL_DEL") => {
                                 list.remove(k);
+                                if let Some(ep) = fd() {
+                                    self.edge_seen.remove(&(ep, target));
+                                }
                                 Ok(Ready::Done(0, None))
                             }
                             (Some(o), None)
@@ -1584,6 +1794,7 @@ impl Session {
             "epoll_wait" => match fd().and_then(|fd| self.others.get(&fd)) {
                 Some(OtherFd::Epoll(list)) => {
                     self.watch = list.clone();
+                    self.watch_epoll = fd();
                     let max = call.args.get(2).and_then(|a| a.value.int()).unwrap_or(1);
                     let timeout = self.poll_timeout(call.args.get(3));
                     Err(Wait::Poll(
@@ -1672,6 +1883,19 @@ impl Session {
                         "TCP_INFO: tcpi_state is checked, its other fields are not".to_string(),
                     );
                     Ok(Ready::Done(0, None))
+                } else if opt.is_some_and(|o| o.has_name("TCP_MAXSEG")) {
+                    let Some(i) = fd().and_then(|fd| self.by_fd(fd)) else {
+                        return Err(self.bad("getsockopt on a descriptor that is not open"));
+                    };
+                    let actual = i64::from(self.maxseg(i));
+                    let wanted = call.args.get(3).and_then(|a| a.value.int());
+                    if wanted.is_some_and(|w| w != actual) {
+                        let mut f = self.fail("getsockopt(TCP_MAXSEG) found another MSS");
+                        f.expected = Some(format!("[{}]", wanted.unwrap_or(0)));
+                        f.actual = Some(format!("[{actual}]"));
+                        return Err(f);
+                    }
+                    Ok(Ready::Done(0, None))
                 } else if opt.is_some_and(|o| o.has_name("SO_ERROR")) {
                     // The pending error, as `[0]` or `[ECONNREFUSED]`; reading clears it.
                     let Some(i) = fd().and_then(|fd| self.by_fd(fd)) else {
@@ -1713,7 +1937,22 @@ impl Session {
             "setsockopt" => {
                 let opt = call.args.get(2).map(|a| &a.value);
                 let val = call.args.get(3).map(|a| &a.value);
-                if opt.is_some_and(|o| o.has_name("SO_LINGER")) {
+                if opt.is_some_and(|o| o.has_name("TCP_MAXSEG")) {
+                    // Linux's do_tcp_setsockopt: 0 clears it; else TCP_MIN_MSS (88) up to
+                    // MAX_TCP_WINDOW, or EINVAL.
+                    let v = val.and_then(Value::int).unwrap_or(-1);
+                    Ok(self.with_fd(fd(), |s, _| match v {
+                        0 => {
+                            s.user_mss = None;
+                            Ready::Done(0, None)
+                        }
+                        88..=32767 => {
+                            s.user_mss = Some(v as u32);
+                            Ready::Done(0, None)
+                        }
+                        _ => Ready::Done(-1, Some("EINVAL")),
+                    }))
+                } else if opt.is_some_and(|o| o.has_name("SO_LINGER")) {
                     let on = field(val, "l_onoff").unwrap_or(0) != 0;
                     let secs = field(val, "l_linger").unwrap_or(1);
                     Ok(self.with_fd(fd(), |s, _| {
@@ -1837,6 +2076,23 @@ impl Session {
 
     /// What `poll` reports for `fd` asked for `events`, from the socket's state as
     /// Linux's `tcp_poll` derives it (ERR and HUP are always reported).
+    /// Whether a watched entry is reported: its socket is ready and, for an
+    /// edge-triggered epoll entry (`EPOLLET`), it was woken since it was last reported.
+    fn watched_ready(&self, fd: i64, events: u32) -> bool {
+        if self.revents(fd, events) == 0 {
+            return false;
+        }
+        if events & EPOLLET == 0 {
+            return true;
+        }
+        let (Some(ep), Some(i)) = (self.watch_epoll, self.by_fd(fd)) else {
+            return true;
+        };
+        self.edge_seen
+            .get(&(ep, fd))
+            .is_none_or(|&seen| self.socks[i].wakeups > seen)
+    }
+
     fn revents(&self, fd: i64, events: u32) -> u32 {
         let Some(i) = self.by_fd(fd) else {
             return if self.others.contains_key(&fd) {
@@ -2000,13 +2256,24 @@ impl Session {
                 }
             }
             Wait::Poll(max, _) => {
-                let n = self
+                let ready: Vec<(i64, u32)> = self
                     .watch
                     .iter()
-                    .filter(|&&(fd, ev)| self.revents(fd, ev) != 0)
-                    .count()
-                    .min(max);
+                    .copied()
+                    .filter(|&(fd, ev)| self.watched_ready(fd, ev))
+                    .take(max)
+                    .collect();
+                let n = ready.len();
                 if n > 0 {
+                    // Edge-triggered entries reported now wait for the next wake-up.
+                    if let Some(ep) = self.watch_epoll {
+                        for (fd, ev) in ready {
+                            if ev & EPOLLET != 0 {
+                                let w = self.by_fd(fd).map_or(0, |i| self.socks[i].wakeups);
+                                self.edge_seen.insert((ep, fd), w);
+                            }
+                        }
+                    }
                     (Ready::Done(n as i64, None), vec![])
                 } else {
                     (Ready::Block, vec![])
@@ -2043,7 +2310,10 @@ impl Session {
                 if let Some(err) = s.error.take() {
                     return Ok((Ready::Done(-1, Some(err)), vec![]));
                 }
-                if s.shut_rd {
+                // After SHUT_RD a read returns end of file instead of waiting, but text
+                // already queued is still read: Linux's tcp_recvmsg only checks
+                // RCV_SHUTDOWN when nothing is queued (and it keeps queueing what arrives).
+                if s.shut_rd && s.tcb.recv_queue == 0 {
                     return Ok((Ready::Done(0, None), vec![]));
                 }
                 let listening = s.tcb.state == State::Listen;
@@ -2086,6 +2356,9 @@ const POLLWRNORM: u32 = 0x100;
 const POLLWRBAND: u32 = 0x200;
 const POLLRDHUP: u32 = 0x2000;
 
+/// epoll's edge-triggered flag (Linux's `EPOLLET`).
+const EPOLLET: u32 = 1 << 31;
+
 /// Linux's poll and epoll event bits, by name without the `POLL`/`EPOLL` prefix.
 const EVENTS: &[(&str, u32)] = &[
     ("IN", POLLIN),
@@ -2101,8 +2374,8 @@ const EVENTS: &[(&str, u32)] = &[
     ("RDHUP", POLLRDHUP),
 ];
 
-/// `POLLIN|POLLOUT`, `EPOLLIN`, a number: the event bits (epoll's flags such as
-/// `EPOLLET` count as none).
+/// `POLLIN|POLLOUT`, `EPOLLIN`, a number: the event bits (`EPOLLET` is its own bit;
+/// epoll's other flags, such as `EPOLLONESHOT`, count as none).
 fn event_bits(v: &Value) -> Option<u32> {
     match v {
         Value::Int(n) => u32::try_from(*n).ok(),
@@ -2110,7 +2383,8 @@ fn event_bits(v: &Value) -> Option<u32> {
             let bare = n.strip_prefix("EPOLL").or_else(|| n.strip_prefix("POLL"))?;
             match EVENTS.iter().find(|(name, _)| *name == bare) {
                 Some((_, bit)) => Some(*bit),
-                None if matches!(bare, "ET" | "ONESHOT" | "EXCLUSIVE" | "WAKEUP") => Some(0),
+                None if bare == "ET" => Some(EPOLLET),
+                None if matches!(bare, "ONESHOT" | "EXCLUSIVE" | "WAKEUP") => Some(0),
                 None => None,
             }
         }
@@ -2151,15 +2425,30 @@ fn iov_total(v: &Value) -> Option<i64> {
         return iov_total(iov);
     }
     match v {
-        Value::List(items) => items.iter().try_fold(0i64, |n, a| {
-            a.value
-                .field("iov_len")
-                .and_then(Value::int)
-                .map(|l| n.saturating_add(l))
-        }),
-        Value::Struct(_) => v.field("iov_len").and_then(Value::int),
+        Value::List(items) => items
+            .iter()
+            .try_fold(0i64, |n, a| iov_len(&a.value).map(|l| n.saturating_add(l))),
+        Value::Struct(_) => iov_len(v),
         _ => None,
     }
+}
+
+/// A read or write whose buffer is `NULL` (or 0): the copy fails with EFAULT.
+fn null_buffer(call: &Call) -> bool {
+    matches!(
+        call.name.as_str(),
+        "read" | "recv" | "recvfrom" | "write" | "send" | "sendto"
+    ) && call
+        .args
+        .get(1)
+        .is_some_and(|a| a.value.has_name("NULL") || a.value == Value::Int(0))
+}
+
+/// One iovec's length: `{iov_base=..., iov_len=N}`, or `{..., N}` as packetdrill writes it.
+fn iov_len(v: &Value) -> Option<i64> {
+    v.field("iov_len")
+        .or_else(|| v.field("1"))
+        .and_then(Value::int)
 }
 
 fn field(v: Option<&Value>, name: &str) -> Option<i64> {

@@ -538,3 +538,122 @@ fn define_chooses_the_ifdef_branches() {
     let out = interpreter(&["run", "--define", "FREEBSD", f.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
 }
+
+#[test]
+fn define_takes_a_value_as_packetdrills_dash_d_and_only_the_name_counts() {
+    let f = temp(
+        "ifdef-value.pkt",
+        "#ifdef CODE\n0 state LISTEN\n#else\n0 state CLOSED\n#endif\n",
+    );
+    let out = interpreter(
+        &[
+            "run",
+            "--define",
+            "CODE=host_unreachable",
+            f.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let out = interpreter(&["run", "--define", "=x", f.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("needs a name"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn syn_options_and_wscale_on_the_command_line_set_what_our_syn_offers() {
+    let f = temp(
+        "wscale.pkt",
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 listen(3, 1) = 0\n\
+         +0 < S 0:0(0) win 1000 <mss 1000,sackOK,wscale 7>\n\
+         +0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 8>\n",
+    );
+    let out = interpreter(&["run", f.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let out = interpreter(
+        &[
+            "run",
+            "--syn-options",
+            "linux",
+            "--wscale",
+            "8",
+            f.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = interpreter(&["run", "--syn-options", "all", f.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("mss, linux or none"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn the_corpus_tool_prints_a_table_per_folder_with_out_of_scope_counted_apart() {
+    let root = std::env::temp_dir().join(format!("tcpfsm-corpus-tool-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let write = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "close/pass.pkt",
+        "`../common/defaults.sh`\n0 state CLOSED\n",
+    );
+    write("close/fail.pkt", "0 state LISTEN\n");
+    write("close/bad.pkt", "0 frobnicate(3) = 0\n");
+    write(
+        "close/tfo.pkt",
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+         +0 sendto(3, ..., 10, MSG_FASTOPEN, ..., ...) = 10\n",
+    );
+    write("sack/x.pkt", "0 state CLOSED\n");
+    write("sack/y.pkt", "0 < udp (10)\n");
+    let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/packetdrill-corpus.sh");
+    let out = Command::new("bash")
+        .arg(&tool)
+        .arg(&root)
+        .arg("-v")
+        .env("INTERPRETER", env!("CARGO_BIN_EXE_interpreter"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let row = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no row {name}: {stdout}"))
+            .split_whitespace()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    // folder: total pass fail bad out-of-scope
+    assert_eq!(row("close"), "4 1 1 1 1", "{stdout}");
+    assert_eq!(row("sack"), "2 0 0 1 1", "{stdout}");
+    assert_eq!(row("total"), "6 1 1 2 2", "{stdout}");
+    assert!(stdout.contains("close/bad.pkt BAD SCRIPT 1:3"), "{stdout}");
+    assert!(
+        stdout.contains("close/tfo.pkt OUT OF SCOPE (fastopen)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("connection mgmt"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&root);
+    // Not a directory: exit 2.
+    let out = Command::new("bash")
+        .arg(&tool)
+        .arg(root.join("missing"))
+        .env("INTERPRETER", env!("CARGO_BIN_EXE_interpreter"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

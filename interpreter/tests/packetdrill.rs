@@ -200,11 +200,11 @@ fn pipe_open_splice_and_sendfile_are_accepted() {
 fn unsupported_socket_options_are_accepted_with_a_notice() {
     let r = passes(&format!(
         "{LISTEN}+0 setsockopt(3, SOL_TCP, TCP_FASTOPEN, [1], 4) = 0\n\
-         +0 getsockopt(3, SOL_TCP, TCP_MAXSEG, [536], [4]) = 0\n"
+         +0 getsockopt(3, SOL_TCP, TCP_KEEPIDLE, [7200], [4]) = 0\n"
     ));
     let n = notices(&r);
     assert!(n.contains("setsockopt TCP_FASTOPEN is not modelled"), "{n}");
-    assert!(n.contains("getsockopt TCP_MAXSEG is not modelled"), "{n}");
+    assert!(n.contains("getsockopt TCP_KEEPIDLE is not modelled"), "{n}");
 }
 
 const CONNECTING: &str = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n";
@@ -447,4 +447,272 @@ fn segments_after_the_last_expected_line_are_not_read_unless_strict() {
         "{}",
         failure.message
     );
+}
+
+#[test]
+fn iovecs_written_without_field_names_count_their_second_item_as_the_length() {
+    // packetdrill's iovec `{..., N}`, in a msghdr and in a readv list.
+    passes(&established(
+        "+0 < P. 1:101(100) ack 1 win 1000\n+0 > . 1:1(0) ack 101\n\
+         +0 recvmsg(4, {msg_name(...)=...,\n    msg_iov(1)=[{..., 60}],\n    msg_flags=0}, 0) = 60\n\
+         +0 readv(4, [{..., 30}, {...,30}], 2) = 40\n\
+         +0 sendmsg(4, {msg_name(...)=..., msg_iov(3)=[{..., 0}, {..., 20}, {..., 30}], msg_flags=0}, 0) = 50\n\
+         +0 > P. 1:51(50) ack 101\n",
+    ));
+    // A struct mixing named and positional items parses; a function call is an item too.
+    let s = parse(
+        "0 setsockopt(3, SOL_SOCKET, SO_LINGER, {1, l_linger=htons(0)}, 8) = 0",
+        true,
+    )
+    .unwrap();
+    let Action::Call(c) = &s.statements[0].action else {
+        panic!("a call")
+    };
+    let v = &c.args[3].value;
+    assert_eq!(v.field("0").and_then(|v| v.int()), Some(1));
+    assert!(v.field("l_linger").is_some());
+}
+
+#[test]
+fn blocking_times_may_have_spaces_around_the_dots() {
+    for line in [
+        "0 ... 0.1 read(3, ..., 10) = 0",
+        "0 ...0.1 read(3, ..., 10) = 0",
+        "+0 ... .1 read(3, ..., 10) = 0",
+        "0\t...\t0.1 read(3, ..., 10) = 0",
+    ] {
+        let s = parse(line, true).unwrap_or_else(|e| panic!("{line}: {e:?}"));
+        assert!(
+            matches!(
+                s.statements[0].when,
+                interpreter::script::When::Blocking(..)
+            ),
+            "{line}"
+        );
+    }
+    let e = parse("0 ... read(3, ..., 10) = 0", true).unwrap_err();
+    assert_eq!(e.offset, 6, "{}", e.message);
+}
+
+#[test]
+fn icmp_lines_take_the_quoted_segment_after_the_message_as_packetdrill_writes_it() {
+    for line in [
+        "0 < icmp unreachable [300:400(100)]",
+        "0 < icmp unreachable frag_needed mtu 576 [0:500(500)]",
+        "0 < icmp6 packet_too_big mtu 1280 [0:700(700)]",
+        "0 < icmp unreachable port_unreachable [udp (100)]",
+        "0 < icmp echo_reply id 7 [raw (20)]",
+    ] {
+        let s = parse(line, true).unwrap_or_else(|e| panic!("{line}: {e:?}"));
+        assert!(
+            matches!(s.statements[0].action, Action::IcmpIn(_)),
+            "{line}"
+        );
+    }
+    let Action::IcmpIn(m) = parse(
+        "0 < icmp unreachable frag_needed mtu 576 [0:500(500)]",
+        true,
+    )
+    .unwrap()
+    .statements[0]
+        .action
+        .clone()
+    else {
+        panic!("icmp")
+    };
+    assert_eq!(
+        (m.code.as_str(), m.mtu, m.echoed),
+        ("frag_needed", Some(576), Some(0))
+    );
+    let e = parse("0 < icmp unreachable [tcp (1)]", true).unwrap_err();
+    assert_eq!(e.offset, 22, "{}", e.message);
+    // The quoted segment written after is checked as the one written before: not in
+    // flight, the message is ignored.
+    let r = passes(
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+         +0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 connect(3, ..., ...) = -1 EINPROGRESS\n\
+         +0 > S 0:0(0)\n+0 < icmp unreachable port_unreachable [500:500(0)]\n+0 state SYN-SENT\n\
+         +0 < icmp unreachable port_unreachable [udp (10)]\n+0 state SYN-SENT\n",
+    );
+    let n = notices(&r);
+    assert!(n.contains("not in flight"), "{n}");
+    assert!(n.contains("UDP or raw packet"), "{n}");
+}
+
+#[test]
+fn wscale_sets_the_shift_our_syn_offers() {
+    let script = |extra: &str| {
+        format!(
+            "--syn_options=linux\n{extra}{LISTEN}+0 < S 0:0(0) win 1000 <mss 1000,wscale 7>\n\
+             +0 > S. 0:0(0) ack 1 <mss 1460,wscale 8>\n"
+        )
+    };
+    passes(&script("--wscale=8\n"));
+    let (line, m) = fails(&script(""));
+    assert_eq!(line, 5);
+    assert!(m.contains("TCP options"), "{m}");
+    // Written before `--syn_options`, it still applies.
+    passes(&format!(
+        "--wscale=8\n--syn_options=linux\n{LISTEN}+0 < S 0:0(0) win 1000 <mss 1000,wscale 7>\n\
+         +0 > S. 0:0(0) ack 1 <mss 1460,wscale 8>\n"
+    ));
+    let (line, _, m) = bad("--wscale=15\n0 state CLOSED\n");
+    assert_eq!(line, 1);
+    assert!(m.contains("at most 14"), "{m}");
+}
+
+#[test]
+fn segments_sent_at_once_match_a_line_that_expects_them_as_one_offloaded_segment() {
+    // The endpoint sends two MSS-sized segments; Linux would hand them to the device as
+    // one TSO/GSO packet, which is what packetdrill's scripts expect.
+    let syn = "+0 < S 0:0(0) win 4000 <mss 1000>\n+0 > S. 0:0(0) ack 1\n\
+               +0 < . 1:1(0) ack 1 win 4000\n+0 accept(3, ..., ...) = 4\n";
+    let r = passes(&format!(
+        "{LISTEN}{syn}+0 write(4, ..., 2500) = 2500\n+0 > P. 1:2001(2000) ack 1\n\
+         +0 > P. 2001:2501(500) ack 1\n"
+    ));
+    assert!(
+        notices(&r).contains("2 segments sent at once matched as one"),
+        "{}",
+        notices(&r)
+    );
+    // Segments one by one still match their own lines.
+    passes(&format!(
+        "{LISTEN}{syn}+0 write(4, ..., 2000) = 2000\n+0 > P. 1:1001(1000) ack 1\n\
+         +0 > P. 1001:2001(1000) ack 1\n"
+    ));
+    // A run that does not add up to the length expected is not merged.
+    let (line, m) = fails(&format!(
+        "{LISTEN}{syn}+0 write(4, ..., 2000) = 2000\n+0 > P. 1:1501(1500) ack 1\n"
+    ));
+    assert_eq!(line, 8);
+    assert!(m.contains("length"), "{m}");
+    // Segments sent at different times are not one packet.
+    let (line, m) = fails(&format!(
+        "{LISTEN}{syn}+0 write(4, ..., 1000) = 1000\n+.1 write(4, ..., 1000) = 1000\n\
+         +0 > P. 1:2001(2000) ack 1\n"
+    ));
+    assert_eq!(line, 9);
+    assert!(m.contains("length"), "{m}");
+}
+
+#[test]
+fn text_queued_after_shut_rd_is_still_read_then_reads_return_end_of_file() {
+    // Linux acknowledges and queues text that arrives after SHUT_RD, and a read returns
+    // it; with nothing queued a read returns 0 at once.
+    passes(&established(
+        "+0 shutdown(4, SHUT_RD) = 0\n+0 read(4, ..., 100) = 0\n\
+         +0 < P. 1:101(100) ack 1 win 1000\n+0 > . 1:1(0) ack 101\n\
+         +0 read(4, ..., 1000) = 100\n+0 read(4, ..., 1000) = 0\n",
+    ));
+}
+
+#[test]
+fn tcp_maxseg_sets_the_mss_offered_and_sent_and_getsockopt_reports_it() {
+    // On a listener, inherited by the connection: the SYN,ACK offers 1100, text is sent
+    // in segments of at most 1100 (the peer offered 1300).
+    passes(&format!(
+        "{LISTEN}+0 getsockopt(3, SOL_TCP, TCP_MAXSEG, [536], [4]) = 0\n\
+         +0 setsockopt(3, SOL_TCP, TCP_MAXSEG, [1100], 4) = 0\n\
+         +0 getsockopt(3, SOL_TCP, TCP_MAXSEG, [1100], [4]) = 0\n\
+         +0 < S 0:0(0) win 8000 <mss 1300>\n+0 > S. 0:0(0) ack 1 <mss 1100>\n\
+         +0 < . 1:1(0) ack 1 win 8000\n+0 accept(3, ..., ...) = 4\n\
+         +0 getsockopt(4, SOL_TCP, TCP_MAXSEG, [1100], [4]) = 0\n\
+         +0 write(4, ..., 1500) = 1500\n+0 > P. 1:1101(1100) ack 1\n+0 > P. 1101:1501(400) ack 1\n"
+    ));
+    // Without it, the peer's MSS; a wrong value fails the run.
+    let (line, m) = fails(&format!(
+        "{LISTEN}+0 < S 0:0(0) win 8000 <mss 1300>\n+0 > S. 0:0(0) ack 1\n\
+         +0 < . 1:1(0) ack 1 win 8000\n+0 accept(3, ..., ...) = 4\n\
+         +0 getsockopt(4, SOL_TCP, TCP_MAXSEG, [1460], [4]) = 0\n"
+    ));
+    assert_eq!(line, 7);
+    assert!(m.contains("TCP_MAXSEG"), "{m}");
+    // Out of Linux's range: EINVAL.
+    passes(&format!(
+        "{LISTEN}+0 setsockopt(3, SOL_TCP, TCP_MAXSEG, [20], 4) = -1 EINVAL\n"
+    ));
+}
+
+#[test]
+fn a_null_buffer_fails_with_efault_and_moves_no_text() {
+    passes(&format!(
+        "--strict\n{}",
+        established(
+            "+0 write(4, NULL, 100) = -1 EFAULT (Bad address)\n\
+             +0 send(4, NULL, 100, 0) = -1 EFAULT\n\
+             +0 < P. 1:101(100) ack 1 win 1000\n+0 > . 1:1(0) ack 101\n\
+             +0 read(4, NULL, 100) = -1 EFAULT\n+0 recv(4, NULL, 100, 0) = -1 EFAULT\n\
+             +0 ioctl(4, SIOCINQ, [100]) = 0\n+0 read(4, ..., 100) = 100\n",
+        )
+    ));
+    // Nothing to copy: no fault (an empty read of a NULL buffer waits as any read).
+    passes(&established(
+        "+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 read(4, NULL, 100) = -1 EAGAIN\n\
+         +0 write(4, NULL, 0) = 0\n",
+    ));
+}
+
+#[test]
+fn text_arriving_after_close_aborts_the_connection_but_not_after_shutdown() {
+    // close() is a full close: nobody will read the text, so the connection is aborted
+    // (RFC 9293 §3.6.1 SHLD-2), with ABORT's <SEQ=SND.NXT><CTL=RST>.
+    let r = passes(&format!(
+        "--strict\n{}",
+        established(
+            "+0 close(4) = 0\n+0 > F. 1:1(0) ack 1\n+.1 < . 1:11(10) ack 1 win 1000\n\
+             +0 > R 2:2(0)\n+0 state CLOSED\n",
+        )
+    ));
+    let steps: Vec<String> = r
+        .transcript
+        .iter()
+        .flat_map(|e| e.steps.iter().filter_map(|s| s.note.clone()))
+        .collect();
+    assert!(steps.iter().any(|n| n.contains("SHLD-2")), "{steps:?}");
+    // In FIN-WAIT-2 too; a FIN alone or an old duplicate brings no new text.
+    passes(&format!(
+        "--strict\n{}",
+        established(
+            "+0 close(4) = 0\n+0 > F. 1:1(0) ack 1\n+0 < . 1:1(0) ack 2 win 1000\n\
+             +0 state FIN_WAIT_2\n+0 < . 1:1(0) ack 2 win 1000\n+0 state FIN_WAIT_2\n\
+             +0 < P. 1:6(5) ack 2 win 1000\n+0 > R 2:2(0)\n",
+        )
+    ));
+    // After shutdown(SHUT_WR) the user can still read: the text is acknowledged.
+    passes(&format!(
+        "--strict\n{}",
+        established(
+            "+0 shutdown(4, SHUT_WR) = 0\n+0 > F. 1:1(0) ack 1\n\
+             +.1 < . 1:11(10) ack 2 win 1000\n+0 > . 2:2(0) ack 11\n+0 read(4, ..., 10) = 10\n",
+        )
+    ));
+}
+
+#[test]
+fn edge_triggered_epoll_reports_a_socket_once_per_wake_up() {
+    passes(&established(
+        "+0 epoll_create(1) = 5\n\
+         +0 epoll_ctl(5, EPOLL_CTL_ADD, 4, {events=EPOLLIN|EPOLLOUT|EPOLLET, fd=4}) = 0\n\
+         +0 epoll_wait(5, {events=EPOLLOUT, fd=4}, 1, 0) = 1\n\
+         +0 epoll_wait(5, {events=0, ptr=0}, 1, 0) = 0\n\
+         +0 < P. 1:11(10) ack 1 win 1000\n+0 > . 1:1(0) ack 11\n\
+         +0 epoll_wait(5, {events=EPOLLIN|EPOLLOUT, fd=4}, 1, 0) = 1\n\
+         +0 epoll_wait(5, {events=0, ptr=0}, 1, 0) = 0\n\
+         +0 read(4, ..., 5) = 5\n+0 epoll_wait(5, {events=0, ptr=0}, 1, 0) = 0\n\
+         +0 < P. 11:21(10) ack 1 win 1000\n+0 > . 1:1(0) ack 21\n\
+         +0 epoll_wait(5, {events=EPOLLIN|EPOLLOUT, fd=4}, 1, 0) = 1\n\
+         +0 epoll_ctl(5, EPOLL_CTL_MOD, 4, {events=EPOLLIN|EPOLLET, fd=4}) = 0\n\
+         +0 epoll_wait(5, {events=EPOLLIN, fd=4}, 1, 0) = 1\n\
+         +0 epoll_wait(5, {events=0, ptr=0}, 1, 0) = 0\n\
+         +0 < F. 21:21(0) ack 1 win 1000\n+0 > . 1:1(0) ack 22\n\
+         +0 epoll_wait(5, {events=EPOLLIN, fd=4}, 1, 0) = 1\n",
+    ));
+    // Level-triggered, the same socket is reported as long as it is ready.
+    passes(&established(
+        "+0 epoll_create(1) = 5\n\
+         +0 epoll_ctl(5, EPOLL_CTL_ADD, 4, {events=EPOLLOUT, fd=4}) = 0\n\
+         +0 epoll_wait(5, {events=EPOLLOUT, fd=4}, 1, 0) = 1\n\
+         +0 epoll_wait(5, {events=EPOLLOUT, fd=4}, 1, 0) = 1\n",
+    ));
 }
