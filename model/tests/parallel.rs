@@ -168,6 +168,43 @@ fn a_run_on_disk_finds_what_a_run_in_memory_finds() {
     );
 }
 
+/// Past 2^20 states the parent links go to disk too (a block at a time); the shortest
+/// counterexamples rebuilt from them are the ones a run in memory prints.
+#[test]
+fn counterexamples_rebuilt_from_parents_on_disk_are_the_same() {
+    let dir = std::env::temp_dir().join(format!("tcpfsm-parents-disk-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir: &'static std::path::Path = Box::leak(dir.into_boxed_path());
+    let opts = Options {
+        without: vec![Guard::TimeWait],
+        ..Options::default()
+    };
+    let limits = Limits {
+        threads: 2,
+        all: true,
+        max_states: Some(2_000_000),
+        ..Limits::default()
+    };
+    let memory = explore(&System::new(opts.clone()).unwrap(), limits, false);
+    let disk = explore(
+        &System::new(opts).unwrap(),
+        Limits {
+            disk: Some(Disk { dir, spill_at: 0 }),
+            ..limits
+        },
+        false,
+    );
+    assert!(disk.unique_states > 1 << 20, "{}", disk.unique_states);
+    assert!(
+        disk.properties
+            .iter()
+            .any(|p| matches!(p.verdict, Verdict::Fails { .. })),
+        "a counterexample to rebuild"
+    );
+    assert_eq!(findings(&memory), findings(&disk));
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0);
+}
+
 #[test]
 fn progress_estimates_the_total_once_levels_shrink() {
     let system = System::new(Options::default()).unwrap();

@@ -33,6 +33,20 @@ impl Scratch {
 }
 
 impl Scratch {
+    /// Writes all of `bytes` at `offset`.
+    pub fn write_at(&self, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+        self.file
+            .write_all_at(bytes, offset)
+            .map_err(|e| self.error("writing", e))
+    }
+
+    /// Fills `buf` from `offset`.
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        self.file
+            .read_exact_at(buf, offset)
+            .map_err(|e| self.error("reading", e))
+    }
+
     /// `e`, saying which file and what was being done.
     fn error(&self, doing: &str, e: std::io::Error) -> std::io::Error {
         std::io::Error::new(e.kind(), format!("{doing} {}: {e}", self.path.display()))

@@ -819,7 +819,10 @@ pub fn explore_with(
         }
         if let Some(disk) = limits.disk
             && (disk.spill_at == 0 || proc_status_bytes("VmRSS:") >= disk.spill_at)
-            && let Err(e) = visited.spill()
+            && let Err(e) = visited
+                .spill()
+                .and_then(|()| search.parent.spill(disk.dir, "parents"))
+                .and_then(|()| search.via.spill(disk.dir, "steps"))
         {
             complete = search.disk_failed(e);
             break;
@@ -848,12 +851,13 @@ pub fn explore_with(
     let counted = visited.end() as usize;
     let mut actions = Vec::new();
 
-    let acts_to = |state: u32| -> Vec<Act> {
+    // With --disk, parents may be read back from a file: a failure loses that path only.
+    let acts_to = |state: u32| -> std::io::Result<Vec<Act>> {
         let mut steps = Vec::new();
         let mut cur = state as usize;
         while cur != 0 {
-            steps.push(via.get(cur));
-            cur = parent.get(cur) as usize;
+            steps.push(via.get(cur)?);
+            cur = parent.get(cur)? as usize;
         }
         let mut s = model.init();
         let mut acts = Vec::new();
@@ -865,12 +869,20 @@ pub fn explore_with(
             s = model.next(&s, act).expect("a recorded step is enabled").0;
             acts.push(act);
         }
-        acts
+        Ok(acts)
     };
-    let path_to = |f: &Found| -> Vec<PathStep> {
-        let mut acts = acts_to(f.state);
-        acts.extend(f.act);
-        replay(model, &acts)
+    let mut lost_path = None;
+    let mut path_to = |f: &Found| -> Option<Vec<PathStep>> {
+        match acts_to(f.state) {
+            Ok(mut acts) => {
+                acts.extend(f.act);
+                Some(replay(model, &acts))
+            }
+            Err(e) => {
+                lost_path.get_or_insert(e.to_string());
+                None
+            }
+        }
     };
     let mut properties: Vec<PropertyResult> = props
         .iter()
@@ -884,10 +896,10 @@ pub fn explore_with(
                     Verdict::NotApplicable
                 }
                 (Kind::Always | Kind::Eventually, Some(f), _) => {
-                    Verdict::Fails { path: path_to(f) }
+                    path_to(f).map_or(Verdict::Unknown, |path| Verdict::Fails { path })
                 }
                 (Kind::Sometimes | Kind::Finding, Some(f), _) => {
-                    Verdict::Reached { path: path_to(f) }
+                    path_to(f).map_or(Verdict::Unknown, |path| Verdict::Reached { path })
                 }
                 (Kind::Finding, None, true) => Verdict::NotFound,
                 (Kind::Always | Kind::Eventually, None, true) => Verdict::Holds,
@@ -896,6 +908,12 @@ pub fn explore_with(
             },
         })
         .collect();
+    let (mut complete, mut stopped_by, mut failure) = (complete, stopped_by, failure);
+    if let Some(e) = lost_path {
+        complete = false;
+        stopped_by = Some("disk");
+        failure.get_or_insert(e);
+    }
     if keep_graph {
         graph.offsets.push(graph.edges.len() as u32);
         let verdict = if !complete {
@@ -903,11 +921,12 @@ pub fn explore_with(
         } else {
             match liveness::check(&graph) {
                 Finding::Holds => Verdict::Holds,
+                // A liveness run keeps its paths in memory (--disk is safety only).
                 Finding::Deadlock { state } => Verdict::Fails {
-                    path: replay(model, &acts_to(state)),
+                    path: replay(model, &acts_to(state).expect("paths in memory")),
                 },
                 Finding::Cycle { entry, cycle } => {
-                    let mut acts = acts_to(entry);
+                    let mut acts = acts_to(entry).expect("paths in memory");
                     let loop_from = acts.len();
                     let mut cur = replay_state(model, &acts);
                     let mut from = entry;

@@ -2,8 +2,9 @@
 //! fingerprint, with the liveness graph or `--exact`), and append-only blocks for the
 //! per-state data a run keeps (parents, steps).
 
-use super::disk::DiskSet;
+use super::disk::{DiskSet, Scratch};
 use hashbrown::HashTable;
+use std::path::Path;
 use std::sync::OnceLock;
 
 /// A successor no earlier level has.
@@ -13,18 +14,51 @@ pub(super) const NEW: u32 = u32::MAX;
 /// a spilled fingerprint has none).
 pub(super) const KNOWN: u32 = u32::MAX - 1;
 
-/// An append-only vector in blocks of 2^20 items, each allocated at its final size:
-/// growing it never copies, and at most one block is partly empty (a `Vec` doubles, so
-/// its peak can be three times its contents while it grows).
-pub(super) struct Blocks<T> {
-    pub(super) blocks: Vec<Vec<T>>,
+/// An item [`Blocks`] can keep in a file: little-endian, fixed size.
+pub(super) trait Word: Copy {
+    /// Bytes per item.
+    const SIZE: usize;
+    /// Appends the item's bytes.
+    fn put(self, out: &mut Vec<u8>);
+    /// The item from exactly `SIZE` bytes.
+    fn take(bytes: &[u8]) -> Self;
 }
 
-impl<T: Copy> Blocks<T> {
+macro_rules! word {
+    ($($t:ty),*) => {$(
+        impl Word for $t {
+            const SIZE: usize = std::mem::size_of::<$t>();
+            fn put(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn take(bytes: &[u8]) -> Self {
+                <$t>::from_le_bytes(bytes.try_into().expect("SIZE bytes"))
+            }
+        }
+    )*};
+}
+word!(u16, u32, u64);
+
+/// An append-only vector in blocks of 2^20 items, each allocated at its final size:
+/// growing it never copies, and at most one block is partly empty (a `Vec` doubles, so
+/// its peak can be three times its contents while it grows). With `--disk`, full blocks
+/// move to a file ([`Blocks::spill`]) and are read back an item at a time.
+pub(super) struct Blocks<T> {
+    pub(super) blocks: Vec<Vec<T>>,
+    /// Blocks `0..spilled` are in `file` (their vectors are empty).
+    spilled: usize,
+    file: Option<Scratch>,
+}
+
+impl<T: Word> Blocks<T> {
     const BLOCK: usize = 1 << 20;
 
     pub(super) fn new() -> Self {
-        Blocks { blocks: Vec::new() }
+        Blocks {
+            blocks: Vec::new(),
+            spilled: 0,
+            file: None,
+        }
     }
 
     pub(super) fn push(&mut self, x: T) {
@@ -38,8 +72,52 @@ impl<T: Copy> Blocks<T> {
         }
     }
 
-    pub(super) fn get(&self, i: usize) -> T {
+    /// Item `i` of a `Blocks` that is never spilled (the visited set's fingerprints).
+    pub(super) fn at(&self, i: usize) -> T {
+        debug_assert!(self.file.is_none());
         self.blocks[i / Self::BLOCK][i % Self::BLOCK]
+    }
+
+    /// Item `i`, read back from the file if its block was spilled.
+    pub(super) fn get(&self, i: usize) -> std::io::Result<T> {
+        let (b, at) = (i / Self::BLOCK, i % Self::BLOCK);
+        match &self.file {
+            Some(f) if b < self.spilled => {
+                let mut buf = [0u8; 8];
+                let buf = &mut buf[..T::SIZE];
+                f.read_at(buf, (i * T::SIZE) as u64)?;
+                Ok(T::take(buf))
+            }
+            _ => Ok(self.blocks[b][at]),
+        }
+    }
+
+    /// Moves every full block to a file named `name` in `dir` (created on first use),
+    /// freeing its memory.
+    pub(super) fn spill(&mut self, dir: &Path, name: &str) -> std::io::Result<()> {
+        let full = self.spilled
+            + self.blocks[self.spilled..]
+                .iter()
+                .take_while(|b| b.len() == Self::BLOCK)
+                .count();
+        if full <= self.spilled {
+            return Ok(());
+        }
+        if self.file.is_none() {
+            self.file = Some(Scratch::create(dir, name)?);
+        }
+        let file = self.file.as_ref().expect("created above");
+        let mut bytes = Vec::with_capacity(Self::BLOCK * T::SIZE);
+        for b in self.spilled..full {
+            bytes.clear();
+            for &x in &self.blocks[b] {
+                x.put(&mut bytes);
+            }
+            file.write_at(&bytes, (b * Self::BLOCK * T::SIZE) as u64)?;
+            self.blocks[b] = Vec::new();
+            self.spilled = b + 1;
+        }
+        Ok(())
     }
 }
 
@@ -100,7 +178,7 @@ impl Visited {
 
     fn same(&self, i: u32, fp: u64, encoded: &[u8]) -> bool {
         let i = (i - self.base) as usize;
-        self.fps.get(i) == fp
+        self.fps.at(i) == fp
             && (!self.exact || {
                 let end = self
                     .store_at
@@ -176,7 +254,7 @@ impl Visited {
         let Visited {
             base, fps, index, ..
         } = self;
-        index[shard(fp)].insert_unique(fp, id, |&i| fps.get((i - *base) as usize));
+        index[shard(fp)].insert_unique(fp, id, |&i| fps.at((i - *base) as usize));
     }
 
     /// The state's id, and whether it is new (then it was added, as id `end()`).
@@ -193,7 +271,7 @@ impl Visited {
         debug_assert_eq!(level.base, self.end());
         if self.ids {
             for i in 0..level.len as usize {
-                let fp = level.fps.get(i);
+                let fp = level.fps.at(i);
                 let id = self.end();
                 self.len += 1;
                 self.fps.push(fp);
@@ -221,5 +299,40 @@ impl Visited {
         level.set.iter_mut().for_each(HashTable::clear);
         level.store.clear();
         level.store_at.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spilled_blocks_read_back_what_was_pushed_and_free_their_memory() {
+        let dir = std::env::temp_dir().join(format!("tcpfsm-blocks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut parents = Blocks::<u32>::new();
+        let mut steps = Blocks::<u16>::new();
+        let n = (5 << 20) / 2;
+        for i in 0..n {
+            parents.push(i as u32 ^ 0x5a5a_5a5a);
+            steps.push(i as u16 ^ 0x1234);
+            if i == 3 << 19 {
+                parents.spill(&dir, "parents").unwrap();
+                steps.spill(&dir, "steps").unwrap();
+            }
+        }
+        parents.spill(&dir, "parents").unwrap();
+        steps.spill(&dir, "steps").unwrap();
+        assert_eq!(parents.spilled, 2, "the full blocks, not the partial one");
+        assert!(parents.blocks[..2].iter().all(|b| b.capacity() == 0));
+        for i in (0..n)
+            .step_by(997)
+            .chain([0, (1 << 20) - 1, 1 << 20, n - 1])
+        {
+            assert_eq!(parents.get(i).unwrap(), i as u32 ^ 0x5a5a_5a5a, "{i}");
+            assert_eq!(steps.get(i).unwrap(), i as u16 ^ 0x1234, "{i}");
+        }
+        drop((parents, steps));
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "files removed");
     }
 }
