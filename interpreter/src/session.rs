@@ -57,6 +57,10 @@ impl Default for Options {
                 mss: 1_460,
                 fin_timeout: 60_000_000,
                 syn_options: model::SynOptions::MSS_ONLY,
+                syn_retries: None,
+                synack_retries: None,
+                fin_retransmit_ack: false,
+                abort_on_unread_close: true,
             },
             default_win: 65_535,
             strict: false,
@@ -1954,8 +1958,9 @@ impl Session {
         };
         let s = &self.socks[i];
         // SO_LINGER with a zero timeout, or unread data (RFC 9293 §3.6, SHLD-2, as
-        // Linux does): the connection is aborted with a RST.
-        let call = if s.linger0 || s.tcb.recv_queue > 0 {
+        // Linux does; the profile may say otherwise): the connection is aborted with a RST.
+        let unread = self.opts.config.abort_on_unread_close && s.tcb.recv_queue > 0;
+        let call = if s.linger0 || unread {
             UserCall::Abort
         } else {
             UserCall::Close
