@@ -37,6 +37,9 @@ pub struct Options {
     pub strict: bool,
     /// Names `#ifdef` finds defined (`--define NAME`; `linux` by default).
     pub defines: Vec<String>,
+    /// Options set by name (command line or script line): a profile's parameters
+    /// (`model::Param`) never override them.
+    pub explicit: Vec<String>,
 }
 
 impl Default for Options {
@@ -68,6 +71,7 @@ impl Default for Options {
                 .iter()
                 .map(|d| d.to_string())
                 .collect(),
+            explicit: Vec::new(),
         }
     }
 }
@@ -166,10 +170,14 @@ impl Options {
             "profile" => {
                 Table::from_spec(value)?;
                 self.profile = value.to_string();
+                self.apply_profile_params()?;
+                return Ok(());
             }
             "tolerance_usecs" => self.tolerance = num(name, value)?,
             "iss" => self.iss = num(name, value)?,
             "msl_secs" => {
+                // TIME-WAIT is then 2 MSL, whatever length a profile gave it.
+                self.config.time_wait = None;
                 let secs: u32 = num(name, value)?;
                 if secs == 0 {
                     return Err(format!(
@@ -212,6 +220,38 @@ impl Options {
                 ));
             }
         }
+        self.explicit.push(name.to_string());
+        Ok(())
+    }
+
+    /// The profile's endpoint parameters (SYN options, RTO, TIME-WAIT, retries, ...) over
+    /// the defaults, except where an option was set by name (`--msl_secs` keeps the MSL
+    /// and a TIME-WAIT of 2 MSL, `--retries` R2, `--syn_options` the options).
+    fn apply_profile_params(&mut self) -> Result<(), String> {
+        let profiles = model::Profile::parse_list(&self.profile)?;
+        // 1 tick = 1 µs here; parameters are in milliseconds.
+        let want = model::profile::configure(Options::default().config, &profiles, 1_000);
+        let kept = |name: &str| self.explicit.iter().any(|e| e == name);
+        let (keep_syn, keep_msl, keep_retries) =
+            (kept("syn_options"), kept("msl_secs"), kept("retries"));
+        let c = &mut self.config;
+        if !keep_syn {
+            c.syn_options = want.syn_options;
+        }
+        if !keep_msl {
+            c.msl = want.msl;
+            c.time_wait = want.time_wait;
+        }
+        if !keep_retries {
+            c.max_retransmits = want.max_retransmits;
+        }
+        c.rto = want.rto;
+        c.rto_max = want.rto_max;
+        c.syn_retries = want.syn_retries;
+        c.synack_retries = want.synack_retries;
+        c.fin_timeout = want.fin_timeout;
+        c.fin_retransmit_ack = want.fin_retransmit_ack;
+        c.abort_on_unread_close = want.abort_on_unread_close;
         Ok(())
     }
 }
@@ -672,9 +712,10 @@ impl Session {
 
     /// An outbound segment's sequence number in the script's numbering: relative to our
     /// ISN, except the literal zero of a RST,ACK that answers a segment without ACK
-    /// (RFC 9293 §3.10.7.1 `<SEQ=0>`), which belongs to no ISN.
+    /// (RFC 9293 §3.10.7.1 `<SEQ=0>`), which belongs to no ISN. (ABORT's RST,ACK under
+    /// the `linux` and `freebsd` profiles carries SND.NXT: relative.)
     fn script_seq(&self, seg: &Segment) -> u32 {
-        if seg.flags.rst() && seg.flags.ack() {
+        if seg.flags.rst() && seg.flags.ack() && seg.seq == 0 {
             seg.seq
         } else {
             seg.seq.wrapping_sub(self.offset)
