@@ -18,7 +18,8 @@ fn passes(script: &str) -> bool {
     matches!(verdict(script), Verdict::Pass)
 }
 
-const LISTEN: &str = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n";
+const LISTEN: &str =
+    "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n";
 
 /// Passive open to ESTABLISHED, with no options on the peer's SYN.
 fn established(profile: &str) -> String {
@@ -34,7 +35,8 @@ fn the_syn_ack_carries_linux_options_under_linux_and_freebsd_options_under_freeb
     let linux = "+0 > S. 0:0(0) ack 1 <mss 1460,sackOK,TS val 100000 ecr 100,nop,wscale 7>\n";
     let freebsd = "+0 > S. 0:0(0) ack 1 <mss 1460,nop,wscale 6,sackOK,TS val 100000 ecr 100>\n";
     let mss_only = "+0 > S. 0:0(0) ack 1 <mss 1460>\n";
-    let script = |profile: &str, expect: &str| format!("--profile={profile}\n{LISTEN}{syn}{expect}");
+    let script =
+        |profile: &str, expect: &str| format!("--profile={profile}\n{LISTEN}{syn}{expect}");
     assert!(passes(&script("linux", linux)));
     assert!(passes(&script("freebsd", freebsd)));
     assert!(passes(&script("rfc9293", mss_only)));
