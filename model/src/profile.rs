@@ -561,7 +561,7 @@ fn linux() -> Vec<Rule> {
             .to(CLOSED).rfc("Linux tcp_disconnect(): tcp_need_reset() (TCPF_SYN_RECV)")
             .label("ABORT / snd RST,ACK"),
         on(Abort, &[SYN_RCVD]).when(Guard::OpenedPassively).does(&[DeleteTcb]).to(CLOSED)
-            .rfc("Linux inet_csk_listen_stop(): a request sock is freed, nothing sent")
+            .rfc("Linux reqsk_timer_handler(): a request sock whose listener is gone is dropped, nothing sent")
             .label("ABORT / delete TCB"),
         on(AckOfFin, &[FIN_WAIT_1]).does(&[ProcessAck, AcceptText, ACK_TEXT, ARM_FIN_WAIT_2])
             .to(FIN_WAIT_2).rfc("Linux tcp_rcv_state_process() TCP_FIN_WAIT1: tcp_fin_timeout")
