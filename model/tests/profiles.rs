@@ -59,7 +59,7 @@ fn a_later_profile_parameter_wins() {
 fn last_ack(table: &Table, cfg: &Config) -> Tcb {
     let mut b = Tcb::new();
     let env = |iss| model::endpoint::Env { now: 0, iss };
-    let mut go = |b: &mut Tcb, i: Input| b.step(table, cfg, i, env(ISS_B));
+    let go = |b: &mut Tcb, i: Input| b.step(table, cfg, i, env(ISS_B));
     go(&mut b, Input::Call(UserCall::PassiveOpen));
     go(&mut b, Input::Segment(seg(Flags::SYN, ISS_A, 0)));
     go(
