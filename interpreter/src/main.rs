@@ -90,7 +90,8 @@ struct EndpointArgs {
     #[arg(long, global = true)]
     retries: Option<u8>,
     /// Options our SYN offers: `mss` (RFC 9293, the default), `linux` (mss, sackOK, TS,
-    /// wscale 7) or `none`; a script's `--syn_options=` line wins.
+    /// wscale 7), `freebsd` (mss, wscale 6, sackOK, TS) or `none`; a script's
+    /// `--syn_options=` line wins.
     #[arg(long, global = true, value_name = "SET")]
     syn_options: Option<String>,
     /// Our window scale shift (0 to 14) when our SYN offers window scaling (`linux`: 7).

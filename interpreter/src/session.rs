@@ -39,6 +39,9 @@ pub struct Options {
     pub defines: Vec<String>,
     /// `--wscale`: the window scale shift our SYN offers, when it offers one.
     pub wscale: Option<u8>,
+    /// Options set by name (command line or script line): a profile's parameters
+    /// (`model::Param`) never override them.
+    pub explicit: Vec<String>,
 }
 
 impl Default for Options {
@@ -59,6 +62,10 @@ impl Default for Options {
                 mss: 1_460,
                 fin_timeout: 60_000_000,
                 syn_options: model::SynOptions::MSS_ONLY,
+                syn_retries: None,
+                synack_retries: None,
+                fin_retransmit_ack: false,
+                abort_on_unread_close: true,
             },
             default_win: 65_535,
             strict: false,
@@ -67,6 +74,7 @@ impl Default for Options {
                 .map(|d| d.to_string())
                 .collect(),
             wscale: None,
+            explicit: Vec::new(),
         }
     }
 }
@@ -88,7 +96,7 @@ pub const SCRIPT_OPTIONS: &[(&str, &str)] = &[
     ("retries", "retransmissions before the user timeout (R2)"),
     (
         "syn_options",
-        "options our SYN offers: mss (RFC 9293, the default), linux (mss, sackOK, TS, wscale 7), none",
+        "options our SYN offers: mss (RFC 9293, the default), linux (mss, sackOK, TS, wscale 7), freebsd (mss, wscale 6, sackOK, TS), none",
     ),
     (
         "wscale",
@@ -177,10 +185,14 @@ impl Options {
             "profile" => {
                 Table::from_spec(value)?;
                 self.profile = value.to_string();
+                self.apply_profile_params()?;
+                return Ok(());
             }
             "tolerance_usecs" => self.tolerance = num(name, value)?,
             "iss" => self.iss = num(name, value)?,
             "msl_secs" => {
+                // TIME-WAIT is then 2 MSL, whatever length a profile gave it.
+                self.config.time_wait = None;
                 let secs: u32 = num(name, value)?;
                 if secs == 0 {
                     return Err(format!(
@@ -199,10 +211,11 @@ impl Options {
                 self.config.syn_options = match value {
                     "mss" => model::SynOptions::MSS_ONLY,
                     "linux" => model::SynOptions::LINUX,
+                    "freebsd" => model::SynOptions::FREEBSD,
                     "none" => model::SynOptions::NONE,
                     _ => {
                         return Err(format!(
-                            "--syn_options takes mss, linux or none, not `{value}`"
+                            "--syn_options takes mss, linux, freebsd or none, not `{value}`"
                         ));
                     }
                 };
@@ -234,6 +247,39 @@ impl Options {
                 ));
             }
         }
+        self.explicit.push(name.to_string());
+        Ok(())
+    }
+
+    /// The profile's endpoint parameters (SYN options, RTO, TIME-WAIT, retries, ...) over
+    /// the defaults, except where an option was set by name (`--msl_secs` keeps the MSL
+    /// and a TIME-WAIT of 2 MSL, `--retries` R2, `--syn_options` the options).
+    fn apply_profile_params(&mut self) -> Result<(), String> {
+        let profiles = model::Profile::parse_list(&self.profile)?;
+        // 1 tick = 1 µs here; parameters are in milliseconds.
+        let want = model::profile::configure(Options::default().config, &profiles, 1_000);
+        let kept = |name: &str| self.explicit.iter().any(|e| e == name);
+        let (keep_syn, keep_msl, keep_retries) =
+            (kept("syn_options"), kept("msl_secs"), kept("retries"));
+        let c = &mut self.config;
+        if !keep_syn {
+            c.syn_options = want.syn_options;
+        }
+        if !keep_msl {
+            c.msl = want.msl;
+            c.time_wait = want.time_wait;
+        }
+        if !keep_retries {
+            c.max_retransmits = want.max_retransmits;
+        }
+        c.rto = want.rto;
+        c.rto_max = want.rto_max;
+        c.syn_retries = want.syn_retries;
+        c.synack_retries = want.synack_retries;
+        c.fin_timeout = want.fin_timeout;
+        c.fin_retransmit_ack = want.fin_retransmit_ack;
+        c.abort_on_unread_close = want.abort_on_unread_close;
+        self.apply_wscale();
         Ok(())
     }
 }
@@ -710,9 +756,10 @@ impl Session {
 
     /// An outbound segment's sequence number in the script's numbering: relative to our
     /// ISN, except the literal zero of a RST,ACK that answers a segment without ACK
-    /// (RFC 9293 §3.10.7.1 `<SEQ=0>`), which belongs to no ISN.
+    /// (RFC 9293 §3.10.7.1 `<SEQ=0>`), which belongs to no ISN. (ABORT's RST,ACK under
+    /// the `linux` and `freebsd` profiles carries SND.NXT: relative.)
     fn script_seq(&self, seg: &Segment) -> u32 {
-        if seg.flags.rst() && seg.flags.ack() {
+        if seg.flags.rst() && seg.flags.ack() && seg.seq == 0 {
             seg.seq
         } else {
             seg.seq.wrapping_sub(self.offset)
@@ -2210,8 +2257,9 @@ impl Session {
         };
         let s = &self.socks[i];
         // SO_LINGER with a zero timeout, or unread data (RFC 9293 §3.6, SHLD-2, as
-        // Linux does): the connection is aborted with a RST.
-        let call = if s.linger0 || s.tcb.recv_queue > 0 {
+        // Linux does; the profile may say otherwise): the connection is aborted with a RST.
+        let unread = self.opts.config.abort_on_unread_close && s.tcb.recv_queue > 0;
+        let call = if s.linger0 || unread {
             UserCall::Abort
         } else {
             UserCall::Close

@@ -589,7 +589,7 @@ fn syn_options_and_wscale_on_the_command_line_set_what_our_syn_offers() {
     let out = interpreter(&["run", "--syn-options", "all", f.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("mss, linux or none"),
+        text(&out.stderr).contains("mss, linux, freebsd or none"),
         "{}",
         text(&out.stderr)
     );

@@ -42,9 +42,26 @@ pub struct Config {
     /// FIN-WAIT-2 timeout, for profiles that arm one.
     pub fin_timeout: u32,
     /// The options our SYN offers (and, as far as the peer's SYN offered them too, our
-    /// SYN,ACK carries). Profiles carry no endpoint parameters, so this is configuration:
-    /// RFC 9293's default is the MSS option only ([`SynOptions::MSS_ONLY`]).
+    /// SYN,ACK carries). RFC 9293's default is the MSS option only
+    /// ([`SynOptions::MSS_ONLY`]); the `linux` and `freebsd` profiles set their own
+    /// ([`crate::profile::Param`]).
     pub syn_options: SynOptions,
+    /// Retransmissions of our SYN (in SYN-SENT) before the user timeout; `None`: as
+    /// `max_retransmits` (Linux `net.ipv4.tcp_syn_retries`).
+    pub syn_retries: Option<u8>,
+    /// Retransmissions of our SYN,ACK (in SYN-RECEIVED) before the user timeout; `None`:
+    /// as `max_retransmits` (Linux `net.ipv4.tcp_synack_retries`).
+    pub synack_retries: Option<u8>,
+    /// A retransmitted FIN (entirely below RCV.NXT) that acknowledges our FIN is taken as
+    /// the ACK of our FIN (`ack_of_fin`) rather than dropped after an ACK
+    /// (`fin_retransmit`): its ACK field is read. RFC 9293's first step drops it unread;
+    /// Linux (`tcp_sequence()` accepts a segment ending at RCV.WUP or later) and FreeBSD
+    /// (`tcp_input()`: "drop it, but check the ACK") read it.
+    pub fin_retransmit_ack: bool,
+    /// Read by a socket layer, not by `step`: closing a socket with received text unread
+    /// aborts the connection (RFC 9293 §3.6 SHLD-2, Linux `__tcp_close()`); otherwise the
+    /// text is discarded and the close sends a FIN (FreeBSD `tcp_disconnect()`).
+    pub abort_on_unread_close: bool,
 }
 
 /// What our SYN offers (RFC 9293 §3.7.1, RFC 7323, RFC 2018).
@@ -80,6 +97,14 @@ impl SynOptions {
         sack_permitted: true,
         timestamps: true,
     };
+    /// What FreeBSD offers: `<mss 1460,nop,wscale 6,sackOK,TS val .. ecr 0>` (the shift is
+    /// the smallest that covers `kern.ipc.maxsockbuf`, 2 MiB).
+    pub const FREEBSD: SynOptions = SynOptions {
+        mss: Some(1_460),
+        wscale: Some(6),
+        sack_permitted: true,
+        timestamps: true,
+    };
 }
 
 impl Default for SynOptions {
@@ -104,6 +129,10 @@ impl Default for Config {
             mss: 1_460,
             fin_timeout: 60_000,
             syn_options: SynOptions::MSS_ONLY,
+            syn_retries: None,
+            synack_retries: None,
+            fin_retransmit_ack: false,
+            abort_on_unread_close: true,
         }
     }
 }
@@ -469,11 +498,14 @@ impl Tcb {
             },
             Input::Timeout(timer) => {
                 *self.timers.slot(timer) = None;
+                let limit = match self.state {
+                    State::SynSent => cfg.syn_retries,
+                    State::SynReceived => cfg.synack_retries,
+                    _ => None,
+                }
+                .unwrap_or(cfg.max_retransmits);
                 match timer {
-                    Timer::Retransmit
-                        if cfg.max_retransmits != Config::R2_INFINITE
-                            && self.retries >= cfg.max_retransmits =>
-                    {
+                    Timer::Retransmit if limit != Config::R2_INFINITE && self.retries >= limit => {
                         Event::UserTimeout
                     }
                     Timer::Retransmit => Event::RetransmitTimeout,
@@ -481,7 +513,17 @@ impl Tcb {
                     Timer::FinWait2 => Event::FinWait2Timeout,
                 }
             }
-            Input::Segment(seg) => self.classify_segment(cfg.space, &seg),
+            Input::Segment(seg) => {
+                let event = self.classify_segment(cfg.space, &seg);
+                if event == Event::FinRetransmit
+                    && cfg.fin_retransmit_ack
+                    && self.acks_our_fin(&seg)
+                {
+                    Event::AckOfFin
+                } else {
+                    event
+                }
+            }
         }
     }
 
@@ -617,13 +659,18 @@ impl Tcb {
         if !ack_ok {
             return Event::AckUnacceptable;
         }
-        let acks_fin = self.fin_sent && seg.ack == self.snd_nxt && self.snd_una != self.snd_nxt;
+        let acks_fin = self.acks_our_fin(seg);
         match (fin, acks_fin) {
             (true, true) => Event::FinAckOfFin,
             (true, false) => Event::Fin,
             (false, true) => Event::AckOfFin,
             (false, false) => Event::Ack,
         }
+    }
+
+    /// The segment's ACK acknowledges our FIN, which is outstanding.
+    fn acks_our_fin(&self, seg: &Segment) -> bool {
+        seg.flags.ack() && self.fin_sent && seg.ack == self.snd_nxt && self.snd_una != self.snd_nxt
     }
 
     /// The four cases of RFC 9293 §3.10.7.4's acceptability test.
@@ -845,6 +892,14 @@ impl Tcb {
             Emit::Rst => {
                 out.segments
                     .push(Segment::control(Flags::RST, self.snd_nxt, 0, 0));
+            }
+            Emit::RstAck => {
+                out.segments.push(Segment::control(
+                    Flags::RST | Flags::ACK,
+                    self.snd_nxt,
+                    self.rcv_nxt,
+                    0,
+                ));
             }
             Emit::ResetReply => {
                 if let Some(s) = seg {

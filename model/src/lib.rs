@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod diff;
 pub mod endpoint;
 pub mod msc;
 pub mod profile;
@@ -20,7 +21,7 @@ pub mod seq;
 pub mod table;
 
 pub use endpoint::{Config, Input, Negotiated, Outcome, SynOptions, Tcb, UserCall};
-pub use profile::{PROFILES, Profile};
+pub use profile::{PROFILES, Param, Profile, Setting};
 pub use segment::{Flags, Segment, TcpOptions};
 pub use seq::SeqSpace;
 pub use table::{Action, Emit, Event, Guard, Origin, Row, RowId, Signal, State, Table};

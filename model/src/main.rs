@@ -27,6 +27,11 @@ enum Command {
         /// List the profiles (standard ones and the marked mutants) and exit.
         #[arg(long)]
         list_profiles: bool,
+        /// Instead of a table, list what changes from profile spec FROM to TO (e.g.
+        /// `--diff rfc9293 linux`): rows per (state, event) and endpoint parameters, each
+        /// with its source.
+        #[arg(long, num_args = 2, value_names = ["FROM", "TO"], conflicts_with_all = ["profile", "list_profiles"])]
+        diff: Option<Vec<String>>,
     },
     /// Model-check two endpoints and a channel that reorders, loses and duplicates
     /// segments (within budgets) and delivers each within MSL. Exit 0: every property
@@ -257,7 +262,20 @@ fn main() -> ExitCode {
             profile,
             format,
             list_profiles,
+            diff,
         } => {
+            if let Some([from, to]) = diff.as_deref() {
+                return match model::diff::diff(from, to) {
+                    Ok(d) => write_stdout(&match format {
+                        Format::Markdown => d.markdown(),
+                        Format::Json => d.json() + "\n",
+                    }),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        ExitCode::from(2)
+                    }
+                };
+            }
             if list_profiles {
                 let list: String = model::PROFILES
                     .iter()

@@ -1,15 +1,18 @@
-//! Profiles: named sets of row changes layered over the RFC 9293 table.
+//! Profiles: named sets of row changes, and endpoint parameters, layered over RFC 9293.
 //!
 //! A profile is data. It restates the rows it changes: for each (state, event) it names,
-//! its rules replace every base row of that pair. Profiles layer left to right, so
-//! `rfc1337,fin-wait-2-timeout` is RFC 9293 with both changes. Broken profiles (mutants)
-//! exist for the model checker to refute; they are marked `broken` everywhere they appear.
+//! its rules replace every base row of that pair. It may also set endpoint parameters
+//! ([`Param`]: SYN options, timers, retry counts), each with its source. Profiles layer
+//! left to right, so `rfc1337,fin-wait-2-timeout` is RFC 9293 with both changes, and a
+//! later profile's parameter wins. Broken profiles (mutants) exist for the model checker
+//! to refute; they are marked `broken` everywhere they appear.
 
+use crate::endpoint::{Config, SynOptions};
 use crate::rows::*;
-use crate::table::{Action, Event, Guard, Span, State, Timer};
+use crate::table::{Action, Emit, Event, Guard, Span, State, Timer};
 use serde::Serialize;
 
-/// A named set of row changes.
+/// A named set of row changes and parameter settings.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct Profile {
     /// The name users type (`--profile rfc1337`).
@@ -18,8 +21,194 @@ pub struct Profile {
     pub description: &'static str,
     /// Deliberately wrong: a mutant for the model checker to refute.
     pub broken: bool,
+    /// Endpoint parameters it sets, each with its source.
+    pub params: &'static [Setting],
     #[serde(skip)]
     rules: fn() -> Vec<Rule>,
+}
+
+/// An endpoint parameter a profile sets, and where the value comes from (a kernel
+/// function, constant or sysctl).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Setting {
+    /// The parameter and its value.
+    pub param: Param,
+    /// Its source.
+    pub source: &'static str,
+}
+
+/// An endpoint parameter ([`Config`] field) with its value. Times are in milliseconds;
+/// [`Param::apply`] converts them to the caller's ticks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "name", content = "value", rename_all = "snake_case")]
+pub enum Param {
+    /// The options our SYN offers ([`Config::syn_options`]).
+    SynOptions(SynOptions),
+    /// Initial retransmission timeout, ms ([`Config::rto`]).
+    Rto(u32),
+    /// Upper bound of the backed-off RTO, ms ([`Config::rto_max`]).
+    RtoMax(u32),
+    /// Retransmissions before the user timeout ([`Config::max_retransmits`]).
+    MaxRetransmits(u8),
+    /// SYN retransmissions in SYN-SENT ([`Config::syn_retries`]).
+    SynRetries(u8),
+    /// SYN,ACK retransmissions in SYN-RECEIVED ([`Config::synack_retries`]).
+    SynackRetries(u8),
+    /// Maximum segment lifetime, ms ([`Config::msl`]); TIME-WAIT is 2 MSL unless set.
+    Msl(u32),
+    /// TIME-WAIT length, ms, whatever the MSL ([`Config::time_wait`]).
+    TimeWait(u32),
+    /// FIN-WAIT-2 timeout, ms ([`Config::fin_timeout`]), for tables that arm it.
+    FinTimeout(u32),
+    /// Read the ACK field of a retransmitted FIN ([`Config::fin_retransmit_ack`]).
+    FinRetransmitAck(bool),
+    /// Closing with text unread aborts ([`Config::abort_on_unread_close`]).
+    AbortOnUnreadClose(bool),
+}
+
+impl Param {
+    /// Every parameter's name, in display order.
+    pub const NAMES: [&'static str; 11] = [
+        "syn_options",
+        "rto",
+        "rto_max",
+        "max_retransmits",
+        "syn_retries",
+        "synack_retries",
+        "msl",
+        "time_wait",
+        "fin_timeout",
+        "fin_retransmit_ack",
+        "abort_on_unread_close",
+    ];
+
+    /// A stable name (`time_wait`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Param::SynOptions(_) => "syn_options",
+            Param::Rto(_) => "rto",
+            Param::RtoMax(_) => "rto_max",
+            Param::MaxRetransmits(_) => "max_retransmits",
+            Param::SynRetries(_) => "syn_retries",
+            Param::SynackRetries(_) => "synack_retries",
+            Param::Msl(_) => "msl",
+            Param::TimeWait(_) => "time_wait",
+            Param::FinTimeout(_) => "fin_timeout",
+            Param::FinRetransmitAck(_) => "fin_retransmit_ack",
+            Param::AbortOnUnreadClose(_) => "abort_on_unread_close",
+        }
+    }
+
+    /// A time in seconds or milliseconds, which the model checker abstracts (its ticks
+    /// are not seconds).
+    pub fn is_timing(&self) -> bool {
+        matches!(
+            self,
+            Param::Rto(_)
+                | Param::RtoMax(_)
+                | Param::Msl(_)
+                | Param::TimeWait(_)
+                | Param::FinTimeout(_)
+        )
+    }
+
+    /// Whether the model checker applies it: only behaviour, not times (abstract ticks),
+    /// retry counts (its `--retransmits` budget), SYN options (its channel carries none)
+    /// or what a socket layer does.
+    pub fn checker_honours(&self) -> bool {
+        matches!(self, Param::FinRetransmitAck(_))
+    }
+
+    /// Sets it in `cfg`, with times at `ticks_per_ms` ticks a millisecond (saturating).
+    pub fn apply(&self, cfg: &mut Config, ticks_per_ms: u32) {
+        let t = |ms: u32| ms.saturating_mul(ticks_per_ms);
+        match *self {
+            Param::SynOptions(o) => cfg.syn_options = o,
+            Param::Rto(ms) => cfg.rto = t(ms),
+            Param::RtoMax(ms) => cfg.rto_max = t(ms),
+            Param::MaxRetransmits(n) => cfg.max_retransmits = n,
+            Param::SynRetries(n) => cfg.syn_retries = Some(n),
+            Param::SynackRetries(n) => cfg.synack_retries = Some(n),
+            Param::Msl(ms) => cfg.msl = t(ms),
+            Param::TimeWait(ms) => cfg.time_wait = Some(t(ms)),
+            Param::FinTimeout(ms) => cfg.fin_timeout = t(ms),
+            Param::FinRetransmitAck(b) => cfg.fin_retransmit_ack = b,
+            Param::AbortOnUnreadClose(b) => cfg.abort_on_unread_close = b,
+        }
+    }
+
+    /// The value `cfg` has for the parameter named `name` (times at `ticks_per_ms`), as
+    /// text: `60 s`, `mss 1460, sackOK, TS, wscale 7`, `as max_retransmits`.
+    pub fn describe(name: &str, cfg: &Config, ticks_per_ms: u32) -> String {
+        let ms = |ticks: u32| {
+            let ms = ticks / ticks_per_ms.max(1);
+            if ms >= 1_000 && ms % 1_000 == 0 {
+                format!("{} s", ms / 1_000)
+            } else {
+                format!("{ms} ms")
+            }
+        };
+        let retries = |n: Option<u8>| n.map_or("as max_retransmits".to_string(), |n| n.to_string());
+        match name {
+            "syn_options" => {
+                let o = cfg.syn_options;
+                let mut parts = Vec::new();
+                if let Some(m) = o.mss {
+                    parts.push(format!("mss {m}"));
+                }
+                if o.sack_permitted {
+                    parts.push("sackOK".to_string());
+                }
+                if o.timestamps {
+                    parts.push("TS".to_string());
+                }
+                if let Some(w) = o.wscale {
+                    parts.push(format!("wscale {w}"));
+                }
+                if parts.is_empty() {
+                    "none".to_string()
+                } else {
+                    parts.join(", ")
+                }
+            }
+            "rto" => ms(cfg.rto),
+            "rto_max" => ms(cfg.rto_max),
+            "max_retransmits" => cfg.max_retransmits.to_string(),
+            "syn_retries" => retries(cfg.syn_retries),
+            "synack_retries" => retries(cfg.synack_retries),
+            "msl" => ms(cfg.msl),
+            "time_wait" => cfg
+                .time_wait
+                .map_or(format!("2 MSL ({})", ms(cfg.msl.saturating_mul(2))), ms),
+            "fin_timeout" => ms(cfg.fin_timeout),
+            "fin_retransmit_ack" => cfg.fin_retransmit_ack.to_string(),
+            "abort_on_unread_close" => cfg.abort_on_unread_close.to_string(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// The parameters a layering of profiles sets, later profiles winning, each with the
+/// profile that set it; in [`Param::NAMES`] order.
+pub fn settings(profiles: &[&Profile]) -> Vec<(&'static str, Setting)> {
+    let mut out: Vec<(&'static str, Setting)> = Vec::new();
+    for p in profiles {
+        for s in p.params {
+            out.retain(|(_, o)| o.param.name() != s.param.name());
+            out.push((p.name, *s));
+        }
+    }
+    out.sort_by_key(|(_, s)| Param::NAMES.iter().position(|n| *n == s.param.name()));
+    out
+}
+
+/// `base` with the parameters of `profiles` applied (times at `ticks_per_ms`).
+pub fn configure(base: Config, profiles: &[&Profile], ticks_per_ms: u32) -> Config {
+    let mut cfg = base;
+    for (_, s) in settings(profiles) {
+        s.param.apply(&mut cfg, ticks_per_ms);
+    }
+    cfg
 }
 
 impl Profile {
@@ -62,61 +251,85 @@ impl Profile {
     }
 }
 
-/// Every profile, standard ones first, mutants last.
-pub static PROFILES: [Profile; 9] = [
+/// Every profile: standard ones, then mutants, then profiles added since (a profile's
+/// position numbers its rows, so a new one goes at the end and no number changes).
+pub static PROFILES: [Profile; 11] = [
     Profile {
         name: "rfc9293",
         description: "RFC 9293 as written, with RFC 5961's challenge ACKs (the default)",
         broken: false,
+        params: &[],
         rules: Vec::new,
     },
     Profile {
         name: "rfc793",
         description: "RFC 793: any in-window RST resets, an in-window SYN is answered by RST",
         broken: false,
+        params: &[],
         rules: rfc793,
     },
     Profile {
         name: "rfc1337",
         description: "RFC 1337: TIME-WAIT ignores RST (no TIME-WAIT assassination)",
         broken: false,
+        params: &[],
         rules: rfc1337,
     },
     Profile {
         name: "fin-wait-2-timeout",
         description: "a FIN-WAIT-2 timer, as real stacks add (Linux tcp_fin_timeout)",
         broken: false,
+        params: &[],
         rules: fin_wait_2_timeout,
     },
     Profile {
         name: "no-time-wait",
         description: "MUTANT: the active closer goes straight to CLOSED, skipping TIME-WAIT",
         broken: true,
+        params: &[],
         rules: no_time_wait,
     },
     Profile {
         name: "short-time-wait",
         description: "MUTANT: TIME-WAIT lasts one MSL instead of two",
         broken: true,
+        params: &[],
         rules: short_time_wait,
     },
     Profile {
         name: "two-way-handshake",
         description: "MUTANT: a listener takes a SYN as an open connection (no third segment)",
         broken: true,
+        params: &[],
         rules: two_way_handshake,
     },
     Profile {
         name: "no-fin-retransmit",
         description: "MUTANT: a lost FIN is never retransmitted",
         broken: true,
+        params: &[],
         rules: no_fin_retransmit,
     },
     Profile {
         name: "rst-in-time-wait",
         description: "MUTANT: TIME-WAIT accepts any RST without checking its sequence number",
         broken: true,
+        params: &[],
         rules: rst_in_time_wait,
+    },
+    Profile {
+        name: "linux",
+        description: "Linux's connection management: ABORT sends RST,ACK, a FIN-WAIT-2 timer, no RFC 1337, its timers and SYN options",
+        broken: false,
+        params: &LINUX_PARAMS,
+        rules: linux,
+    },
+    Profile {
+        name: "freebsd",
+        description: "FreeBSD's connection management: ABORT sends RST,ACK, RFC 1337 in TIME-WAIT, a FIN-WAIT-2 timer, its timers and SYN options",
+        broken: false,
+        params: &FREEBSD_PARAMS,
+        rules: freebsd,
     },
 ];
 
@@ -244,5 +457,163 @@ fn rst_in_time_wait() -> Vec<Rule> {
             .label("rcv any RST / delete TCB"),
         on(RstOutOfWindow, &[TIME_WAIT]).does(&[DeleteTcb]).to(CLOSED).rfc("mutant")
             .label("rcv any RST / delete TCB"),
+    ]
+}
+
+const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
+
+/// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
+static LINUX_PARAMS: [Setting; 10] = [
+    Setting {
+        param: Param::SynOptions(SynOptions::LINUX),
+        source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
+    },
+    Setting {
+        param: Param::Rto(1_000),
+        source: "TCP_TIMEOUT_INIT (1 s, RFC 6298)",
+    },
+    Setting {
+        param: Param::RtoMax(120_000),
+        source: "TCP_RTO_MAX (120 s)",
+    },
+    Setting {
+        param: Param::MaxRetransmits(15),
+        source: "net.ipv4.tcp_retries2 = 15 (TCP_RETR2)",
+    },
+    Setting {
+        param: Param::SynRetries(6),
+        source: "net.ipv4.tcp_syn_retries = 6 (TCP_SYN_RETRIES)",
+    },
+    Setting {
+        param: Param::SynackRetries(5),
+        source: "net.ipv4.tcp_synack_retries = 5 (TCP_SYNACK_RETRIES)",
+    },
+    Setting {
+        param: Param::TimeWait(60_000),
+        source: "TCP_TIMEWAIT_LEN (60 s, fixed: Linux has no MSL)",
+    },
+    Setting {
+        param: Param::FinTimeout(60_000),
+        source: "net.ipv4.tcp_fin_timeout = 60 (TCP_FIN_TIMEOUT)",
+    },
+    Setting {
+        param: Param::FinRetransmitAck(true),
+        source: "tcp_sequence() (net/ipv4/tcp_input.c) accepts a segment ending at RCV.WUP or later, so tcp_ack() reads it",
+    },
+    Setting {
+        param: Param::AbortOnUnreadClose(true),
+        source: "__tcp_close() (net/ipv4/tcp.c): data_was_unread -> tcp_send_active_reset() (RFC 2525 §2.17)",
+    },
+];
+
+/// FreeBSD's parameters (defaults of a current kernel; `sys/netinet/tcp_timer.h` unless
+/// named).
+static FREEBSD_PARAMS: [Setting; 9] = [
+    Setting {
+        param: Param::SynOptions(SynOptions::FREEBSD),
+        source: "tcp_output(), tcp_addoptions(); request_r_scale from kern.ipc.maxsockbuf (2 MiB): wscale 6",
+    },
+    Setting {
+        param: Param::Rto(1_000),
+        source: "net.inet.tcp.rexmit_initial = TCPTV_RTOBASE (1 s)",
+    },
+    Setting {
+        param: Param::RtoMax(64_000),
+        source: "TCPTV_REXMTMAX (64 s)",
+    },
+    Setting {
+        param: Param::MaxRetransmits(12),
+        source: "TCP_MAXRXTSHIFT = 12 (tcp_timer_rexmt())",
+    },
+    Setting {
+        param: Param::SynackRetries(3),
+        source: "net.inet.tcp.syncache.rexmtlimit = SYNCACHE_MAXREXMTS = 3 (tcp_syncache.c)",
+    },
+    Setting {
+        param: Param::Msl(30_000),
+        source: "net.inet.tcp.msl = TCPTV_MSL (30 s); TIME-WAIT is 2 MSL (tcp_twstart())",
+    },
+    Setting {
+        param: Param::FinTimeout(600_000),
+        source: "TP_MAXIDLE = net.inet.tcp.keepcnt x keepintvl (8 x 75 s), as net.inet.tcp.fast_finwait2_recycle = 0 (tcp_usrclosed(), tcp_input())",
+    },
+    Setting {
+        param: Param::FinRetransmitAck(true),
+        source: "tcp_input(): a duplicate FIN is dropped \"but keep on processing for RST or ACK\"",
+    },
+    Setting {
+        param: Param::AbortOnUnreadClose(false),
+        source: "tcp_disconnect(): sbflush(&so->so_rcv), then tcp_usrclosed() sends a FIN",
+    },
+];
+
+#[rustfmt::skip]
+fn linux() -> Vec<Rule> {
+    use Event::{Abort, Ack, AckOfFin, FinWait2Timeout, RstExact, RstInWindow, Unacceptable};
+    vec![
+        // tcp_disconnect(): "ABORT function of RFC793", RST only where tcp_need_reset().
+        on(Abort, &[ESTAB, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT]).does(&[SND_RST_ACK, DeleteTcb])
+            .to(CLOSED).rfc("Linux tcp_disconnect(): tcp_need_reset(), tcp_send_active_reset()")
+            .label("ABORT / snd RST,ACK"),
+        // A simultaneous open's socket is a full socket in TCP_SYN_RECV: RST,ACK. A passive
+        // one is a request sock, dropped silently when its listener goes.
+        on(Abort, &[SYN_RCVD]).when(Guard::OpenedActively).does(&[SND_RST_ACK, DeleteTcb])
+            .to(CLOSED).rfc("Linux tcp_disconnect(): tcp_need_reset() (TCPF_SYN_RECV)")
+            .label("ABORT / snd RST,ACK"),
+        on(Abort, &[SYN_RCVD]).when(Guard::OpenedPassively).does(&[DeleteTcb]).to(CLOSED)
+            .rfc("Linux reqsk_timer_handler(): a request sock whose listener is gone is dropped, nothing sent")
+            .label("ABORT / delete TCB"),
+        on(AckOfFin, &[FIN_WAIT_1]).does(&[ProcessAck, AcceptText, ACK_TEXT, ARM_FIN_WAIT_2])
+            .to(FIN_WAIT_2).rfc("Linux tcp_rcv_state_process() TCP_FIN_WAIT1: tcp_fin_timeout")
+            .label("rcv ACK of FIN / start FIN-WAIT-2 timer").classic(),
+        on(FinWait2Timeout, &[FIN_WAIT_2]).does(&[DeleteTcb]).to(CLOSED)
+            .rfc("Linux tcp_time_wait(TCP_FIN_WAIT2, tmo): net.ipv4.tcp_fin_timeout")
+            .label("FIN-WAIT-2 timeout / delete TCB"),
+        // net.ipv4.tcp_rfc1337 = 0: an exact RST kills TIME-WAIT ("TIME_WAIT assassination");
+        // any other RST is dropped, with no challenge ACK.
+        on(RstExact, &[TIME_WAIT]).does(&[DeleteTcb]).to(CLOSED)
+            .rfc("Linux tcp_timewait_state_process(): net.ipv4.tcp_rfc1337 = 0")
+            .label("rcv RST / delete TCB (TIME-WAIT assassinated)"),
+        on(RstInWindow, &[TIME_WAIT])
+            .rfc("Linux tcp_timewait_state_process(): a RST not at RCV.NXT is dropped")
+            .label("rcv RST in window / drop"),
+        // inet_twsk_reschedule(tw, TCP_TIMEWAIT_LEN): an ACK restarts TIME-WAIT; an
+        // out-of-window segment is ACKed and restarts it too.
+        on(Ack, &[TIME_WAIT]).does(&[ARM_2MSL])
+            .rfc("Linux tcp_timewait_state_process(): inet_twsk_reschedule()")
+            .label("rcv ACK / restart TIME-WAIT"),
+        on(Unacceptable, &[TIME_WAIT]).does(&[SND_ACK, ARM_2MSL])
+            .rfc("Linux tcp_timewait_state_process(): TCP_TW_ACK, inet_twsk_reschedule()")
+            .label("rcv unacceptable / snd ACK, restart TIME-WAIT"),
+    ]
+}
+
+#[rustfmt::skip]
+fn freebsd() -> Vec<Rule> {
+    use Event::{Abort, AckOfFin, Close, FinWait2Timeout, RstExact, RstInWindow};
+    vec![
+        // tcp_disconnect() with SO_LINGER 0 calls tcp_drop(): TCPS_HAVERCVDSYN, so every
+        // state from SYN-RECEIVED on sends tcp_outflags[TCPS_CLOSED] = TH_RST|TH_ACK ...
+        on(Abort, &[ESTAB, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK])
+            .does(&[SND_RST_ACK, DeleteTcb]).to(CLOSED)
+            .rfc("FreeBSD tcp_disconnect() -> tcp_drop(): tcp_outflags[TCPS_CLOSED]")
+            .label("ABORT / snd RST,ACK"),
+        // ... but tcp_disconnect() first closes a connection not yet established, silently.
+        on(Abort, &[SYN_RCVD]).does(&[DeleteTcb]).to(CLOSED)
+            .rfc("FreeBSD tcp_disconnect(): t_state < TCPS_ESTABLISHED -> tcp_close()")
+            .label("ABORT / delete TCB"),
+        on(Close, &[SYN_RCVD]).does(&[DeleteTcb]).to(CLOSED)
+            .rfc("FreeBSD tcp_disconnect(): t_state < TCPS_ESTABLISHED -> tcp_close()")
+            .label("CLOSE / delete TCB"),
+        on(AckOfFin, &[FIN_WAIT_1]).does(&[ProcessAck, AcceptText, ACK_TEXT, ARM_FIN_WAIT_2])
+            .to(FIN_WAIT_2).rfc("FreeBSD tcp_input() TCPS_FIN_WAIT_1: TT_2MSL (TP_MAXIDLE)")
+            .label("rcv ACK of FIN / start FIN-WAIT-2 timer").classic(),
+        on(FinWait2Timeout, &[FIN_WAIT_2]).does(&[DeleteTcb]).to(CLOSED)
+            .rfc("FreeBSD tcp_timer_2msl(): tcp_close()")
+            .label("FIN-WAIT-2 timeout / delete TCB"),
+        on(RstExact, &[TIME_WAIT]).rfc("FreeBSD tcp_twcheck(): RST dropped (RFC 1337)")
+            .label("rcv RST / ignore"),
+        on(RstInWindow, &[TIME_WAIT]).rfc("FreeBSD tcp_twcheck(): RST dropped (RFC 1337)")
+            .label("rcv RST / ignore"),
     ]
 }

@@ -16,6 +16,7 @@ impl fmt::Display for Emit {
             Emit::Fin => "snd FIN",
             Emit::Data => "snd queued text",
             Emit::Rst => "snd RST <SEQ=SND.NXT>",
+            Emit::RstAck => "snd RST,ACK <SEQ=SND.NXT><ACK=RCV.NXT>",
             Emit::ResetReply => "snd RST (reply)",
             Emit::WindowUpdate => "snd window update",
             Emit::Retransmit => "retransmit",

@@ -429,6 +429,9 @@ pub enum Emit {
     Data,
     /// `<SEQ=SND.NXT><CTL=RST>` (ABORT).
     Rst,
+    /// `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>`: ABORT as Linux (`tcp_send_active_reset()`)
+    /// and FreeBSD (`tcp_drop()`, `tcp_outflags[TCPS_CLOSED]`) send it.
+    RstAck,
     /// The reply to a segment that has no connection (§3.10.7.1): if the ACK bit is on,
     /// `<SEQ=SEG.ACK><CTL=RST>`, else `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>`.
     ResetReply,

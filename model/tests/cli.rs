@@ -409,3 +409,62 @@ fn retransmits_takes_a_count_or_infinite_and_refuses_anything_else() {
         "{out}"
     );
 }
+
+#[test]
+fn table_diff_lists_linux_rows_and_parameters_with_their_sources() {
+    let (code, stdout, stderr) = model(&["table", "--diff", "rfc9293", "linux"]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn table_diff_json_names_each_change_and_its_source() {
+    let (code, stdout, _) = model(&["table", "--diff", "rfc9293", "freebsd", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["from"], "rfc9293");
+    assert_eq!(v["to"], "freebsd");
+    let rows = v["rows"].as_array().unwrap();
+    let abort = rows
+        .iter()
+        .find(|r| r["state"] == "ESTABLISHED" && r["event"] == "abort")
+        .expect("ABORT in ESTABLISHED differs");
+    assert_eq!(abort["kind"], "replaced");
+    assert_eq!(abort["after"][0]["actions"][0]["emit"], "rst_ack");
+    assert!(
+        abort["after"][0]["rfc"]
+            .as_str()
+            .unwrap()
+            .contains("tcp_drop()")
+    );
+    assert!(
+        abort["after"][0]["id"].as_u64().unwrap() >= 10_000,
+        "freebsd's block"
+    );
+    let params = v["params"].as_array().unwrap();
+    let msl = params.iter().find(|p| p["name"] == "msl").unwrap();
+    assert_eq!(msl["after"], "30 s");
+    assert_eq!(msl["timing"], true);
+    assert!(msl["source"].as_str().unwrap().contains("net.inet.tcp.msl"));
+    // Every change says where it comes from.
+    for p in params {
+        assert!(!p["source"].as_str().unwrap().is_empty(), "{p}");
+    }
+}
+
+#[test]
+fn table_diff_of_a_profile_with_itself_is_empty_and_a_bad_spec_exits_2() {
+    let (code, stdout, _) = model(&["table", "--diff", "linux", "linux"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("## Rows: 0 (state, event) pairs differ"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("## Parameters: 0 differ"), "{stdout}");
+    let (code, stdout, stderr) = model(&["table", "--diff", "rfc9293", "linux,,"]);
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("empty profile name"), "{stderr}");
+    let (code, _, stderr) = model(&["table", "--diff", "rfc9293"]);
+    assert_eq!(code, 2, "{stderr}");
+}

@@ -506,7 +506,21 @@ impl System {
             // No options: the channel (`SegKey`) carries none, and counterexamples print
             // the segments sent as before.
             syn_options: crate::SynOptions::NONE,
+            // Retry counts are the checker's own budget (`--retransmits`).
+            syn_retries: None,
+            synack_retries: None,
+            fin_retransmit_ack: false,
+            abort_on_unread_close: true,
         };
+        // A profile's parameters: only behaviour applies here (`Param::checker_honours`);
+        // times are in seconds, which the checker's ticks abstract.
+        let mut cfg = cfg;
+        let layered = crate::Profile::parse_list(&profile).unwrap_or_default();
+        for (_, s) in crate::profile::settings(&layered) {
+            if s.param.checker_honours() {
+                s.param.apply(&mut cfg, 1);
+            }
+        }
         Ok(System {
             opts,
             table,

@@ -1,0 +1,140 @@
+//! `--profile linux` and `--profile freebsd` bring their endpoint parameters (SYN options,
+//! TIME-WAIT, retries, ...) and rows (ABORT's RST,ACK); a script's own `--name=value`
+//! lines and the command line's options still win.
+
+use interpreter::run::{Verdict, run_source};
+use interpreter::session::Options;
+
+/// Runs strict (a segment after the last `>` line fails), as the corpus tests do.
+fn verdict(script: &str) -> Verdict {
+    let strict = Options {
+        strict: true,
+        ..Options::default()
+    };
+    run_source("t.pkt", script, &strict).unwrap().verdict
+}
+
+fn passes(script: &str) -> bool {
+    matches!(verdict(script), Verdict::Pass)
+}
+
+const LISTEN: &str =
+    "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n";
+
+/// Passive open to ESTABLISHED, with no options on the peer's SYN.
+fn established(profile: &str) -> String {
+    format!(
+        "--profile={profile}\n{LISTEN}+0 < S 0:0(0) win 65535\n+0 > S. 0:0(0) ack 1\n\
+         +.1 < . 1:1(0) ack 1 win 65535\n+0 accept(3, ..., ...) = 4\n"
+    )
+}
+
+#[test]
+fn the_syn_ack_carries_linux_options_under_linux_and_freebsd_options_under_freebsd() {
+    let syn = "+.1 < S 0:0(0) win 65535 <mss 1000,sackOK,TS val 100 ecr 0,nop,wscale 2>\n";
+    let linux = "+0 > S. 0:0(0) ack 1 <mss 1460,sackOK,TS val 100000 ecr 100,nop,wscale 7>\n";
+    let freebsd = "+0 > S. 0:0(0) ack 1 <mss 1460,nop,wscale 6,sackOK,TS val 100000 ecr 100>\n";
+    let mss_only = "+0 > S. 0:0(0) ack 1 <mss 1460>\n";
+    let script =
+        |profile: &str, expect: &str| format!("--profile={profile}\n{LISTEN}{syn}{expect}");
+    assert!(passes(&script("linux", linux)));
+    assert!(passes(&script("freebsd", freebsd)));
+    assert!(passes(&script("rfc9293", mss_only)));
+    // RFC 9293's endpoint offers the MSS only: Linux's SYN,ACK is not what it sends.
+    assert!(!passes(&script("rfc9293", linux)));
+    assert!(!passes(&script("linux", mss_only)));
+}
+
+#[test]
+fn abort_sends_rst_ack_under_linux_and_a_bare_rst_under_rfc9293() {
+    let abort = "+0 setsockopt(4, SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=0}, 8) = 0\n\
+                 +0 close(4) = 0\n";
+    let linux = format!("{}{abort}+0 > R. 1:1(0) ack 1\n", established("linux"));
+    assert!(passes(&linux), "{:?}", verdict(&linux));
+    let freebsd = format!("{}{abort}+0 > R. 1:1(0) ack 1\n", established("freebsd"));
+    assert!(passes(&freebsd), "{:?}", verdict(&freebsd));
+    let rfc = format!("{}{abort}+0 > R 1:1(0)\n", established("rfc9293"));
+    assert!(passes(&rfc), "{:?}", verdict(&rfc));
+    let wrong = format!("{}{abort}+0 > R 1:1(0)\n", established("linux"));
+    assert!(!passes(&wrong));
+}
+
+#[test]
+fn close_with_unread_data_resets_under_linux_and_sends_a_fin_under_freebsd() {
+    let unread = "+0 < P. 1:11(10) ack 1 win 65535\n+0 > . 1:1(0) ack 11\n+0 close(4) = 0\n";
+    let linux = format!("{}{unread}+0 > R. 1:1(0) ack 11\n", established("linux"));
+    assert!(passes(&linux), "{:?}", verdict(&linux));
+    let freebsd = format!("{}{unread}+0 > F. 1:1(0) ack 11\n", established("freebsd"));
+    assert!(passes(&freebsd), "{:?}", verdict(&freebsd));
+}
+
+/// An active close into TIME-WAIT, then the state `wait` seconds later.
+fn time_wait(options: &str, wait: u32, state: &str) -> String {
+    format!(
+        "{options}{LISTEN}+0 < S 0:0(0) win 65535\n+0 > S. 0:0(0) ack 1\n\
+         +.1 < . 1:1(0) ack 1 win 65535\n+0 accept(3, ..., ...) = 4\n+0 close(4) = 0\n\
+         +0 > F. 1:1(0) ack 1\n+.1 < F. 1:1(0) ack 2 win 65535\n+0 > . 2:2(0) ack 2\n\
+         +0 state TIME_WAIT\n+{wait} state {state}\n"
+    )
+}
+
+#[test]
+fn time_wait_lasts_60_s_under_linux_and_freebsd_and_240_s_under_rfc9293() {
+    for profile in ["linux", "freebsd"] {
+        let p = format!("--profile={profile}\n");
+        assert!(passes(&time_wait(&p, 59, "TIME_WAIT")), "{profile}");
+        assert!(passes(&time_wait(&p, 61, "CLOSED")), "{profile}");
+    }
+    assert!(passes(&time_wait("", 239, "TIME_WAIT")));
+    assert!(passes(&time_wait("", 241, "CLOSED")));
+}
+
+#[test]
+fn a_script_line_wins_over_the_profile_whichever_comes_first() {
+    // --msl_secs=10: TIME-WAIT is 2 MSL = 20 s, not Linux's 60 s.
+    for options in [
+        "--profile=linux\n--msl_secs=10\n",
+        "--msl_secs=10\n--profile=linux\n",
+    ] {
+        assert!(passes(&time_wait(options, 21, "CLOSED")), "{options}");
+    }
+    // --syn_options=mss: the SYN,ACK carries the MSS only, under Linux too.
+    let s = format!(
+        "--syn_options=mss\n--profile=linux\n{LISTEN}+0 < S 0:0(0) win 65535 <mss 1000,sackOK,TS val 1 ecr 0,nop,wscale 2>\n\
+         +0 > S. 0:0(0) ack 1 <mss 1460>\n"
+    );
+    assert!(passes(&s), "{:?}", verdict(&s));
+}
+
+#[test]
+fn command_line_options_win_over_a_script_profile_line() {
+    // As `interpreter run --msl 10 --retries 3` sets them, then the script's --profile.
+    let mut o = Options::default();
+    o.set("msl_secs", "10").unwrap();
+    o.set("retries", "3").unwrap();
+    o.set("profile", "linux").unwrap();
+    assert_eq!(o.config.msl, 10_000_000);
+    assert_eq!(o.config.time_wait, None, "2 MSL, as --msl says");
+    assert_eq!(o.config.max_retransmits, 3);
+    // What the user did not set comes from the profile.
+    assert_eq!(o.config.syn_options, model::SynOptions::LINUX);
+    assert_eq!(o.config.rto_max, 120_000_000);
+    assert_eq!(o.config.syn_retries, Some(6));
+    // Back to RFC 9293: the profile's parameters go, the user's stay.
+    o.set("profile", "rfc9293").unwrap();
+    assert_eq!(o.config.syn_options, model::SynOptions::MSS_ONLY);
+    assert_eq!(o.config.syn_retries, None);
+    assert_eq!(o.config.msl, 10_000_000);
+}
+
+#[test]
+fn a_linux_connect_gives_up_after_six_syn_retransmissions() {
+    // tcp_syn_retries = 6, initial RTO 1 s doubling: 1+2+4+8+16+32 = 63 s, then 64 s more.
+    let s = "--profile=linux\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+             +0...127 connect(3, ..., ...) = -1 ETIMEDOUT (Connection timed out)\n\
+             +0 > S 0:0(0)\n+1 > S 0:0(0)\n+2 > S 0:0(0)\n+4 > S 0:0(0)\n+8 > S 0:0(0)\n\
+             +16 > S 0:0(0)\n+32 > S 0:0(0)\n+64 state CLOSED\n";
+    // The SYN carries Linux's options; the `>` lines above list none, so they are not
+    // compared.
+    assert!(passes(s), "{:?}", verdict(s));
+}
