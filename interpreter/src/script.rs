@@ -862,6 +862,15 @@ fn sp1(input: &mut In<'_>) -> ModalResult<()> {
     ws(input)
 }
 
+/// The `start:end(length)` of a TCP segment an ICMP message quotes: its start.
+fn quoted_start(input: &mut In<'_>) -> ModalResult<Option<u32>> {
+    let (start, _, _) = cut_err(range)
+        .context(StrContext::Label("quoted segment"))
+        .context(expected("`[start:end(length)]`"))
+        .parse_next(input)?;
+    Ok(start)
+}
+
 /// `[ect0]`, `[tos 0x2]`, `[1:1(0)]` after `<` or `>`: IP-level marks (parsed, not
 /// modelled) and, for ICMP, the sequence number of the TCP segment it quotes.
 fn ip_prefix(input: &mut In<'_>) -> ModalResult<(Vec<String>, Option<u32>)> {
@@ -875,11 +884,7 @@ fn ip_prefix(input: &mut In<'_>) -> ModalResult<(Vec<String>, Option<u32>)> {
         let _ = any::<_, ContextError>.parse_next(input);
         ws(input)?;
         if input.starts_with(|c: char| c.is_ascii_digit()) {
-            let (start, _, _) = cut_err(range)
-                .context(StrContext::Label("quoted segment"))
-                .context(expected("`[start:end(length)]`"))
-                .parse_next(input)?;
-            echoed = start;
+            echoed = quoted_start(input)?;
         } else {
             let words: &str = cut_err(take_while(1.., |c: char| {
                 c.is_ascii_alphanumeric() || " \t_.,()".contains(c)
@@ -947,11 +952,7 @@ fn icmp(input: &mut In<'_>) -> ModalResult<Icmp> {
             let _ = any::<_, ContextError>.parse_next(input);
             ws(input)?;
             if input.starts_with(|c: char| c.is_ascii_digit()) {
-                let (start, _, _) = cut_err(range)
-                    .context(StrContext::Label("quoted segment"))
-                    .context(expected("`[start:end(length)]`"))
-                    .parse_next(input)?;
-                m.echoed = start;
+                m.echoed = quoted_start(input)?;
             } else {
                 let _: &str = cut_err(alt(("udp", "raw")))
                     .context(StrContext::Label("quoted segment"))
