@@ -253,7 +253,7 @@ impl Profile {
 
 /// Every profile: standard ones, then mutants, then profiles added since (a profile's
 /// position numbers its rows, so a new one goes at the end and no number changes).
-pub static PROFILES: [Profile; 11] = [
+pub static PROFILES: [Profile; 12] = [
     Profile {
         name: "rfc9293",
         description: "RFC 9293 as written, with RFC 5961's challenge ACKs (the default)",
@@ -330,6 +330,13 @@ pub static PROFILES: [Profile; 11] = [
         broken: false,
         params: &FREEBSD_PARAMS,
         rules: freebsd,
+    },
+    Profile {
+        name: "last-ack-misses-its-ack",
+        description: "MUTANT: LAST-ACK does not recognise the ACK of its FIN, and keeps retransmitting it",
+        broken: true,
+        params: &[],
+        rules: last_ack_misses_its_ack,
     },
 ];
 
@@ -446,6 +453,16 @@ fn no_fin_retransmit() -> Vec<Rule> {
     vec![
         on(Event::RetransmitTimeout, &[FIN_WAIT_1, CLOSING, LAST_ACK]).rfc("mutant")
             .label("retransmission timeout / FIN not retransmitted"),
+    ]
+}
+
+/// A FIN ping-pong: the passive closer's FIN is acknowledged from TIME-WAIT, which restarts
+/// its 2MSL timer (§3.10.7.4), and the ACK is ignored, so LAST-ACK retransmits for as long
+/// as R2 lets it: for ever with `--retransmits infinite`, a livelock (a fair lasso).
+#[rustfmt::skip]
+fn last_ack_misses_its_ack() -> Vec<Rule> {
+    vec![
+        on(Event::AckOfFin, &[LAST_ACK]).rfc("mutant").label("rcv ACK of FIN / ignored"),
     ]
 }
 

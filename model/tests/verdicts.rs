@@ -26,6 +26,16 @@ fn run_all(opts: Options) -> Exploration {
     explore(&System::new(opts).unwrap(), limits, false)
 }
 
+/// Every verdict, liveness's too.
+fn run_all_with_liveness(opts: Options) -> Exploration {
+    let _one = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+    let limits = Limits {
+        all: true,
+        ..Limits::default()
+    };
+    explore(&System::new(opts).unwrap(), limits, true)
+}
+
 /// Explores until `property` has its counterexample, whatever fails first.
 fn run_for(opts: Options, property: &'static str) -> Exploration {
     let _one = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
@@ -432,6 +442,49 @@ fn a_fin_never_retransmitted_leaves_the_close_unfinished() {
     });
     let path = counterexample(&r, "clean-close");
     assert!(text(path).contains("LOST"), "{}", text(path));
+}
+
+/// A fair livelock, end to end: under the mutant whose LAST-ACK ignores the ACK of its FIN,
+/// with R2 = infinity (RFC 1122 §4.2.3.5), B retransmits its FIN for ever and A, in
+/// TIME-WAIT, acknowledges each copy and restarts its 2MSL timer: a lasso every action
+/// class of which is either taken in the loop or never enabled there. With a finite R2 the
+/// user timeout ends it, and `eventually-settled` holds.
+#[test]
+fn a_last_ack_that_misses_its_ack_retransmits_for_ever_a_fair_lasso() {
+    let opts = Options {
+        profile: "last-ack-misses-its-ack".into(),
+        retransmits: model::Config::R2_INFINITE,
+        incarnations: 1,
+        drops: 0,
+        ..Options::default()
+    };
+    let r = run_all_with_liveness(opts.clone());
+    let Verdict::Lasso { path, loop_from } = verdict(&r, "eventually-settled") else {
+        panic!("a lasso: {:?}", verdict(&r, "eventually-settled"));
+    };
+    let t = text(path);
+    let cycle = &path[*loop_from..];
+    assert!(!cycle.is_empty(), "{t}");
+    assert!(
+        cycle
+            .iter()
+            .all(|s| (s.a, s.b) == (State::TimeWait, State::LastAck)),
+        "A waits in TIME-WAIT, B in LAST-ACK, throughout the loop: {t}"
+    );
+    let in_loop = |what: &str| cycle.iter().any(|s| s.text.contains(what));
+    assert!(in_loop("B: retransmission timer fires"), "{t}");
+    assert!(in_loop("B -> A  FIN,ACK"), "B's FIN again: {t}");
+    assert!(in_loop("A -> B  ACK"), "A's ACK of it: {t}");
+    assert!(in_loop("tick"), "time passes: {t}");
+    assert!(!in_loop("TIME-WAIT timer fires"), "A's timer restarts: {t}");
+    let finite = run_all_with_liveness(Options {
+        retransmits: 2,
+        ..opts
+    });
+    assert!(matches!(
+        verdict(&finite, "eventually-settled"),
+        Verdict::Holds
+    ));
 }
 
 /// RFC 9293 has no FIN-WAIT-2 timer: when the peer aborts after acknowledging our FIN and
