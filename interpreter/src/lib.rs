@@ -4,14 +4,18 @@
 //! - [`script`]: the script language and its parser.
 //! - [`session`]: one endpoint under test, its sockets, time, and the expectations.
 //! - [`run`]: a whole script's run, its transcript and its errors.
+//! - [`live`]: the kernel side of `interpreter live` (namespace, tun, packets, sockets).
+//! - [`syscall`]: system calls as both stacks answer them (one errno type).
 //! - [`coverage`]: the rows a set of runs fired, and why the others were not.
 //! - [`repl`], [`pair`]: the REPL, and its two-endpoint mode.
 
 #![warn(missing_docs)]
 
 pub mod coverage;
+pub mod live;
 pub mod pair;
 pub mod repl;
 pub mod run;
 pub mod script;
 pub mod session;
+pub mod syscall;
