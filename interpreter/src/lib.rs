@@ -5,6 +5,7 @@
 //! - [`session`]: one endpoint under test, its sockets, time, and the expectations.
 //! - [`run`]: a whole script's run, its transcript and its errors.
 //! - [`live`]: the kernel side of `interpreter live` (namespace, tun, packets, sockets).
+//! - [`stack`]: the stacks a script runs against (the model, the kernel), one interface.
 //! - [`syscall`]: system calls as both stacks answer them (one errno type).
 //! - [`coverage`]: the rows a set of runs fired, and why the others were not.
 //! - [`repl`], [`pair`]: the REPL, and its two-endpoint mode.
@@ -18,4 +19,5 @@ pub mod repl;
 pub mod run;
 pub mod script;
 pub mod session;
+pub mod stack;
 pub mod syscall;

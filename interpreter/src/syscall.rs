@@ -109,3 +109,167 @@ mod tests {
         assert_eq!(Errno::from_name("ENOTANERROR"), None);
     }
 }
+
+/// Reading a call's arguments as both stacks read them.
+pub mod args {
+    use crate::script::{Arg, Value};
+
+    /// The items of `[a, b]`, or the one value given.
+    pub fn list_items(v: Option<&Value>) -> Vec<&Value> {
+        match v {
+            Some(Value::List(items)) => items.iter().map(|a| &a.value).collect(),
+            Some(Value::Ellipsis) | None => Vec::new(),
+            Some(v) => vec![v],
+        }
+    }
+
+    /// The total length of an iovec list (`[{iov_base=..., iov_len=100}]`) or of a
+    /// msghdr's `msg_iov`; `None` when a length is not written.
+    pub fn iov_total(v: &Value) -> Option<i64> {
+        if let Some(iov) = v.field("msg_iov") {
+            return iov_total(iov);
+        }
+        match v {
+            Value::List(items) => items.iter().try_fold(0i64, |n, a| {
+                a.value
+                    .field("iov_len")
+                    .and_then(Value::int)
+                    .map(|l| n.saturating_add(l))
+            }),
+            Value::Struct(_) => v.field("iov_len").and_then(Value::int),
+            _ => None,
+        }
+    }
+
+    /// An int field of a struct argument (`{l_onoff=1, ...}`).
+    pub fn field(v: Option<&Value>, name: &str) -> Option<i64> {
+        match v? {
+            Value::Struct(fields) => fields.iter().find(|(n, _)| n == name)?.1.value.int(),
+            _ => None,
+        }
+    }
+
+    /// An int argument, also written `[n]`.
+    pub fn int_or_boxed(v: Option<&Arg>) -> Option<i64> {
+        let v = &v?.value;
+        v.int().or_else(|| match v {
+            Value::List(items) if items.len() == 1 => items[0].value.int(),
+            _ => None,
+        })
+    }
+
+    /// The name an argument is written as (`SO_LINGER`), if it is a name.
+    pub fn name(v: Option<&Arg>) -> Option<&str> {
+        match &v?.value {
+            Value::Name(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The length a read-like call asks (`read(fd, ..., n)`, `recvmsg`'s iovecs; a
+    /// length not written reads whatever there is).
+    pub fn read_len(name: &str, args: &[Arg]) -> u32 {
+        let n = match name {
+            "recvmsg" | "readv" => args
+                .get(1)
+                .map_or(Some(0), |a| iov_total(&a.value))
+                .unwrap_or(i64::from(u32::MAX)),
+            _ => args.get(2).and_then(|a| a.value.int()).unwrap_or(0),
+        };
+        n.clamp(0, i64::from(u32::MAX)) as u32
+    }
+
+    /// The length a write-like call sends, if written (`sendfile`'s count).
+    pub fn write_len(name: &str, args: &[Arg]) -> Option<i64> {
+        match name {
+            "sendmsg" | "writev" => args.get(1).and_then(|a| iov_total(&a.value)),
+            "sendfile" => args.get(3).and_then(|a| a.value.int()),
+            _ => args.get(2).and_then(|a| a.value.int()),
+        }
+    }
+}
+
+/// Linux's poll and epoll event bits.
+pub mod events {
+    use crate::script::Value;
+
+    /// `POLLIN`.
+    pub const POLLIN: u32 = 0x1;
+    /// `POLLPRI`.
+    pub const POLLPRI: u32 = 0x2;
+    /// `POLLOUT`.
+    pub const POLLOUT: u32 = 0x4;
+    /// `POLLERR`.
+    pub const POLLERR: u32 = 0x8;
+    /// `POLLHUP`.
+    pub const POLLHUP: u32 = 0x10;
+    /// `POLLNVAL`.
+    pub const POLLNVAL: u32 = 0x20;
+    /// `POLLRDNORM`.
+    pub const POLLRDNORM: u32 = 0x40;
+    /// `POLLRDBAND`.
+    pub const POLLRDBAND: u32 = 0x80;
+    /// `POLLWRNORM`.
+    pub const POLLWRNORM: u32 = 0x100;
+    /// `POLLWRBAND`.
+    pub const POLLWRBAND: u32 = 0x200;
+    /// `POLLRDHUP`.
+    pub const POLLRDHUP: u32 = 0x2000;
+
+    /// The bits by name without the `POLL`/`EPOLL` prefix.
+    pub const EVENTS: &[(&str, u32)] = &[
+        ("IN", POLLIN),
+        ("PRI", POLLPRI),
+        ("OUT", POLLOUT),
+        ("ERR", POLLERR),
+        ("HUP", POLLHUP),
+        ("NVAL", POLLNVAL),
+        ("RDNORM", POLLRDNORM),
+        ("RDBAND", POLLRDBAND),
+        ("WRNORM", POLLWRNORM),
+        ("WRBAND", POLLWRBAND),
+        ("RDHUP", POLLRDHUP),
+    ];
+
+    /// `POLLIN|POLLOUT`, `EPOLLIN`, a number: the event bits (epoll's flags such as
+    /// `EPOLLET` count as none).
+    pub fn bits(v: &Value) -> Option<u32> {
+        match v {
+            Value::Int(n) => u32::try_from(*n).ok(),
+            Value::Name(n) => {
+                let bare = n.strip_prefix("EPOLL").or_else(|| n.strip_prefix("POLL"))?;
+                match EVENTS.iter().find(|(name, _)| *name == bare) {
+                    Some((_, bit)) => Some(*bit),
+                    None if matches!(bare, "ET" | "ONESHOT" | "EXCLUSIVE" | "WAKEUP") => Some(0),
+                    None => None,
+                }
+            }
+            Value::Or(items) => items
+                .iter()
+                .try_fold(0, |m, a| bits(&a.value).map(|b| m | b)),
+            _ => None,
+        }
+    }
+
+    /// `POLLIN|POLLOUT`, or `0`.
+    pub fn text(bits: u32) -> String {
+        let names: Vec<String> = EVENTS
+            .iter()
+            .filter(|(_, b)| bits & b != 0)
+            .map(|(n, _)| format!("POLL{n}"))
+            .collect();
+        if names.is_empty() {
+            "0".to_string()
+        } else {
+            names.join("|")
+        }
+    }
+}
+
+/// `0`, `-1 EAGAIN`.
+pub fn result_text(value: i64, errno: Option<Errno>) -> String {
+    match errno {
+        Some(e) => format!("{value} {e}"),
+        None => value.to_string(),
+    }
+}
