@@ -3,6 +3,8 @@
 //!
 //! - [`script`]: the script language and its parser.
 //! - [`session`]: one endpoint under test, its sockets, time, and the expectations.
+//! - [`engine`]: the runner (time, blocking calls, numbering, matching, transcript), for
+//!   either stack.
 //! - [`run`]: a whole script's run, its transcript and its errors.
 //! - [`live`]: the kernel side of `interpreter live` (namespace, tun, packets, sockets).
 //! - [`stack`]: the stacks a script runs against (the model, the kernel), one interface.
@@ -13,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod coverage;
+pub mod engine;
 pub mod live;
 pub mod pair;
 pub mod repl;

@@ -112,7 +112,7 @@ mod tests {
 
 /// Reading a call's arguments as both stacks read them.
 pub mod args {
-    use crate::script::{Arg, Value};
+    use crate::script::{Arg, Call, Value};
 
     /// The items of `[a, b]`, or the one value given.
     pub fn list_items(v: Option<&Value>) -> Vec<&Value> {
@@ -130,15 +130,31 @@ pub mod args {
             return iov_total(iov);
         }
         match v {
-            Value::List(items) => items.iter().try_fold(0i64, |n, a| {
-                a.value
-                    .field("iov_len")
-                    .and_then(Value::int)
-                    .map(|l| n.saturating_add(l))
-            }),
-            Value::Struct(_) => v.field("iov_len").and_then(Value::int),
+            Value::List(items) => items
+                .iter()
+                .try_fold(0i64, |n, a| iov_len(&a.value).map(|l| n.saturating_add(l))),
+            Value::Struct(_) => iov_len(v),
             _ => None,
         }
+    }
+
+    /// One iovec's length: `{iov_base=..., iov_len=N}`, or `{..., N}` as packetdrill
+    /// writes it.
+    pub fn iov_len(v: &Value) -> Option<i64> {
+        v.field("iov_len")
+            .or_else(|| v.field("1"))
+            .and_then(Value::int)
+    }
+
+    /// A read or write whose buffer is `NULL` (or 0): the copy fails with EFAULT.
+    pub fn null_buffer(call: &Call) -> bool {
+        matches!(
+            call.name.as_str(),
+            "read" | "recv" | "recvfrom" | "write" | "send" | "sendto"
+        ) && call
+            .args
+            .get(1)
+            .is_some_and(|a| a.value.has_name("NULL") || a.value == Value::Int(0))
     }
 
     /// An int field of a struct argument (`{l_onoff=1, ...}`).
@@ -215,6 +231,8 @@ pub mod events {
     pub const POLLWRBAND: u32 = 0x200;
     /// `POLLRDHUP`.
     pub const POLLRDHUP: u32 = 0x2000;
+    /// epoll's edge-triggered flag (Linux's `EPOLLET`).
+    pub const EPOLLET: u32 = 1 << 31;
 
     /// The bits by name without the `POLL`/`EPOLL` prefix.
     pub const EVENTS: &[(&str, u32)] = &[
@@ -231,8 +249,8 @@ pub mod events {
         ("RDHUP", POLLRDHUP),
     ];
 
-    /// `POLLIN|POLLOUT`, `EPOLLIN`, a number: the event bits (epoll's flags such as
-    /// `EPOLLET` count as none).
+    /// `POLLIN|POLLOUT`, `EPOLLIN`, a number: the event bits (`EPOLLET` is its own bit;
+    /// epoll's other flags, such as `EPOLLONESHOT`, count as none).
     pub fn bits(v: &Value) -> Option<u32> {
         match v {
             Value::Int(n) => u32::try_from(*n).ok(),
@@ -240,7 +258,8 @@ pub mod events {
                 let bare = n.strip_prefix("EPOLL").or_else(|| n.strip_prefix("POLL"))?;
                 match EVENTS.iter().find(|(name, _)| *name == bare) {
                     Some((_, bit)) => Some(*bit),
-                    None if matches!(bare, "ET" | "ONESHOT" | "EXCLUSIVE" | "WAKEUP") => Some(0),
+                    None if bare == "ET" => Some(EPOLLET),
+                    None if matches!(bare, "ONESHOT" | "EXCLUSIVE" | "WAKEUP") => Some(0),
                     None => None,
                 }
             }

@@ -36,11 +36,27 @@ const INT_OPTIONS: &[(&str, libc::c_int, libc::c_int)] = &[
     ("TCP_KEEPCNT", libc::IPPROTO_TCP, libc::TCP_KEEPCNT),
     ("TCP_SYNCNT", libc::IPPROTO_TCP, libc::TCP_SYNCNT),
     ("TCP_LINGER2", libc::IPPROTO_TCP, libc::TCP_LINGER2),
-    ("TCP_DEFER_ACCEPT", libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT),
-    ("TCP_WINDOW_CLAMP", libc::IPPROTO_TCP, libc::TCP_WINDOW_CLAMP),
+    (
+        "TCP_DEFER_ACCEPT",
+        libc::IPPROTO_TCP,
+        libc::TCP_DEFER_ACCEPT,
+    ),
+    (
+        "TCP_WINDOW_CLAMP",
+        libc::IPPROTO_TCP,
+        libc::TCP_WINDOW_CLAMP,
+    ),
     ("TCP_QUICKACK", libc::IPPROTO_TCP, libc::TCP_QUICKACK),
-    ("TCP_USER_TIMEOUT", libc::IPPROTO_TCP, libc::TCP_USER_TIMEOUT),
-    ("TCP_NOTSENT_LOWAT", libc::IPPROTO_TCP, libc::TCP_NOTSENT_LOWAT),
+    (
+        "TCP_USER_TIMEOUT",
+        libc::IPPROTO_TCP,
+        libc::TCP_USER_TIMEOUT,
+    ),
+    (
+        "TCP_NOTSENT_LOWAT",
+        libc::IPPROTO_TCP,
+        libc::TCP_NOTSENT_LOWAT,
+    ),
 ];
 
 /// The kernel behind a tun device, with the script's descriptors.
@@ -90,11 +106,7 @@ impl KernelStack {
 
     /// Reads every packet waiting on the tun.
     fn drain(&mut self) -> Result<(), Mismatch> {
-        while let Some(bytes) = self
-            .tun
-            .recv()
-            .map_err(|e| Mismatch::fail(e.to_string()))?
-        {
+        while let Some(bytes) = self.tun.recv().map_err(|e| Mismatch::fail(e.to_string()))? {
             let time = self.elapsed();
             match packet::parse(&bytes) {
                 Ok(p) if p.from.ip == LOCAL && p.to.ip == REMOTE => {
@@ -193,7 +205,12 @@ impl Stack for KernelStack {
         )
     }
 
-    fn call(&mut self, _now: u64, call: &Call) -> Result<(Called, Option<String>), Mismatch> {
+    fn call(
+        &mut self,
+        _now: u64,
+        call: &Call,
+        _blocking: bool,
+    ) -> Result<(Called, Option<String>), Mismatch> {
         let a = &call.args;
         let fd = a.first().and_then(|x| x.value.int());
         let expect = call.result.value;
@@ -237,10 +254,7 @@ impl Stack for KernelStack {
                 Err(e) => Called::Done(-1, Some(e)),
             },
             "read" | "recv" | "recvfrom" | "recvmsg" | "readv" => match self.real(fd) {
-                Ok(_) => Called::Wait(Wait::Read(
-                    fd.unwrap_or(-1),
-                    args::read_len(&call.name, a),
-                )),
+                Ok(_) => Called::Wait(Wait::Read(fd.unwrap_or(-1), args::read_len(&call.name, a))),
                 Err(e) => Called::Done(-1, Some(e)),
             },
             "write" | "send" | "sendto" | "sendmsg" | "writev" | "sendfile" => {
@@ -318,12 +332,13 @@ impl Stack for KernelStack {
                             },
                         };
                         if !ok {
-                            let shown = if e == 0 { "0".to_string() } else { Errno(e).name() };
+                            let shown = if e == 0 {
+                                "0".to_string()
+                            } else {
+                                Errno(e).name()
+                            };
                             return Err(Mismatch::fail("getsockopt(SO_ERROR) found another error")
-                                .with(
-                                    "[0]".to_string(),
-                                    format!("[{shown}]"),
-                                ));
+                                .with("[0]".to_string(), format!("[{shown}]")));
                         }
                     }
                     done(actual.map(|_| 0))
@@ -533,10 +548,10 @@ impl Stack for KernelStack {
         }
     }
 
-    fn describe(&self, _offset: u32) -> String {
+    fn describe(&self, _offset: u32) -> (State, String) {
         let all = k::diag().unwrap_or_default();
         if all.is_empty() {
-            return "kernel: no TCP socket (CLOSED)".to_string();
+            return (State::Closed, "kernel: no TCP socket (CLOSED)".to_string());
         }
         let parts: Vec<String> = all
             .iter()
@@ -548,6 +563,6 @@ impl Stack for KernelStack {
                 }
             })
             .collect();
-        format!("kernel: {}", parts.join("; "))
+        (self.state(), format!("kernel: {}", parts.join("; ")))
     }
 }

@@ -127,15 +127,20 @@ pub trait Stack {
 
     /// The segment from the script's peer arrives (live numbers; `names`, the options in
     /// the order the script wrote them).
-    fn handle_segment(&mut self, now: u64, seg: Segment, names: &[String])
-    -> Result<(), Mismatch>;
+    fn handle_segment(&mut self, now: u64, seg: Segment, names: &[String]) -> Result<(), Mismatch>;
 
     /// An ICMP message from the peer (`offset`: live = script number + offset, for the
     /// quoted sequence number); a notice of what was done with it.
     fn handle_icmp(&mut self, now: u64, icmp: &Icmp, offset: u32) -> String;
 
-    /// A system call, and a notice when something in it is not modelled.
-    fn call(&mut self, now: u64, call: &Call) -> Result<(Called, Option<String>), Mismatch>;
+    /// A system call (`blocking`: written `a...b`), and a notice when something in it is
+    /// not modelled.
+    fn call(
+        &mut self,
+        now: u64,
+        call: &Call,
+        blocking: bool,
+    ) -> Result<(Called, Option<String>), Mismatch>;
 
     /// Whether a pending wait can complete now.
     fn attempt(&mut self, now: u64, wait: &Wait) -> Result<Ready, Mismatch>;
@@ -160,7 +165,7 @@ pub trait Stack {
     /// The connection's state (CLOSED once it is gone), else the listener's, else CLOSED.
     fn state(&self) -> State;
 
-    /// What the stack can say about its connection, for a failure's report
-    /// (`offset`: live = script number + offset).
-    fn describe(&self, offset: u32) -> String;
+    /// The state of the connection a failure concerns and what the stack can say about
+    /// it (`offset`: live = script number + offset).
+    fn describe(&self, offset: u32) -> (State, String);
 }
