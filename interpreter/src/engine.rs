@@ -392,6 +392,12 @@ impl<S: Stack> Engine<S> {
             .collect::<Vec<_>>()
             .join(" ");
         let at = |span: &Span| source.place(span.start);
+        // Real time runs on while the runner works: relative times count from when the
+        // previous statement really happened, as packetdrill adjusts them.
+        if let Some(wall) = self.stack.wall_clock() {
+            self.now = self.now.max(wall);
+        }
+        let mut actual = None;
         // When the statement happens.
         let resolve = |t: Time, base: u64| {
             if t.relative {
@@ -422,6 +428,14 @@ impl<S: Stack> Engine<S> {
                 seconds(self.now)
             )));
         }
+        if S::REAL_TIME && start > self.opts.live_limit {
+            return Err(self.fail(format!(
+                "the script goes on past {} s of real time (live --max-seconds {}): not run \
+                 further",
+                seconds(start),
+                self.opts.live_limit / 1_000_000
+            )));
+        }
         match &st.action {
             Action::Outbound(pkt) => {
                 let places = [
@@ -429,7 +443,7 @@ impl<S: Stack> Engine<S> {
                     Some(at(&pkt.seq_span)),
                     pkt.ack_span.as_ref().map(at),
                 ];
-                self.expect_outbound(pkt, &text, start, window, places)?
+                actual = Some(self.expect_outbound(pkt, &text, start, window, places)?);
             }
             Action::Inbound(pkt) => {
                 self.advance(start)?;
@@ -512,6 +526,7 @@ impl<S: Stack> Engine<S> {
         }
         self.last = match st.when {
             When::Any => self.now,
+            _ if S::REAL_TIME => actual.unwrap_or(self.now.max(start)),
             _ => start.max(self.last),
         };
         Ok(())
@@ -619,7 +634,7 @@ impl<S: Stack> Engine<S> {
         start: u64,
         window: Option<(u64, u64)>,
         places: [Option<Place>; 3],
-    ) -> Result<(), Failure> {
+    ) -> Result<u64, Failure> {
         let [flags_place, seq_place, ack_place] = places;
         let (flags_place, seq_place) = (flags_place.expect("flags"), seq_place.expect("range"));
         let deadline = window.map_or(start, |(_, b)| b);
@@ -747,7 +762,7 @@ impl<S: Stack> Engine<S> {
             return Err(f);
         }
         self.push(e);
-        Ok(())
+        Ok(sent.time)
     }
 
     /// The segment a `>` line is compared with: the first one sent, or, when the line

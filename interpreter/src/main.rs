@@ -48,6 +48,27 @@ enum Command {
         #[command(flatten)]
         endpoint: EndpointArgs,
     },
+    /// Run scripts against this machine's Linux kernel (root: a private network
+    /// namespace and a tun device per script); same output and exit codes as `run`.
+    Live {
+        /// Script files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Fail a script when the kernel sends segments after its last `>` line.
+        #[arg(long)]
+        strict: bool,
+        /// Define NAME for `#ifdef NAME` blocks (repeatable; `linux` is always defined).
+        #[arg(long, value_name = "NAME")]
+        define: Vec<String>,
+        /// Stop a script (failing it) at a statement later than this: time is real.
+        #[arg(long, default_value_t = 20)]
+        max_seconds: u64,
+        #[command(flatten)]
+        endpoint: EndpointArgs,
+    },
     /// The REPL (the default when no command is given).
     Repl {
         /// Start in two-endpoint mode (A, B and the channel).
@@ -128,13 +149,18 @@ impl EndpointArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (endpoint, pair) = match &cli.command {
-        Some(Command::Run { endpoint, .. }) => (endpoint, false),
+        Some(Command::Run { endpoint, .. }) | Some(Command::Live { endpoint, .. }) => {
+            (endpoint, false)
+        }
         Some(Command::Repl { endpoint, pair }) => (endpoint, *pair),
         None => (&cli.endpoint, cli.pair),
     };
     let opts = match endpoint.options() {
         Ok(mut o) => {
-            if let Some(Command::Run { strict, define, .. }) = &cli.command {
+            if let Some(
+                Command::Run { strict, define, .. } | Command::Live { strict, define, .. },
+            ) = &cli.command
+            {
                 o.strict = *strict;
                 for d in define {
                     // `--define NAME=VALUE`, as packetdrill's `-D`: only the name counts.
@@ -157,13 +183,34 @@ fn main() -> ExitCode {
             format,
             coverage,
             ..
-        }) => run_files(&files, format, coverage, &opts),
+        }) => run_files(&files, format, coverage, &opts, false),
+        Some(Command::Live {
+            files,
+            format,
+            max_seconds,
+            ..
+        }) => {
+            let mut opts = opts;
+            opts.live_limit = max_seconds.saturating_mul(1_000_000);
+            // Never a partial run: without the privileges, nothing runs.
+            if let Err(e) = interpreter::live::check_privileges() {
+                eprint_line(&format!("error: {e}"));
+                return ExitCode::from(2);
+            }
+            run_files(&files, format, false, &opts, true)
+        }
         _ => repl::main(opts, pair),
     };
     ExitCode::from(code)
 }
 
-fn run_files(files: &[PathBuf], format: Format, with_coverage: bool, opts: &Options) -> u8 {
+fn run_files(
+    files: &[PathBuf],
+    format: Format,
+    with_coverage: bool,
+    opts: &Options,
+    live: bool,
+) -> u8 {
     if let Err(e) = model::Table::from_spec(&opts.profile) {
         eprint_line(&format!("error: {e}"));
         return 2;
@@ -182,7 +229,12 @@ fn run_files(files: &[PathBuf], format: Format, with_coverage: bool, opts: &Opti
                 continue;
             }
         };
-        let run = match run_source(&name, &source, opts) {
+        let ran = if live {
+            interpreter::live::run_source(&name, &source, opts)
+        } else {
+            run_source(&name, &source, opts)
+        };
+        let run = match ran {
             Ok(r) => r,
             Err(e) => {
                 eprint_line(&format!("error: {name}: {e}"));

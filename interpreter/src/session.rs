@@ -44,6 +44,9 @@ pub struct Options {
     pub defines: Vec<String>,
     /// `--wscale`: the window scale shift our SYN offers, when it offers one.
     pub wscale: Option<u8>,
+    /// A live run stops (failing) at a statement later than this, in microseconds:
+    /// real time cannot be skipped (`live --max-seconds`, default 20).
+    pub live_limit: u64,
 }
 
 impl Default for Options {
@@ -67,6 +70,7 @@ impl Default for Options {
             },
             default_win: 65_535,
             strict: false,
+            live_limit: 20_000_000,
             defines: crate::script::DEFAULT_DEFINES
                 .iter()
                 .map(|d| d.to_string())
@@ -1768,6 +1772,10 @@ impl Stack for ModelStack {
 
     fn poll_transmit(&mut self) -> Option<Sent> {
         self.outbound.pop_front()
+    }
+
+    fn wall_clock(&self) -> Option<u64> {
+        None
     }
 
     fn poll_timeout(&self) -> Option<u64> {

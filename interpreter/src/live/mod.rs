@@ -82,3 +82,42 @@ pub enum LiveError {
 pub fn check_privileges() -> Result<(), LiveError> {
     netns::in_private_netns(|| tun::Tun::open(TUN_NAME, LOCAL, REMOTE).map(drop))?
 }
+
+/// Runs a script against this machine's kernel, in a private namespace of its own (made
+/// for this run and gone when it returns). The run has the same transcript, JSON and
+/// verdicts as a model run; `profile` names the kernel.
+pub fn run_source(
+    name: &str,
+    source: &str,
+    opts: &crate::session::Options,
+) -> Result<crate::run::Run, String> {
+    let (name, source, opts) = (name.to_string(), source.to_string(), opts.clone());
+    let outcome = netns::in_private_netns(move || {
+        crate::run::run_engine(&name, &source, &opts, |o| {
+            let stack = crate::stack::kernel::KernelStack::new().map_err(|e| e.to_string())?;
+            Ok(crate::engine::Engine::with_stack(stack, o.clone()))
+        })
+        .map(|(mut run, _)| {
+            run.profile = kernel_name();
+            run
+        })
+    });
+    outcome.map_err(|e| e.to_string())?
+}
+
+/// `linux 6.18.44` (this machine's kernel, from uname).
+pub fn kernel_name() -> String {
+    // SAFETY: utsname is plain old data; uname fills it.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: uname(2) into a struct we own.
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return "linux".to_string();
+    }
+    let release: String = u
+        .release
+        .iter()
+        .take_while(|c| **c != 0)
+        .map(|c| *c as u8 as char)
+        .collect();
+    format!("linux {release} (live)")
+}

@@ -530,6 +530,10 @@ impl Stack for KernelStack {
         self.outbound.pop_front()
     }
 
+    fn wall_clock(&self) -> Option<u64> {
+        Some(self.elapsed())
+    }
+
     fn poll_timeout(&self) -> Option<u64> {
         Some(self.elapsed().saturating_add(TICK))
     }

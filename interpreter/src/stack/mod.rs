@@ -159,6 +159,10 @@ pub trait Stack {
     /// The next segment the stack sent, oldest first.
     fn poll_transmit(&mut self) -> Option<Sent>;
 
+    /// The wall clock (µs since time 0) for a real-time stack; `None` for the model,
+    /// whose clock is the runner's.
+    fn wall_clock(&self) -> Option<u64>;
+
     /// When the stack next needs [`Stack::handle_timeout`], if ever.
     fn poll_timeout(&self) -> Option<u64>;
 
