@@ -183,3 +183,48 @@ fn the_hosts_network_is_not_touched() {
     assert_eq!(names(&before), names(&after));
     assert!(!names(&after).contains(&"tun0".to_string()));
 }
+
+#[test]
+fn interpreter_live_runs_a_corpus_script_against_the_kernel_and_it_agrees() {
+    if !kernel_available("interpreter_live_runs_a_corpus_script_against_the_kernel_and_it_agrees") {
+        return;
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_interpreter"))
+        .args(["live", "--format", "summary"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/scripts/closed-port.pkt"
+        ))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/scripts/connect-refused.pkt"
+        ))
+        .output()
+        .expect("runs the interpreter");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("PASS")).count(),
+        2,
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_live_transcript_names_the_kernel_and_shows_what_it_sent() {
+    if !kernel_available("a_live_transcript_names_the_kernel_and_shows_what_it_sent") {
+        return;
+    }
+    let source = "0 < S 100:100(0) win 65535\n+0 > R. 0:0(0) ack 101\n+0 state CLOSED\n";
+    let run =
+        live::run_source("t.pkt", source, &interpreter::session::Options::default()).expect("runs");
+    let text = interpreter::run::transcript(&run);
+    assert!(text.contains("(live)"), "{text}");
+    assert!(text.contains("> R. 0:0(0) ack 101  (matched)"), "{text}");
+    assert!(text.ends_with("PASS\n"), "{text}");
+}

@@ -243,7 +243,14 @@ impl Stack for KernelStack {
             "bind" => done(self.real(fd).and_then(k::bind)),
             "listen" => {
                 let backlog = a.get(1).and_then(|x| x.value.int()).unwrap_or(1);
-                done(self.real(fd).and_then(|f| k::listen(f, backlog)))
+                // A script that never binds (the model needs no port) listens on
+                // packetdrill's port, not on one the kernel picks: bind first; a socket
+                // already bound says EINVAL, which is ignored.
+                let real = self.real(fd);
+                if let Ok(f) = real {
+                    let _ = k::bind(f);
+                }
+                done(real.and_then(|f| k::listen(f, backlog)))
             }
             "connect" => match self.real(fd).and_then(k::connect) {
                 Err(e) if e == Errno::EINPROGRESS => Called::Wait(Wait::Connect(fd.unwrap_or(-1))),
