@@ -109,9 +109,9 @@ impl<S: Stack> Engine<S> {
     /// stack's ISN, except the literal zero of a RST,ACK that answers a segment without
     /// ACK (RFC 9293 §3.10.7.1 `<SEQ=0>`), which belongs to no ISN.
     fn script_seq(&self, seg: &Segment) -> u32 {
-        if seg.flags.rst() && seg.flags.ack() && seg.seq == 0 {
-            seg.seq
-        } else if seg.flags.rst() && seg.flags.ack() && !S::REAL_TIME {
+        // The model's RST,ACK always carries the literal; the kernel's ABORT sends `R.`
+        // at SND.NXT, which is relative like any other.
+        if seg.flags.rst() && seg.flags.ack() && (seg.seq == 0 || !S::REAL_TIME) {
             seg.seq
         } else {
             seg.seq.wrapping_sub(self.offset)

@@ -1648,7 +1648,7 @@ impl ModelStack {
                 // the call returns once there is text, an end of file, or an error.
                 let out = self.step(i, Input::Call(UserCall::Receive(n)), who);
                 let s = &self.socks[i];
-                let r = if out.error.is_some() {
+                if out.error.is_some() {
                     if s.connected {
                         Ready::Done(0, None)
                     } else {
@@ -1663,8 +1663,7 @@ impl ModelStack {
                     Ready::Done(0, None)
                 } else {
                     Ready::Block
-                };
-                r
+                }
             }
         })
     }
