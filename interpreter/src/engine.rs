@@ -3,10 +3,12 @@
 //! kernel), the blocking calls, the sequence numbering (script and live numbers), the
 //! matching of what the stack sends against the `>` lines, and the transcript.
 
+use crate::numbering::Numbering;
+use crate::options::Options;
 use crate::script::{Action, Call, Packet, Span, Statement, Time, When};
-use crate::session::{Entry, Failure, Kind, Options, Place, Source, Step, Wire, seconds};
 use crate::stack::{Called, Mismatch, RawStep, Ready, Sent, Stack, Wait};
 use crate::syscall::{Errno, result_text};
+use crate::transcript::{Entry, Failure, Kind, Place, Source, Step, Wire, seconds};
 use model::{Segment, State};
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt::Write as _;
@@ -36,10 +38,8 @@ pub struct Engine<S: Stack> {
     last: u64,
     outbound: VecDeque<Sent>,
     pending: Option<Pending>,
-    /// live local sequence number = script number + offset.
-    offset: u32,
-    /// The ISN the offset was last set for.
-    mapped_iss: Option<u32>,
+    /// Script and live sequence numbers.
+    num: Numbering,
     entries: Vec<Entry>,
     noticed: BTreeSet<String>,
     line: usize,
@@ -51,8 +51,7 @@ impl<S: Stack> Engine<S> {
     pub fn with_stack(stack: S, opts: Options) -> Engine<S> {
         Engine {
             stack,
-            offset: opts.iss,
-            mapped_iss: None,
+            num: Numbering::new(opts.iss, S::REAL_TIME),
             opts,
             now: 0,
             last: 0,
@@ -93,61 +92,30 @@ impl<S: Stack> Engine<S> {
 
     /// The stack's connection, in script numbering.
     pub fn tcb_text(&self) -> String {
-        self.stack.describe(self.offset).1
+        self.stack.describe(self.num.offset).1
     }
 
     /// live local sequence number = script number + this.
     pub fn offset(&self) -> u32 {
-        self.offset
+        self.num.offset
     }
 
     fn notice_once(&mut self, key: String, text: String) -> Option<String> {
         self.noticed.insert(key).then_some(text)
     }
 
-    /// An outbound segment's sequence number in the script's numbering: relative to the
-    /// stack's ISN, except the literal zero of a RST,ACK that answers a segment without
-    /// ACK (RFC 9293 §3.10.7.1 `<SEQ=0>`), which belongs to no ISN.
+    /// An outbound segment's sequence number in the script's numbering.
     fn script_seq(&self, seg: &Segment) -> u32 {
-        // The model's RST,ACK always carries the literal; the kernel's ABORT sends `R.`
-        // at SND.NXT, which is relative like any other.
-        if seg.flags.rst() && seg.flags.ack() && (seg.seq == 0 || !S::REAL_TIME) {
-            seg.seq
-        } else {
-            seg.seq.wrapping_sub(self.offset)
-        }
+        self.num.script_seq(seg)
     }
 
     /// A segment in the script's numbering.
     pub fn wire_of(&self, seg: Segment, outbound: bool) -> Wire {
-        let (seq, ack) = if outbound {
-            (self.script_seq(&seg), seg.ack)
-        } else {
-            (seg.seq, seg.ack.wrapping_sub(self.offset))
-        };
-        let ack = if seg.flags.ack() { ack } else { 0 };
-        let shown = Segment { seq, ack, ..seg };
-        let mut text = shown.to_string();
-        if !seg.opts.is_empty() {
-            text.push_str(&format!(" <{}>", seg.opts));
-        }
-        Wire {
-            text,
-            flags: seg.flags.to_string(),
-            seq,
-            ack,
-            len: seg.len,
-            win: seg.wnd,
-            live: seg,
-        }
+        self.num.wire_of(seg, outbound)
     }
 
-    /// A new ISN is number 0 until a `>` line says otherwise (packetdrill's mapping).
     fn map_isn(&mut self, seg: &Segment) {
-        if seg.flags.syn() && self.mapped_iss != Some(seg.seq) {
-            self.mapped_iss = Some(seg.seq);
-            self.offset = seg.seq;
-        }
+        self.num.map_isn(seg);
     }
 
     /// The rows the stack applied since last asked, in script numbering.
@@ -181,7 +149,7 @@ impl<S: Stack> Engine<S> {
     }
 
     fn fail(&self, message: impl Into<String>) -> Failure {
-        let (state, tcb) = self.stack.describe(self.offset);
+        let (state, tcb) = self.stack.describe(self.num.offset);
         Failure {
             line: self.line,
             column: self.column,
@@ -494,7 +462,7 @@ impl<S: Stack> Engine<S> {
             Action::IcmpIn(m) => {
                 self.advance(start)?;
                 let mut e = self.entry(Kind::Inbound, text);
-                e.notice = Some(self.stack.handle_icmp(self.now, m, self.offset));
+                e.notice = Some(self.stack.handle_icmp(self.now, m, self.num.offset));
                 e.steps = self.steps();
                 self.collect();
                 self.push(e);
@@ -619,7 +587,7 @@ impl<S: Stack> Engine<S> {
     fn inbound_segment(&self, pkt: &Packet) -> Segment {
         Segment {
             seq: pkt.start,
-            ack: pkt.ack.map_or(0, |a| a.wrapping_add(self.offset)),
+            ack: pkt.ack.map_or(0, |a| self.num.live_ack(a)),
             flags: pkt.flags,
             wnd: pkt.win.unwrap_or(self.opts.default_win),
             len: pkt.len,
@@ -705,7 +673,7 @@ impl<S: Stack> Engine<S> {
             // `...`: any sequence number.
         } else if pkt.flags.syn() {
             // packetdrill's mapping: the endpoint's ISN is the script's SYN number.
-            self.offset = seg.seq.wrapping_sub(pkt.start);
+            self.num.map_syn(seg.seq, pkt.start);
         } else if self.script_seq(&seg) != pkt.start {
             let mut f = mismatch("sequence number", self);
             f.column = seq_place.column;

@@ -5,6 +5,8 @@
 //! - [`session`]: one endpoint under test, its sockets, time, and the expectations.
 //! - [`engine`]: the runner (time, blocking calls, numbering, matching, transcript), for
 //!   either stack.
+//! - [`options`], [`transcript`], [`numbering`]: how a run is set up, what it
+//!   produces, and the script's and the live sequence numbers.
 //! - [`run`]: a whole script's run, its transcript and its errors.
 //! - [`live`]: the kernel side of `interpreter live` (namespace, tun, packets, sockets).
 //! - [`stack`]: the stacks a script runs against (the model, the kernel), one interface.
@@ -17,6 +19,8 @@
 pub mod coverage;
 pub mod engine;
 pub mod live;
+pub mod numbering;
+pub mod options;
 pub mod pair;
 pub mod repl;
 pub mod run;
@@ -24,3 +28,4 @@ pub mod script;
 pub mod session;
 pub mod stack;
 pub mod syscall;
+pub mod transcript;

@@ -121,9 +121,22 @@ pub fn eprint_line(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
+/// Why a script could not be run at all. A script that fails, or that is wrong, is a
+/// [`Run`] with its verdict, not this.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The profile (`--profile`, or a script's `--profile=` line) is not one the table
+    /// knows.
+    #[error("{0}")]
+    Profile(String),
+    /// The kernel side of a live run could not be set up or driven.
+    #[error(transparent)]
+    Live(#[from] crate::live::LiveError),
+}
+
 /// Parses and runs a script against the table's endpoint. Never panics, whatever the
 /// input.
-pub fn run_source(name: &str, source: &str, opts: &Options) -> Result<Run, String> {
+pub fn run_source(name: &str, source: &str, opts: &Options) -> Result<Run, RunError> {
     let (mut run, session) = run_engine(name, source, opts, |o| Session::new(o.clone()))?;
     run.fired = session.fired().clone();
     run.samples = session.samples().to_vec();
@@ -137,8 +150,8 @@ pub fn run_engine<S: Stack>(
     name: &str,
     source: &str,
     opts: &Options,
-    make: impl FnOnce(&Options) -> Result<Engine<S>, String>,
-) -> Result<(Run, Engine<S>), String> {
+    make: impl FnOnce(&Options) -> Result<Engine<S>, RunError>,
+) -> Result<(Run, Engine<S>), RunError> {
     let parsed = script::parse_with(source, true, &opts.defines);
     // A script's `--name=value` lines take precedence: they are part of the scenario.
     let mut opts = opts.clone();

@@ -1,8 +1,10 @@
 //! One endpoint under test, driven statement by statement.
 //!
-//! The endpoint is `model::Tcb::step` and nothing else: this module only maps the socket
-//! API onto the RFC's user calls (RFC 9293 §3.9), routes segments to the right TCB, keeps
-//! time, and compares what the endpoint sends with what the script expects.
+//! The endpoint is `model::Tcb::step` and nothing else: this module ([`ModelStack`]) only
+//! maps the socket API onto the RFC's user calls (RFC 9293 §3.9) and routes segments to
+//! the right TCB; the runner ([`Engine`]) keeps time and compares what the endpoint sends
+//! with what the script expects. The options, the transcript types and the numbering are
+//! in [`crate::options`], [`crate::transcript`] and [`crate::numbering`], re-exported here.
 //!
 //! Sockets follow BSD: a listening socket stays in LISTEN and a SYN gives it a child
 //! connection, which `accept` hands out. One remote peer is modelled, so at most one
@@ -10,360 +12,22 @@
 //! to a closed port (the table's CLOSED rows answer them).
 
 use crate::engine::Engine;
+pub use crate::numbering::describe_tcb;
+use crate::options::MIN_MSS;
+pub use crate::options::{Options, PACKETDRILL_OPTIONS, SCRIPT_OPTIONS};
+use crate::run::RunError;
 use crate::script::{Call, Value};
 use crate::stack::{Called, Mismatch, RawStep, Ready as SReady, Sent, Stack, Wait};
 use crate::syscall::Errno;
 use crate::syscall::args::{field, iov_total, list_items, null_buffer};
 use crate::syscall::events::{bits as event_bits, text as events_text, *};
+pub use crate::transcript::{
+    Entry, Failure, Kind, Place, Source, Step, Wire, place, seconds, time_wait_restart,
+};
 use model::endpoint::Env;
 use model::table::Timer;
-use model::{
-    Config, Input, Outcome, RowId, Segment, SeqSpace, Signal, State, Table, Tcb, UserCall,
-};
-use serde::Serialize;
+use model::{Config, Input, Outcome, RowId, Segment, Signal, State, Table, Tcb, UserCall};
 use std::collections::{BTreeSet, VecDeque};
-use std::fmt::Write as _;
-
-/// How the session is set up. Times are in microseconds (1 tick = 1 µs).
-#[derive(Clone, Debug)]
-pub struct Options {
-    /// Profiles over RFC 9293, comma-separated (`rfc9293`, `rfc793,rfc1337`, ...).
-    pub profile: String,
-    /// The endpoint's ISN clock at time 0; it then ticks every 4 µs (RFC 9293 §3.4.1).
-    pub iss: u32,
-    /// How far a segment's time may be from the time the script gives it.
-    pub tolerance: u64,
-    /// The endpoint's parameters.
-    pub config: Config,
-    /// The window of an inbound segment that gives none.
-    pub default_win: u32,
-    /// Segments the endpoint sends after the last `>` line fail the run (`--strict`);
-    /// packetdrill never reads them, and by default neither does the interpreter.
-    pub strict: bool,
-    /// Names `#ifdef` finds defined (`--define NAME`; `linux` by default).
-    pub defines: Vec<String>,
-    /// `--wscale`: the window scale shift our SYN offers, when it offers one.
-    pub wscale: Option<u8>,
-    /// A live run stops (failing) at a statement later than this, in microseconds:
-    /// real time cannot be skipped (`live --max-seconds`, default 20).
-    pub live_limit: u64,
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options {
-            profile: "rfc9293".to_string(),
-            iss: 1_000_000,
-            tolerance: 4_000,
-            config: Config {
-                space: SeqSpace::TCP,
-                msl: 120_000_000,
-                time_wait: None,
-                rto: 1_000_000,
-                rto_max: 60_000_000,
-                backoff: true,
-                max_retransmits: 15,
-                rcv_buf: 65_535,
-                mss: 1_460,
-                fin_timeout: 60_000_000,
-                syn_options: model::SynOptions::MSS_ONLY,
-            },
-            default_win: 65_535,
-            strict: false,
-            live_limit: 20_000_000,
-            defines: crate::script::DEFAULT_DEFINES
-                .iter()
-                .map(|d| d.to_string())
-                .collect(),
-            wscale: None,
-        }
-    }
-}
-
-/// The smallest send MSS, as Linux clamps a peer's (`TCP_MIN_SND_MSS`).
-const MIN_MSS: u32 = 48;
-
-/// The options a script may set with `--name=value` lines, and what they do.
-pub const SCRIPT_OPTIONS: &[(&str, &str)] = &[
-    ("profile", "profiles over RFC 9293, comma-separated"),
-    (
-        "tolerance_usecs",
-        "timing tolerance in microseconds (packetdrill's name)",
-    ),
-    ("iss", "the ISN clock at time 0"),
-    ("msl_secs", "maximum segment lifetime in seconds"),
-    ("rcv_buf", "receive buffer: the window offered when empty"),
-    ("mss", "largest text per segment"),
-    ("retries", "retransmissions before the user timeout (R2)"),
-    (
-        "syn_options",
-        "options our SYN offers: mss (RFC 9293, the default), linux (mss, sackOK, TS, wscale 7), none",
-    ),
-    (
-        "wscale",
-        "our window scale shift, 0 to 14, when our SYN offers window scaling (linux: 7)",
-    ),
-    (
-        "default_win",
-        "window of an inbound segment that gives none",
-    ),
-    (
-        "strict",
-        "segments sent after the last `>` line fail the run (a flag)",
-    ),
-];
-
-/// packetdrill options about its own set-up (addresses, devices, wire mode): accepted in a
-/// script and ignored, with a notice.
-pub const PACKETDRILL_OPTIONS: &[&str] = &[
-    "ip_version",
-    "bind_port",
-    "connect_port",
-    "local_ip",
-    "remote_ip",
-    "gateway_ip",
-    "netmask_ip",
-    "speed",
-    "mtu",
-    "init_scripts",
-    "tolerance_percent",
-    "tcp_ts_tick_usecs",
-    "non_fatal",
-    "dry_run",
-    "verbose",
-    "debug",
-    "wire_client",
-    "wire_server",
-    "wire_server_ip",
-    "wire_server_port",
-    "wire_client_dev",
-    "wire_server_dev",
-    "strict_segments",
-    "tcp_ts_ecr_scaled",
-    "code_command",
-    "code_format",
-    "code_sockopt",
-    "so_filename",
-    "so_flags",
-    "send_omit_free",
-];
-
-impl Options {
-    /// Sets one option by name, as a `--name=value` script line does. Returns a notice
-    /// when the option is packetdrill's own and ignored here.
-    pub fn set(&mut self, name: &str, value: &str) -> Result<Option<String>, String> {
-        if name == "define" {
-            // `--define=NAME`: `#ifdef` blocks were already chosen with it.
-            let name = value.split('=').next().unwrap_or(value);
-            if name.is_empty() {
-                return Err("--define needs a name: --define=NAME".to_string());
-            }
-            self.defines.push(name.to_string());
-            return Ok(None);
-        }
-        if PACKETDRILL_OPTIONS.contains(&name) {
-            return Ok(Some(format!(
-                "--{name} is packetdrill's own set-up: ignored"
-            )));
-        }
-        self.set_modelled(name, value).map(|()| None)
-    }
-
-    /// `--wscale` sets the shift of a SYN that offers window scaling, whichever
-    /// `--syn_options` comes first.
-    fn apply_wscale(&mut self) {
-        if let (Some(shift), Some(w)) = (self.wscale, self.config.syn_options.wscale.as_mut()) {
-            *w = shift;
-        }
-    }
-
-    fn set_modelled(&mut self, name: &str, value: &str) -> Result<(), String> {
-        fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
-            v.parse()
-                .map_err(|_| format!("--{name} needs a number in range, not `{v}`"))
-        }
-        match name {
-            "profile" => {
-                Table::from_spec(value)?;
-                self.profile = value.to_string();
-            }
-            "tolerance_usecs" => self.tolerance = num(name, value)?,
-            "iss" => self.iss = num(name, value)?,
-            "msl_secs" => {
-                let secs: u32 = num(name, value)?;
-                if secs == 0 {
-                    return Err(format!(
-                        "--{name} must be at least 1 second: TIME-WAIT lasts 2 MSL"
-                    ));
-                }
-                self.config.msl = secs
-                    .checked_mul(1_000_000)
-                    .filter(|m| m.checked_mul(2).is_some())
-                    .ok_or("the MSL must be below 2148 seconds")?;
-            }
-            "rcv_buf" => self.config.rcv_buf = num::<u16>(name, value)?.into(),
-            "mss" => self.config.mss = num::<u16>(name, value)?.max(MIN_MSS as u16).into(),
-            "retries" => self.config.max_retransmits = num(name, value)?,
-            "syn_options" => {
-                self.config.syn_options = match value {
-                    "mss" => model::SynOptions::MSS_ONLY,
-                    "linux" => model::SynOptions::LINUX,
-                    "none" => model::SynOptions::NONE,
-                    _ => {
-                        return Err(format!(
-                            "--syn_options takes mss, linux or none, not `{value}`"
-                        ));
-                    }
-                };
-                self.apply_wscale();
-            }
-            "wscale" => {
-                let shift: u8 = num(name, value)?;
-                if shift > 14 {
-                    return Err(format!(
-                        "--wscale is at most 14 (RFC 7323 §2.3), not `{value}`"
-                    ));
-                }
-                self.wscale = Some(shift);
-                self.apply_wscale();
-            }
-            "default_win" => self.default_win = num::<u16>(name, value)?.into(),
-            "strict" => {
-                self.strict = match value {
-                    "" | "true" | "1" => true,
-                    "false" | "0" => false,
-                    _ => return Err(format!("--strict takes no value, not `{value}`")),
-                }
-            }
-            _ => {
-                let known: Vec<&str> = SCRIPT_OPTIONS.iter().map(|(n, _)| *n).collect();
-                return Err(format!(
-                    "unknown option --{name}; known: --{}",
-                    known.join(", --")
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// What a statement (or a timer it let expire) did: one transcript entry.
-#[derive(Clone, Debug, Serialize)]
-pub struct Entry {
-    /// 1-based line of the statement.
-    pub line: usize,
-    /// 1-based column.
-    pub column: usize,
-    /// When it happened, in microseconds.
-    pub time: u64,
-    /// What kind of entry.
-    pub kind: Kind,
-    /// The statement as written, or what expired.
-    pub text: String,
-    /// The table rows applied, in order.
-    pub steps: Vec<Step>,
-    /// A system call's result (`0`, `-1 EAGAIN`).
-    pub result: Option<String>,
-    /// A notice (something parsed and not modelled).
-    pub notice: Option<String>,
-    /// The endpoint's state after it (what `state X` checks).
-    pub state: State,
-}
-
-/// Kinds of transcript entries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// `<`: a segment injected.
-    Inbound,
-    /// `>`: a segment the script expected, and matched.
-    Outbound,
-    /// A system call.
-    Call,
-    /// A blocking call returned.
-    Return,
-    /// A state assertion.
-    Assert,
-    /// A block that was not executed.
-    Skip,
-    /// A timer expired.
-    Timer,
-}
-
-/// One row applied to one TCB.
-#[derive(Clone, Debug, Serialize)]
-pub struct Step {
-    /// Which TCB: `fd 3`, `connection`, `closed port`.
-    pub socket: String,
-    /// The classified event.
-    pub event: model::Event,
-    /// The row.
-    pub row: RowId,
-    /// State before.
-    pub from: State,
-    /// State after.
-    pub to: State,
-    /// Segments sent, in the script's numbering.
-    pub sent: Vec<Wire>,
-    /// Segment received, in the script's numbering (for inbound steps).
-    pub received: Option<Wire>,
-    /// What the row did that the states do not show: TIME-WAIT's 2MSL restarted.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-/// "2MSL restarted ..." when a step stayed in TIME-WAIT and moved its 2MSL deadline (a
-/// retransmitted FIN re-ACKed, RFC 9293 §3.10.7.4's eighth step), given the deadline before
-/// and after.
-pub fn time_wait_restart(out: &Outcome, before: Option<u64>, after: Option<u64>) -> Option<String> {
-    match (out.from, out.to, before, after) {
-        (State::TimeWait, State::TimeWait, Some(old), Some(new)) if new != old => Some(format!(
-            "2MSL restarted: TIME-WAIT now ends at t={}",
-            seconds(new)
-        )),
-        _ => None,
-    }
-}
-
-/// A segment as the script numbers it, and as it is on the wire.
-#[derive(Clone, Debug, Serialize)]
-pub struct Wire {
-    /// packetdrill notation, script numbering: `S. 0:0(0) ack 1 win 65535`.
-    pub text: String,
-    /// Flags in packetdrill notation.
-    pub flags: String,
-    /// SEG.SEQ, script numbering.
-    pub seq: u32,
-    /// SEG.ACK, script numbering (0 without ACK).
-    pub ack: u32,
-    /// Text length.
-    pub len: u32,
-    /// SEG.WND.
-    pub win: u32,
-    /// The segment with live numbers.
-    pub live: Segment,
-}
-
-/// Why a run stopped early.
-#[derive(Clone, Debug, Serialize)]
-pub struct Failure {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column.
-    pub column: usize,
-    /// What went wrong.
-    pub message: String,
-    /// What the script expected, when it expected something.
-    pub expected: Option<String>,
-    /// What happened instead.
-    pub actual: Option<String>,
-    /// The state of the TCB the line concerned.
-    pub state: State,
-    /// That TCB, printed.
-    pub tcb: String,
-    /// The script itself is wrong (exit 2) rather than the endpoint (exit 1).
-    pub bad_script: bool,
-}
 
 struct Socket {
     tcb: Tcb,
@@ -456,7 +120,7 @@ pub type Session = Engine<ModelStack>;
 
 impl Engine<ModelStack> {
     /// A session with nothing open. Fails on an unknown profile.
-    pub fn new(opts: Options) -> Result<Session, String> {
+    pub fn new(opts: Options) -> Result<Session, RunError> {
         Ok(Engine::with_stack(ModelStack::new(opts.clone())?, opts))
     }
 
@@ -486,113 +150,10 @@ impl Engine<ModelStack> {
     }
 }
 
-/// Where a statement sits in its source.
-#[derive(Clone, Copy, Debug)]
-pub struct Place {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column.
-    pub column: usize,
-}
-
-/// 1-based line and column of a byte offset (one lookup: [`Source`] indexes the lines
-/// once for many).
-pub fn place(source: &str, offset: usize) -> Place {
-    Source::new(source).place(offset)
-}
-
-/// A source text and the byte offsets where its lines start: line and column of an offset
-/// in logarithmic time (plus the length of that line), so a run is linear in the script.
-pub struct Source<'a> {
-    /// The text.
-    pub text: &'a str,
-    /// Byte offset of each line's start; the first is 0.
-    starts: Vec<usize>,
-}
-
-impl<'a> Source<'a> {
-    /// Indexes `text`'s lines.
-    pub fn new(text: &'a str) -> Source<'a> {
-        let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        Source { text, starts }
-    }
-
-    /// 1-based line and column of a byte offset (the same as [`place`]).
-    pub fn place(&self, offset: usize) -> Place {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let line = self.starts.partition_point(|&s| s <= offset);
-        let start = self.starts[line - 1];
-        let column = self.text[start..offset].chars().count() + 1;
-        Place { line, column }
-    }
-
-    /// The byte offset of a 1-based line and column (clamped to the text).
-    pub fn offset_of(&self, line: usize, column: usize) -> usize {
-        let Some(&start) = self.starts.get(line.saturating_sub(1)) else {
-            return self.text.len();
-        };
-        let rest = &self.text[start..];
-        start
-            + rest
-                .char_indices()
-                .nth(column.saturating_sub(1))
-                .map_or(rest.len(), |(i, _)| i)
-    }
-}
-
-/// A TCB as the RFC names its variables: state, sequence variables (our numbers less
-/// `offset`), queues and the timers running (in seconds).
-pub fn describe_tcb(t: &Tcb, offset: u32) -> String {
-    if matches!(t.state, State::Closed | State::Listen) {
-        return format!(
-            "{} ({:?}): no sequence numbers chosen yet",
-            t.state, t.origin
-        );
-    }
-    let l = |n: u32| n.wrapping_sub(offset);
-    let mut s = format!(
-        "{} ({:?}): ISS={} SND.UNA={} SND.NXT={} SND.WND={} IRS={} RCV.NXT={} RCV.WND={}",
-        t.state,
-        t.origin,
-        l(t.iss),
-        l(t.snd_una),
-        l(t.snd_nxt),
-        t.snd_wnd,
-        t.irs,
-        t.rcv_nxt,
-        t.rcv_wnd
-    );
-    let _ = write!(s, " queued={} unread={}", t.send_queue, t.recv_queue);
-    for (name, d) in [
-        ("retransmit", t.timers.retransmit),
-        ("2MSL", t.timers.time_wait),
-        ("FIN-WAIT-2", t.timers.fin_wait_2),
-    ] {
-        if let Some(d) = d {
-            let _ = write!(s, " {name}@{}", seconds(d));
-        }
-    }
-    s
-}
-
-/// Seconds with milliseconds (and microseconds when they matter).
-pub fn seconds(micros: u64) -> String {
-    if micros % 1000 == 0 {
-        format!("{}.{:03}", micros / 1_000_000, micros / 1000 % 1000)
-    } else {
-        format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
-    }
-}
-
 impl ModelStack {
     /// The endpoint with nothing open. Fails on an unknown profile.
-    pub fn new(opts: Options) -> Result<ModelStack, String> {
-        let table = Table::from_spec(&opts.profile)?;
+    pub fn new(opts: Options) -> Result<ModelStack, RunError> {
+        let table = Table::from_spec(&opts.profile).map_err(RunError::Profile)?;
         Ok(ModelStack {
             table,
             last_conn: None,

@@ -90,11 +90,11 @@ pub fn run_source(
     name: &str,
     source: &str,
     opts: &crate::session::Options,
-) -> Result<crate::run::Run, String> {
+) -> Result<crate::run::Run, crate::run::RunError> {
     let (name, source, opts) = (name.to_string(), source.to_string(), opts.clone());
     let outcome = netns::in_private_netns(move || {
         crate::run::run_engine(&name, &source, &opts, |o| {
-            let stack = crate::stack::kernel::KernelStack::new().map_err(|e| e.to_string())?;
+            let stack = crate::stack::kernel::KernelStack::new()?;
             Ok(crate::engine::Engine::with_stack(stack, o.clone()))
         })
         .map(|(mut run, _)| {
@@ -102,7 +102,7 @@ pub fn run_source(
             run
         })
     });
-    outcome.map_err(|e| e.to_string())?
+    outcome?
 }
 
 /// `linux 6.18.44` (this machine's kernel, from uname).
