@@ -189,6 +189,7 @@ impl<S: Stack> Engine<S> {
             result: None,
             notice: None,
             state: State::Closed,
+            matched: None,
         }
     }
 
@@ -647,6 +648,7 @@ impl<S: Stack> Engine<S> {
         let (seg, merged) = self.offloaded(sent, pkt);
         let mut e = self.entry(Kind::Outbound, text);
         e.time = sent.time;
+        e.matched = Some(self.wire_of(seg, true).text);
         e.notice = self.packet_notice(pkt, false);
         if merged > 1 {
             let n = format!(

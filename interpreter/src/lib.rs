@@ -11,12 +11,14 @@
 //! - [`live`]: the kernel side of `interpreter live` (namespace, tun, packets, sockets).
 //! - [`stack`]: the stacks a script runs against (the model, the kernel), one interface.
 //! - [`syscall`]: system calls as both stacks answer them (one errno type).
+//! - [`diff`]: a script on the model and on the kernel, and where the two part.
 //! - [`coverage`]: the rows a set of runs fired, and why the others were not.
 //! - [`repl`], [`pair`]: the REPL, and its two-endpoint mode.
 
 #![warn(missing_docs)]
 
 pub mod coverage;
+pub mod diff;
 pub mod engine;
 pub mod live;
 pub mod numbering;

@@ -69,6 +69,29 @@ enum Command {
         #[command(flatten)]
         endpoint: EndpointArgs,
     },
+    /// Run scripts on the model and on this machine's kernel (as `live`: root) and
+    /// report, for each, agreement or the first line where the two differ (what each
+    /// did, the table row behind the model's), then a table across scripts. Exit 0 when
+    /// all agree, 1 when one differs, 2 on bad input or without the privileges.
+    Diff {
+        /// Script files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format (`summary`: the table only).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Fail a run when its stack sends segments after the last `>` line.
+        #[arg(long)]
+        strict: bool,
+        /// Define NAME for `#ifdef NAME` blocks (repeatable; `linux` is always defined).
+        #[arg(long, value_name = "NAME")]
+        define: Vec<String>,
+        /// Stop the kernel's run (failing it) at a statement later than this.
+        #[arg(long, default_value_t = 20)]
+        max_seconds: u64,
+        #[command(flatten)]
+        endpoint: EndpointArgs,
+    },
     /// The REPL (the default when no command is given).
     Repl {
         /// Start in two-endpoint mode (A, B and the channel).
@@ -149,16 +172,18 @@ impl EndpointArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (endpoint, pair) = match &cli.command {
-        Some(Command::Run { endpoint, .. }) | Some(Command::Live { endpoint, .. }) => {
-            (endpoint, false)
-        }
+        Some(Command::Run { endpoint, .. })
+        | Some(Command::Live { endpoint, .. })
+        | Some(Command::Diff { endpoint, .. }) => (endpoint, false),
         Some(Command::Repl { endpoint, pair }) => (endpoint, *pair),
         None => (&cli.endpoint, cli.pair),
     };
     let opts = match endpoint.options() {
         Ok(mut o) => {
             if let Some(
-                Command::Run { strict, define, .. } | Command::Live { strict, define, .. },
+                Command::Run { strict, define, .. }
+                | Command::Live { strict, define, .. }
+                | Command::Diff { strict, define, .. },
             ) = &cli.command
             {
                 o.strict = *strict;
@@ -198,6 +223,26 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
             run_files(&files, format, false, &opts, true)
+        }
+        Some(Command::Diff {
+            files,
+            format,
+            max_seconds,
+            endpoint,
+            ..
+        }) => {
+            let mut opts = opts;
+            opts.live_limit = max_seconds.saturating_mul(1_000_000);
+            // The model follows the `linux` profile when there is one and no other is
+            // asked for.
+            if endpoint.profile.is_none() && model::Table::from_spec("linux").is_ok() {
+                opts.profile = "linux".to_string();
+            }
+            if let Err(e) = interpreter::live::check_privileges() {
+                eprint_line(&format!("error: {e}"));
+                return ExitCode::from(2);
+            }
+            diff_files(&files, format, &opts)
         }
         _ => repl::main(opts, pair),
     };
@@ -317,6 +362,59 @@ fn run_files(
                 if *scripts == 1 { "" } else { "s" },
                 report.text(table)
             );
+        }
+    }
+    let _ = out.flush();
+    worst
+}
+
+/// `interpreter diff`: each script on the model and the kernel; the worst exit code.
+fn diff_files(files: &[PathBuf], format: Format, opts: &Options) -> u8 {
+    let mut out = std::io::stdout().lock();
+    let mut worst = 0u8;
+    let mut diffs = Vec::new();
+    for file in files {
+        let name = file.display().to_string();
+        let source = match read_script(file) {
+            Ok(s) => s,
+            Err(e) => {
+                eprint_line(&format!("error: {e}"));
+                worst = worst.max(2);
+                continue;
+            }
+        };
+        let d = match interpreter::diff::diff_source(&name, &source, opts) {
+            Ok(d) => d,
+            Err(e) => {
+                eprint_line(&format!("error: {name}: {e}"));
+                worst = worst.max(2);
+                continue;
+            }
+        };
+        worst = worst.max(d.exit_code());
+        if format == Format::Text {
+            let _ = write!(out, "{}", d.text());
+        }
+        diffs.push(d);
+    }
+    match format {
+        Format::Json => {
+            let doc = serde_json::json!({
+                "format": "tcpfsm-diff",
+                "version": 1,
+                "diffs": diffs,
+            });
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            );
+        }
+        Format::Text | Format::Summary => {
+            if format == Format::Text {
+                let _ = writeln!(out);
+            }
+            let _ = write!(out, "{}", interpreter::diff::summary(&diffs));
         }
     }
     let _ = out.flush();

@@ -26,6 +26,10 @@ pub struct Entry {
     pub notice: Option<String>,
     /// The endpoint's state after it (what `state X` checks).
     pub state: State,
+    /// A `>` line's segment as the stack sent it, in the script's numbering (what
+    /// `interpreter diff` shows; not part of the transcript's text or JSON).
+    #[serde(skip)]
+    pub matched: Option<String>,
 }
 
 /// Kinds of transcript entries.
