@@ -12,6 +12,7 @@
 //! - [`stack`]: the stacks a script runs against (the model, the kernel), one interface.
 //! - [`syscall`]: system calls as both stacks answer them (one errno type).
 //! - [`diff`]: a script on the model and on the kernel, and where the two part.
+//! - [`fuzz`]: random connection-management scripts the model writes and the kernel runs.
 //! - [`coverage`]: the rows a set of runs fired, and why the others were not.
 //! - [`repl`], [`pair`]: the REPL, and its two-endpoint mode.
 
@@ -20,6 +21,7 @@
 pub mod coverage;
 pub mod diff;
 pub mod engine;
+pub mod fuzz;
 pub mod live;
 pub mod numbering;
 pub mod options;

@@ -92,6 +92,29 @@ enum Command {
         #[command(flatten)]
         endpoint: EndpointArgs,
     },
+    /// Differential fuzzing (root, as `live`): random connection-management scripts
+    /// from walks the model takes (the model's results and segments are the
+    /// expectations), run on the kernel; each disagreement is minimized and saved. Exit 0
+    /// when the kernel agrees on all, 1 when not, 2 without the privileges.
+    FuzzDiff {
+        /// How many scripts.
+        #[arg(long, default_value_t = 20)]
+        count: usize,
+        /// The seed: the same seed draws the same scripts.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// At most this many steps after the opening.
+        #[arg(long, default_value_t = 10)]
+        max_steps: usize,
+        /// Where disagreements are saved (one `.pkt` each).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Print every script the model wrote.
+        #[arg(long)]
+        verbose: bool,
+        #[command(flatten)]
+        endpoint: EndpointArgs,
+    },
     /// The REPL (the default when no command is given).
     Repl {
         /// Start in two-endpoint mode (A, B and the channel).
@@ -174,7 +197,8 @@ fn main() -> ExitCode {
     let (endpoint, pair) = match &cli.command {
         Some(Command::Run { endpoint, .. })
         | Some(Command::Live { endpoint, .. })
-        | Some(Command::Diff { endpoint, .. }) => (endpoint, false),
+        | Some(Command::Diff { endpoint, .. })
+        | Some(Command::FuzzDiff { endpoint, .. }) => (endpoint, false),
         Some(Command::Repl { endpoint, pair }) => (endpoint, *pair),
         None => (&cli.endpoint, cli.pair),
     };
@@ -243,6 +267,25 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
             diff_files(&files, format, &opts)
+        }
+        Some(Command::FuzzDiff {
+            count,
+            seed,
+            max_steps,
+            out,
+            verbose,
+            endpoint,
+        }) => {
+            let mut opts = opts;
+            if endpoint.profile.is_none() && model::Table::from_spec("linux").is_ok() {
+                opts.profile = "linux".to_string();
+            }
+            if let Err(e) = interpreter::live::check_privileges() {
+                eprint_line(&format!("error: {e}"));
+                return ExitCode::from(2);
+            }
+            let out = out.unwrap_or_else(|| std::env::temp_dir().join("tcpfsm-fuzz-diff"));
+            fuzz_diff(count, seed, max_steps, &out, verbose, &opts)
         }
         _ => repl::main(opts, pair),
     };
@@ -419,6 +462,83 @@ fn diff_files(files: &[PathBuf], format: Format, opts: &Options) -> u8 {
     }
     let _ = out.flush();
     worst
+}
+
+/// `interpreter fuzz-diff`: the cases, a line each, the disagreements saved.
+fn fuzz_diff(
+    count: usize,
+    seed: u64,
+    max_steps: usize,
+    dir: &std::path::Path,
+    verbose: bool,
+    opts: &Options,
+) -> u8 {
+    let mut out = std::io::stdout().lock();
+    let (mut agree, mut differ, mut defects) = (0usize, 0usize, 0usize);
+    let started = std::time::Instant::now();
+    for index in 0..count {
+        let case = match interpreter::fuzz::case(seed, index, max_steps, opts) {
+            Ok(c) => c,
+            Err(e) => {
+                eprint_line(&format!("error: case {index}: {e}"));
+                return 2;
+            }
+        };
+        let Some(case) = case else {
+            defects += 1;
+            let _ = writeln!(
+                out,
+                "case {index}: the model does not pass its own script (a generator defect)"
+            );
+            continue;
+        };
+        if verbose {
+            let _ = write!(out, "{}", case.script);
+        }
+        let Some(d) = &case.diff.difference else {
+            agree += 1;
+            let _ = writeln!(out, "case {index}: agree");
+            continue;
+        };
+        differ += 1;
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprint_line(&format!("error: {}: {e}", dir.display()));
+            return 2;
+        }
+        let path = dir.join(format!("seed{seed}-case{index}.pkt"));
+        let header = format!(
+            "// interpreter fuzz-diff --seed {seed}: case {index}, minimized from {} to {} \
+             statements.\n// The model ({}) and the kernel ({}) differ at line {}: {}\n\
+             // model: {}\n// kernel: {}\n",
+            case.drawn.0,
+            case.drawn.1,
+            case.diff.profile,
+            case.diff.kernel,
+            d.line,
+            d.statement,
+            d.model.did,
+            d.kernel.did
+        );
+        // The header's lines come first: the script's own line numbers shift by them.
+        let _ = std::fs::write(&path, format!("{header}{}", case.script));
+        let _ = writeln!(
+            out,
+            "case {index}: DIFFER at {}:{} {} (kernel: {}) -> {}",
+            d.line,
+            d.column,
+            d.statement,
+            d.kernel.did,
+            path.display()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{count} script(s), seed {seed}: {agree} agree, {differ} differ, {defects} generator \
+         defect(s), {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let _ = out.flush();
+    if differ > 0 || defects > 0 { 1 } else { 0 }
 }
 
 /// PASS, or where and why not.
