@@ -506,6 +506,7 @@ fn fuzz_diff(
             return 2;
         }
         let path = dir.join(format!("seed{seed}-case{index}.pkt"));
+        // The header's four lines come first: the line named is the saved file's.
         let header = format!(
             "// interpreter fuzz-diff --seed {seed}: case {index}, minimized from {} to {} \
              statements.\n// The model ({}) and the kernel ({}) differ at line {}: {}\n\
@@ -514,12 +515,11 @@ fn fuzz_diff(
             case.drawn.1,
             case.diff.profile,
             case.diff.kernel,
-            d.line,
+            d.line + 4,
             d.statement,
             d.model.did,
             d.kernel.did
         );
-        // The header's lines come first: the script's own line numbers shift by them.
         let _ = std::fs::write(&path, format!("{header}{}", case.script));
         let _ = writeln!(
             out,
