@@ -60,6 +60,9 @@ pub struct Diff {
     pub difference: Option<Difference>,
     /// The script is wrong (the model calls it a bad script): exit 2.
     pub bad_script: bool,
+    /// The kernel's run was cut at `--max-seconds` (real time cannot be skipped) and the
+    /// two agree up to there: not a difference, not a full agreement either.
+    pub cut_short: bool,
     /// Both runs, with their transcripts.
     pub runs: [Run; 2],
 }
@@ -164,6 +167,19 @@ fn rows(model: &Run, line: usize) -> Vec<String> {
 pub fn compare(source: &str, model: Run, kernel: Run) -> Diff {
     let (ms, ks) = (stop(&model), stop(&kernel));
     let bad_script = matches!(model.verdict, Verdict::BadScript { .. });
+    let cut = |r: &Run| match &r.verdict {
+        Verdict::Fail { failure } => failure
+            .message
+            .starts_with(crate::engine::PAST_REAL_TIME_LIMIT),
+        _ => false,
+    };
+    // Cut short before the model departs: they agree as far as the kernel went.
+    let cut_short = cut(&kernel)
+        && match (ms, ks) {
+            (None, _) => true,
+            (Some((ml, mc, _)), Some((kl, kc, _))) => (ml, mc) >= (kl, kc),
+            (Some(_), None) => false,
+        };
     let same_departure = match (ms, ks) {
         (None, None) => true,
         (Some((ml, mc, mf)), Some((kl, kc, kf))) => {
@@ -172,7 +188,7 @@ pub fn compare(source: &str, model: Run, kernel: Run) -> Diff {
         }
         _ => false,
     };
-    let difference = (!same_departure).then(|| {
+    let difference = (!same_departure && !cut_short).then(|| {
         let (line, column) = match (ms, ks) {
             (Some((ml, mc, _)), Some((kl, kc, _))) => (ml, mc).min((kl, kc)),
             (Some((l, c, _)), None) | (None, Some((l, c, _))) => (l, c),
@@ -198,11 +214,12 @@ pub fn compare(source: &str, model: Run, kernel: Run) -> Diff {
         script: model.script.clone(),
         profile: model.profile.clone(),
         kernel: kernel.profile.clone(),
-        agree: difference.is_none(),
+        agree: difference.is_none() && !cut_short,
         model_verdict: verdict_text(&model),
         kernel_verdict: verdict_text(&kernel),
         difference,
         bad_script,
+        cut_short,
         runs: [model, kernel],
     }
 }
@@ -223,7 +240,8 @@ pub fn diff_source(name: &str, source: &str, opts: &Options) -> Result<Diff, Run
 }
 
 impl Diff {
-    /// 0 when the two agree, 1 when they differ, 2 for a bad script.
+    /// 0 when the two agree, 1 when they differ or the kernel's run was cut short, 2 for
+    /// a bad script.
     pub fn exit_code(&self) -> u8 {
         if self.bad_script {
             2
@@ -247,6 +265,15 @@ impl Diff {
                 s,
                 "BAD SCRIPT ({}): not run on the kernel",
                 self.model_verdict
+            );
+            return s;
+        }
+        if self.cut_short {
+            let _ = writeln!(
+                s,
+                "CUT SHORT: the kernel's run stopped at {} (live --max-seconds); they agree up \
+                 to there",
+                self.kernel_verdict.trim_start_matches("fail ")
             );
             return s;
         }
@@ -293,11 +320,13 @@ pub fn summary(diffs: &[Diff]) -> String {
     for d in diffs {
         let first = match (&d.difference, d.bad_script) {
             (_, true) => "bad script".to_string(),
+            (None, _) if d.cut_short => "kernel cut at --max-seconds".to_string(),
             (None, _) => String::new(),
             (Some(x), _) => format!("{}:{} {}", x.line, x.column, x.statement),
         };
         let agree = match (d.bad_script, d.agree) {
             (true, _) => "-",
+            _ if d.cut_short => "so far",
             (_, true) => "yes",
             _ => "no",
         };
@@ -309,11 +338,15 @@ pub fn summary(diffs: &[Diff]) -> String {
     }
     let agree = diffs.iter().filter(|d| d.agree && !d.bad_script).count();
     let bad = diffs.iter().filter(|d| d.bad_script).count();
+    let cut = diffs
+        .iter()
+        .filter(|d| d.cut_short && !d.bad_script)
+        .count();
     let _ = writeln!(
         s,
-        "{} script(s): {agree} agree, {} differ, {bad} bad",
+        "{} script(s): {agree} agree, {} differ, {cut} cut short, {bad} bad",
         diffs.len(),
-        diffs.len() - agree - bad
+        diffs.len() - agree - bad - cut
     );
     s
 }

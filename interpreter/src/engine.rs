@@ -13,6 +13,10 @@ use model::{Segment, State};
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt::Write as _;
 
+/// How a real-time run stopped at `--max-seconds` begins its failure's message (a run cut
+/// short, not a departure from the script).
+pub const PAST_REAL_TIME_LIMIT: &str = "the script goes on past";
+
 /// How long a `*` (any time) expectation waits in real time before it gives up.
 const REAL_ANY_WAIT: u64 = 10_000_000;
 
@@ -399,7 +403,7 @@ impl<S: Stack> Engine<S> {
         }
         if S::REAL_TIME && start > self.opts.live_limit {
             return Err(self.fail(format!(
-                "the script goes on past {} s of real time (live --max-seconds {}): not run \
+                "{PAST_REAL_TIME_LIMIT} {} s of real time (live --max-seconds {}): not run \
                  further",
                 seconds(start),
                 self.opts.live_limit / 1_000_000

@@ -17,7 +17,8 @@
 //! - time passing: 10 ms, 200 ms, 1.1 s or 3.1 s (retransmissions and the other timers),
 //!   as an `fcntl(3, F_GETFL)` that changes nothing.
 //!
-//! The script's expectations are the model's: each call's result is what the model
+//! A script stays a second short of `--max-seconds` (20 s), so the kernel's run is never
+//! cut. The script's expectations are the model's: each call's result is what the model
 //! returned, each segment the model sent (timers' included) becomes a `>` line at the time
 //! it was sent (flags, numbers, length, acknowledgment; not the window or the options),
 //! and the script ends with the state the model is in. Times are absolute. The model then
@@ -325,6 +326,10 @@ pub fn draw(rng: &mut Rng, max_steps: usize, opts: &Options) -> Result<Vec<Drawn
                 call(now, "fcntl(3, F_GETFL)")
             }
         };
+        // The kernel's run must end before `--max-seconds` (real time is not skipped).
+        if d.time.saturating_add(1_000_000) >= opts.live_limit {
+            break;
+        }
         let guess = guess(&d);
         let line = format!("{} {}{guess}", time_text(d.time), d.text);
         if run_line(&mut session, &line, opts).is_err() {

@@ -89,7 +89,7 @@ fn the_first_difference_is_the_line_where_one_run_departs_with_what_each_did_and
     );
     let table = summary(&[d]);
     assert!(
-        table.contains("1 script(s): 0 agree, 1 differ, 0 bad"),
+        table.contains("1 script(s): 0 agree, 1 differ, 0 cut short, 0 bad"),
         "{table}"
     );
 }
@@ -116,6 +116,26 @@ fn a_segment_the_model_sent_is_shown_as_sent_where_the_other_sent_another() {
 }
 
 #[test]
+fn a_kernel_run_cut_at_max_seconds_is_not_a_difference_nor_an_agreement() {
+    let model = run_with(ACTIVE_CLOSE, "rfc9293");
+    let mut kernel = model.clone();
+    let mut failure = match &run_with(ACTIVE_CLOSE, "no-time-wait").verdict {
+        interpreter::run::Verdict::Fail { failure } => failure.clone(),
+        v => panic!("the other profile departs: {v:?}"),
+    };
+    failure.message = format!(
+        "{} 240 s of real time (live --max-seconds 20): not run further",
+        interpreter::engine::PAST_REAL_TIME_LIMIT
+    );
+    kernel.verdict = interpreter::run::Verdict::Fail { failure };
+    let d = compare(ACTIVE_CLOSE, model, kernel);
+    assert!(d.cut_short && !d.agree && d.difference.is_none());
+    assert_eq!(d.exit_code(), 1);
+    assert!(d.text().contains("CUT SHORT"), "{}", d.text());
+    assert!(summary(&[d]).contains("0 agree, 0 differ, 1 cut short"));
+}
+
+#[test]
 fn diff_of_a_missing_file_or_without_privileges_exits_2() {
     let out = diff(&["/nonexistent/script.pkt"]);
     assert_eq!(out.status.code(), Some(2));
@@ -137,7 +157,7 @@ fn diff_of_a_script_the_kernel_agrees_with_exits_0_and_says_agree() {
     );
     assert_eq!(stdout.matches("AGREE (both pass)").count(), 2, "{stdout}");
     assert!(
-        stdout.contains("2 script(s): 2 agree, 0 differ, 0 bad"),
+        stdout.contains("2 script(s): 2 agree, 0 differ, 0 cut short, 0 bad"),
         "{stdout}"
     );
 }
