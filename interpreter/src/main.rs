@@ -185,7 +185,7 @@ impl EndpointArgs {
         ];
         for (name, value) in given {
             if let Some(value) = value {
-                o.set(name, &value)?;
+                o.set(name, &value).map_err(|e| e.to_string())?;
             }
         }
         Ok(o)

@@ -127,15 +127,36 @@ pub const PACKETDRILL_OPTIONS: &[&str] = &[
     "send_omit_free",
 ];
 
+/// Why an option cannot be set (its message is what the user reads).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OptionError {
+    /// Not an option the interpreter knows.
+    #[error("unknown option --{name}; known: --{known}")]
+    Unknown {
+        /// The name given.
+        name: String,
+        /// The names known, as `a, --b, --c`.
+        known: String,
+    },
+    /// A profile the table does not know.
+    #[error("{0}")]
+    Profile(String),
+    /// A value the option does not take.
+    #[error("{0}")]
+    Value(String),
+}
+
 impl Options {
     /// Sets one option by name, as a `--name=value` script line does. Returns a notice
     /// when the option is packetdrill's own and ignored here.
-    pub fn set(&mut self, name: &str, value: &str) -> Result<Option<String>, String> {
+    pub fn set(&mut self, name: &str, value: &str) -> Result<Option<String>, OptionError> {
         if name == "define" {
             // `--define=NAME`: `#ifdef` blocks were already chosen with it.
             let name = value.split('=').next().unwrap_or(value);
             if name.is_empty() {
-                return Err("--define needs a name: --define=NAME".to_string());
+                return Err(OptionError::Value(
+                    "--define needs a name: --define=NAME".to_string(),
+                ));
             }
             self.defines.push(name.to_string());
             return Ok(None);
@@ -156,14 +177,15 @@ impl Options {
         }
     }
 
-    fn set_modelled(&mut self, name: &str, value: &str) -> Result<(), String> {
-        fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
-            v.parse()
-                .map_err(|_| format!("--{name} needs a number in range, not `{v}`"))
+    fn set_modelled(&mut self, name: &str, value: &str) -> Result<(), OptionError> {
+        fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, OptionError> {
+            v.parse().map_err(|_| {
+                OptionError::Value(format!("--{name} needs a number in range, not `{v}`"))
+            })
         }
         match name {
             "profile" => {
-                Table::from_spec(value)?;
+                Table::from_spec(value).map_err(OptionError::Profile)?;
                 self.profile = value.to_string();
             }
             "tolerance_usecs" => self.tolerance = num(name, value)?,
@@ -171,14 +193,16 @@ impl Options {
             "msl_secs" => {
                 let secs: u32 = num(name, value)?;
                 if secs == 0 {
-                    return Err(format!(
+                    return Err(OptionError::Value(format!(
                         "--{name} must be at least 1 second: TIME-WAIT lasts 2 MSL"
-                    ));
+                    )));
                 }
                 self.config.msl = secs
                     .checked_mul(1_000_000)
                     .filter(|m| m.checked_mul(2).is_some())
-                    .ok_or("the MSL must be below 2148 seconds")?;
+                    .ok_or_else(|| {
+                        OptionError::Value("the MSL must be below 2148 seconds".to_string())
+                    })?;
             }
             "rcv_buf" => self.config.rcv_buf = num::<u16>(name, value)?.into(),
             "mss" => self.config.mss = num::<u16>(name, value)?.max(MIN_MSS as u16).into(),
@@ -189,9 +213,9 @@ impl Options {
                     "linux" => model::SynOptions::LINUX,
                     "none" => model::SynOptions::NONE,
                     _ => {
-                        return Err(format!(
+                        return Err(OptionError::Value(format!(
                             "--syn_options takes mss, linux or none, not `{value}`"
-                        ));
+                        )));
                     }
                 };
                 self.apply_wscale();
@@ -199,9 +223,9 @@ impl Options {
             "wscale" => {
                 let shift: u8 = num(name, value)?;
                 if shift > 14 {
-                    return Err(format!(
+                    return Err(OptionError::Value(format!(
                         "--wscale is at most 14 (RFC 7323 §2.3), not `{value}`"
-                    ));
+                    )));
                 }
                 self.wscale = Some(shift);
                 self.apply_wscale();
@@ -211,15 +235,19 @@ impl Options {
                 self.strict = match value {
                     "" | "true" | "1" => true,
                     "false" | "0" => false,
-                    _ => return Err(format!("--strict takes no value, not `{value}`")),
+                    _ => {
+                        return Err(OptionError::Value(format!(
+                            "--strict takes no value, not `{value}`"
+                        )));
+                    }
                 }
             }
             _ => {
                 let known: Vec<&str> = SCRIPT_OPTIONS.iter().map(|(n, _)| *n).collect();
-                return Err(format!(
-                    "unknown option --{name}; known: --{}",
-                    known.join(", --")
-                ));
+                return Err(OptionError::Unknown {
+                    name: name.to_string(),
+                    known: known.join(", --"),
+                });
             }
         }
         Ok(())

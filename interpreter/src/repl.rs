@@ -171,7 +171,7 @@ impl Repl {
                             Err(e) => Reply::err(e, 2),
                         }
                     }
-                    Err(e) => Reply::err(e, 2),
+                    Err(e) => Reply::err(e.to_string(), 2),
                 }
             }
             ("pair", []) => match Pair::new(self.opts.clone()) {

@@ -165,7 +165,7 @@ pub fn run_engine<S: Stack>(
                 Err(e) => {
                     option_error = Some(ParseError {
                         offset: o.span.start,
-                        message: e,
+                        message: e.to_string(),
                     });
                     break;
                 }
