@@ -48,6 +48,73 @@ enum Command {
         #[command(flatten)]
         endpoint: EndpointArgs,
     },
+    /// Run scripts against this machine's Linux kernel (root: a private network
+    /// namespace and a tun device per script); same output and exit codes as `run`.
+    Live {
+        /// Script files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Fail a script when the kernel sends segments after its last `>` line.
+        #[arg(long)]
+        strict: bool,
+        /// Define NAME for `#ifdef NAME` blocks (repeatable; `linux` is always defined).
+        #[arg(long, value_name = "NAME")]
+        define: Vec<String>,
+        /// Stop a script (failing it) at a statement later than this: time is real.
+        #[arg(long, default_value_t = 20)]
+        max_seconds: u64,
+        #[command(flatten)]
+        endpoint: EndpointArgs,
+    },
+    /// Run scripts on the model and on this machine's kernel (as `live`: root) and
+    /// report, for each, agreement or the first line where the two differ (what each
+    /// did, the table row behind the model's), then a table across scripts. Exit 0 when
+    /// all agree, 1 when one differs, 2 on bad input or without the privileges.
+    Diff {
+        /// Script files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format (`summary`: the table only).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Fail a run when its stack sends segments after the last `>` line.
+        #[arg(long)]
+        strict: bool,
+        /// Define NAME for `#ifdef NAME` blocks (repeatable; `linux` is always defined).
+        #[arg(long, value_name = "NAME")]
+        define: Vec<String>,
+        /// Stop the kernel's run (failing it) at a statement later than this.
+        #[arg(long, default_value_t = 20)]
+        max_seconds: u64,
+        #[command(flatten)]
+        endpoint: EndpointArgs,
+    },
+    /// Differential fuzzing (root, as `live`): random connection-management scripts
+    /// from walks the model takes (the model's results and segments are the
+    /// expectations), run on the kernel; each disagreement is minimized and saved. Exit 0
+    /// when the kernel agrees on all, 1 when not, 2 without the privileges.
+    FuzzDiff {
+        /// How many scripts.
+        #[arg(long, default_value_t = 20)]
+        count: usize,
+        /// The seed: the same seed draws the same scripts.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// At most this many steps after the opening.
+        #[arg(long, default_value_t = 10)]
+        max_steps: usize,
+        /// Where disagreements are saved (one `.pkt` each).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Print every script the model wrote.
+        #[arg(long)]
+        verbose: bool,
+        #[command(flatten)]
+        endpoint: EndpointArgs,
+    },
     /// The REPL (the default when no command is given).
     Repl {
         /// Start in two-endpoint mode (A, B and the channel).
@@ -119,7 +186,7 @@ impl EndpointArgs {
         ];
         for (name, value) in given {
             if let Some(value) = value {
-                o.set(name, &value)?;
+                o.set(name, &value).map_err(|e| e.to_string())?;
             }
         }
         Ok(o)
@@ -129,13 +196,21 @@ impl EndpointArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (endpoint, pair) = match &cli.command {
-        Some(Command::Run { endpoint, .. }) => (endpoint, false),
+        Some(Command::Run { endpoint, .. })
+        | Some(Command::Live { endpoint, .. })
+        | Some(Command::Diff { endpoint, .. })
+        | Some(Command::FuzzDiff { endpoint, .. }) => (endpoint, false),
         Some(Command::Repl { endpoint, pair }) => (endpoint, *pair),
         None => (&cli.endpoint, cli.pair),
     };
     let opts = match endpoint.options() {
         Ok(mut o) => {
-            if let Some(Command::Run { strict, define, .. }) = &cli.command {
+            if let Some(
+                Command::Run { strict, define, .. }
+                | Command::Live { strict, define, .. }
+                | Command::Diff { strict, define, .. },
+            ) = &cli.command
+            {
                 o.strict = *strict;
                 for d in define {
                     // `--define NAME=VALUE`, as packetdrill's `-D`: only the name counts.
@@ -158,13 +233,73 @@ fn main() -> ExitCode {
             format,
             coverage,
             ..
-        }) => run_files(&files, format, coverage, &opts),
+        }) => run_files(&files, format, coverage, &opts, false),
+        Some(Command::Live {
+            files,
+            format,
+            max_seconds,
+            ..
+        }) => {
+            let mut opts = opts;
+            opts.live_limit = max_seconds.saturating_mul(1_000_000);
+            // Never a partial run: without the privileges, nothing runs.
+            if let Err(e) = interpreter::live::check_privileges() {
+                eprint_line(&format!("error: {e}"));
+                return ExitCode::from(2);
+            }
+            run_files(&files, format, false, &opts, true)
+        }
+        Some(Command::Diff {
+            files,
+            format,
+            max_seconds,
+            endpoint,
+            ..
+        }) => {
+            let mut opts = opts;
+            opts.live_limit = max_seconds.saturating_mul(1_000_000);
+            // The model follows the `linux` profile when there is one and no other is
+            // asked for.
+            if endpoint.profile.is_none() && model::Table::from_spec("linux").is_ok() {
+                opts.profile = "linux".to_string();
+            }
+            if let Err(e) = interpreter::live::check_privileges() {
+                eprint_line(&format!("error: {e}"));
+                return ExitCode::from(2);
+            }
+            diff_files(&files, format, &opts)
+        }
+        Some(Command::FuzzDiff {
+            count,
+            seed,
+            max_steps,
+            out,
+            verbose,
+            endpoint,
+        }) => {
+            let mut opts = opts;
+            if endpoint.profile.is_none() && model::Table::from_spec("linux").is_ok() {
+                opts.profile = "linux".to_string();
+            }
+            if let Err(e) = interpreter::live::check_privileges() {
+                eprint_line(&format!("error: {e}"));
+                return ExitCode::from(2);
+            }
+            let out = out.unwrap_or_else(|| std::env::temp_dir().join("tcpfsm-fuzz-diff"));
+            fuzz_diff(count, seed, max_steps, &out, verbose, &opts)
+        }
         _ => repl::main(opts, pair),
     };
     ExitCode::from(code)
 }
 
-fn run_files(files: &[PathBuf], format: Format, with_coverage: bool, opts: &Options) -> u8 {
+fn run_files(
+    files: &[PathBuf],
+    format: Format,
+    with_coverage: bool,
+    opts: &Options,
+    live: bool,
+) -> u8 {
     if let Err(e) = model::Table::from_spec(&opts.profile) {
         eprint_line(&format!("error: {e}"));
         return 2;
@@ -183,7 +318,12 @@ fn run_files(files: &[PathBuf], format: Format, with_coverage: bool, opts: &Opti
                 continue;
             }
         };
-        let run = match run_source(&name, &source, opts) {
+        let ran = if live {
+            interpreter::live::run_source(&name, &source, opts)
+        } else {
+            run_source(&name, &source, opts)
+        };
+        let run = match ran {
             Ok(r) => r,
             Err(e) => {
                 eprint_line(&format!("error: {name}: {e}"));
@@ -270,6 +410,137 @@ fn run_files(files: &[PathBuf], format: Format, with_coverage: bool, opts: &Opti
     }
     let _ = out.flush();
     worst
+}
+
+/// `interpreter diff`: each script on the model and the kernel; the worst exit code.
+fn diff_files(files: &[PathBuf], format: Format, opts: &Options) -> u8 {
+    let mut out = std::io::stdout().lock();
+    let mut worst = 0u8;
+    let mut diffs = Vec::new();
+    for file in files {
+        let name = file.display().to_string();
+        let source = match read_script(file) {
+            Ok(s) => s,
+            Err(e) => {
+                eprint_line(&format!("error: {e}"));
+                worst = worst.max(2);
+                continue;
+            }
+        };
+        let d = match interpreter::diff::diff_source(&name, &source, opts) {
+            Ok(d) => d,
+            Err(e) => {
+                eprint_line(&format!("error: {name}: {e}"));
+                worst = worst.max(2);
+                continue;
+            }
+        };
+        worst = worst.max(d.exit_code());
+        if format == Format::Text {
+            let _ = write!(out, "{}", d.text());
+        }
+        diffs.push(d);
+    }
+    match format {
+        Format::Json => {
+            let doc = serde_json::json!({
+                "format": "tcpfsm-diff",
+                "version": 1,
+                "diffs": diffs,
+            });
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            );
+        }
+        Format::Text | Format::Summary => {
+            if format == Format::Text {
+                let _ = writeln!(out);
+            }
+            let _ = write!(out, "{}", interpreter::diff::summary(&diffs));
+        }
+    }
+    let _ = out.flush();
+    worst
+}
+
+/// `interpreter fuzz-diff`: the cases, a line each, the disagreements saved.
+fn fuzz_diff(
+    count: usize,
+    seed: u64,
+    max_steps: usize,
+    dir: &std::path::Path,
+    verbose: bool,
+    opts: &Options,
+) -> u8 {
+    let mut out = std::io::stdout().lock();
+    let (mut agree, mut differ, mut defects) = (0usize, 0usize, 0usize);
+    let started = std::time::Instant::now();
+    for index in 0..count {
+        let case = match interpreter::fuzz::case(seed, index, max_steps, opts) {
+            Ok(c) => c,
+            Err(e) => {
+                eprint_line(&format!("error: case {index}: {e}"));
+                return 2;
+            }
+        };
+        let Some(case) = case else {
+            defects += 1;
+            let _ = writeln!(
+                out,
+                "case {index}: the model does not pass its own script (a generator defect)"
+            );
+            continue;
+        };
+        if verbose {
+            let _ = write!(out, "{}", case.script);
+        }
+        let Some(d) = &case.diff.difference else {
+            // The generator keeps scripts short of --max-seconds: never cut here.
+            agree += 1;
+            let _ = writeln!(out, "case {index}: agree");
+            continue;
+        };
+        differ += 1;
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprint_line(&format!("error: {}: {e}", dir.display()));
+            return 2;
+        }
+        let path = dir.join(format!("seed{seed}-case{index}.pkt"));
+        // The header's four lines come first: the line named is the saved file's.
+        let header = format!(
+            "// interpreter fuzz-diff --seed {seed}: case {index}, minimized from {} to {} \
+             statements.\n// The model ({}) and the kernel ({}) differ at line {}: {}\n\
+             // model: {}\n// kernel: {}\n",
+            case.drawn.0,
+            case.drawn.1,
+            case.diff.profile,
+            case.diff.kernel,
+            d.line + 4,
+            d.statement,
+            d.model.did,
+            d.kernel.did
+        );
+        let _ = std::fs::write(&path, format!("{header}{}", case.script));
+        let _ = writeln!(
+            out,
+            "case {index}: DIFFER at {}:{} {} (kernel: {}) -> {}",
+            d.line,
+            d.column,
+            d.statement,
+            d.kernel.did,
+            path.display()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{count} script(s), seed {seed}: {agree} agree, {differ} differ, {defects} generator \
+         defect(s), {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let _ = out.flush();
+    if differ > 0 || defects > 0 { 1 } else { 0 }
 }
 
 /// PASS, or where and why not.

@@ -99,7 +99,9 @@ impl Repl {
         let mode = if pair_mode {
             Mode::Pair(Box::new(Pair::new(opts.clone())?))
         } else {
-            Mode::Single(Box::new(Session::new(opts.clone())?))
+            Mode::Single(Box::new(
+                Session::new(opts.clone()).map_err(|e| e.to_string())?,
+            ))
         };
         Ok(Repl {
             opts,
@@ -133,7 +135,9 @@ impl Repl {
 
     fn reset(&mut self) -> Result<(), String> {
         self.mode = match self.mode {
-            Mode::Single(_) => Mode::Single(Box::new(Session::new(self.opts.clone())?)),
+            Mode::Single(_) => Mode::Single(Box::new(
+                Session::new(self.opts.clone()).map_err(|e| e.to_string())?,
+            )),
             Mode::Pair(_) => Mode::Pair(Box::new(Pair::new(self.opts.clone())?)),
         };
         Ok(())
@@ -167,7 +171,7 @@ impl Repl {
                             Err(e) => Reply::err(e, 2),
                         }
                     }
-                    Err(e) => Reply::err(e, 2),
+                    Err(e) => Reply::err(e.to_string(), 2),
                 }
             }
             ("pair", []) => match Pair::new(self.opts.clone()) {
@@ -180,7 +184,7 @@ impl Repl {
                 }
                 Err(e) => Reply::err(e, 2),
             },
-            ("single", []) => match Session::new(self.opts.clone()) {
+            ("single", []) => match Session::new(self.opts.clone()).map_err(|e| e.to_string()) {
                 Ok(s) => {
                     self.mode = Mode::Single(Box::new(s));
                     Reply::ok("one-endpoint mode: nothing open")

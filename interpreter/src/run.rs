@@ -1,8 +1,10 @@
 //! Running a whole script, and what a run produces: a transcript as text or JSON, and
 //! errors rendered with the offending line and a caret (miette).
 
+use crate::engine::Engine;
 use crate::script::{self, ParseError};
 use crate::session::{Entry, Failure, Kind, Options, Session, Source, place, seconds};
+use crate::stack::Stack;
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, MietteError, MietteSpanContents,
     SourceCode, SourceSpan, SpanContents,
@@ -119,8 +121,37 @@ pub fn eprint_line(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
-/// Parses and runs a script. Never panics, whatever the input.
-pub fn run_source(name: &str, source: &str, opts: &Options) -> Result<Run, String> {
+/// Why a script could not be run at all. A script that fails, or that is wrong, is a
+/// [`Run`] with its verdict, not this.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The profile (`--profile`, or a script's `--profile=` line) is not one the table
+    /// knows.
+    #[error("{0}")]
+    Profile(String),
+    /// The kernel side of a live run could not be set up or driven.
+    #[error(transparent)]
+    Live(#[from] crate::live::LiveError),
+}
+
+/// Parses and runs a script against the table's endpoint. Never panics, whatever the
+/// input.
+pub fn run_source(name: &str, source: &str, opts: &Options) -> Result<Run, RunError> {
+    let (mut run, session) = run_engine(name, source, opts, |o| Session::new(o.clone()))?;
+    run.fired = session.fired().clone();
+    run.samples = session.samples().to_vec();
+    Ok(run)
+}
+
+/// Parses and runs a script against the stack `make` builds (given the options the
+/// script's own lines set), and returns the run and the engine. The run's profile is the
+/// model's; a stack without rows leaves `fired` and `samples` empty.
+pub fn run_engine<S: Stack>(
+    name: &str,
+    source: &str,
+    opts: &Options,
+    make: impl FnOnce(&Options) -> Result<Engine<S>, RunError>,
+) -> Result<(Run, Engine<S>), RunError> {
     let parsed = script::parse_with(source, true, &opts.defines);
     // A script's `--name=value` lines take precedence: they are part of the scenario.
     let mut opts = opts.clone();
@@ -134,14 +165,14 @@ pub fn run_source(name: &str, source: &str, opts: &Options) -> Result<Run, Strin
                 Err(e) => {
                     option_error = Some(ParseError {
                         offset: o.span.start,
-                        message: e,
+                        message: e.to_string(),
                     });
                     break;
                 }
             }
         }
     }
-    let mut session = Session::new(opts.clone())?;
+    let mut session = make(&opts)?;
     let src = Source::new(source);
     for (span, notice) in notices {
         let p = src.place(span.start);
@@ -192,9 +223,7 @@ pub fn run_source(name: &str, source: &str, opts: &Options) -> Result<Run, Strin
         }
     }
     run.transcript = session.entries().to_vec();
-    run.fired = session.fired().clone();
-    run.samples = session.samples().to_vec();
-    Ok(run)
+    Ok((run, session))
 }
 
 /// The byte offset of a 1-based line and column.

@@ -1,406 +1,33 @@
 //! One endpoint under test, driven statement by statement.
 //!
-//! The endpoint is `model::Tcb::step` and nothing else: this module only maps the socket
-//! API onto the RFC's user calls (RFC 9293 §3.9), routes segments to the right TCB, keeps
-//! time, and compares what the endpoint sends with what the script expects.
+//! The endpoint is `model::Tcb::step` and nothing else: this module ([`ModelStack`]) only
+//! maps the socket API onto the RFC's user calls (RFC 9293 §3.9) and routes segments to
+//! the right TCB; the runner ([`Engine`]) keeps time and compares what the endpoint sends
+//! with what the script expects. The options, the transcript types and the numbering are
+//! in [`crate::options`], [`crate::transcript`] and [`crate::numbering`], re-exported here.
 //!
 //! Sockets follow BSD: a listening socket stays in LISTEN and a SYN gives it a child
 //! connection, which `accept` hands out. One remote peer is modelled, so at most one
 //! connection is on the wire at a time; segments with no connection and no listener go
 //! to a closed port (the table's CLOSED rows answer them).
 
-use crate::script::{Action, Call, Packet, Span, Statement, Time, Value, When};
+use crate::engine::Engine;
+pub use crate::numbering::describe_tcb;
+use crate::options::MIN_MSS;
+pub use crate::options::{Options, PACKETDRILL_OPTIONS, SCRIPT_OPTIONS};
+use crate::run::RunError;
+use crate::script::{Call, Value};
+use crate::stack::{Called, Mismatch, RawStep, Ready as SReady, Sent, Stack, Wait};
+use crate::syscall::Errno;
+use crate::syscall::args::{field, iov_total, list_items, null_buffer};
+use crate::syscall::events::{bits as event_bits, text as events_text, *};
+pub use crate::transcript::{
+    Entry, Failure, Kind, Place, Source, Step, Wire, place, seconds, time_wait_restart,
+};
 use model::endpoint::Env;
 use model::table::Timer;
-use model::{
-    Config, Input, Outcome, RowId, Segment, SeqSpace, Signal, State, Table, Tcb, UserCall,
-};
-use serde::Serialize;
+use model::{Config, Input, Outcome, RowId, Segment, Signal, State, Table, Tcb, UserCall};
 use std::collections::{BTreeSet, VecDeque};
-use std::fmt::Write as _;
-
-/// How the session is set up. Times are in microseconds (1 tick = 1 µs).
-#[derive(Clone, Debug)]
-pub struct Options {
-    /// Profiles over RFC 9293, comma-separated (`rfc9293`, `rfc793,rfc1337`, ...).
-    pub profile: String,
-    /// The endpoint's ISN clock at time 0; it then ticks every 4 µs (RFC 9293 §3.4.1).
-    pub iss: u32,
-    /// How far a segment's time may be from the time the script gives it.
-    pub tolerance: u64,
-    /// The endpoint's parameters.
-    pub config: Config,
-    /// The window of an inbound segment that gives none.
-    pub default_win: u32,
-    /// Segments the endpoint sends after the last `>` line fail the run (`--strict`);
-    /// packetdrill never reads them, and by default neither does the interpreter.
-    pub strict: bool,
-    /// Names `#ifdef` finds defined (`--define NAME`; `linux` by default).
-    pub defines: Vec<String>,
-    /// `--wscale`: the window scale shift our SYN offers, when it offers one.
-    pub wscale: Option<u8>,
-    /// Options set by name (command line or script line): a profile's parameters
-    /// (`model::Param`) never override them.
-    pub explicit: Vec<String>,
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options {
-            profile: "rfc9293".to_string(),
-            iss: 1_000_000,
-            tolerance: 4_000,
-            config: Config {
-                space: SeqSpace::TCP,
-                msl: 120_000_000,
-                time_wait: None,
-                rto: 1_000_000,
-                rto_max: 60_000_000,
-                backoff: true,
-                max_retransmits: 15,
-                rcv_buf: 65_535,
-                mss: 1_460,
-                fin_timeout: 60_000_000,
-                syn_options: model::SynOptions::MSS_ONLY,
-                syn_retries: None,
-                synack_retries: None,
-                fin_retransmit_ack: false,
-                abort_on_unread_close: true,
-            },
-            default_win: 65_535,
-            strict: false,
-            defines: crate::script::DEFAULT_DEFINES
-                .iter()
-                .map(|d| d.to_string())
-                .collect(),
-            wscale: None,
-            explicit: Vec::new(),
-        }
-    }
-}
-
-/// The smallest send MSS, as Linux clamps a peer's (`TCP_MIN_SND_MSS`).
-const MIN_MSS: u32 = 48;
-
-/// The options a script may set with `--name=value` lines, and what they do.
-pub const SCRIPT_OPTIONS: &[(&str, &str)] = &[
-    ("profile", "profiles over RFC 9293, comma-separated"),
-    (
-        "tolerance_usecs",
-        "timing tolerance in microseconds (packetdrill's name)",
-    ),
-    ("iss", "the ISN clock at time 0"),
-    ("msl_secs", "maximum segment lifetime in seconds"),
-    ("rcv_buf", "receive buffer: the window offered when empty"),
-    ("mss", "largest text per segment"),
-    ("retries", "retransmissions before the user timeout (R2)"),
-    (
-        "syn_options",
-        "options our SYN offers: mss (RFC 9293, the default), linux (mss, sackOK, TS, wscale 7), freebsd (mss, wscale 6, sackOK, TS), none",
-    ),
-    (
-        "wscale",
-        "our window scale shift, 0 to 14, when our SYN offers window scaling (linux: 7)",
-    ),
-    (
-        "default_win",
-        "window of an inbound segment that gives none",
-    ),
-    (
-        "strict",
-        "segments sent after the last `>` line fail the run (a flag)",
-    ),
-];
-
-/// packetdrill options about its own set-up (addresses, devices, wire mode): accepted in a
-/// script and ignored, with a notice.
-pub const PACKETDRILL_OPTIONS: &[&str] = &[
-    "ip_version",
-    "bind_port",
-    "connect_port",
-    "local_ip",
-    "remote_ip",
-    "gateway_ip",
-    "netmask_ip",
-    "speed",
-    "mtu",
-    "init_scripts",
-    "tolerance_percent",
-    "tcp_ts_tick_usecs",
-    "non_fatal",
-    "dry_run",
-    "verbose",
-    "debug",
-    "wire_client",
-    "wire_server",
-    "wire_server_ip",
-    "wire_server_port",
-    "wire_client_dev",
-    "wire_server_dev",
-    "strict_segments",
-    "tcp_ts_ecr_scaled",
-    "code_command",
-    "code_format",
-    "code_sockopt",
-    "so_filename",
-    "so_flags",
-    "send_omit_free",
-];
-
-impl Options {
-    /// Sets one option by name, as a `--name=value` script line does. Returns a notice
-    /// when the option is packetdrill's own and ignored here.
-    pub fn set(&mut self, name: &str, value: &str) -> Result<Option<String>, String> {
-        if name == "define" {
-            // `--define=NAME`: `#ifdef` blocks were already chosen with it.
-            let name = value.split('=').next().unwrap_or(value);
-            if name.is_empty() {
-                return Err("--define needs a name: --define=NAME".to_string());
-            }
-            self.defines.push(name.to_string());
-            return Ok(None);
-        }
-        if PACKETDRILL_OPTIONS.contains(&name) {
-            return Ok(Some(format!(
-                "--{name} is packetdrill's own set-up: ignored"
-            )));
-        }
-        self.set_modelled(name, value).map(|()| None)
-    }
-
-    /// `--wscale` sets the shift of a SYN that offers window scaling, whichever
-    /// `--syn_options` comes first.
-    fn apply_wscale(&mut self) {
-        if let (Some(shift), Some(w)) = (self.wscale, self.config.syn_options.wscale.as_mut()) {
-            *w = shift;
-        }
-    }
-
-    fn set_modelled(&mut self, name: &str, value: &str) -> Result<(), String> {
-        fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
-            v.parse()
-                .map_err(|_| format!("--{name} needs a number in range, not `{v}`"))
-        }
-        match name {
-            "profile" => {
-                Table::from_spec(value)?;
-                self.profile = value.to_string();
-                self.apply_profile_params()?;
-                return Ok(());
-            }
-            "tolerance_usecs" => self.tolerance = num(name, value)?,
-            "iss" => self.iss = num(name, value)?,
-            "msl_secs" => {
-                // TIME-WAIT is then 2 MSL, whatever length a profile gave it.
-                self.config.time_wait = None;
-                let secs: u32 = num(name, value)?;
-                if secs == 0 {
-                    return Err(format!(
-                        "--{name} must be at least 1 second: TIME-WAIT lasts 2 MSL"
-                    ));
-                }
-                self.config.msl = secs
-                    .checked_mul(1_000_000)
-                    .filter(|m| m.checked_mul(2).is_some())
-                    .ok_or("the MSL must be below 2148 seconds")?;
-            }
-            "rcv_buf" => self.config.rcv_buf = num::<u16>(name, value)?.into(),
-            "mss" => self.config.mss = num::<u16>(name, value)?.max(MIN_MSS as u16).into(),
-            "retries" => self.config.max_retransmits = num(name, value)?,
-            "syn_options" => {
-                self.config.syn_options = match value {
-                    "mss" => model::SynOptions::MSS_ONLY,
-                    "linux" => model::SynOptions::LINUX,
-                    "freebsd" => model::SynOptions::FREEBSD,
-                    "none" => model::SynOptions::NONE,
-                    _ => {
-                        return Err(format!(
-                            "--syn_options takes mss, linux, freebsd or none, not `{value}`"
-                        ));
-                    }
-                };
-                self.apply_wscale();
-            }
-            "wscale" => {
-                let shift: u8 = num(name, value)?;
-                if shift > 14 {
-                    return Err(format!(
-                        "--wscale is at most 14 (RFC 7323 §2.3), not `{value}`"
-                    ));
-                }
-                self.wscale = Some(shift);
-                self.apply_wscale();
-            }
-            "default_win" => self.default_win = num::<u16>(name, value)?.into(),
-            "strict" => {
-                self.strict = match value {
-                    "" | "true" | "1" => true,
-                    "false" | "0" => false,
-                    _ => return Err(format!("--strict takes no value, not `{value}`")),
-                }
-            }
-            _ => {
-                let known: Vec<&str> = SCRIPT_OPTIONS.iter().map(|(n, _)| *n).collect();
-                return Err(format!(
-                    "unknown option --{name}; known: --{}",
-                    known.join(", --")
-                ));
-            }
-        }
-        self.explicit.push(name.to_string());
-        Ok(())
-    }
-
-    /// The profile's endpoint parameters (SYN options, RTO, TIME-WAIT, retries, ...) over
-    /// the defaults, except where an option was set by name (`--msl_secs` keeps the MSL
-    /// and a TIME-WAIT of 2 MSL, `--retries` R2, `--syn_options` the options).
-    fn apply_profile_params(&mut self) -> Result<(), String> {
-        let profiles = model::Profile::parse_list(&self.profile)?;
-        // 1 tick = 1 µs here; parameters are in milliseconds.
-        let want = model::profile::configure(Options::default().config, &profiles, 1_000);
-        let kept = |name: &str| self.explicit.iter().any(|e| e == name);
-        let (keep_syn, keep_msl, keep_retries) =
-            (kept("syn_options"), kept("msl_secs"), kept("retries"));
-        let c = &mut self.config;
-        if !keep_syn {
-            c.syn_options = want.syn_options;
-        }
-        if !keep_msl {
-            c.msl = want.msl;
-            c.time_wait = want.time_wait;
-        }
-        if !keep_retries {
-            c.max_retransmits = want.max_retransmits;
-        }
-        c.rto = want.rto;
-        c.rto_max = want.rto_max;
-        c.syn_retries = want.syn_retries;
-        c.synack_retries = want.synack_retries;
-        c.fin_timeout = want.fin_timeout;
-        c.fin_retransmit_ack = want.fin_retransmit_ack;
-        c.abort_on_unread_close = want.abort_on_unread_close;
-        self.apply_wscale();
-        Ok(())
-    }
-}
-
-/// What a statement (or a timer it let expire) did: one transcript entry.
-#[derive(Clone, Debug, Serialize)]
-pub struct Entry {
-    /// 1-based line of the statement.
-    pub line: usize,
-    /// 1-based column.
-    pub column: usize,
-    /// When it happened, in microseconds.
-    pub time: u64,
-    /// What kind of entry.
-    pub kind: Kind,
-    /// The statement as written, or what expired.
-    pub text: String,
-    /// The table rows applied, in order.
-    pub steps: Vec<Step>,
-    /// A system call's result (`0`, `-1 EAGAIN`).
-    pub result: Option<String>,
-    /// A notice (something parsed and not modelled).
-    pub notice: Option<String>,
-    /// The endpoint's state after it (what `state X` checks).
-    pub state: State,
-}
-
-/// Kinds of transcript entries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// `<`: a segment injected.
-    Inbound,
-    /// `>`: a segment the script expected, and matched.
-    Outbound,
-    /// A system call.
-    Call,
-    /// A blocking call returned.
-    Return,
-    /// A state assertion.
-    Assert,
-    /// A block that was not executed.
-    Skip,
-    /// A timer expired.
-    Timer,
-}
-
-/// One row applied to one TCB.
-#[derive(Clone, Debug, Serialize)]
-pub struct Step {
-    /// Which TCB: `fd 3`, `connection`, `closed port`.
-    pub socket: String,
-    /// The classified event.
-    pub event: model::Event,
-    /// The row.
-    pub row: RowId,
-    /// State before.
-    pub from: State,
-    /// State after.
-    pub to: State,
-    /// Segments sent, in the script's numbering.
-    pub sent: Vec<Wire>,
-    /// Segment received, in the script's numbering (for inbound steps).
-    pub received: Option<Wire>,
-    /// What the row did that the states do not show: TIME-WAIT's 2MSL restarted.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-/// "2MSL restarted ..." when a step stayed in TIME-WAIT and moved its 2MSL deadline (a
-/// retransmitted FIN re-ACKed, RFC 9293 §3.10.7.4's eighth step), given the deadline before
-/// and after.
-pub fn time_wait_restart(out: &Outcome, before: Option<u64>, after: Option<u64>) -> Option<String> {
-    match (out.from, out.to, before, after) {
-        (State::TimeWait, State::TimeWait, Some(old), Some(new)) if new != old => Some(format!(
-            "2MSL restarted: TIME-WAIT now ends at t={}",
-            seconds(new)
-        )),
-        _ => None,
-    }
-}
-
-/// A segment as the script numbers it, and as it is on the wire.
-#[derive(Clone, Debug, Serialize)]
-pub struct Wire {
-    /// packetdrill notation, script numbering: `S. 0:0(0) ack 1 win 65535`.
-    pub text: String,
-    /// Flags in packetdrill notation.
-    pub flags: String,
-    /// SEG.SEQ, script numbering.
-    pub seq: u32,
-    /// SEG.ACK, script numbering (0 without ACK).
-    pub ack: u32,
-    /// Text length.
-    pub len: u32,
-    /// SEG.WND.
-    pub win: u32,
-    /// The segment with live numbers.
-    pub live: Segment,
-}
-
-/// Why a run stopped early.
-#[derive(Clone, Debug, Serialize)]
-pub struct Failure {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column.
-    pub column: usize,
-    /// What went wrong.
-    pub message: String,
-    /// What the script expected, when it expected something.
-    pub expected: Option<String>,
-    /// What happened instead.
-    pub actual: Option<String>,
-    /// The state of the TCB the line concerned.
-    pub state: State,
-    /// That TCB, printed.
-    pub tcb: String,
-    /// The script itself is wrong (exit 2) rather than the endpoint (exit 1).
-    pub bad_script: bool,
-}
 
 struct Socket {
     tcb: Tcb,
@@ -450,17 +77,6 @@ enum Ready {
     Block,
 }
 
-#[derive(Clone, Copy)]
-enum Wait {
-    Connect(usize),
-    /// The listener's fd, and the fd the script wants the connection to get.
-    Accept(i64, i64),
-    Read(i64, u32),
-    /// `poll` or `epoll_wait` on [`Session::watch`], returning at most this many, or 0
-    /// at its timeout (a time; `u64::MAX` for none).
-    Poll(usize, u64),
-}
-
 /// A file descriptor that is not a TCP socket: parsed calls give them out, nothing
 /// is modelled behind them but an epoll's interest list.
 enum OtherFd {
@@ -470,28 +86,12 @@ enum OtherFd {
     Plain,
 }
 
-struct Pending {
-    wait: Wait,
-    line: usize,
-    column: usize,
-    text: String,
-    expect: (i64, Option<String>),
-    end: u64,
-}
-
-#[derive(Clone, Copy)]
-struct Sent {
-    time: u64,
-    seg: Segment,
-}
-
-/// The endpoint under test, its sockets and its clock.
-pub struct Session {
+/// The table's endpoint as a [`Stack`]: BSD sockets onto RFC 9293's user calls, each
+/// connection a `model::Tcb` stepped through the table.
+pub struct ModelStack {
     table: Table,
     opts: Options,
     now: u64,
-    /// The time of the previous statement: the base of relative times.
-    last: u64,
     socks: Vec<Socket>,
     /// Descriptors that are not sockets (epoll, pipes, files), by the script's number.
     others: std::collections::BTreeMap<i64, OtherFd>,
@@ -503,169 +103,79 @@ pub struct Session {
     /// entry was last reported; an entry not here is pending (just added or modified).
     edge_seen: std::collections::BTreeMap<(i64, i64), u64>,
     outbound: VecDeque<Sent>,
-    pending: Option<Pending>,
-    /// live local sequence number = script number + offset.
-    offset: u32,
-    /// The ISN the offset was last set for.
-    mapped_iss: Option<u32>,
+    /// Rows applied and not yet taken by the runner.
+    steps: Vec<RawStep>,
     /// The state the last connection was left in (a listener's is not a connection).
     last_conn: Option<State>,
     /// Eff.snd.MSS (RFC 9293 §3.7.1): the peer's MSS option, 536 without one, at most
     /// our own limit (`--mss`).
     send_mss: u32,
-    entries: Vec<Entry>,
     fired: BTreeSet<RowId>,
     samples: Vec<Vec<Tcb>>,
     noticed: BTreeSet<String>,
-    line: usize,
-    column: usize,
 }
 
-/// Where a statement sits in its source.
-#[derive(Clone, Copy, Debug)]
-pub struct Place {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column.
-    pub column: usize,
-}
+/// The runner driving the table's endpoint: what `run` and the REPL use.
+pub type Session = Engine<ModelStack>;
 
-/// 1-based line and column of a byte offset (one lookup: [`Source`] indexes the lines
-/// once for many).
-pub fn place(source: &str, offset: usize) -> Place {
-    Source::new(source).place(offset)
-}
-
-/// A source text and the byte offsets where its lines start: line and column of an offset
-/// in logarithmic time (plus the length of that line), so a run is linear in the script.
-pub struct Source<'a> {
-    /// The text.
-    pub text: &'a str,
-    /// Byte offset of each line's start; the first is 0.
-    starts: Vec<usize>,
-}
-
-impl<'a> Source<'a> {
-    /// Indexes `text`'s lines.
-    pub fn new(text: &'a str) -> Source<'a> {
-        let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        Source { text, starts }
-    }
-
-    /// 1-based line and column of a byte offset (the same as [`place`]).
-    pub fn place(&self, offset: usize) -> Place {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let line = self.starts.partition_point(|&s| s <= offset);
-        let start = self.starts[line - 1];
-        let column = self.text[start..offset].chars().count() + 1;
-        Place { line, column }
-    }
-
-    /// The byte offset of a 1-based line and column (clamped to the text).
-    pub fn offset_of(&self, line: usize, column: usize) -> usize {
-        let Some(&start) = self.starts.get(line.saturating_sub(1)) else {
-            return self.text.len();
-        };
-        let rest = &self.text[start..];
-        start
-            + rest
-                .char_indices()
-                .nth(column.saturating_sub(1))
-                .map_or(rest.len(), |(i, _)| i)
-    }
-}
-
-/// A TCB as the RFC names its variables: state, sequence variables (our numbers less
-/// `offset`), queues and the timers running (in seconds).
-pub fn describe_tcb(t: &Tcb, offset: u32) -> String {
-    if matches!(t.state, State::Closed | State::Listen) {
-        return format!(
-            "{} ({:?}): no sequence numbers chosen yet",
-            t.state, t.origin
-        );
-    }
-    let l = |n: u32| n.wrapping_sub(offset);
-    let mut s = format!(
-        "{} ({:?}): ISS={} SND.UNA={} SND.NXT={} SND.WND={} IRS={} RCV.NXT={} RCV.WND={}",
-        t.state,
-        t.origin,
-        l(t.iss),
-        l(t.snd_una),
-        l(t.snd_nxt),
-        t.snd_wnd,
-        t.irs,
-        t.rcv_nxt,
-        t.rcv_wnd
-    );
-    let _ = write!(s, " queued={} unread={}", t.send_queue, t.recv_queue);
-    for (name, d) in [
-        ("retransmit", t.timers.retransmit),
-        ("2MSL", t.timers.time_wait),
-        ("FIN-WAIT-2", t.timers.fin_wait_2),
-    ] {
-        if let Some(d) = d {
-            let _ = write!(s, " {name}@{}", seconds(d));
-        }
-    }
-    s
-}
-
-/// Seconds with milliseconds (and microseconds when they matter).
-pub fn seconds(micros: u64) -> String {
-    if micros % 1000 == 0 {
-        format!("{}.{:03}", micros / 1_000_000, micros / 1000 % 1000)
-    } else {
-        format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
-    }
-}
-
-impl Session {
+impl Engine<ModelStack> {
     /// A session with nothing open. Fails on an unknown profile.
-    pub fn new(opts: Options) -> Result<Session, String> {
-        let table = Table::from_spec(&opts.profile)?;
-        Ok(Session {
+    pub fn new(opts: Options) -> Result<Session, RunError> {
+        Ok(Engine::with_stack(ModelStack::new(opts.clone())?, opts))
+    }
+
+    /// The table the endpoint follows.
+    pub fn table(&self) -> &Table {
+        &self.stack().table
+    }
+
+    /// Rows fired so far.
+    pub fn fired(&self) -> &BTreeSet<RowId> {
+        &self.stack().fired
+    }
+
+    /// Up to a few TCBs seen in each state (for coverage reasons).
+    pub fn samples(&self) -> &[Vec<Tcb>] {
+        &self.stack().samples
+    }
+
+    /// The TCB the wire talks to (the connection, else the listener), if any.
+    pub fn focus(&self) -> Option<&Tcb> {
+        self.stack().focus()
+    }
+
+    /// Every socket, its file descriptor and state.
+    pub fn sockets(&self) -> Vec<(Option<i64>, State)> {
+        self.stack().sockets()
+    }
+}
+
+impl ModelStack {
+    /// The endpoint with nothing open. Fails on an unknown profile.
+    pub fn new(opts: Options) -> Result<ModelStack, RunError> {
+        let table = Table::from_spec(&opts.profile).map_err(RunError::Profile)?;
+        Ok(ModelStack {
             table,
-            offset: opts.iss,
-            mapped_iss: None,
             last_conn: None,
             send_mss: opts.config.mss,
             opts,
             now: 0,
-            last: 0,
             socks: Vec::new(),
             others: std::collections::BTreeMap::new(),
             watch: Vec::new(),
             watch_epoll: None,
             edge_seen: std::collections::BTreeMap::new(),
             outbound: VecDeque::new(),
-            pending: None,
-            entries: Vec::new(),
+            steps: Vec::new(),
             fired: BTreeSet::new(),
             samples: vec![Vec::new(); State::ALL.len()],
             noticed: BTreeSet::new(),
-            line: 0,
-            column: 0,
         })
     }
 
     /// The table the endpoint follows.
     pub fn table(&self) -> &Table {
         &self.table
-    }
-
-    /// The options in force.
-    pub fn options(&self) -> &Options {
-        &self.opts
-    }
-
-    /// The transcript so far.
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
     }
 
     /// Rows fired so far.
@@ -676,11 +186,6 @@ impl Session {
     /// Up to a few TCBs seen in each state (for coverage reasons).
     pub fn samples(&self) -> &[Vec<Tcb>] {
         &self.samples
-    }
-
-    /// The current time in microseconds.
-    pub fn now(&self) -> u64 {
-        self.now
     }
 
     /// The TCB the wire talks to (the connection, else the listener), if any.
@@ -706,16 +211,13 @@ impl Session {
         self.socks.iter().map(|s| (s.fd, s.tcb.state)).collect()
     }
 
-    /// The focused TCB in script numbering.
-    pub fn tcb_text(&self) -> String {
+    /// The focused TCB, its state and text in script numbering (`offset`: live =
+    /// script + offset).
+    fn focus_text(&self, offset: u32) -> (State, String) {
         match self.focus() {
-            None => "no TCB (CLOSED)".to_string(),
-            Some(t) => self.describe(t),
+            None => (State::Closed, "no TCB (CLOSED)".to_string()),
+            Some(t) => (t.state, describe_tcb(t, offset)),
         }
-    }
-
-    fn describe(&self, t: &Tcb) -> String {
-        describe_tcb(t, self.offset)
     }
 
     fn wire(&self) -> Option<usize> {
@@ -754,84 +256,9 @@ impl Session {
         self.noticed.insert(key).then_some(text)
     }
 
-    /// An outbound segment's sequence number in the script's numbering: relative to our
-    /// ISN, except the literal zero of a RST,ACK that answers a segment without ACK
-    /// (RFC 9293 §3.10.7.1 `<SEQ=0>`), which belongs to no ISN. (ABORT's RST,ACK under
-    /// the `linux` and `freebsd` profiles carries SND.NXT: relative.)
-    fn script_seq(&self, seg: &Segment) -> u32 {
-        if seg.flags.rst() && seg.flags.ack() && seg.seq == 0 {
-            seg.seq
-        } else {
-            seg.seq.wrapping_sub(self.offset)
-        }
-    }
-
-    /// A segment in the script's numbering.
-    fn wire_of(&self, seg: Segment, outbound: bool) -> Wire {
-        let (seq, ack) = if outbound {
-            (self.script_seq(&seg), seg.ack)
-        } else {
-            (seg.seq, seg.ack.wrapping_sub(self.offset))
-        };
-        let ack = if seg.flags.ack() { ack } else { 0 };
-        let shown = Segment { seq, ack, ..seg };
-        let mut text = shown.to_string();
-        if !seg.opts.is_empty() {
-            text.push_str(&format!(" <{}>", seg.opts));
-        }
-        Wire {
-            text,
-            flags: seg.flags.to_string(),
-            seq,
-            ack,
-            len: seg.len,
-            win: seg.wnd,
-            live: seg,
-        }
-    }
-
-    fn fail(&self, message: impl Into<String>) -> Failure {
-        let t = self.focus().cloned().unwrap_or_default();
-        Failure {
-            line: self.line,
-            column: self.column,
-            message: message.into(),
-            expected: None,
-            actual: None,
-            state: t.state,
-            tcb: self.tcb_text(),
-            bad_script: false,
-        }
-    }
-
-    fn bad(&self, message: impl Into<String>) -> Failure {
-        Failure {
-            bad_script: true,
-            ..self.fail(message)
-        }
-    }
-
-    fn entry(&self, kind: Kind, text: impl Into<String>) -> Entry {
-        Entry {
-            line: self.line,
-            column: self.column,
-            time: self.now,
-            kind,
-            text: text.into(),
-            steps: Vec::new(),
-            result: None,
-            notice: None,
-            state: State::Closed,
-        }
-    }
-
-    fn push(&mut self, mut e: Entry) {
-        e.state = self.state();
-        self.entries.push(e);
-    }
-
     /// Steps socket `i` through the table, queueing what it sends.
-    fn step(&mut self, i: usize, input: Input, who: String) -> (Step, Outcome) {
+    /// Steps socket `i` through the table, queueing what it sends and the row applied.
+    fn step(&mut self, i: usize, input: Input, who: String) -> Outcome {
         let env = Env {
             now: self.now,
             // RFC 9293 §3.4.1: the ISN clock ticks every 4 microseconds.
@@ -873,25 +300,21 @@ impl Session {
         let note = time_wait_restart(&out, before, self.socks[i].tcb.timers.time_wait);
         self.record(i, &out);
         let received = match input {
-            Input::Segment(s) => Some(self.wire_of(s, false)),
+            Input::Segment(s) => Some(s),
             _ => None,
         };
         self.after(i, &out);
-        let step = Step {
+        self.steps.push(RawStep {
             socket: who,
             event: out.event,
             row: out.row,
             from: out.from,
             to: out.to,
-            sent: out
-                .segments
-                .iter()
-                .map(|s| self.wire_of(*s, true))
-                .collect(),
+            sent: out.segments.to_vec(),
             received,
             note,
-        };
-        (step, out)
+        });
+        out
     }
 
     /// What `getsockopt(TCP_MAXSEG)` returns, as Linux: before a connection (CLOSED,
@@ -919,11 +342,6 @@ impl Session {
             seen.push(tcb.clone());
         }
         for s in &out.segments {
-            // A new ISN is number 0 until a `>` line says otherwise (packetdrill's mapping).
-            if s.flags.syn() && self.mapped_iss != Some(s.seq) {
-                self.mapped_iss = Some(s.seq);
-                self.offset = s.seq;
-            }
             self.outbound.push_back(Sent {
                 time: self.now,
                 seg: *s,
@@ -971,28 +389,31 @@ impl Session {
     }
 
     /// Delivers an inbound segment: to the connection, else the listener, else a closed port.
-    fn inject(&mut self, seg: Segment) -> Vec<Step> {
+    fn inject(&mut self, seg: Segment) {
         if let Some(i) = self.wire() {
             let who = self.socket_name(i);
             if self.text_after_close(i, &seg) {
                 // RFC 9293 §3.6.1 SHLD-2 (RFC 1122 §4.2.2.13): close() is a full close,
                 // nobody will read this text, so the connection is aborted (Linux:
                 // tcp_rcv_state_process, LINUX_MIB_TCPABORTONDATA).
-                let (mut step, _) = self.step(i, Input::Call(UserCall::Abort), who);
-                step.received = Some(self.wire_of(seg, false));
-                step.note = Some(
-                    "text after close(): nobody will read it, the connection is aborted \
-                     (RFC 9293 §3.6.1 SHLD-2)"
-                        .to_string(),
-                );
-                return vec![step];
+                self.step(i, Input::Call(UserCall::Abort), who);
+                if let Some(step) = self.steps.last_mut() {
+                    step.received = Some(seg);
+                    step.note = Some(
+                        "text after close(): nobody will read it, the connection is aborted \
+                         (RFC 9293 §3.6.1 SHLD-2)"
+                            .to_string(),
+                    );
+                }
+                return;
             }
-            return vec![self.step(i, Input::Segment(seg), who).0];
+            self.step(i, Input::Segment(seg), who);
+            return;
         }
         if let Some(l) = self.listener() {
             let saved = self.socks[l].tcb.clone();
             let name = self.socket_name(l);
-            let (mut step, _) = self.step(l, Input::Segment(seg), format!("listener {name}"));
+            self.step(l, Input::Segment(seg), format!("listener {name}"));
             if !matches!(self.socks[l].tcb.state, State::Listen | State::Closed) {
                 // BSD: the SYN makes a child connection and the listener keeps listening;
                 // the step is the child's (as `state` lists it), not the listener's.
@@ -1001,15 +422,16 @@ impl Session {
                     user_mss: self.socks[l].user_mss,
                     ..Socket::new(child, None)
                 });
-                step.socket = format!("new connection (listener {name} stays LISTEN)");
+                if let Some(step) = self.steps.last_mut() {
+                    step.socket = format!("new connection (listener {name} stays LISTEN)");
+                }
             }
-            return vec![step];
+            return;
         }
         self.socks.push(Socket::new(Tcb::new(), None));
         let i = self.socks.len() - 1;
-        let (step, _) = self.step(i, Input::Segment(seg), "closed port".to_string());
+        self.step(i, Input::Segment(seg), "closed port".to_string());
         self.socks.pop();
-        vec![step]
     }
 
     /// Whether `seg` brings new text to a connection its user closed with close() (a
@@ -1033,363 +455,12 @@ impl Session {
             && new_text
     }
 
-    /// Lets time pass up to `t`, firing timers at their deadlines.
-    fn advance(&mut self, t: u64) -> Result<(), Failure> {
-        loop {
-            if let Some(p) = &self.pending
-                && let Wait::Poll(_, timeout) = p.wait
-                && t >= timeout
-                && self.next_deadline().is_none_or(|(_, _, d)| d > timeout)
-            {
-                // A poll's timeout: it returns 0.
-                self.now = self.now.max(timeout);
-                let p = self.pending.take().expect("pending");
-                let mut e = self.entry(Kind::Return, p.text.clone());
-                (e.line, e.column) = (p.line, p.column);
-                e.result = Some("0".to_string());
-                self.push(e);
-                let tol = self.opts.tolerance;
-                if self.now.saturating_add(tol) < p.end || self.now > p.end.saturating_add(tol) {
-                    let mut f = self.fail(format!(
-                        "the poll timed out at {}, not at {}",
-                        seconds(self.now),
-                        seconds(p.end)
-                    ));
-                    (f.line, f.column) = (p.line, p.column);
-                    return Err(f);
-                }
-                self.check_result(0, None, &p.expect, p.line, p.column)?;
-                continue;
-            }
-            if let Some(p) = &self.pending {
-                let limit = p.end.saturating_add(self.opts.tolerance);
-                let next = self.next_deadline().filter(|&(_, _, d)| d <= t.min(limit));
-                if next.is_none() && t > limit {
-                    self.now = self.now.max(limit);
-                    let p = self.pending.take().expect("pending");
-                    let mut f = self.fail(format!(
-                        "the blocking call had not returned by {}",
-                        seconds(p.end)
-                    ));
-                    f.line = p.line;
-                    f.column = p.column;
-                    f.expected = Some(format!("{} returning at {}", p.text, seconds(p.end)));
-                    f.actual = Some("still blocked".to_string());
-                    return Err(f);
-                }
-            }
-            let Some((i, timer, deadline)) = self.next_deadline().filter(|&(_, _, d)| d <= t)
-            else {
-                break;
-            };
-            self.now = self.now.max(deadline);
-            let who = self.socket_name(i);
-            let mut e = self.entry(Kind::Timer, timer_text(timer));
-            e.steps.push(self.step(i, Input::Timeout(timer), who).0);
-            self.push(e);
-            self.reap();
-            self.poll()?;
-        }
-        self.now = self.now.max(t);
-        Ok(())
-    }
-
     fn next_deadline(&self) -> Option<(usize, Timer, u64)> {
         self.socks
             .iter()
             .enumerate()
             .filter_map(|(i, s)| s.tcb.next_timer().map(|(t, d)| (i, t, d)))
             .min_by_key(|&(i, t, d)| (d, i, t))
-    }
-
-    /// Tries to complete a blocking call.
-    fn poll(&mut self) -> Result<(), Failure> {
-        let Some(p) = &self.pending else {
-            return Ok(());
-        };
-        let wait = p.wait;
-        let (ready, steps) = self.attempt(wait)?;
-        let Ready::Done(value, errno) = ready else {
-            return Ok(());
-        };
-        let p = self.pending.take().expect("pending");
-        let mut e = self.entry(Kind::Return, p.text.clone());
-        e.line = p.line;
-        e.column = p.column;
-        e.steps = steps;
-        e.result = Some(result_text(value, errno));
-        self.push(e);
-        let tol = self.opts.tolerance;
-        if self.now.saturating_add(tol) < p.end || self.now > p.end.saturating_add(tol) {
-            let mut f = self.fail(format!(
-                "the blocking call returned at {}, not at {}",
-                seconds(self.now),
-                seconds(p.end)
-            ));
-            f.line = p.line;
-            f.column = p.column;
-            return Err(f);
-        }
-        self.check_result(value, errno, &p.expect, p.line, p.column)
-    }
-
-    fn check_result(
-        &self,
-        value: i64,
-        errno: Option<&'static str>,
-        expect: &(i64, Option<String>),
-        line: usize,
-        column: usize,
-    ) -> Result<(), Failure> {
-        let errno_ok = match (&expect.1, errno) {
-            // EWOULDBLOCK is EAGAIN (POSIX allows them to be one; on Linux they are).
-            (Some(e), Some(a)) => e == a || (e == "EWOULDBLOCK" && a == "EAGAIN"),
-            (None, _) => true,
-            (Some(_), None) => false,
-        };
-        if value == expect.0 && errno_ok {
-            return Ok(());
-        }
-        let mut f = self.fail("the system call returned something else");
-        f.line = line;
-        f.column = column;
-        f.expected = Some(result_text(expect.0, expect.1.as_deref()));
-        f.actual = Some(result_text(value, errno));
-        Err(f)
-    }
-
-    /// Runs one statement. `source` is the text the statement's spans point into.
-    pub fn run(&mut self, st: &Statement, source: &Source) -> Result<(), Failure> {
-        let p = source.place(st.span.start);
-        self.line = p.line;
-        self.column = p.column;
-        // A statement written over several lines is shown on one.
-        let text = source.text[st.span.clone()]
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let at = |span: &Span| source.place(span.start);
-        // When the statement happens.
-        let resolve = |t: Time, base: u64| {
-            if t.relative {
-                base.saturating_add(t.micros)
-            } else {
-                t.micros
-            }
-        };
-        let (start, window) = match st.when {
-            When::Omitted => (self.last, None),
-            When::At(t) => (resolve(t, self.last), None),
-            When::Any => (self.now, Some((self.now, u64::MAX))),
-            When::Within(a, b) => {
-                let (a, b) = (resolve(a, self.last), resolve(b, self.last));
-                (a, Some((a, b)))
-            }
-            When::Blocking(a, _) => (resolve(a, self.last), None),
-        };
-        if let Some((a, b)) = window
-            && b < a
-        {
-            return Err(self.bad("the time range ends before it starts"));
-        }
-        if start < self.now && !matches!(st.when, When::Any) {
-            return Err(self.bad(format!(
-                "time goes backwards: {} is before the current time {}",
-                seconds(start),
-                seconds(self.now)
-            )));
-        }
-        match &st.action {
-            Action::Outbound(pkt) => {
-                let places = [
-                    Some(at(&pkt.flags_span)),
-                    Some(at(&pkt.seq_span)),
-                    pkt.ack_span.as_ref().map(at),
-                ];
-                self.expect_outbound(pkt, &text, start, window, places)?
-            }
-            Action::Inbound(pkt) => {
-                self.advance(start)?;
-                if pkt.flags.syn() {
-                    // The MSS option only counts on a SYN; without one, 536 (§3.7.1).
-                    let peer = pkt.mss.map_or(536, u32::from);
-                    self.send_mss = peer.clamp(MIN_MSS, self.opts.config.mss.max(MIN_MSS));
-                }
-                let seg = self.inbound_segment(pkt);
-                let mut e = self.entry(Kind::Inbound, text);
-                e.notice = self.packet_notice(pkt, true);
-                e.steps = self.inject(seg);
-                self.push(e);
-                self.reap();
-                self.poll()?;
-            }
-            Action::Call(call) => {
-                self.advance(start)?;
-                match st.when {
-                    When::Blocking(a, b) => {
-                        let base = self.last;
-                        let end = if a.relative || b.relative {
-                            base.saturating_add(b.micros)
-                        } else {
-                            b.micros
-                        };
-                        if end < start {
-                            return Err(self.bad("the call returns before it starts"));
-                        }
-                        self.syscall(call, text, Some(end))?
-                    }
-                    _ => self.syscall(call, text, None)?,
-                }
-            }
-            Action::Assert(state, span, skipped) => {
-                self.advance(start)?;
-                let mut e = self.entry(Kind::Assert, text);
-                e.notice = skipped.clone();
-                self.push(e);
-                if self.state() != *state {
-                    let p = at(span);
-                    let mut f = self.fail("the endpoint is in another state");
-                    f.line = p.line;
-                    f.column = p.column;
-                    f.expected = Some(state.to_string());
-                    f.actual = Some(self.state().to_string());
-                    return Err(f);
-                }
-            }
-            Action::IcmpIn(m) => {
-                self.advance(start)?;
-                let mut e = self.entry(Kind::Inbound, text);
-                e.notice = Some(self.icmp(m));
-                self.push(e);
-                self.reap();
-                self.poll()?;
-            }
-            Action::IcmpOut(_) => {
-                self.advance(start)?;
-                let mut f = self.fail("the endpoint sends no ICMP messages (not modelled)");
-                f.expected = Some(text);
-                f.actual = Some("no ICMP message".to_string());
-                return Err(f);
-            }
-            Action::Skip(kind) => {
-                self.advance(start)?;
-                let mut e = self.entry(Kind::Skip, text);
-                e.notice = Some(
-                    match kind {
-                        crate::script::Skipped::Shell => {
-                            "shell command skipped: scripts are data, nothing in them is executed"
-                        }
-                        crate::script::Skipped::Python => {
-                            "%{ }% block skipped: only `assert tcpi_state == TCP_X` is checked"
-                        }
-                    }
-                    .to_string(),
-                );
-                self.push(e);
-            }
-        }
-        self.last = match st.when {
-            When::Any => self.now,
-            _ => start.max(self.last),
-        };
-        Ok(())
-    }
-
-    /// Records a notice about a line that is not a statement (an ignored option).
-    pub fn notice(&mut self, line: usize, column: usize, text: String, notice: String) {
-        let mut e = self.entry(Kind::Skip, text);
-        e.line = line;
-        e.column = column;
-        e.notice = Some(notice);
-        self.push(e);
-    }
-
-    /// Ends a script: nothing may be left blocked or unexpected.
-    pub fn finish(&mut self) -> Result<(), Failure> {
-        // A blocking call still running gets until its return time.
-        if let Some(end) = self.pending.as_ref().map(|p| p.end) {
-            self.advance(end)?;
-        }
-        if let Some(p) = self.pending.take() {
-            let mut f = self.fail("the script ended with a call still blocked");
-            f.line = p.line;
-            f.column = p.column;
-            return Err(f);
-        }
-        if !self.opts.strict && !self.outbound.is_empty() {
-            // packetdrill never reads what is sent after the last `>` line.
-            let n = self.outbound.len();
-            let texts: Vec<String> = self
-                .outbound
-                .drain(..)
-                .map(|s| s.seg)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .map(|s| self.wire_of(s, true).text)
-                .collect();
-            let mut e = self.entry(Kind::Skip, "end of script");
-            e.notice = Some(format!(
-                "{n} segment(s) sent after the last `>` line not checked, as packetdrill \
-                 (--strict checks them): {}",
-                texts.join("; ")
-            ));
-            self.push(e);
-            return Ok(());
-        }
-        if let Some(s) = self.outbound.pop_front() {
-            let w = self.wire_of(s.seg, true);
-            let mut f = self.fail(format!(
-                "the endpoint sent a segment at {} that no `>` line expects",
-                seconds(s.time)
-            ));
-            f.actual = Some(w.text);
-            return Err(f);
-        }
-        Ok(())
-    }
-
-    fn packet_notice(&mut self, pkt: &Packet, inbound: bool) -> Option<String> {
-        let mut parts = Vec::new();
-        // MSS is the one option used (on an injected SYN); the others are named once.
-        let ignored: Vec<&str> = pkt
-            .options
-            .iter()
-            .map(String::as_str)
-            .filter(|o| *o != "mss" || (inbound && !pkt.flags.syn()))
-            // Modelled (RFC 7323, RFC 2018) or padding.
-            .filter(|o| !["wscale", "sackOK", "TS", "nop", "eol"].contains(o))
-            .collect();
-        if !ignored.is_empty() {
-            let key = format!("options:{}", ignored.join(","));
-            if let Some(n) = self.notice_once(
-                key,
-                format!("TCP options not modelled, ignored: {}", ignored.join(", ")),
-            ) {
-                parts.push(n);
-            }
-        }
-        if !pkt.unmodelled_flags.is_empty()
-            && let Some(n) = self.notice_once(
-                format!("flags:{}", pkt.unmodelled_flags),
-                format!("flags not modelled, ignored: {}", pkt.unmodelled_flags),
-            )
-        {
-            parts.push(n);
-        }
-        if !pkt.ip.is_empty()
-            && let Some(n) = self.notice_once(
-                format!("ip:{}", pkt.ip.join(",")),
-                format!(
-                    "IP marks not modelled (no ECN), ignored: [{}]",
-                    pkt.ip.join("] [")
-                ),
-            )
-        {
-            parts.push(n);
-        }
-        (!parts.is_empty()).then(|| parts.join("; "))
     }
 
     /// An ICMP message reaches the connection (RFC 9293 §3.9.2.2, restating RFC 1122
@@ -1402,7 +473,7 @@ impl Session {
     /// 1191), not an error: ignored with a notice. The rest (codes 0, 1, 5, Time
     /// Exceeded) are soft errors: the TCP MUST NOT abort (MUST-56); the error is what the
     /// user is told if the connection later times out (SHLD-25, Linux's `sk_err_soft`).
-    fn icmp(&mut self, m: &crate::script::Icmp) -> String {
+    fn icmp(&mut self, m: &crate::script::Icmp, offset: u32) -> String {
         if !m.quotes_tcp {
             return format!(
                 "ICMP {} {} quotes a UDP or raw packet, not this connection: ignored",
@@ -1436,7 +507,7 @@ impl Session {
         let t = &self.socks[i].tcb;
         if let Some(seq) = m.echoed {
             // RFC 5927 §4.1: the quoted segment must be one in flight.
-            let live = seq.wrapping_add(self.offset);
+            let live = seq.wrapping_add(offset);
             let in_flight = live.wrapping_sub(t.snd_una) < t.snd_nxt.wrapping_sub(t.snd_una);
             if !in_flight {
                 return format!(
@@ -1466,176 +537,13 @@ impl Session {
         )
     }
 
-    fn inbound_segment(&self, pkt: &Packet) -> Segment {
-        Segment {
-            seq: pkt.start,
-            ack: pkt.ack.map_or(0, |a| a.wrapping_add(self.offset)),
-            flags: pkt.flags,
-            wnd: pkt.win.unwrap_or(self.opts.default_win),
-            len: pkt.len,
-            opts: pkt.tcp,
-        }
-    }
-
-    fn expect_outbound(
+    /// A system call on the model's sockets.
+    fn syscall(
         &mut self,
-        pkt: &Packet,
-        text: &str,
-        start: u64,
-        window: Option<(u64, u64)>,
-        places: [Option<Place>; 3],
-    ) -> Result<(), Failure> {
-        let [flags_place, seq_place, ack_place] = places;
-        let (flags_place, seq_place) = (flags_place.expect("flags"), seq_place.expect("range"));
-        let deadline = window.map_or(start, |(_, b)| b);
-        // `*` or a range: let time run until something is sent or the range ends.
-        if self.outbound.is_empty() && window.is_some() {
-            while self.outbound.is_empty() {
-                let Some((_, _, d)) = self.next_deadline() else {
-                    break;
-                };
-                if d > deadline {
-                    break;
-                }
-                self.advance(d)?;
-            }
-        } else {
-            self.advance(start)?;
-        }
-        let expected = expected_text(pkt);
-        let Some(sent) = self.outbound.pop_front() else {
-            let mut f = self.fail("the endpoint sent nothing");
-            f.expected = Some(expected);
-            f.actual = Some("no segment".to_string());
-            return Err(f);
-        };
-        let (seg, merged) = self.offloaded(sent, pkt);
-        let mut e = self.entry(Kind::Outbound, text);
-        e.time = sent.time;
-        e.notice = self.packet_notice(pkt, false);
-        if merged > 1 {
-            let n = format!(
-                "{merged} segments sent at once matched as one, as Linux's segmentation \
-                 offload (TSO/GSO) hands them to packetdrill's device"
-            );
-            e.notice = Some(match e.notice {
-                Some(before) => format!("{before}; {n}"),
-                None => n,
-            });
-        }
-        let mismatch = |what: &str, s: &Session| {
-            let mut f = s.fail(format!("the segment sent differs: {what}"));
-            f.expected = Some(expected.clone());
-            f.actual = Some(s.wire_of(seg, true).text);
-            f
-        };
-        if seg.flags != pkt.flags {
-            let mut f = mismatch("flags", self);
-            f.column = flags_place.column;
-            return Err(f);
-        }
-        if pkt.any_seq {
-            // `...`: any sequence number.
-        } else if pkt.flags.syn() {
-            // packetdrill's mapping: the endpoint's ISN is the script's SYN number.
-            self.offset = seg.seq.wrapping_sub(pkt.start);
-        } else if self.script_seq(&seg) != pkt.start {
-            let mut f = mismatch("sequence number", self);
-            f.column = seq_place.column;
-            return Err(f);
-        }
-        if !pkt.any_len && seg.len != pkt.len {
-            let mut f = mismatch("length", self);
-            f.column = seq_place.column;
-            return Err(f);
-        }
-        if let Some(a) = pkt.ack
-            && seg.flags.ack()
-            && seg.ack != a
-        {
-            let mut f = mismatch("acknowledgment number", self);
-            f.column = ack_place.map_or(f.column, |p| p.column);
-            return Err(f);
-        }
-        if let Some(w) = pkt.win
-            && seg.wnd != w
-        {
-            return Err(mismatch("window", self));
-        }
-        // Options are compared when the line lists them (not `<...>`), as packetdrill:
-        // which options, the MSS and window scale values, and TSecr. TSval is our clock
-        // and, as packetdrill without `--tcp_ts_tick_usecs`, not compared.
-        if !pkt.options.is_empty() && pkt.options.iter().all(|o| o != "...") {
-            let (e, a) = (pkt.tcp, seg.opts);
-            let same = e.mss == a.mss
-                && e.wscale == a.wscale
-                && e.sack_permitted == a.sack_permitted
-                && e.timestamps.map(|t| t.1) == a.timestamps.map(|t| t.1);
-            if !same {
-                return Err(mismatch("TCP options", self));
-            }
-        }
-        let tol = self.opts.tolerance;
-        let (lo, hi) = window.unwrap_or((start, start));
-        if sent.time.saturating_add(tol) < lo || sent.time > hi.saturating_add(tol) {
-            let mut f = self.fail(format!(
-                "the segment was sent at {}, expected at {}",
-                seconds(sent.time),
-                match window {
-                    Some((_, u64::MAX)) => "any time".to_string(),
-                    Some((a, b)) => format!("{}~{}", seconds(a), seconds(b)),
-                    None => seconds(start),
-                }
-            ));
-            f.expected = Some(expected);
-            f.actual = Some(self.wire_of(seg, true).text);
-            return Err(f);
-        }
-        self.push(e);
-        Ok(())
-    }
-
-    /// The segment a `>` line is compared with: the first one sent, or, when the line
-    /// expects more text than it carries, the run of segments sent at the same time that
-    /// continue it (same acknowledgment, no SYN or RST, a FIN only on the last) and add up
-    /// to exactly the length expected, taken as one. Linux hands such runs to the device
-    /// as one TSO/GSO packet, and packetdrill sees one segment; the endpoint sends
-    /// segments of at most the MSS. Returns the segment and how many were merged.
-    fn offloaded(&mut self, first: Sent, pkt: &Packet) -> (Segment, usize) {
-        let mut seg = first.seg;
-        let plain = |s: &Segment| !s.flags.syn() && !s.flags.rst() && s.len > 0;
-        if pkt.any_len || pkt.len <= seg.len || !plain(&seg) || seg.flags.fin() {
-            return (seg, 1);
-        }
-        let mut n = 0;
-        for next in &self.outbound {
-            let s = next.seg;
-            if next.time != first.time
-                || !plain(&s)
-                || s.seq != seg.seq.wrapping_add(seg.len)
-                || s.ack != seg.ack
-                || s.flags.ack() != seg.flags.ack()
-                || seg.len.saturating_add(s.len) > pkt.len
-            {
-                break;
-            }
-            seg.len += s.len;
-            seg.flags = seg.flags.union(s.flags);
-            seg.wnd = s.wnd;
-            n += 1;
-            if seg.len == pkt.len || s.flags.fin() {
-                break;
-            }
-        }
-        if seg.len != pkt.len {
-            return (first.seg, 1);
-        }
-        self.outbound.drain(..n);
-        (seg, n + 1)
-    }
-
-    fn syscall(&mut self, call: &Call, text: String, end: Option<u64>) -> Result<(), Failure> {
-        let mut e = self.entry(Kind::Call, text.clone());
+        call: &Call,
+        blocking: bool,
+    ) -> Result<(Called, Option<String>), Mismatch> {
+        let mut e = Notes::default();
         let fd = || call.args.first().and_then(|a| a.value.int());
         let expect = (call.result.value, call.result.errno.clone());
         let wait = match call.name.as_str() {
@@ -1645,7 +553,7 @@ impl Session {
                     && !matches!(ty, Value::Ellipsis)
                     && !ty.has_name("SOCK_STREAM")
                 {
-                    return Err(self.bad("only SOCK_STREAM sockets are modelled"));
+                    return Err(Mismatch::bad("only SOCK_STREAM sockets are modelled"));
                 }
                 let fd = self.label(expect.0);
                 self.socks.push(Socket {
@@ -1655,8 +563,8 @@ impl Session {
                 Ok(Ready::Done(fd, None))
             }
             "bind" => Ok(self.with_fd(fd(), |_, _| Ready::Done(0, None))),
-            "listen" => self.user_call(fd(), UserCall::PassiveOpen, &mut e)?,
-            "connect" => self.user_call(fd(), UserCall::ActiveOpen, &mut e)?,
+            "listen" => self.user_call(fd(), UserCall::PassiveOpen)?,
+            "connect" => self.user_call(fd(), UserCall::ActiveOpen)?,
             "accept" => match fd() {
                 Some(fd) if self.by_fd(fd).is_some() => Err(Wait::Accept(fd, expect.0)),
                 _ => Ok(Ready::Done(-1, Some("EBADF"))),
@@ -1722,18 +630,18 @@ impl Session {
                     // tcp_sendmsg fails the copy with nothing queued).
                     Ok(Ready::Done(-1, Some("EFAULT")))
                 } else {
-                    self.user_call(fd(), UserCall::Send(n), &mut e)?
+                    self.user_call(fd(), UserCall::Send(n))?
                 }
             }
             "ioctl" => {
                 let cmd = call.args.get(1).map(|a| &a.value);
                 let Some(i) = fd().and_then(|fd| self.by_fd(fd)) else {
-                    return self.unmodelled(
-                        call,
-                        text,
-                        e,
-                        "ioctl on a descriptor that is not a socket",
-                    );
+                    return Ok((
+                        Called::Unmodelled(
+                            "ioctl on a descriptor that is not a socket".to_string(),
+                        ),
+                        None,
+                    ));
                 };
                 if cmd.is_some_and(|c| c.has_name("SIOCINQ") || c.has_name("FIONREAD")) {
                     // Bytes queued to read (Linux: EINVAL on a listener).
@@ -1744,7 +652,8 @@ impl Session {
                         let queued = i64::from(t.recv_queue);
                         let wanted = call.args.get(2).and_then(|a| a.value.int());
                         if wanted.is_some_and(|w| w != queued) {
-                            let mut f = self.fail("ioctl found another number of bytes queued");
+                            let mut f =
+                                Mismatch::fail("ioctl found another number of bytes queued");
                             f.expected = Some(format!("[{}]", wanted.unwrap_or(0)));
                             f.actual = Some(format!("[{queued}]"));
                             return Err(f);
@@ -1752,7 +661,10 @@ impl Session {
                         Ok(Ready::Done(0, None))
                     }
                 } else {
-                    return self.unmodelled(call, text, e, "this ioctl is not modelled");
+                    return Ok((
+                        Called::Unmodelled("this ioctl is not modelled".to_string()),
+                        None,
+                    ));
                 }
             }
             "poll" => {
@@ -1772,8 +684,9 @@ impl Session {
                     let events = item.field("events").and_then(event_bits).unwrap_or(0);
                     if let Some(wanted) = item.field("revents").and_then(event_bits) {
                         let actual = self.revents(fd, events);
-                        if actual != wanted && (ready_now || end.is_none()) {
-                            let mut f = self.fail(format!("poll found fd {fd} in another state"));
+                        if actual != wanted && (ready_now || !blocking) {
+                            let mut f =
+                                Mismatch::fail(format!("poll found fd {fd} in another state"));
                             f.expected = Some(events_text(wanted));
                             f.actual = Some(events_text(actual));
                             return Err(f);
@@ -1781,7 +694,7 @@ impl Session {
                     }
                 }
                 let timeout = self.poll_timeout(call.args.get(2));
-                Err(Wait::Poll(usize::MAX, timeout))
+                Err(Wait::Poll(self.watch.clone(), usize::MAX, timeout))
             }
             "epoll_create" | "epoll_create1" => {
                 let fd = self.label(expect.0);
@@ -1845,6 +758,7 @@ impl Session {
                     let max = call.args.get(2).and_then(|a| a.value.int()).unwrap_or(1);
                     let timeout = self.poll_timeout(call.args.get(3));
                     Err(Wait::Poll(
+                        self.watch.clone(),
                         max.clamp(0, i64::from(u32::MAX)) as usize,
                         timeout,
                     ))
@@ -1873,7 +787,7 @@ impl Session {
                 Ok(Ready::Done(fd, None))
             }
             "open" | "splice" => {
-                return self.unmodelled(call, text, e, "not modelled");
+                return Ok((Called::Unmodelled("not modelled".to_string()), None));
             }
             "shutdown" => {
                 let how = call.args.get(1).map(|a| &a.value);
@@ -1885,7 +799,7 @@ impl Session {
                     self.socks[i].shut_rd = true;
                 }
                 if writes {
-                    self.user_call(fd(), UserCall::Shutdown, &mut e)?
+                    self.user_call(fd(), UserCall::Shutdown)?
                 } else {
                     Ok(self.with_fd(fd(), |_, _| Ready::Done(0, None)))
                 }
@@ -1899,7 +813,7 @@ impl Session {
                     }
                     Ok(Ready::Done(0, None))
                 }
-                fd => self.close(fd, &mut e)?,
+                fd => self.close(fd)?,
             },
             "getsockopt" => {
                 let opt = call.args.get(2).map(|a| &a.value);
@@ -1916,11 +830,11 @@ impl Session {
                 {
                     // `{tcpi_state=TCP_ESTABLISHED, ...}`: the state is checked, the rest not.
                     let Some(i) = fd().and_then(|fd| self.by_fd(fd)) else {
-                        return Err(self.bad("getsockopt on a descriptor that is not open"));
+                        return Err(Mismatch::bad("getsockopt on a descriptor that is not open"));
                     };
                     let actual = self.socks[i].tcb.state;
                     if actual != wanted {
-                        let mut f = self.fail("the endpoint is in another state");
+                        let mut f = Mismatch::fail("the endpoint is in another state");
                         f.expected = Some(wanted.to_string());
                         f.actual = Some(actual.to_string());
                         return Err(f);
@@ -1932,12 +846,12 @@ impl Session {
                     Ok(Ready::Done(0, None))
                 } else if opt.is_some_and(|o| o.has_name("TCP_MAXSEG")) {
                     let Some(i) = fd().and_then(|fd| self.by_fd(fd)) else {
-                        return Err(self.bad("getsockopt on a descriptor that is not open"));
+                        return Err(Mismatch::bad("getsockopt on a descriptor that is not open"));
                     };
                     let actual = i64::from(self.maxseg(i));
                     let wanted = call.args.get(3).and_then(|a| a.value.int());
                     if wanted.is_some_and(|w| w != actual) {
-                        let mut f = self.fail("getsockopt(TCP_MAXSEG) found another MSS");
+                        let mut f = Mismatch::fail("getsockopt(TCP_MAXSEG) found another MSS");
                         f.expected = Some(format!("[{}]", wanted.unwrap_or(0)));
                         f.actual = Some(format!("[{actual}]"));
                         return Err(f);
@@ -1946,7 +860,7 @@ impl Session {
                 } else if opt.is_some_and(|o| o.has_name("SO_ERROR")) {
                     // The pending error, as `[0]` or `[ECONNREFUSED]`; reading clears it.
                     let Some(i) = fd().and_then(|fd| self.by_fd(fd)) else {
-                        return Err(self.bad("getsockopt on a descriptor that is not open"));
+                        return Err(Mismatch::bad("getsockopt on a descriptor that is not open"));
                     };
                     let actual = self.socks[i].error.take();
                     let wanted = call.args.get(3).map(|a| &a.value);
@@ -1964,7 +878,7 @@ impl Session {
                         },
                     };
                     if !matches {
-                        let mut f = self.fail("getsockopt(SO_ERROR) found another error");
+                        let mut f = Mismatch::fail("getsockopt(SO_ERROR) found another error");
                         f.actual = Some(format!("[{}]", actual.unwrap_or("0")));
                         return Err(f);
                     }
@@ -2034,83 +948,21 @@ impl Session {
                         Ready::Done(0o2 | if s.nonblocking { 0o4000 } else { 0 }, None)
                     }))
                 } else {
-                    return Err(self.bad("fcntl: only F_GETFL and F_SETFL are modelled"));
+                    return Err(Mismatch::bad(
+                        "fcntl: only F_GETFL and F_SETFL are modelled",
+                    ));
                 }
             }
-            other => return Err(self.bad(format!("unknown system call `{other}`"))),
+            other => return Err(Mismatch::bad(format!("unknown system call `{other}`"))),
         };
         self.reap();
-        let (value, errno) = match wait {
-            Ok(Ready::Done(value, errno)) => (value, errno),
+        let called = match wait {
+            Ok(Ready::Done(value, errno)) => Called::Done(value, errno.map(errno_of)),
             // Only a wait blocks; a direct result never does.
-            Ok(Ready::Block) => (-1, Some("EAGAIN")),
-            Err(w) => {
-                let (r, steps) = self.attempt(w)?;
-                e.steps.extend(steps);
-                match r {
-                    Ready::Done(value, errno) => (value, errno),
-                    // A poll that finds nothing ready returns 0 (a timeout of 0).
-                    Ready::Block if matches!(w, Wait::Poll(..)) && end.is_none() => (0, None),
-                    Ready::Block if self.would_not_block(w) => {
-                        let errno = match w {
-                            Wait::Connect(_) => "EINPROGRESS",
-                            _ => "EAGAIN",
-                        };
-                        (-1, Some(errno))
-                    }
-                    Ready::Block => {
-                        e.result = Some("blocks".to_string());
-                        self.push(e);
-                        let Some(end) = end else {
-                            return Err(self.fail(format!(
-                                "{}() would block on a blocking socket: write it as `+0...T {}(...)` or set O_NONBLOCK",
-                                call.name, call.name
-                            )));
-                        };
-                        self.pending = Some(Pending {
-                            wait: w,
-                            line: self.line,
-                            column: self.column,
-                            text,
-                            expect,
-                            end,
-                        });
-                        return Ok(());
-                    }
-                }
-            }
+            Ok(Ready::Block) => Called::Done(-1, Some(Errno::EAGAIN)),
+            Err(w) => Called::Wait(w),
         };
-        e.result = Some(result_text(value, errno));
-        self.push(e);
-        if let Some(end) = end
-            && end > self.now.saturating_add(self.opts.tolerance)
-        {
-            return Err(self.fail(format!(
-                "the call returned at once, at {}; the script expects it to block until {}",
-                seconds(self.now),
-                seconds(end)
-            )));
-        }
-        let (line, column) = (self.line, self.column);
-        self.check_result(value, errno, &expect, line, column)
-    }
-
-    /// A call parsed and not modelled: it returns what the script expects, with a notice.
-    fn unmodelled(
-        &mut self,
-        call: &Call,
-        text: String,
-        mut e: Entry,
-        why: &str,
-    ) -> Result<(), Failure> {
-        e.result = Some(result_text(call.result.value, call.result.errno.as_deref()));
-        e.notice = Some(format!(
-            "{}: {why}: the script's result is taken as given",
-            call.name
-        ));
-        e.text = text;
-        self.push(e);
-        Ok(())
+        Ok((called, e.notice))
     }
 
     /// When a poll with this timeout (milliseconds; negative: none) returns 0.
@@ -2121,8 +973,6 @@ impl Session {
         }
     }
 
-    /// What `poll` reports for `fd` asked for `events`, from the socket's state as
-    /// Linux's `tcp_poll` derives it (ERR and HUP are always reported).
     /// Whether a watched entry is reported: its socket is ready and, for an
     /// edge-triggered epoll entry (`EPOLLET`), it was woken since it was last reported.
     fn watched_ready(&self, fd: i64, events: u32) -> bool {
@@ -2140,6 +990,8 @@ impl Session {
             .is_none_or(|&seen| self.socks[i].wakeups > seen)
     }
 
+    /// What `poll` reports for `fd` asked for `events`, from the socket's state as
+    /// Linux's `tcp_poll` derives it (ERR and HUP are always reported).
     fn revents(&self, fd: i64, events: u32) -> u32 {
         let Some(i) = self.by_fd(fd) else {
             return if self.others.contains_key(&fd) {
@@ -2182,15 +1034,6 @@ impl Session {
         m & (events | POLLERR | POLLHUP | POLLNVAL)
     }
 
-    fn would_not_block(&self, w: Wait) -> bool {
-        let i = match w {
-            Wait::Connect(i) => Some(i),
-            Wait::Accept(fd, _) | Wait::Read(fd, _) => self.by_fd(fd),
-            Wait::Poll(..) => None,
-        };
-        i.is_some_and(|i| self.socks[i].nonblocking)
-    }
-
     fn with_fd(&mut self, fd: Option<i64>, f: impl FnOnce(&mut Socket, i64) -> Ready) -> Ready {
         match fd.and_then(|fd| self.by_fd(fd).map(|i| (i, fd))) {
             Some((i, fd)) => f(&mut self.socks[i], fd),
@@ -2203,8 +1046,7 @@ impl Session {
         &mut self,
         fd: Option<i64>,
         call: UserCall,
-        e: &mut Entry,
-    ) -> Result<Result<Ready, Wait>, Failure> {
+    ) -> Result<Result<Ready, Wait>, Mismatch> {
         let Some(i) = fd.and_then(|fd| self.by_fd(fd)) else {
             return Ok(Ok(Ready::Done(-1, Some("EBADF"))));
         };
@@ -2215,14 +1057,13 @@ impl Session {
         }
         let before = self.socks[i].tcb.state;
         if call == UserCall::ActiveOpen && self.wire().is_some_and(|w| w != i) {
-            return Err(
-                self.bad("one connection at a time: the interpreter models a single remote peer")
-            );
+            return Err(Mismatch::bad(
+                "one connection at a time: the interpreter models a single remote peer",
+            ));
         }
         let who = self.socket_name(i);
-        let (step, out) = self.step(i, Input::Call(call), who);
+        let out = self.step(i, Input::Call(call), who);
         let err = out.error;
-        e.steps.push(step);
         Ok(match (call, err) {
             (UserCall::ActiveOpen, Some(u)) => Ok(Ready::Done(
                 -1,
@@ -2236,7 +1077,7 @@ impl Session {
                     _ => "EINVAL",
                 }),
             )),
-            (UserCall::ActiveOpen, None) => Err(Wait::Connect(i)),
+            (UserCall::ActiveOpen, None) => Err(Wait::Connect(self.socks[i].fd.unwrap_or(-1))),
             // listen() again only changes the backlog (Linux, BSD).
             (UserCall::PassiveOpen, Some(_)) if before == State::Listen => Ok(Ready::Done(0, None)),
             (UserCall::PassiveOpen, Some(_)) => Ok(Ready::Done(-1, Some("EINVAL"))),
@@ -2251,7 +1092,7 @@ impl Session {
         })
     }
 
-    fn close(&mut self, fd: Option<i64>, e: &mut Entry) -> Result<Result<Ready, Wait>, Failure> {
+    fn close(&mut self, fd: Option<i64>) -> Result<Result<Ready, Wait>, Mismatch> {
         let Some(i) = fd.and_then(|fd| self.by_fd(fd)) else {
             return Ok(Ok(Ready::Done(-1, Some("EBADF"))));
         };
@@ -2266,8 +1107,7 @@ impl Session {
         };
         let was_listener = s.tcb.state == State::Listen;
         let who = self.socket_name(i);
-        let (step, _) = self.step(i, Input::Call(call), who);
-        e.steps.push(step);
+        self.step(i, Input::Call(call), who);
         self.socks[i].fd = None;
         if was_listener {
             // Connections not yet accepted die with their listener.
@@ -2275,35 +1115,35 @@ impl Session {
                 .filter(|&j| !self.socks[j].owned && self.socks[j].fd.is_none() && j != i)
                 .collect();
             for j in orphans {
-                let (step, _) = self.step(
+                self.step(
                     j,
                     Input::Call(UserCall::Abort),
                     "unaccepted connection".to_string(),
                 );
-                e.steps.push(step);
             }
         }
         Ok(Ok(Ready::Done(0, None)))
     }
 
     /// Whether a (possibly blocking) call can complete now.
-    fn attempt(&mut self, w: Wait) -> Result<(Ready, Vec<Step>), Failure> {
+    fn attempt_wait(&mut self, w: Wait) -> Result<Ready, Mismatch> {
         Ok(match w {
-            Wait::Connect(i) => {
-                let Some(s) = self.socks.get_mut(i) else {
-                    return Ok((Ready::Done(-1, Some("EBADF")), vec![]));
+            Wait::Connect(fd) => {
+                let Some(s) = self.by_fd(fd).and_then(|i| self.socks.get_mut(i)) else {
+                    return Ok(Ready::Done(-1, Some("EBADF")));
                 };
                 if let Some(err) = s.error.take() {
-                    (Ready::Done(-1, Some(err)), vec![])
+                    Ready::Done(-1, Some(err))
                 } else if s.connected || s.tcb.state.is_synchronized() {
-                    (Ready::Done(0, None), vec![])
+                    Ready::Done(0, None)
                 } else if s.tcb.state == State::Closed {
-                    (Ready::Done(-1, Some("ECONNABORTED")), vec![])
+                    Ready::Done(-1, Some("ECONNABORTED"))
                 } else {
-                    (Ready::Block, vec![])
+                    Ready::Block
                 }
             }
-            Wait::Poll(max, _) => {
+            Wait::Poll(watch, max, _) => {
+                self.watch = watch;
                 let ready: Vec<(i64, u32)> = self
                     .watch
                     .iter()
@@ -2322,17 +1162,17 @@ impl Session {
                             }
                         }
                     }
-                    (Ready::Done(n as i64, None), vec![])
+                    Ready::Done(n as i64, None)
                 } else {
-                    (Ready::Block, vec![])
+                    Ready::Block
                 }
             }
             Wait::Accept(fd, wanted) => {
                 let Some(l) = self.by_fd(fd) else {
-                    return Ok((Ready::Done(-1, Some("EBADF")), vec![]));
+                    return Ok(Ready::Done(-1, Some("EBADF")));
                 };
                 if self.socks[l].tcb.state != State::Listen {
-                    return Ok((Ready::Done(-1, Some("EINVAL")), vec![]));
+                    return Ok(Ready::Done(-1, Some("EINVAL")));
                 }
                 let ready = self
                     .socks
@@ -2345,32 +1185,32 @@ impl Session {
                         s.fd = Some(nfd);
                         s.owned = true;
                         s.connected = true;
-                        (Ready::Done(nfd, None), vec![])
+                        Ready::Done(nfd, None)
                     }
-                    None => (Ready::Block, vec![]),
+                    None => Ready::Block,
                 }
             }
             Wait::Read(fd, n) => {
                 let Some(i) = self.by_fd(fd) else {
-                    return Ok((Ready::Done(-1, Some("EBADF")), vec![]));
+                    return Ok(Ready::Done(-1, Some("EBADF")));
                 };
                 let s = &mut self.socks[i];
                 if let Some(err) = s.error.take() {
-                    return Ok((Ready::Done(-1, Some(err)), vec![]));
+                    return Ok(Ready::Done(-1, Some(err)));
                 }
                 // After SHUT_RD a read returns end of file instead of waiting, but text
                 // already queued is still read: Linux's tcp_recvmsg only checks
                 // RCV_SHUTDOWN when nothing is queued (and it keeps queueing what arrives).
                 if s.shut_rd && s.tcb.recv_queue == 0 {
-                    return Ok((Ready::Done(0, None), vec![]));
+                    return Ok(Ready::Done(0, None));
                 }
                 let listening = s.tcb.state == State::Listen;
                 let who = self.socket_name(i);
                 // RECEIVE goes to the table each time (its row may queue the request);
                 // the call returns once there is text, an end of file, or an error.
-                let (step, out) = self.step(i, Input::Call(UserCall::Receive(n)), who);
+                let out = self.step(i, Input::Call(UserCall::Receive(n)), who);
                 let s = &self.socks[i];
-                let r = if out.error.is_some() {
+                if out.error.is_some() {
                     if s.connected {
                         Ready::Done(0, None)
                     } else {
@@ -2385,124 +1225,9 @@ impl Session {
                     Ready::Done(0, None)
                 } else {
                     Ready::Block
-                };
-                (r, vec![step])
+                }
             }
         })
-    }
-}
-
-const POLLIN: u32 = 0x1;
-const POLLPRI: u32 = 0x2;
-const POLLOUT: u32 = 0x4;
-const POLLERR: u32 = 0x8;
-const POLLHUP: u32 = 0x10;
-const POLLNVAL: u32 = 0x20;
-const POLLRDNORM: u32 = 0x40;
-const POLLRDBAND: u32 = 0x80;
-const POLLWRNORM: u32 = 0x100;
-const POLLWRBAND: u32 = 0x200;
-const POLLRDHUP: u32 = 0x2000;
-
-/// epoll's edge-triggered flag (Linux's `EPOLLET`).
-const EPOLLET: u32 = 1 << 31;
-
-/// Linux's poll and epoll event bits, by name without the `POLL`/`EPOLL` prefix.
-const EVENTS: &[(&str, u32)] = &[
-    ("IN", POLLIN),
-    ("PRI", POLLPRI),
-    ("OUT", POLLOUT),
-    ("ERR", POLLERR),
-    ("HUP", POLLHUP),
-    ("NVAL", POLLNVAL),
-    ("RDNORM", POLLRDNORM),
-    ("RDBAND", POLLRDBAND),
-    ("WRNORM", POLLWRNORM),
-    ("WRBAND", POLLWRBAND),
-    ("RDHUP", POLLRDHUP),
-];
-
-/// `POLLIN|POLLOUT`, `EPOLLIN`, a number: the event bits (`EPOLLET` is its own bit;
-/// epoll's other flags, such as `EPOLLONESHOT`, count as none).
-fn event_bits(v: &Value) -> Option<u32> {
-    match v {
-        Value::Int(n) => u32::try_from(*n).ok(),
-        Value::Name(n) => {
-            let bare = n.strip_prefix("EPOLL").or_else(|| n.strip_prefix("POLL"))?;
-            match EVENTS.iter().find(|(name, _)| *name == bare) {
-                Some((_, bit)) => Some(*bit),
-                None if bare == "ET" => Some(EPOLLET),
-                None if matches!(bare, "ONESHOT" | "EXCLUSIVE" | "WAKEUP") => Some(0),
-                None => None,
-            }
-        }
-        Value::Or(items) => items
-            .iter()
-            .try_fold(0, |m, a| event_bits(&a.value).map(|b| m | b)),
-        _ => None,
-    }
-}
-
-/// `POLLIN|POLLOUT`, or `0`.
-fn events_text(bits: u32) -> String {
-    let names: Vec<String> = EVENTS
-        .iter()
-        .filter(|(_, b)| bits & b != 0)
-        .map(|(n, _)| format!("POLL{n}"))
-        .collect();
-    if names.is_empty() {
-        "0".to_string()
-    } else {
-        names.join("|")
-    }
-}
-
-/// The items of `[a, b]`, or the one value given.
-fn list_items(v: Option<&Value>) -> Vec<&Value> {
-    match v {
-        Some(Value::List(items)) => items.iter().map(|a| &a.value).collect(),
-        Some(Value::Ellipsis) | None => Vec::new(),
-        Some(v) => vec![v],
-    }
-}
-
-/// The total length of an iovec list (`[{iov_base=..., iov_len=100}]`) or of a msghdr's
-/// `msg_iov`; `None` when a length is not written.
-fn iov_total(v: &Value) -> Option<i64> {
-    if let Some(iov) = v.field("msg_iov") {
-        return iov_total(iov);
-    }
-    match v {
-        Value::List(items) => items
-            .iter()
-            .try_fold(0i64, |n, a| iov_len(&a.value).map(|l| n.saturating_add(l))),
-        Value::Struct(_) => iov_len(v),
-        _ => None,
-    }
-}
-
-/// A read or write whose buffer is `NULL` (or 0): the copy fails with EFAULT.
-fn null_buffer(call: &Call) -> bool {
-    matches!(
-        call.name.as_str(),
-        "read" | "recv" | "recvfrom" | "write" | "send" | "sendto"
-    ) && call
-        .args
-        .get(1)
-        .is_some_and(|a| a.value.has_name("NULL") || a.value == Value::Int(0))
-}
-
-/// One iovec's length: `{iov_base=..., iov_len=N}`, or `{..., N}` as packetdrill writes it.
-fn iov_len(v: &Value) -> Option<i64> {
-    v.field("iov_len")
-        .or_else(|| v.field("1"))
-        .and_then(Value::int)
-}
-
-fn field(v: Option<&Value>, name: &str) -> Option<i64> {
-    match v? {
-        Value::Struct(fields) => fields.iter().find(|(n, _)| n == name)?.1.value.int(),
-        _ => None,
     }
 }
 
@@ -2527,21 +1252,102 @@ fn errno_number(name: &str) -> Option<i64> {
     })
 }
 
-/// `0`, `-1 EAGAIN`.
-pub fn result_text(value: i64, errno: Option<&str>) -> String {
-    match errno {
-        Some(e) => format!("{value} {e}"),
-        None => value.to_string(),
-    }
+/// What a call says besides its result.
+#[derive(Default)]
+struct Notes {
+    notice: Option<String>,
 }
 
-fn expected_text(p: &Packet) -> String {
-    let mut s = format!("{} {}:{}({})", p.flags, p.start, p.end, p.len);
-    if let Some(a) = p.ack {
-        let _ = write!(s, " ack {a}");
+/// The model names its errors as Linux does; every name it uses is in [`Errno`]'s table.
+fn errno_of(name: &str) -> Errno {
+    Errno::from_name(name).unwrap_or(Errno(0))
+}
+
+impl Stack for ModelStack {
+    const REAL_TIME: bool = false;
+
+    fn handle_segment(
+        &mut self,
+        now: u64,
+        seg: Segment,
+        _names: &[String],
+    ) -> Result<(), Mismatch> {
+        self.now = now;
+        if seg.flags.syn() {
+            // The MSS option only counts on a SYN; without one, 536 (§3.7.1).
+            let peer = seg.opts.mss.map_or(536, u32::from);
+            self.send_mss = peer.clamp(MIN_MSS, self.opts.config.mss.max(MIN_MSS));
+        }
+        self.inject(seg);
+        self.reap();
+        Ok(())
     }
-    if let Some(w) = p.win {
-        let _ = write!(s, " win {w}");
+
+    fn handle_icmp(&mut self, now: u64, icmp: &crate::script::Icmp, offset: u32) -> String {
+        self.now = now;
+        let notice = self.icmp(icmp, offset);
+        self.reap();
+        notice
     }
-    s
+
+    fn call(
+        &mut self,
+        now: u64,
+        call: &Call,
+        blocking: bool,
+    ) -> Result<(Called, Option<String>), Mismatch> {
+        self.now = now;
+        self.syscall(call, blocking)
+    }
+
+    fn attempt(&mut self, now: u64, wait: &Wait) -> Result<SReady, Mismatch> {
+        self.now = now;
+        Ok(match self.attempt_wait(wait.clone())? {
+            Ready::Done(v, e) => SReady::Done(v, e.map(errno_of)),
+            Ready::Block => SReady::Block,
+        })
+    }
+
+    fn nonblocking(&self, wait: &Wait) -> bool {
+        let fd = match wait {
+            Wait::Connect(fd) | Wait::Accept(fd, _) | Wait::Read(fd, _) => *fd,
+            Wait::Poll(..) => return false,
+        };
+        self.by_fd(fd).is_some_and(|i| self.socks[i].nonblocking)
+    }
+
+    fn handle_timeout(&mut self, now: u64) -> Result<Option<&'static str>, Mismatch> {
+        self.now = now;
+        let Some((i, timer, _)) = self.next_deadline().filter(|&(_, _, d)| d <= now) else {
+            return Ok(None);
+        };
+        let who = self.socket_name(i);
+        self.step(i, Input::Timeout(timer), who);
+        self.reap();
+        Ok(Some(timer_text(timer)))
+    }
+
+    fn take_steps(&mut self) -> Vec<RawStep> {
+        std::mem::take(&mut self.steps)
+    }
+
+    fn poll_transmit(&mut self) -> Option<Sent> {
+        self.outbound.pop_front()
+    }
+
+    fn wall_clock(&self) -> Option<u64> {
+        None
+    }
+
+    fn poll_timeout(&self) -> Option<u64> {
+        self.next_deadline().map(|(_, _, d)| d)
+    }
+
+    fn state(&self) -> State {
+        ModelStack::state(self)
+    }
+
+    fn describe(&self, offset: u32) -> (State, String) {
+        self.focus_text(offset)
+    }
 }

@@ -10,6 +10,7 @@ fn corpus(name: &str) -> PathBuf {
         .join(name)
 }
 
+#[track_caller]
 fn interpreter(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_interpreter"))
         .args(args)
@@ -25,6 +26,7 @@ fn interpreter(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+#[track_caller]
 fn temp(name: &str, text: &str) -> PathBuf {
     let p = std::env::temp_dir().join(format!("tcpfsm-cli-{}-{name}", std::process::id()));
     std::fs::write(&p, text).unwrap();
@@ -263,6 +265,7 @@ fn endpoint_options_are_checked_like_script_lines() {
 }
 
 /// Waits for `child` at most `secs` seconds; kills it and fails the test after that.
+#[track_caller]
 fn wait_within(mut child: std::process::Child, secs: u64, what: &str) -> Output {
     let start = std::time::Instant::now();
     loop {

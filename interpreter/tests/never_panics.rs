@@ -161,6 +161,7 @@ fn statement() -> impl Strategy<Value = String> {
         .prop_map(|(t, s)| format!("{t} {s}"))
 }
 
+#[track_caller]
 fn check(source: &str, opts: &Options) {
     let run = run_source("p.pkt", source, opts).expect("profile");
     let _ = transcript(&run);
@@ -365,6 +366,7 @@ fn report(text: String) {
 
 /// A script file through the path `interpreter run` takes: read (size and UTF-8
 /// checked), parsed, run, rendered as text, an error with a caret, and JSON.
+#[track_caller]
 fn script_file(bytes: &[u8]) {
     let path = scratch_file_in("fuzz-scripts", bytes);
     match read_script(&path) {
@@ -435,6 +437,7 @@ fn repl_line() -> impl Strategy<Value = Vec<u8>> {
 
 /// Runs the binary with these arguments and stdin; it must exit 0, 1 or 2 within 30 s
 /// (never 101, a panic, nor a signal).
+#[track_caller]
 fn binary(args: &[OsString], stdin: Vec<u8>) -> i32 {
     // In a scratch directory: whatever the arguments name is relative to it.
     let dir = scratch_dir("fuzz-bin");

@@ -14,20 +14,24 @@ fn established(rest: &str) -> String {
     )
 }
 
+#[track_caller]
 fn run_with(script: &str, opts: &Options) -> Run {
     run_source("t.pkt", script, opts).unwrap()
 }
 
+#[track_caller]
 fn run(script: &str) -> Run {
     run_with(script, &Options::default())
 }
 
+#[track_caller]
 fn passes(script: &str) -> Run {
     let r = run(script);
     assert!(matches!(r.verdict, Verdict::Pass), "{}", transcript(&r));
     r
 }
 
+#[track_caller]
 fn fails(script: &str) -> (usize, String) {
     match run(script).verdict {
         Verdict::Fail { failure } => (failure.line, failure.message),
@@ -35,6 +39,7 @@ fn fails(script: &str) -> (usize, String) {
     }
 }
 
+#[track_caller]
 fn bad(script: &str) -> (usize, usize, String) {
     match run(script).verdict {
         Verdict::BadScript {

@@ -4,6 +4,7 @@ use interpreter::script::{Action, Skipped, Time, Value, When, parse};
 use interpreter::session::place;
 use model::{Flags, State};
 
+#[track_caller]
 fn one(text: &str) -> interpreter::script::Statement {
     let s = parse(text, true).unwrap_or_else(|e| panic!("{text}: {e:?}"));
     assert_eq!(s.statements.len(), 1, "{text}");
@@ -11,6 +12,7 @@ fn one(text: &str) -> interpreter::script::Statement {
 }
 
 /// (line, column, message) of a parse error.
+#[track_caller]
 fn error(text: &str) -> (usize, usize, String) {
     let e = parse(text, true).expect_err(text);
     let p = place(text, e.offset);

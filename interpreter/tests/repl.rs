@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 #[path = "../../tests/src/tools.rs"]
 mod tools;
 
+#[track_caller]
 fn ok(repl: &mut Repl, line: &str) -> String {
     let r = repl.handle(line);
     assert_eq!(r.code, 0, "{line}: {}", r.text);
@@ -97,6 +98,7 @@ fn single_mode_runs_statements_and_shows_the_endpoint() {
     assert!(r.handle("quit").quit);
 }
 
+#[track_caller]
 fn err(repl: &mut Repl, line: &str) -> String {
     let r = repl.handle(line);
     assert_eq!(r.code, 2, "{line}: {}", r.text);
@@ -104,6 +106,7 @@ fn err(repl: &mut Repl, line: &str) -> String {
 }
 
 /// A pair walked to ESTABLISHED on both sides: A listens, B connects.
+#[track_caller]
 fn established_pair() -> Repl {
     let mut r = Repl::new(Options::default(), true).unwrap();
     for line in [

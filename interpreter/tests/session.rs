@@ -6,6 +6,7 @@ use interpreter::session::Options;
 const LISTEN: &str = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 listen(3, 1) = 0\n";
 
 /// These tests run strict: a segment sent after the last `>` line fails.
+#[track_caller]
 fn verdict(script: &str) -> Verdict {
     let strict = Options {
         strict: true,
@@ -14,6 +15,7 @@ fn verdict(script: &str) -> Verdict {
     run_source("t.pkt", script, &strict).unwrap().verdict
 }
 
+#[track_caller]
 fn failure(script: &str) -> (usize, String, Option<String>) {
     match verdict(script) {
         Verdict::Fail { failure } => (failure.line, failure.message, failure.actual),
@@ -21,6 +23,7 @@ fn failure(script: &str) -> (usize, String, Option<String>) {
     }
 }
 
+#[track_caller]
 fn bad(script: &str) -> (usize, usize, String) {
     match verdict(script) {
         Verdict::BadScript {

@@ -32,6 +32,7 @@ fn name(path: &Path) -> String {
     path.file_stem().unwrap().to_string_lossy().into_owned()
 }
 
+#[track_caller]
 fn run(path: &Path, opts: &Options) -> Run {
     let source = std::fs::read_to_string(path).expect("script");
     run_source(&format!("tests/scripts/{}.pkt", name(path)), &source, opts).expect("profile")

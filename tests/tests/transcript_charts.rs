@@ -6,6 +6,7 @@ use interpreter::session::Options;
 use model::State;
 use std::path::Path;
 
+#[track_caller]
 fn transcript_json(script: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scripts")

@@ -1,0 +1,301 @@
+//! How a run is set up: the options a command line or a script's `--name=value` lines
+//! set, and the packetdrill options accepted and ignored.
+
+use model::{Config, SeqSpace, Table};
+
+/// How the session is set up. Times are in microseconds (1 tick = 1 µs).
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Profiles over RFC 9293, comma-separated (`rfc9293`, `rfc793,rfc1337`, ...).
+    pub profile: String,
+    /// The endpoint's ISN clock at time 0; it then ticks every 4 µs (RFC 9293 §3.4.1).
+    pub iss: u32,
+    /// How far a segment's time may be from the time the script gives it.
+    pub tolerance: u64,
+    /// The endpoint's parameters.
+    pub config: Config,
+    /// The window of an inbound segment that gives none.
+    pub default_win: u32,
+    /// Segments the endpoint sends after the last `>` line fail the run (`--strict`);
+    /// packetdrill never reads them, and by default neither does the interpreter.
+    pub strict: bool,
+    /// Names `#ifdef` finds defined (`--define NAME`; `linux` by default).
+    pub defines: Vec<String>,
+    /// `--wscale`: the window scale shift our SYN offers, when it offers one.
+    pub wscale: Option<u8>,
+    /// A live run stops (failing) at a statement later than this, in microseconds:
+    /// real time cannot be skipped (`live --max-seconds`, default 20).
+    pub live_limit: u64,
+    /// Options set by name (command line or script line): a profile's parameters
+    /// (`model::Param`) never override them.
+    pub explicit: Vec<String>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            profile: "rfc9293".to_string(),
+            iss: 1_000_000,
+            tolerance: 4_000,
+            config: Config {
+                space: SeqSpace::TCP,
+                msl: 120_000_000,
+                time_wait: None,
+                rto: 1_000_000,
+                rto_max: 60_000_000,
+                backoff: true,
+                max_retransmits: 15,
+                rcv_buf: 65_535,
+                mss: 1_460,
+                fin_timeout: 60_000_000,
+                syn_options: model::SynOptions::MSS_ONLY,
+                syn_retries: None,
+                synack_retries: None,
+                fin_retransmit_ack: false,
+                abort_on_unread_close: true,
+            },
+            default_win: 65_535,
+            strict: false,
+            live_limit: 20_000_000,
+            defines: crate::script::DEFAULT_DEFINES
+                .iter()
+                .map(|d| d.to_string())
+                .collect(),
+            wscale: None,
+            explicit: Vec::new(),
+        }
+    }
+}
+
+/// The smallest send MSS, as Linux clamps a peer's (`TCP_MIN_SND_MSS`).
+pub(crate) const MIN_MSS: u32 = 48;
+
+/// The options a script may set with `--name=value` lines, and what they do.
+pub const SCRIPT_OPTIONS: &[(&str, &str)] = &[
+    ("profile", "profiles over RFC 9293, comma-separated"),
+    (
+        "tolerance_usecs",
+        "timing tolerance in microseconds (packetdrill's name)",
+    ),
+    ("iss", "the ISN clock at time 0"),
+    ("msl_secs", "maximum segment lifetime in seconds"),
+    ("rcv_buf", "receive buffer: the window offered when empty"),
+    ("mss", "largest text per segment"),
+    ("retries", "retransmissions before the user timeout (R2)"),
+    (
+        "syn_options",
+        "options our SYN offers: mss (RFC 9293, the default), linux (mss, sackOK, TS, wscale 7), freebsd (mss, wscale 6, sackOK, TS), none",
+    ),
+    (
+        "wscale",
+        "our window scale shift, 0 to 14, when our SYN offers window scaling (linux: 7)",
+    ),
+    (
+        "default_win",
+        "window of an inbound segment that gives none",
+    ),
+    (
+        "strict",
+        "segments sent after the last `>` line fail the run (a flag)",
+    ),
+];
+
+/// packetdrill options about its own set-up (addresses, devices, wire mode): accepted in a
+/// script and ignored, with a notice.
+pub const PACKETDRILL_OPTIONS: &[&str] = &[
+    "ip_version",
+    "bind_port",
+    "connect_port",
+    "local_ip",
+    "remote_ip",
+    "gateway_ip",
+    "netmask_ip",
+    "speed",
+    "mtu",
+    "init_scripts",
+    "tolerance_percent",
+    "tcp_ts_tick_usecs",
+    "non_fatal",
+    "dry_run",
+    "verbose",
+    "debug",
+    "wire_client",
+    "wire_server",
+    "wire_server_ip",
+    "wire_server_port",
+    "wire_client_dev",
+    "wire_server_dev",
+    "strict_segments",
+    "tcp_ts_ecr_scaled",
+    "code_command",
+    "code_format",
+    "code_sockopt",
+    "so_filename",
+    "so_flags",
+    "send_omit_free",
+];
+
+/// Why an option cannot be set (its message is what the user reads).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OptionError {
+    /// Not an option the interpreter knows.
+    #[error("unknown option --{name}; known: --{known}")]
+    Unknown {
+        /// The name given.
+        name: String,
+        /// The names known, as `a, --b, --c`.
+        known: String,
+    },
+    /// A profile the table does not know.
+    #[error("{0}")]
+    Profile(String),
+    /// A value the option does not take.
+    #[error("{0}")]
+    Value(String),
+}
+
+impl Options {
+    /// Sets one option by name, as a `--name=value` script line does. Returns a notice
+    /// when the option is packetdrill's own and ignored here.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<Option<String>, OptionError> {
+        if name == "define" {
+            // `--define=NAME`: `#ifdef` blocks were already chosen with it.
+            let name = value.split('=').next().unwrap_or(value);
+            if name.is_empty() {
+                return Err(OptionError::Value(
+                    "--define needs a name: --define=NAME".to_string(),
+                ));
+            }
+            self.defines.push(name.to_string());
+            return Ok(None);
+        }
+        if PACKETDRILL_OPTIONS.contains(&name) {
+            return Ok(Some(format!(
+                "--{name} is packetdrill's own set-up: ignored"
+            )));
+        }
+        self.set_modelled(name, value).map(|()| None)
+    }
+
+    /// `--wscale` sets the shift of a SYN that offers window scaling, whichever
+    /// `--syn_options` comes first.
+    fn apply_wscale(&mut self) {
+        if let (Some(shift), Some(w)) = (self.wscale, self.config.syn_options.wscale.as_mut()) {
+            *w = shift;
+        }
+    }
+
+    fn set_modelled(&mut self, name: &str, value: &str) -> Result<(), OptionError> {
+        fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, OptionError> {
+            v.parse().map_err(|_| {
+                OptionError::Value(format!("--{name} needs a number in range, not `{v}`"))
+            })
+        }
+        match name {
+            "profile" => {
+                Table::from_spec(value).map_err(OptionError::Profile)?;
+                self.profile = value.to_string();
+                self.apply_profile_params()?;
+                return Ok(());
+            }
+            "tolerance_usecs" => self.tolerance = num(name, value)?,
+            "iss" => self.iss = num(name, value)?,
+            "msl_secs" => {
+                // TIME-WAIT is then 2 MSL, whatever length a profile gave it.
+                self.config.time_wait = None;
+                let secs: u32 = num(name, value)?;
+                if secs == 0 {
+                    return Err(OptionError::Value(format!(
+                        "--{name} must be at least 1 second: TIME-WAIT lasts 2 MSL"
+                    )));
+                }
+                self.config.msl = secs
+                    .checked_mul(1_000_000)
+                    .filter(|m| m.checked_mul(2).is_some())
+                    .ok_or_else(|| {
+                        OptionError::Value("the MSL must be below 2148 seconds".to_string())
+                    })?;
+            }
+            "rcv_buf" => self.config.rcv_buf = num::<u16>(name, value)?.into(),
+            "mss" => self.config.mss = num::<u16>(name, value)?.max(MIN_MSS as u16).into(),
+            "retries" => self.config.max_retransmits = num(name, value)?,
+            "syn_options" => {
+                self.config.syn_options = match value {
+                    "mss" => model::SynOptions::MSS_ONLY,
+                    "linux" => model::SynOptions::LINUX,
+                    "freebsd" => model::SynOptions::FREEBSD,
+                    "none" => model::SynOptions::NONE,
+                    _ => {
+                        return Err(OptionError::Value(format!(
+                            "--syn_options takes mss, linux, freebsd or none, not `{value}`"
+                        )));
+                    }
+                };
+                self.apply_wscale();
+            }
+            "wscale" => {
+                let shift: u8 = num(name, value)?;
+                if shift > 14 {
+                    return Err(OptionError::Value(format!(
+                        "--wscale is at most 14 (RFC 7323 §2.3), not `{value}`"
+                    )));
+                }
+                self.wscale = Some(shift);
+                self.apply_wscale();
+            }
+            "default_win" => self.default_win = num::<u16>(name, value)?.into(),
+            "strict" => {
+                self.strict = match value {
+                    "" | "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => {
+                        return Err(OptionError::Value(format!(
+                            "--strict takes no value, not `{value}`"
+                        )));
+                    }
+                }
+            }
+            _ => {
+                let known: Vec<&str> = SCRIPT_OPTIONS.iter().map(|(n, _)| *n).collect();
+                return Err(OptionError::Unknown {
+                    name: name.to_string(),
+                    known: known.join(", --"),
+                });
+            }
+        }
+        self.explicit.push(name.to_string());
+        Ok(())
+    }
+
+    /// The profile's endpoint parameters (SYN options, RTO, TIME-WAIT, retries, ...) over
+    /// the defaults, except where an option was set by name (`--msl_secs` keeps the MSL
+    /// and a TIME-WAIT of 2 MSL, `--retries` R2, `--syn_options` the options).
+    fn apply_profile_params(&mut self) -> Result<(), OptionError> {
+        let profiles = model::Profile::parse_list(&self.profile).map_err(OptionError::Profile)?;
+        // 1 tick = 1 µs here; parameters are in milliseconds.
+        let want = model::profile::configure(Options::default().config, &profiles, 1_000);
+        let kept = |name: &str| self.explicit.iter().any(|e| e == name);
+        let (keep_syn, keep_msl, keep_retries) =
+            (kept("syn_options"), kept("msl_secs"), kept("retries"));
+        let c = &mut self.config;
+        if !keep_syn {
+            c.syn_options = want.syn_options;
+        }
+        if !keep_msl {
+            c.msl = want.msl;
+            c.time_wait = want.time_wait;
+        }
+        if !keep_retries {
+            c.max_retransmits = want.max_retransmits;
+        }
+        c.rto = want.rto;
+        c.rto_max = want.rto_max;
+        c.syn_retries = want.syn_retries;
+        c.synack_retries = want.synack_retries;
+        c.fin_timeout = want.fin_timeout;
+        c.fin_retransmit_ack = want.fin_retransmit_ack;
+        c.abort_on_unread_close = want.abort_on_unread_close;
+        self.apply_wscale();
+        Ok(())
+    }
+}

@@ -1,0 +1,74 @@
+//! `interpreter fuzz-diff`: the generator (without privileges) and the command (root and
+//! /dev/net/tun: skipped loudly without them, failing under `TCPFSM_REQUIRE_TOOLS=1`).
+
+#[path = "../../tests/src/tools.rs"]
+mod tools;
+
+use interpreter::fuzz::{Rng, draw, write};
+use interpreter::session::Options;
+
+#[track_caller]
+fn kernel_available(test: &str) -> bool {
+    let why = interpreter::live::check_privileges().err().map(|e| {
+        format!("no network namespace and tun device ({e}); run as root with /dev/net/tun")
+    });
+    tools::decide(test, why.as_deref(), tools::required())
+}
+
+#[test]
+fn the_same_seed_draws_the_same_scripts_and_another_seed_others() {
+    let opts = Options::default();
+    let a = draw(&mut Rng::new(7), 10, &opts).expect("draws");
+    let b = draw(&mut Rng::new(7), 10, &opts).expect("draws");
+    let c = draw(&mut Rng::new(8), 10, &opts).expect("draws");
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
+
+#[test]
+fn the_model_passes_every_script_it_writes() {
+    let opts = Options::default();
+    for seed in 0..100 {
+        let drawn = draw(&mut Rng::new(seed), 10, &opts).expect("draws");
+        let w = write(&drawn, &opts).expect("writes");
+        assert!(w.model_passes, "seed {seed}:\n{}", w.text);
+        assert!(w.text.contains(" state "), "{}", w.text);
+    }
+}
+
+#[test]
+fn fuzz_diff_runs_the_models_scripts_on_the_kernel_and_saves_each_disagreement() {
+    if !kernel_available(
+        "fuzz_diff_runs_the_models_scripts_on_the_kernel_and_saves_each_disagreement",
+    ) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("tcpfsm-fuzz-diff-test-{}", std::process::id()));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_interpreter"))
+        .args([
+            "fuzz-diff",
+            "--count",
+            "2",
+            "--seed",
+            "3",
+            "--max-steps",
+            "4",
+            "--out",
+        ])
+        .arg(&dir)
+        .output()
+        .expect("runs the interpreter");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let code = out.status.code();
+    assert!(
+        matches!(code, Some(0 | 1)),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("2 script(s), seed 3:"), "{stdout}");
+    let saved = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+    let differ = stdout.lines().filter(|l| l.contains("DIFFER")).count();
+    assert_eq!(saved, differ, "{stdout}");
+    assert_eq!(code == Some(1), differ > 0, "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

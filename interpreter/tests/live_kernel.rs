@@ -1,0 +1,230 @@
+//! The kernel side of `interpreter live`, on its own: a private namespace, a tun device,
+//! the kernel's own SYN read from it and the peer's segments written to it.
+//!
+//! These tests need root (a network namespace) and /dev/net/tun. Without them each says
+//! so loudly and passes; with `TCPFSM_REQUIRE_TOOLS=1` they fail instead.
+
+#[path = "../../tests/src/tools.rs"]
+mod tools;
+
+use interpreter::live::packet::{self, Addr, Opt};
+use interpreter::live::{self, LOCAL, PORT, REMOTE, REMOTE_PORT, kernel, netns, tun::Tun};
+use model::{Flags, Segment, State, TcpOptions};
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+/// Whether the kernel side can run here (else the skip banner, or a failure when required).
+#[track_caller]
+fn kernel_available(test: &str) -> bool {
+    let why = live::check_privileges().err().map(|e| {
+        format!("no network namespace and tun device ({e}); run as root with /dev/net/tun")
+    });
+    tools::decide(test, why.as_deref(), tools::required())
+}
+
+/// The next TCP segment the kernel sends through the tun, within a second.
+#[track_caller]
+fn next_segment(tun: &Tun) -> packet::Parsed {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        if let Some(bytes) = tun.recv().expect("reads the tun") {
+            match packet::parse(&bytes) {
+                Ok(p) => return p,
+                Err(e) if e.is_other_traffic() => continue,
+                Err(e) => panic!("the kernel sent a packet we cannot read: {e}"),
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "the kernel sent nothing within a second");
+        tun.wait(left).expect("polls the tun");
+    }
+}
+
+#[test]
+fn the_kernels_syn_is_read_from_the_tun_and_a_syn_ack_completes_its_connect() {
+    if !kernel_available("the_kernels_syn_is_read_from_the_tun_and_a_syn_ack_completes_its_connect")
+    {
+        return;
+    }
+    let result = netns::in_private_netns(|| {
+        let tun = Tun::open(live::TUN_NAME, LOCAL, REMOTE).expect("tun");
+        let s = kernel::socket().expect("socket");
+        let fd = s.as_raw_fd();
+        assert_eq!(
+            kernel::connect(fd),
+            Err(interpreter::syscall::Errno::EINPROGRESS)
+        );
+        let syn = next_segment(&tun);
+        assert_eq!(syn.seg.flags, Flags::SYN);
+        assert_eq!(
+            (syn.from.ip, syn.to),
+            (
+                LOCAL,
+                Addr {
+                    ip: REMOTE,
+                    port: PORT
+                }
+            )
+        );
+        // Linux offers mss, sackOK, TS and wscale on its SYN.
+        assert!(syn.seg.opts.mss.is_some() && syn.seg.opts.sack_permitted);
+        assert!(syn.seg.opts.timestamps.is_some() && syn.seg.opts.wscale.is_some());
+        assert_eq!(kernel::tcp_state(fd), Ok(State::SynSent));
+        let syn_ack = Segment {
+            seq: 1000,
+            ack: syn.seg.seq.wrapping_add(1),
+            flags: Flags::SYN | Flags::ACK,
+            wnd: 65535,
+            len: 0,
+            opts: TcpOptions {
+                mss: Some(1460),
+                ..TcpOptions::NONE
+            },
+        };
+        let bytes = packet::build(syn.to, syn.from, &syn_ack, &[Opt::Mss(1460)]).expect("builds");
+        tun.send(&bytes).expect("injects");
+        let ack = next_segment(&tun);
+        assert_eq!(ack.seg.flags, Flags::ACK);
+        assert_eq!(
+            (ack.seg.seq, ack.seg.ack),
+            (syn.seg.seq.wrapping_add(1), 1001)
+        );
+        assert_eq!(kernel::connect_done(fd), Ok(0));
+        assert_eq!(kernel::tcp_state(fd), Ok(State::Established));
+        // Text goes out as one segment of the length written.
+        assert_eq!(kernel::write(fd, 100), Ok(100));
+        let data = next_segment(&tun);
+        assert_eq!(
+            (data.seg.len, data.seg.flags),
+            (100, Flags::PSH | Flags::ACK)
+        );
+        let states: Vec<State> = kernel::diag()
+            .expect("sock_diag")
+            .iter()
+            .map(|d| d.state)
+            .collect();
+        assert_eq!(states, [State::Established]);
+    });
+    result.expect("the namespace");
+}
+
+#[test]
+fn a_syn_written_to_the_tun_reaches_a_listener_that_answers_syn_ack() {
+    if !kernel_available("a_syn_written_to_the_tun_reaches_a_listener_that_answers_syn_ack") {
+        return;
+    }
+    netns::in_private_netns(|| {
+        let tun = Tun::open(live::TUN_NAME, LOCAL, REMOTE).expect("tun");
+        let l = kernel::socket().expect("socket");
+        assert_eq!(kernel::bind(l.as_raw_fd()), Ok(0));
+        assert_eq!(kernel::listen(l.as_raw_fd(), 1), Ok(0));
+        let peer = Addr {
+            ip: REMOTE,
+            port: REMOTE_PORT,
+        };
+        let us = Addr {
+            ip: LOCAL,
+            port: PORT,
+        };
+        let syn = Segment::control(Flags::SYN, 0, 0, 65535);
+        tun.send(&packet::build(peer, us, &syn, &[]).expect("builds"))
+            .expect("injects");
+        let syn_ack = next_segment(&tun);
+        assert_eq!(syn_ack.seg.flags, Flags::SYN | Flags::ACK);
+        assert_eq!(syn_ack.seg.ack, 1);
+        // No MSS option from the peer: nothing but the MSS is offered back... by RFC; Linux
+        // still answers with its own MSS.
+        assert!(syn_ack.seg.opts.mss.is_some());
+        let ack = Segment::control(Flags::ACK, 1, syn_ack.seg.seq.wrapping_add(1), 65535);
+        tun.send(&packet::build(peer, us, &ack, &[]).expect("builds"))
+            .expect("injects");
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let conn = loop {
+            match kernel::accept(l.as_raw_fd()) {
+                Ok(c) => break c,
+                Err(e) if e == interpreter::syscall::Errno::EAGAIN && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(1))
+                }
+                Err(e) => panic!("accept: {e}"),
+            }
+        };
+        assert_eq!(kernel::tcp_state(conn.as_raw_fd()), Ok(State::Established));
+        let mut states: Vec<State> = kernel::diag()
+            .expect("sock_diag")
+            .iter()
+            .map(|d| d.state)
+            .collect();
+        states.sort();
+        assert_eq!(states, [State::Listen, State::Established]);
+    })
+    .expect("the namespace");
+}
+
+#[test]
+fn the_hosts_network_is_not_touched() {
+    if !kernel_available("the_hosts_network_is_not_touched") {
+        return;
+    }
+    let before = std::fs::read_to_string("/proc/net/dev").expect("reads /proc/net/dev");
+    netns::in_private_netns(|| {
+        let _tun = Tun::open(live::TUN_NAME, LOCAL, REMOTE).expect("tun");
+        let inside = std::fs::read_to_string("/proc/thread-self/net/dev").expect("reads");
+        assert!(inside.contains("tun0:"), "{inside}");
+    })
+    .expect("the namespace");
+    let after = std::fs::read_to_string("/proc/net/dev").expect("reads /proc/net/dev");
+    let names = |s: &str| -> Vec<String> {
+        s.lines()
+            .skip(2)
+            .filter_map(|l| l.split(':').next())
+            .map(|n| n.trim().to_string())
+            .collect()
+    };
+    assert_eq!(names(&before), names(&after));
+    assert!(!names(&after).contains(&"tun0".to_string()));
+}
+
+#[test]
+fn interpreter_live_runs_a_corpus_script_against_the_kernel_and_it_agrees() {
+    if !kernel_available("interpreter_live_runs_a_corpus_script_against_the_kernel_and_it_agrees") {
+        return;
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_interpreter"))
+        .args(["live", "--format", "summary"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/scripts/closed-port.pkt"
+        ))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/scripts/connect-refused.pkt"
+        ))
+        .output()
+        .expect("runs the interpreter");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("PASS")).count(),
+        2,
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_live_transcript_names_the_kernel_and_shows_what_it_sent() {
+    if !kernel_available("a_live_transcript_names_the_kernel_and_shows_what_it_sent") {
+        return;
+    }
+    let source = "0 < S 100:100(0) win 65535\n+0 > R. 0:0(0) ack 101\n+0 state CLOSED\n";
+    let run =
+        live::run_source("t.pkt", source, &interpreter::session::Options::default()).expect("runs");
+    let text = interpreter::run::transcript(&run);
+    assert!(text.contains("(live)"), "{text}");
+    assert!(text.contains("> R. 0:0(0) ack 101  (matched)"), "{text}");
+    assert!(text.ends_with("PASS\n"), "{text}");
+}
