@@ -66,6 +66,10 @@ impl Default for Options {
                 synack_retries: None,
                 fin_retransmit_ack: false,
                 abort_on_unread_close: true,
+                delayed_ack: None,
+                max_quickacks: 16,
+                accept_without_ts: false,
+                ts_recent_after_ack: false,
             },
             default_win: 65_535,
             strict: false,
@@ -279,6 +283,10 @@ impl Options {
         c.fin_timeout = want.fin_timeout;
         c.fin_retransmit_ack = want.fin_retransmit_ack;
         c.abort_on_unread_close = want.abort_on_unread_close;
+        c.delayed_ack = want.delayed_ack;
+        c.max_quickacks = want.max_quickacks;
+        c.accept_without_ts = want.accept_without_ts;
+        c.ts_recent_after_ack = want.ts_recent_after_ack;
         self.apply_wscale();
         Ok(())
     }
@@ -896,15 +904,18 @@ impl Session {
 
     /// What `getsockopt(TCP_MAXSEG)` returns, as Linux: before a connection (CLOSED,
     /// LISTEN) the socket's TCP_MAXSEG if set, else 536 (`TCP_MSS_DEFAULT`); then the
-    /// largest text a segment carries, the send MSS. (Linux's `mss_cache` is 12 bytes
-    /// less with timestamps on, as RFC 9293 §3.7.1 asks; the endpoint does not subtract
-    /// the options yet, and this reports what it sends.)
+    /// largest text a segment carries: the send MSS less the options on every segment
+    /// (RFC 9293 §3.7.1; Linux's `mss_cache`, 12 bytes less with timestamps on).
     fn maxseg(&self, i: usize) -> u32 {
         let s = &self.socks[i];
         if matches!(s.tcb.state, State::Closed | State::Listen) {
             return s.user_mss.unwrap_or(536);
         }
-        self.send_mss.min(s.user_mss.unwrap_or(u32::MAX))
+        let cfg = Config {
+            mss: self.send_mss.min(s.user_mss.unwrap_or(u32::MAX)),
+            ..self.opts.config
+        };
+        s.tcb.eff_mss(&cfg)
     }
 
     fn record(&mut self, i: usize, out: &Outcome) {
@@ -2512,6 +2523,7 @@ pub fn timer_text(t: Timer) -> &'static str {
         Timer::Retransmit => "retransmission timer expires",
         Timer::TimeWait => "2MSL timer expires",
         Timer::FinWait2 => "FIN-WAIT-2 timer expires",
+        Timer::DelayedAck => "delayed-ACK timer expires",
     }
 }
 
