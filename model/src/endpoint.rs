@@ -625,7 +625,8 @@ impl Tcb {
 
     /// Options on what this step sends: a SYN offers [`Config::syn_options`]; a SYN,ACK
     /// carries the MSS and what was negotiated; with timestamps on, every other segment
-    /// but a RST carries TSval (the time given) and TSecr = TS.Recent.
+    /// but a RST carries TSval (the time given) and TSecr = TS.Recent (ABORT's RST is
+    /// stamped when sent, `stamp_reset`).
     fn attach_options(&mut self, cfg: &Config, now: u64, out: &mut Outcome) {
         let tsval = now as u32;
         let o = cfg.syn_options;
@@ -1115,16 +1116,12 @@ impl Tcb {
             }
             Emit::Data => self.flush(cfg, now, out),
             Emit::Rst => {
-                out.segments
-                    .push(Segment::control(Flags::RST, self.snd_nxt, 0, 0));
+                let s = Segment::control(Flags::RST, self.snd_nxt, 0, 0);
+                out.segments.push(self.stamp_reset(s, now));
             }
             Emit::RstAck => {
-                out.segments.push(Segment::control(
-                    Flags::RST | Flags::ACK,
-                    self.snd_nxt,
-                    self.rcv_nxt,
-                    0,
-                ));
+                let s = Segment::control(Flags::RST | Flags::ACK, self.snd_nxt, self.rcv_nxt, 0);
+                out.segments.push(self.stamp_reset(s, now));
             }
             Emit::ResetReply => {
                 if let Some(s) = seg {
@@ -1157,6 +1154,16 @@ impl Tcb {
             }
             Emit::Retransmit => self.retransmit(cfg, now, out),
         }
+    }
+
+    /// ABORT's reset carries the timestamp option when it is on: RFC 7323 §3.2, "SHOULD
+    /// be sent in an <RST> segment" (Linux `tcp_send_active_reset()` does). Stamped here,
+    /// before the row deletes the TCB; replies from no connection carry none.
+    fn stamp_reset(&self, mut s: Segment, now: u64) -> Segment {
+        if self.opts.ts_ok {
+            s.opts.timestamps = Some((now as u32, self.opts.ts_recent));
+        }
+        s
     }
 
     /// Send queued text as the window allows, then a queued FIN (RFC 9293 §3.10.4:

@@ -162,9 +162,9 @@ fn timestamps_echo_ts_recent() {
     let last = a.opts.last_ack_sent;
     a.step(&t, &c, text(last + 50, 400), at(11));
     assert_eq!(a.opts.ts_recent, 200);
-    // A RST carries no timestamp; everything else does.
+    // ABORT's RST carries one too (RFC 7323 §3.2: "SHOULD be sent in an <RST> segment").
     let out = a.step(&t, &c, Input::Call(UserCall::Abort), at(12));
-    assert!(out.segments.iter().all(|s| s.opts.timestamps.is_none()));
+    assert_eq!(out.segments[0].opts.timestamps, Some((12, 200)));
 }
 
 #[test]
