@@ -350,7 +350,7 @@ pub static PROFILES: [Profile; 11] = [
     },
     Profile {
         name: "linux",
-        description: "Linux's connection management: ABORT sends RST,ACK, a FIN-WAIT-2 timer, no RFC 1337, its timers and SYN options",
+        description: "Linux's connection management: ABORT sends RST,ACK, a FIN-WAIT-2 timer, no RFC 1337, delayed ACKs, its timers, SYN options and timestamp rules",
         broken: false,
         params: &LINUX_PARAMS,
         rules: linux,
