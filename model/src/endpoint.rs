@@ -586,7 +586,8 @@ impl Tcb {
         self.ack.scheduled = true;
         if out.accepted > 0 {
             // tcp_measure_rcv_mss(): a segment at least as large as the estimate sets it.
-            let len = seg.map_or(out.accepted, |s| s.len);
+            // (Text held from the peer's SYN counts with the segment that releases it.)
+            let len = seg.map_or(0, |s| s.len).max(out.accepted);
             if len >= mss {
                 self.ack.rcv_mss = len.min(self.adv_mss(cfg));
             } else {
