@@ -268,3 +268,19 @@ fn linux_returns_to_quick_acks_on_a_duplicate() {
     assert_eq!((dup.event, sent(&dup).as_str()), (Event::Unacceptable, "."));
     assert_eq!(sent(&text_at(&t, &cfg, &mut a, ISS_B + 11, 10, 60)), ".");
 }
+
+#[test]
+fn linux_acks_a_short_segment_when_the_read_empties_the_buffer() {
+    let (t, cfg, mut a) = linux_established();
+    a.ack.quick = 0;
+    a.ack.ato_on = true;
+    // A short segment (under the estimate of the peer's segment size): the ACK waits ...
+    assert_eq!(sent(&text_at(&t, &cfg, &mut a, ISS_B + 1, 10, 0)), "");
+    assert_eq!(a.ack.pushed, 1);
+    // ... until the user reads it all (tcp_cleanup_rbuf(): ICSK_ACK_PUSHED, buffer empty).
+    let env = model::endpoint::Env { now: 5, iss: 0 };
+    let out = a.step(&t, &cfg, Input::Call(UserCall::Receive(100)), env);
+    assert_eq!((out.delivered, sent(&out).as_str()), (10, "."));
+    assert_eq!(out.segments[0].ack, ISS_B + 11);
+    assert_eq!(a.timers.delayed_ack, None);
+}
