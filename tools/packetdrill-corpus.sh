@@ -10,10 +10,10 @@
 # -v lists every script: its path, then the interpreter's summary line (PASS, FAIL
 # line:column cause, BAD SCRIPT line:column cause) or OUT OF SCOPE (why) and its
 # verdict. The interpreter is $INTERPRETER, else the release build in $CARGO_TARGET_DIR
-# (or target/). Options after `--` go to `interpreter run`
-# (default: --syn-options linux --wscale 8, the SYN options of Linux as packetdrill's
-# defaults.sh sets it up: tcp_rmem's maximum of 15 MB gives tcp_select_initial_window
-# a shift of 8).
+# (or target/). Options after `--` go to `interpreter run`; unless they set them, the
+# script adds --wscale 8 (as packetdrill's defaults.sh sets Linux up: tcp_rmem's maximum
+# of 15 MB gives tcp_select_initial_window a shift of 8) and, without a --profile or
+# --syn-options, --syn-options linux.
 set -u
 usage() { echo "usage: $0 DIR [-v] [-- INTERPRETER-OPTIONS...]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
@@ -21,8 +21,16 @@ dir=$1; shift
 [ -d "$dir" ] || { echo "$0: $dir is not a directory" >&2; exit 2; }
 verbose=0
 if [ "${1:-}" = -v ]; then verbose=1; shift; fi
-extra=(--syn-options linux --wscale 8)
+extra=()
 if [ "${1:-}" = -- ]; then shift; extra=("$@"); elif [ $# -gt 0 ]; then usage; fi
+# packetdrill's set-up is a fact about the kernel the scripts were written for, not a
+# profile: unless the options say otherwise, window scale 8 (defaults.sh's tcp_rmem), and
+# Linux's SYN options when no profile chooses them.
+case " ${extra[*]-} " in *" --wscale"*) ;; *) extra+=(--wscale 8) ;; esac
+case " ${extra[*]-} " in
+  *" --syn-options"*|*" --profile"*) ;;
+  *) extra+=(--syn-options linux) ;;
+esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${INTERPRETER:-${CARGO_TARGET_DIR:-$root/target}/release/interpreter}
 [ -x "$bin" ] || { echo "$0: no interpreter at $bin (cargo build --release -p interpreter)" >&2; exit 2; }

@@ -138,6 +138,7 @@ fn reason(cfg: &Config, event: Event, samples: &[&Tcb]) -> Reason {
             let runs = |t: &Tcb| match event {
                 Event::RetransmitTimeout | Event::UserTimeout => t.timers.retransmit.is_some(),
                 Event::TimeWaitTimeout => t.timers.time_wait.is_some(),
+                Event::DelayedAckTimeout => t.timers.delayed_ack.is_some(),
                 _ => t.timers.fin_wait_2.is_some(),
             };
             if samples.iter().any(|t| runs(t)) {

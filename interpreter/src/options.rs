@@ -53,6 +53,10 @@ impl Default for Options {
                 synack_retries: None,
                 fin_retransmit_ack: false,
                 abort_on_unread_close: true,
+                delayed_ack: None,
+                max_quickacks: 16,
+                accept_without_ts: false,
+                ts_recent_after_ack: false,
             },
             default_win: 65_535,
             strict: false,
@@ -295,6 +299,10 @@ impl Options {
         c.fin_timeout = want.fin_timeout;
         c.fin_retransmit_ack = want.fin_retransmit_ack;
         c.abort_on_unread_close = want.abort_on_unread_close;
+        c.delayed_ack = want.delayed_ack;
+        c.max_quickacks = want.max_quickacks;
+        c.accept_without_ts = want.accept_without_ts;
+        c.ts_recent_after_ack = want.ts_recent_after_ack;
         self.apply_wscale();
         Ok(())
     }

@@ -319,15 +319,18 @@ impl ModelStack {
 
     /// What `getsockopt(TCP_MAXSEG)` returns, as Linux: before a connection (CLOSED,
     /// LISTEN) the socket's TCP_MAXSEG if set, else 536 (`TCP_MSS_DEFAULT`); then the
-    /// largest text a segment carries, the send MSS. (Linux's `mss_cache` is 12 bytes
-    /// less with timestamps on, as RFC 9293 §3.7.1 asks; the endpoint does not subtract
-    /// the options yet, and this reports what it sends.)
+    /// largest text a segment carries: the send MSS less the options on every segment
+    /// (RFC 9293 §3.7.1; Linux's `mss_cache`, 12 bytes less with timestamps on).
     fn maxseg(&self, i: usize) -> u32 {
         let s = &self.socks[i];
         if matches!(s.tcb.state, State::Closed | State::Listen) {
             return s.user_mss.unwrap_or(536);
         }
-        self.send_mss.min(s.user_mss.unwrap_or(u32::MAX))
+        let cfg = Config {
+            mss: self.send_mss.min(s.user_mss.unwrap_or(u32::MAX)),
+            ..self.opts.config
+        };
+        s.tcb.eff_mss(&cfg)
     }
 
     fn record(&mut self, i: usize, out: &Outcome) {
@@ -1237,6 +1240,7 @@ pub fn timer_text(t: Timer) -> &'static str {
         Timer::Retransmit => "retransmission timer expires",
         Timer::TimeWait => "2MSL timer expires",
         Timer::FinWait2 => "FIN-WAIT-2 timer expires",
+        Timer::DelayedAck => "delayed-ACK timer expires",
     }
 }
 

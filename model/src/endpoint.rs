@@ -62,6 +62,25 @@ pub struct Config {
     /// aborts the connection (RFC 9293 §3.6 SHLD-2, Linux `__tcp_close()`); otherwise the
     /// text is discarded and the close sends a FIN (FreeBSD `tcp_disconnect()`).
     pub abort_on_unread_close: bool,
+    /// Delayed ACKs (RFC 9293 §3.8.6.3 SHLD-18, MUST-40; RFC 1122 §4.2.3.2): `None` ACKs
+    /// every segment at once (allowed, and RFC 9293's default here); `Some(ato)` lets an
+    /// ACK of text wait up to `ato` ticks for the delayed-ACK timer, as Linux decides
+    /// (`__tcp_ack_snd_check()`): at once in quick-ACK mode, when more than one full
+    /// segment is unacknowledged, or for out-of-order text; else by the timer, unless
+    /// something we send carries the ACK first (see [`AckState`]).
+    pub delayed_ack: Option<u32>,
+    /// Quick-ACK mode's budget with delayed ACKs on: how many ACKs of new text go out at
+    /// once at the start, or after a gap (Linux `TCP_MAX_QUICKACKS`, 16;
+    /// `tcp_incr_quickack()` takes at most RCV.WND / (2 × rcv_mss) of them).
+    pub max_quickacks: u8,
+    /// With timestamps on, a non-RST segment without TSopt is processed (true: Linux,
+    /// whose `tcp_validate_incoming()` runs PAWS only when `saw_tstamp`) rather than
+    /// dropped silently (false: RFC 7323 §3.2's SHOULD).
+    pub accept_without_ts: bool,
+    /// TS.Recent takes SEG.TSval only once the ACK field was accepted and processed
+    /// (true: Linux's `tcp_ack()` with `FLAG_UPDATE_TS_RECENT`, never for an ACK of unsent
+    /// data), rather than before the ACK is looked at (false: RFC 7323 §4.3, §5.3 R3).
+    pub ts_recent_after_ack: bool,
 }
 
 /// What our SYN offers (RFC 9293 §3.7.1, RFC 7323, RFC 2018).
@@ -133,6 +152,10 @@ impl Default for Config {
             synack_retries: None,
             fin_retransmit_ack: false,
             abort_on_unread_close: true,
+            delayed_ack: None,
+            max_quickacks: 16,
+            accept_without_ts: false,
+            ts_recent_after_ack: false,
         }
     }
 }
@@ -177,7 +200,7 @@ impl Config {
 }
 
 /// Timer deadlines, in ticks; `None` when not running.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Timers {
     /// Retransmission.
     pub retransmit: Option<u64>,
@@ -185,6 +208,18 @@ pub struct Timers {
     pub time_wait: Option<u64>,
     /// FIN-WAIT-2.
     pub fin_wait_2: Option<u64>,
+    /// Delayed ACK. Runs only with [`Config::delayed_ack`] set, which the model checker
+    /// never sets: it is left out of the state's encoding and hash, so the checker's
+    /// states are what they were.
+    #[serde(skip)]
+    pub delayed_ack: Option<u64>,
+}
+
+/// Hashes the checker's timers only (see [`Timers::delayed_ack`]).
+impl std::hash::Hash for Timers {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (self.retransmit, self.time_wait, self.fin_wait_2).hash(h);
+    }
 }
 
 impl Timers {
@@ -193,6 +228,7 @@ impl Timers {
             Timer::Retransmit => &mut self.retransmit,
             Timer::TimeWait => &mut self.time_wait,
             Timer::FinWait2 => &mut self.fin_wait_2,
+            Timer::DelayedAck => &mut self.delayed_ack,
         }
     }
 
@@ -202,6 +238,7 @@ impl Timers {
             (Timer::Retransmit, self.retransmit),
             (Timer::TimeWait, self.time_wait),
             (Timer::FinWait2, self.fin_wait_2),
+            (Timer::DelayedAck, self.delayed_ack),
         ]
         .into_iter()
         .filter_map(|(t, d)| d.map(|d| (t, d)))
@@ -261,6 +298,46 @@ pub struct Tcb {
     /// of the state's encoding and hash so the checker's states are what they were.
     #[serde(skip)]
     pub opts: Negotiated,
+    /// Delayed-ACK bookkeeping, kept only with [`Config::delayed_ack`] set (never in the
+    /// checker); left out of the state's encoding and hash like [`Tcb::opts`].
+    #[serde(skip)]
+    pub ack: AckState,
+}
+
+/// What the delayed-ACK rule needs (Linux's `icsk_ack`), kept only with
+/// [`Config::delayed_ack`] set. Not modelled: the adaptive ATO (Linux moves it between
+/// `TCP_ATO_MIN` and `TCP_DELACK_MAX` with the gaps between segments and the RTT; here it
+/// stays at `delayed_ack`), interactive (pingpong) mode entered by replies sent within
+/// the ATO (`tcp_event_data_sent()`), and SACK compression.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AckState {
+    /// Quick ACKs left (`icsk_ack.quick`): while above zero, and not interactive, every
+    /// ACK of new text goes at once.
+    pub quick: u8,
+    /// Text has been received: the ATO is set (`icsk_ack.ato != 0`). Before that a delayed
+    /// ACK (of a FIN) waits no time at all (`tcp_send_delayed_ack()` with ato 0).
+    pub ato_on: bool,
+    /// Interactive mode (`inet_csk_in_pingpong_mode()`): quick-ACK mode does not apply.
+    /// Entered by a FIN in ESTABLISHED (`tcp_fin()`).
+    pub pingpong: bool,
+    /// An ACK is due (`inet_csk_ack_scheduled()`): text or a FIN arrived since the last
+    /// ACK we sent.
+    pub scheduled: bool,
+    /// Segments shorter than `rcv_mss` since the last ACK, up to 2
+    /// (`ICSK_ACK_PUSHED`, `ICSK_ACK_PUSHED2`): a read that empties the buffer then ACKs.
+    pub pushed: u8,
+    /// The peer's segment size as estimated from what arrives (`icsk_ack.rcv_mss`,
+    /// `tcp_measure_rcv_mss()`); 0 until first needed.
+    pub rcv_mss: u32,
+    /// RCV.NXT when we last sent an ACK (`tp->rcv_wup`).
+    pub rcv_wup: u32,
+    /// When text last arrived (`icsk_ack.lrcvtime`).
+    pub last_rcv: u64,
+}
+
+/// Leaves nothing to hash: see [`Tcb::ack`].
+impl std::hash::Hash for AckState {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 /// The options the two SYNs negotiated, and the timestamp state (RFC 7323 §4.3).
@@ -367,11 +444,30 @@ impl Tcb {
     /// Classify, look up, apply. See the module documentation.
     pub fn step(&mut self, table: &Table, cfg: &Config, input: Input, env: Env) -> Outcome {
         let event = self.classify(cfg, &input);
-        if let Input::Segment(seg) = &input {
-            self.update_ts_recent(cfg.space, seg);
-        }
         let row_id = table.lookup(self.state, event, self.origin);
         let row = table.row(row_id);
+        // RFC 7323 §4.3 records TS.Recent before the ACK is looked at; Linux only once
+        // tcp_ack() has accepted it (Config::ts_recent_after_ack).
+        let ts_recent = match &input {
+            Input::Segment(seg) => self.ts_recent_candidate(cfg.space, seg),
+            _ => None,
+        };
+        let acks_processed = row.actions.contains(&Action::ProcessAck);
+        if let Some(val) = ts_recent
+            && !cfg.ts_recent_after_ack
+        {
+            self.opts.ts_recent = val;
+        }
+        if cfg.delayed_ack.is_some()
+            && event == Event::Unacceptable
+            && let Input::Segment(seg) = &input
+            && seg.len > 0
+            && cfg.space.lt(seg.seq, self.rcv_nxt)
+        {
+            // Text we already have: our ACK was lost, so ACK quickly for a while
+            // (Linux tcp_send_dupack() -> tcp_enter_quickack_mode()).
+            self.enter_quickack(cfg);
+        }
         let mut out = Outcome {
             event,
             row: row_id,
@@ -387,31 +483,151 @@ impl Tcb {
             self.apply(cfg, *action, &input, env, &mut out);
         }
         self.state = row.to;
+        if let Some(val) = ts_recent
+            && cfg.ts_recent_after_ack
+            && acks_processed
+            && self.opts.ts_ok
+        {
+            self.opts.ts_recent = val;
+        }
         self.attach_options(cfg, env.now, &mut out);
+        if cfg.delayed_ack.is_some() {
+            self.ack_sent(&out);
+        }
         out
     }
 
-    /// RFC 7323 §4.3: TS.Recent takes SEG.TSval of an acceptable segment that is not
-    /// older than it and starts at or before Last.ACK.sent.
-    /// PAWS (§5.3) is in `classify_synchronized`. TODO: a segment without a timestamp
-    /// while timestamps are on is not dropped (§3.2), and §5.5's idle rule is not modelled.
-    fn update_ts_recent(&mut self, sp: SeqSpace, seg: &Segment) {
+    /// RFC 7323 §4.3: the SEG.TSval TS.Recent takes from this segment, if any: one of an
+    /// acceptable segment that is not older than TS.Recent and starts at or before
+    /// Last.ACK.sent. PAWS (§5.3) is in `classify_synchronized`. Not modelled: §5.5's
+    /// idle rule.
+    fn ts_recent_candidate(&self, sp: SeqSpace, seg: &Segment) -> Option<u32> {
         let synchronized = !matches!(self.state, State::Closed | State::Listen | State::SynSent);
-        if let Some((val, _)) = seg.opts.timestamps
-            && self.opts.ts_ok
+        let (val, _) = seg.opts.timestamps?;
+        (self.opts.ts_ok
             && synchronized
             && !seg.flags.syn()
             && self.acceptable(sp, seg)
             && sp.le(seg.seq, self.opts.last_ack_sent)
-            && val.wrapping_sub(self.opts.ts_recent) as i32 >= 0
-        {
-            self.opts.ts_recent = val;
+            && val.wrapping_sub(self.opts.ts_recent) as i32 >= 0)
+            .then_some(val)
+    }
+
+    /// Something we sent carries the ACK (Linux `tcp_event_ack_sent()`): a pending
+    /// delayed ACK is no longer needed, and an ACK of new text spends a quick ACK
+    /// (`tcp_dec_quickack_mode()`).
+    fn ack_sent(&mut self, out: &Outcome) {
+        if !out.segments.iter().any(|s| s.flags.ack()) {
+            return;
         }
+        let a = &mut self.ack;
+        if a.scheduled {
+            a.quick = a.quick.saturating_sub(1);
+        }
+        a.scheduled = false;
+        a.pushed = 0;
+        a.rcv_wup = self.rcv_nxt;
+        self.timers.delayed_ack = None;
+    }
+
+    /// Quick-ACK mode (Linux `tcp_incr_quickack()`): RCV.WND / (2 × rcv_mss) quick ACKs,
+    /// 2 if that is none, at most `max_quickacks`, and never fewer than are left.
+    fn enter_quickack(&mut self, cfg: &Config) {
+        let mss = self.rcv_mss(cfg);
+        let n = match self.rcv_wnd / (2 * mss) {
+            0 => 2,
+            n => n.min(u32::from(cfg.max_quickacks)) as u8,
+        };
+        self.ack.quick = self.ack.quick.max(n);
+        self.ack.pingpong = false;
+    }
+
+    /// The largest text the peer sends us: our MSS option, less the timestamp option
+    /// when on (Linux `tp->advmss`).
+    fn adv_mss(&self, cfg: &Config) -> u32 {
+        let ours = cfg.syn_options.mss.map_or(cfg.mss, u32::from);
+        ours.saturating_sub(self.option_bytes()).max(1)
+    }
+
+    /// The estimate of the peer's segment size (Linux `tcp_initialize_rcv_mss()`: at
+    /// most 536 to start with, and half the window).
+    fn rcv_mss(&mut self, cfg: &Config) -> u32 {
+        if self.ack.rcv_mss == 0 {
+            self.ack.rcv_mss = self.adv_mss(cfg).min(self.rcv_wnd / 2).clamp(88, 536);
+        }
+        self.ack.rcv_mss
+    }
+
+    /// Bytes of options on every segment but a SYN: the timestamp option, padded
+    /// (RFC 7323 §3.2, 10 + 2), when on.
+    fn option_bytes(&self) -> u32 {
+        if self.opts.ts_ok { 12 } else { 0 }
+    }
+
+    /// The effective send MSS (RFC 9293 §3.7.1: "TCPhdrsize is the size of the fixed TCP
+    /// header and any options"): the send MSS less the options every segment carries.
+    pub fn eff_mss(&self, cfg: &Config) -> u32 {
+        cfg.mss.saturating_sub(self.option_bytes()).max(1)
+    }
+
+    /// An ACK of what arrived, now or by the delayed-ACK timer (RFC 9293 §3.8.6.3), as
+    /// Linux decides: `tcp_event_data_recv()` for text, `tcp_fin()` for a FIN in
+    /// ESTABLISHED (`fin`), then `__tcp_ack_snd_check()` and `tcp_send_delayed_ack()`.
+    fn ack_or_delay(
+        &mut self,
+        cfg: &Config,
+        ato: u32,
+        seg: Option<Segment>,
+        now: u64,
+        fin: bool,
+        out: &mut Outcome,
+    ) {
+        let mss = self.rcv_mss(cfg);
+        self.ack.scheduled = true;
+        if out.accepted > 0 {
+            // tcp_measure_rcv_mss(): a segment at least as large as the estimate sets it.
+            // (Text held from the peer's SYN counts with the segment that releases it.)
+            let len = seg.map_or(0, |s| s.len).max(out.accepted);
+            if len >= mss {
+                self.ack.rcv_mss = len.min(self.adv_mss(cfg));
+            } else {
+                self.ack.pushed = (self.ack.pushed + 1).min(2);
+            }
+            // tcp_event_data_recv(): the first text starts quick-ACK mode, and so does
+            // text after a gap longer than the RTO.
+            let gap = now.saturating_sub(self.ack.last_rcv);
+            if !self.ack.ato_on || gap > u64::from(cfg.rto_after(self.retries)) {
+                self.ack.ato_on = true;
+                self.enter_quickack(cfg);
+            }
+            self.ack.last_rcv = now;
+        }
+        if fin {
+            self.ack.pingpong = true;
+        }
+        // More than one full segment unacknowledged, or quick-ACK mode: at once.
+        let unacked = cfg.space.sub(self.rcv_nxt, self.ack.rcv_wup);
+        if unacked > self.ack.rcv_mss || (self.ack.quick > 0 && !self.ack.pingpong) {
+            out.segments.push(self.ack_segment());
+            return;
+        }
+        let ato = if self.ack.ato_on { ato } else { 0 };
+        let mut at = now.saturating_add(u64::from(ato));
+        if let Some(d) = self.timers.delayed_ack {
+            // A timer about to expire: ACK now. Else the earlier deadline stands.
+            if d <= now.saturating_add(u64::from(ato / 4)) {
+                out.segments.push(self.ack_segment());
+                return;
+            }
+            at = at.min(d);
+        }
+        self.timers.delayed_ack = Some(at);
     }
 
     /// Options on what this step sends: a SYN offers [`Config::syn_options`]; a SYN,ACK
     /// carries the MSS and what was negotiated; with timestamps on, every other segment
-    /// but a RST carries TSval (the time given) and TSecr = TS.Recent.
+    /// but a RST carries TSval (the time given) and TSecr = TS.Recent (ABORT's RST is
+    /// stamped when sent, `stamp_reset`).
     fn attach_options(&mut self, cfg: &Config, now: u64, out: &mut Outcome) {
         let tsval = now as u32;
         let o = cfg.syn_options;
@@ -511,10 +727,11 @@ impl Tcb {
                     Timer::Retransmit => Event::RetransmitTimeout,
                     Timer::TimeWait => Event::TimeWaitTimeout,
                     Timer::FinWait2 => Event::FinWait2Timeout,
+                    Timer::DelayedAck => Event::DelayedAckTimeout,
                 }
             }
             Input::Segment(seg) => {
-                let event = self.classify_segment(cfg.space, &seg);
+                let event = self.classify_segment(cfg, &seg);
                 if event == Event::FinRetransmit
                     && cfg.fin_retransmit_ack
                     && self.acks_our_fin(&seg)
@@ -527,8 +744,8 @@ impl Tcb {
         }
     }
 
-    fn classify_segment(&self, sp: SeqSpace, seg: &Segment) -> Event {
-        let f = seg.flags;
+    fn classify_segment(&self, cfg: &Config, seg: &Segment) -> Event {
+        let (sp, f) = (cfg.space, seg.flags);
         match self.state {
             // §3.10.7.1–2: no window to test against; RSTs are dropped, any ACK is bad.
             State::Closed | State::Listen => {
@@ -573,13 +790,13 @@ impl Tcb {
                     Event::NoAck
                 }
             }
-            _ => self.classify_synchronized(sp, seg),
+            _ => self.classify_synchronized(cfg, seg),
         }
     }
 
     /// §3.10.7.4, for SYN-RECEIVED and the synchronized states.
-    fn classify_synchronized(&self, sp: SeqSpace, seg: &Segment) -> Event {
-        let f = seg.flags;
+    fn classify_synchronized(&self, cfg: &Config, seg: &Segment) -> Event {
+        let (sp, f) = (cfg.space, seg.flags);
         // Figure 7, step 6: in a simultaneous open the peer's SYN,ACK repeats the SYN we
         // already took, so the strict test of the first step would find it unacceptable;
         // the figure (and Linux's tcp_validate_incoming) take it as the ACK of our SYN. So
@@ -592,6 +809,12 @@ impl Tcb {
             && sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt)
         {
             return Event::AckOfSyn;
+        }
+        // RFC 7323 §3.2: "If a non-<RST> segment is received without a TSopt, a TCP
+        // SHOULD silently drop the segment" (`no_ack`'s rows drop silently); Linux
+        // processes it (Config::accept_without_ts).
+        if self.opts.ts_ok && !f.rst() && seg.opts.timestamps.is_none() && !cfg.accept_without_ts {
+            return Event::NoAck;
         }
         // RFC 7323 §5.3 R1 (PAWS): with timestamps on, a segment (not a RST) whose TSval is
         // older than TS.Recent is not acceptable: it is answered with an ACK and dropped.
@@ -879,27 +1102,27 @@ impl Tcb {
                 self.arm_retransmit(cfg, now);
             }
             Emit::Ack | Emit::ChallengeAck => out.segments.push(self.ack_segment()),
-            Emit::AckIfText => {
-                if out.accepted > 0 {
-                    out.segments.push(self.ack_segment());
-                }
-            }
+            Emit::AckIfText if out.accepted > 0 => match cfg.delayed_ack {
+                Some(ato) => self.ack_or_delay(cfg, ato, seg, now, false, out),
+                None => out.segments.push(self.ack_segment()),
+            },
+            Emit::AckIfText => {}
+            Emit::AckFinDelayable => match cfg.delayed_ack {
+                Some(ato) => self.ack_or_delay(cfg, ato, seg, now, true, out),
+                None => out.segments.push(self.ack_segment()),
+            },
             Emit::Fin => {
                 self.fin_queued = true;
                 self.flush(cfg, now, out);
             }
             Emit::Data => self.flush(cfg, now, out),
             Emit::Rst => {
-                out.segments
-                    .push(Segment::control(Flags::RST, self.snd_nxt, 0, 0));
+                let s = Segment::control(Flags::RST, self.snd_nxt, 0, 0);
+                out.segments.push(self.stamp_reset(s, now));
             }
             Emit::RstAck => {
-                out.segments.push(Segment::control(
-                    Flags::RST | Flags::ACK,
-                    self.snd_nxt,
-                    self.rcv_nxt,
-                    0,
-                ));
+                let s = Segment::control(Flags::RST | Flags::ACK, self.snd_nxt, self.rcv_nxt, 0);
+                out.segments.push(self.stamp_reset(s, now));
             }
             Emit::ResetReply => {
                 if let Some(s) = seg {
@@ -916,10 +1139,32 @@ impl Tcb {
             Emit::WindowUpdate => {
                 if out.delivered > 0 && self.rcv_wnd == out.delivered {
                     out.segments.push(self.ack_segment());
+                } else if cfg.delayed_ack.is_some() && self.ack.scheduled {
+                    // A read sends an ACK still due (Linux tcp_cleanup_rbuf()): more than
+                    // one full segment unacknowledged, or a short segment and the read
+                    // emptied the buffer.
+                    let unacked = sp.sub(self.rcv_nxt, self.ack.rcv_wup);
+                    let pushed =
+                        self.ack.pushed == 2 || (self.ack.pushed == 1 && !self.ack.pingpong);
+                    if unacked > self.ack.rcv_mss
+                        || (out.delivered > 0 && pushed && self.recv_queue == 0)
+                    {
+                        out.segments.push(self.ack_segment());
+                    }
                 }
             }
             Emit::Retransmit => self.retransmit(cfg, now, out),
         }
+    }
+
+    /// ABORT's reset carries the timestamp option when it is on: RFC 7323 §3.2, "SHOULD
+    /// be sent in an <RST> segment" (Linux `tcp_send_active_reset()` does). Stamped here,
+    /// before the row deletes the TCB; replies from no connection carry none.
+    fn stamp_reset(&self, mut s: Segment, now: u64) -> Segment {
+        if self.opts.ts_ok {
+            s.opts.timestamps = Some((now as u32, self.opts.ts_recent));
+        }
+        s
     }
 
     /// Send queued text as the window allows, then a queued FIN (RFC 9293 §3.10.4:
@@ -943,7 +1188,7 @@ impl Tcb {
         };
         let mut sent = false;
         while self.send_queue > 0 && usable > 0 {
-            let n = self.send_queue.min(usable).min(cfg.mss.max(1));
+            let n = self.send_queue.min(usable).min(self.eff_mss(cfg));
             let mut s = self.segment(Flags::ACK | Flags::PSH, self.snd_nxt);
             s.len = n;
             out.segments.push(s);
@@ -981,7 +1226,7 @@ impl Tcb {
             let text = in_flight - u32::from(self.fin_sent);
             if text > 0 {
                 let mut s = self.segment(Flags::ACK | Flags::PSH, self.snd_una);
-                s.len = text.min(cfg.mss.max(1));
+                s.len = text.min(self.eff_mss(cfg));
                 out.segments.push(s);
             } else {
                 out.segments

@@ -64,11 +64,22 @@ pub enum Param {
     FinRetransmitAck(bool),
     /// Closing with text unread aborts ([`Config::abort_on_unread_close`]).
     AbortOnUnreadClose(bool),
+    /// Delayed ACKs: how long an ACK may wait, ms; `None` ACKs at once
+    /// ([`Config::delayed_ack`]).
+    DelayedAck(Option<u32>),
+    /// Quick-ACK mode's budget ([`Config::max_quickacks`]).
+    MaxQuickacks(u8),
+    /// A segment without TSopt while timestamps are on is processed
+    /// ([`Config::accept_without_ts`]).
+    AcceptWithoutTs(bool),
+    /// TS.Recent is updated only after the ACK is accepted
+    /// ([`Config::ts_recent_after_ack`]).
+    TsRecentAfterAck(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 11] = [
+    pub const NAMES: [&'static str; 15] = [
         "syn_options",
         "rto",
         "rto_max",
@@ -80,6 +91,10 @@ impl Param {
         "fin_timeout",
         "fin_retransmit_ack",
         "abort_on_unread_close",
+        "delayed_ack",
+        "max_quickacks",
+        "accept_without_ts",
+        "ts_recent_after_ack",
     ];
 
     /// A stable name (`time_wait`).
@@ -96,6 +111,10 @@ impl Param {
             Param::FinTimeout(_) => "fin_timeout",
             Param::FinRetransmitAck(_) => "fin_retransmit_ack",
             Param::AbortOnUnreadClose(_) => "abort_on_unread_close",
+            Param::DelayedAck(_) => "delayed_ack",
+            Param::MaxQuickacks(_) => "max_quickacks",
+            Param::AcceptWithoutTs(_) => "accept_without_ts",
+            Param::TsRecentAfterAck(_) => "ts_recent_after_ack",
         }
     }
 
@@ -109,12 +128,14 @@ impl Param {
                 | Param::Msl(_)
                 | Param::TimeWait(_)
                 | Param::FinTimeout(_)
+                | Param::DelayedAck(_)
         )
     }
 
-    /// Whether the model checker applies it: only behaviour, not times (abstract ticks),
-    /// retry counts (its `--retransmits` budget), SYN options (its channel carries none)
-    /// or what a socket layer does.
+    /// Whether the model checker applies it: only behaviour, not times (abstract ticks;
+    /// so no delayed-ACK timer runs there), retry counts (its `--retransmits` budget),
+    /// SYN options and timestamps (its channel carries no options) or what a socket
+    /// layer does.
     pub fn checker_honours(&self) -> bool {
         matches!(self, Param::FinRetransmitAck(_))
     }
@@ -134,6 +155,10 @@ impl Param {
             Param::FinTimeout(ms) => cfg.fin_timeout = t(ms),
             Param::FinRetransmitAck(b) => cfg.fin_retransmit_ack = b,
             Param::AbortOnUnreadClose(b) => cfg.abort_on_unread_close = b,
+            Param::DelayedAck(ms) => cfg.delayed_ack = ms.map(t),
+            Param::MaxQuickacks(n) => cfg.max_quickacks = n,
+            Param::AcceptWithoutTs(b) => cfg.accept_without_ts = b,
+            Param::TsRecentAfterAck(b) => cfg.ts_recent_after_ack = b,
         }
     }
 
@@ -183,6 +208,12 @@ impl Param {
             "fin_timeout" => ms(cfg.fin_timeout),
             "fin_retransmit_ack" => cfg.fin_retransmit_ack.to_string(),
             "abort_on_unread_close" => cfg.abort_on_unread_close.to_string(),
+            "delayed_ack" => cfg
+                .delayed_ack
+                .map_or("off (every ACK at once)".to_string(), ms),
+            "max_quickacks" => cfg.max_quickacks.to_string(),
+            "accept_without_ts" => cfg.accept_without_ts.to_string(),
+            "ts_recent_after_ack" => cfg.ts_recent_after_ack.to_string(),
             _ => String::new(),
         }
     }
@@ -319,7 +350,7 @@ pub static PROFILES: [Profile; 12] = [
     },
     Profile {
         name: "linux",
-        description: "Linux's connection management: ABORT sends RST,ACK, a FIN-WAIT-2 timer, no RFC 1337, its timers and SYN options",
+        description: "Linux's connection management: ABORT sends RST,ACK, a FIN-WAIT-2 timer, no RFC 1337, delayed ACKs, its timers, SYN options and timestamp rules",
         broken: false,
         params: &LINUX_PARAMS,
         rules: linux,
@@ -480,7 +511,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 10] = [
+static LINUX_PARAMS: [Setting; 14] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -520,6 +551,22 @@ static LINUX_PARAMS: [Setting; 10] = [
     Setting {
         param: Param::AbortOnUnreadClose(true),
         source: "__tcp_close() (net/ipv4/tcp.c): data_was_unread -> tcp_send_active_reset() (RFC 2525 §2.17)",
+    },
+    Setting {
+        param: Param::DelayedAck(Some(40)),
+        source: "TCP_DELACK_MIN = TCP_ATO_MIN (HZ/25, 40 ms): tcp_event_data_recv() sets icsk_ack.ato, __tcp_ack_snd_check() -> tcp_send_delayed_ack() (net/ipv4/tcp_input.c, tcp_output.c)",
+    },
+    Setting {
+        param: Param::MaxQuickacks(16),
+        source: "TCP_MAX_QUICKACKS = 16: tcp_incr_quickack() at the first text and after a gap over the RTO (tcp_event_data_recv()), tcp_enter_quickack_mode() for a duplicate (tcp_send_dupack())",
+    },
+    Setting {
+        param: Param::AcceptWithoutTs(true),
+        source: "tcp_validate_incoming(): tcp_paws_discard() only when saw_tstamp; a segment without TSopt is processed",
+    },
+    Setting {
+        param: Param::TsRecentAfterAck(true),
+        source: "tcp_ack() with FLAG_UPDATE_TS_RECENT: tcp_replace_ts_recent() once the ACK is accepted (after the ACK-of-unsent-data check)",
     },
 ];
 
@@ -564,9 +611,12 @@ static FREEBSD_PARAMS: [Setting; 9] = [
     },
 ];
 
+const ACK_FIN_DELAYABLE: Action = Action::Emit(Emit::AckFinDelayable);
+
 #[rustfmt::skip]
 fn linux() -> Vec<Rule> {
-    use Event::{Abort, Ack, AckOfFin, FinWait2Timeout, RstExact, RstInWindow, Unacceptable};
+    use Event::{Abort, Ack, AckOfFin, Fin, FinAckOfFin, FinWait2Timeout, RstExact, RstInWindow,
+        Unacceptable};
     vec![
         // tcp_disconnect(): "ABORT function of RFC793", RST only where tcp_need_reset().
         on(Abort, &[ESTAB, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT]).does(&[SND_RST_ACK, DeleteTcb])
@@ -602,6 +652,24 @@ fn linux() -> Vec<Rule> {
         on(Unacceptable, &[TIME_WAIT]).does(&[SND_ACK, ARM_2MSL])
             .rfc("Linux tcp_timewait_state_process(): TCP_TW_ACK, inet_twsk_reschedule()")
             .label("rcv unacceptable / snd ACK, restart TIME-WAIT"),
+        // tcp_fin() in TCP_ESTABLISHED (and TCP_SYN_RECV, which the segment's ACK has
+        // made established) only schedules the ACK and enters interactive mode, so the
+        // ACK goes by the delayed-ACK rule; FIN-WAIT-1/2 call tcp_send_ack() at once.
+        on(Fin, &[ESTAB]).does(&[ProcessAck, AcceptText, AcceptFin, ACK_FIN_DELAYABLE, SIG_CLOSING])
+            .to(CLOSE_WAIT).rfc("Linux tcp_fin(): inet_csk_schedule_ack(), inet_csk_enter_pingpong_mode()")
+            .label("rcv FIN / snd ACK (delayed)").classic(),
+        on(FinAckOfFin, &[ESTAB])
+            .does(&[ProcessAck, AcceptText, AcceptFin, ACK_FIN_DELAYABLE, SIG_CLOSING]).to(CLOSE_WAIT)
+            .rfc("Linux tcp_fin(): inet_csk_schedule_ack(), inet_csk_enter_pingpong_mode()")
+            .label("rcv FIN / snd ACK (delayed)"),
+        on(Fin, &[SYN_RCVD])
+            .does(&[ProcessAck, AcceptText, AcceptFin, ACK_FIN_DELAYABLE, SIG_OPEN, SIG_CLOSING])
+            .to(CLOSE_WAIT).rfc("Linux tcp_fin(): inet_csk_schedule_ack(), inet_csk_enter_pingpong_mode()")
+            .label("rcv ACK of SYN,FIN / snd ACK (delayed)"),
+        on(FinAckOfFin, &[SYN_RCVD])
+            .does(&[ProcessAck, AcceptText, AcceptFin, ACK_FIN_DELAYABLE, SIG_OPEN, SIG_CLOSING])
+            .to(CLOSE_WAIT).rfc("Linux tcp_fin(): inet_csk_schedule_ack(), inet_csk_enter_pingpong_mode()")
+            .label("rcv ACK of SYN,FIN / snd ACK (delayed)"),
     ]
 }
 

@@ -12,6 +12,7 @@ impl fmt::Display for Emit {
             Emit::SynAck => "snd SYN,ACK",
             Emit::Ack => "snd ACK",
             Emit::AckIfText => "snd ACK if text",
+            Emit::AckFinDelayable => "snd ACK (may be delayed)",
             Emit::ChallengeAck => "snd challenge ACK",
             Emit::Fin => "snd FIN",
             Emit::Data => "snd queued text",
@@ -53,6 +54,7 @@ impl fmt::Display for Timer {
             Timer::Retransmit => "retransmission",
             Timer::TimeWait => "TIME-WAIT",
             Timer::FinWait2 => "FIN-WAIT-2",
+            Timer::DelayedAck => "delayed ACK",
         })
     }
 }

@@ -441,7 +441,7 @@ fn segments_in_synchronized_states() -> Vec<Rule> {
 
 #[rustfmt::skip]
 fn timeouts() -> Vec<Rule> {
-    use Event::{FinWait2Timeout, RetransmitTimeout, TimeWaitTimeout, UserTimeout};
+    use Event::{DelayedAckTimeout, FinWait2Timeout, RetransmitTimeout, TimeWaitTimeout, UserTimeout};
     vec![
         on(RetransmitTimeout, &[CLOSED, LISTEN, FIN_WAIT_2, TIME_WAIT]).rfc("RFC 6298 §5")
             .label("retransmission timeout / nothing outstanding"),
@@ -457,5 +457,13 @@ fn timeouts() -> Vec<Rule> {
             CLOSE_WAIT, CLOSING, LAST_ACK]).rfc("§3.10.8").label("Timeout=2MSL / not running"),
         on(FinWait2Timeout, &State::ALL).rfc("RFC 9293 has no FIN-WAIT-2 timer")
             .label("FIN-WAIT-2 timeout / not running"),
+        // Delayed ACKs (SHLD-18, MUST-40): only where text (or, as Linux delays it, the
+        // ESTABLISHED FIN that leads to CLOSE-WAIT) can be awaiting its ACK. Every ACK we
+        // send stops the timer, so it runs nowhere else. Armed only when
+        // Config::delayed_ack is set: these rows are appended, so no number moves.
+        on(DelayedAckTimeout, &[ESTAB, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT]).does(&[SND_ACK])
+            .rfc("§3.8.6.3, RFC 1122 §4.2.3.2").label("delayed-ACK timeout / snd ACK"),
+        on(DelayedAckTimeout, &[CLOSED, LISTEN, SYN_SENT, SYN_RCVD, CLOSING, LAST_ACK, TIME_WAIT])
+            .rfc("§3.8.6.3").label("delayed-ACK timeout / not running"),
     ]
 }

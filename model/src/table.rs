@@ -213,6 +213,10 @@ pub enum Event {
     /// A FIN-WAIT-2 timer expired (not in RFC 9293; real stacks add one, e.g. Linux's
     /// `tcp_fin_timeout`; only the `fin-wait-2-timeout` profile arms it).
     FinWait2Timeout,
+    /// The delayed-ACK timer expired (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2). Armed only
+    /// when [`crate::Config::delayed_ack`] is set (the `linux` profile): RFC 9293's
+    /// default here acknowledges every segment at once, which the RFC allows.
+    DelayedAckTimeout,
 }
 
 /// The kind of an event, for grouping and drawing.
@@ -235,7 +239,7 @@ impl Event {
     }
 
     /// Every event.
-    pub const ALL: [Event; 25] = [
+    pub const ALL: [Event; 26] = [
         Event::PassiveOpen,
         Event::ActiveOpen,
         Event::Send,
@@ -261,6 +265,7 @@ impl Event {
         Event::UserTimeout,
         Event::TimeWaitTimeout,
         Event::FinWait2Timeout,
+        Event::DelayedAckTimeout,
     ];
 
     /// Segment events.
@@ -286,9 +291,8 @@ impl Event {
         use Event::*;
         match self {
             PassiveOpen | ActiveOpen | Send | Receive | Close | Shutdown | Abort => EventKind::User,
-            RetransmitTimeout | UserTimeout | TimeWaitTimeout | FinWait2Timeout => {
-                EventKind::Timeout
-            }
+            RetransmitTimeout | UserTimeout | TimeWaitTimeout | FinWait2Timeout
+            | DelayedAckTimeout => EventKind::Timeout,
             _ => EventKind::Segment,
         }
     }
@@ -322,6 +326,7 @@ impl Event {
             UserTimeout => "user_timeout",
             TimeWaitTimeout => "time_wait_timeout",
             FinWait2Timeout => "fin_wait_2_timeout",
+            DelayedAckTimeout => "delayed_ack_timeout",
         }
     }
 
@@ -359,6 +364,7 @@ impl Event {
             UserTimeout => "user timeout",
             TimeWaitTimeout => "Timeout=2MSL",
             FinWait2Timeout => "FIN-WAIT-2 timeout",
+            DelayedAckTimeout => "delayed-ACK timeout",
         }
     }
 }
@@ -418,8 +424,15 @@ pub enum Emit {
     SynAck,
     /// `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`
     Ack,
-    /// The ACK above, only when this segment's text was accepted.
+    /// The ACK above, only when this segment's text was accepted: at once, or later by
+    /// the delayed-ACK timer where [`crate::Config::delayed_ack`] allows (§3.10.7.4's
+    /// seventh step, "without incurring undue delay"; §3.8.6.3).
     AckIfText,
+    /// The ACK of a FIN in ESTABLISHED as Linux sends it: `tcp_fin()` only schedules it
+    /// (`inet_csk_schedule_ack()`) and enters interactive mode
+    /// (`inet_csk_enter_pingpong_mode()`, which ends quick-ACK mode), so it goes by the
+    /// delayed-ACK rule (`__tcp_ack_snd_check()`). At once when delayed ACKs are off.
+    AckFinDelayable,
     /// RFC 5961's challenge ACK: `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`.
     ChallengeAck,
     /// Queue a FIN after all queued text: `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=FIN,ACK>`. Text
@@ -481,6 +494,9 @@ pub enum Timer {
     TimeWait,
     /// FIN-WAIT-2 (an extension, see [`Event::FinWait2Timeout`]).
     FinWait2,
+    /// Delayed ACK (RFC 9293 §3.8.6.3; Linux `icsk_delack_timer`), armed only when
+    /// [`crate::Config::delayed_ack`] is set.
+    DelayedAck,
 }
 
 /// How long a timer runs.

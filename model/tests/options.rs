@@ -162,9 +162,9 @@ fn timestamps_echo_ts_recent() {
     let last = a.opts.last_ack_sent;
     a.step(&t, &c, text(last + 50, 400), at(11));
     assert_eq!(a.opts.ts_recent, 200);
-    // A RST carries no timestamp; everything else does.
+    // ABORT's RST carries one too (RFC 7323 §3.2: "SHOULD be sent in an <RST> segment").
     let out = a.step(&t, &c, Input::Call(UserCall::Abort), at(12));
-    assert!(out.segments.iter().all(|s| s.opts.timestamps.is_none()));
+    assert_eq!(out.segments[0].opts.timestamps, Some((12, 200)));
 }
 
 #[test]
@@ -245,4 +245,120 @@ fn paws_answers_an_old_timestamp_with_an_ack_and_drops_it() {
         a.clone().step(&t, &c, rst, at(10)).event,
         model::table::Event::Unacceptable
     );
+}
+
+/// An active endpoint with timestamps negotiated (TS.Recent 100, Last.ACK.sent 301),
+/// under `c`, with the peer's window `wnd`.
+fn ts_established(c: &Config, wnd: u32) -> Tcb {
+    let t = table();
+    let mut a = Tcb::new();
+    a.step(&t, c, Input::Call(UserCall::ActiveOpen), at(5));
+    a.step(
+        &t,
+        c,
+        seg(Flags::SYN | Flags::ACK, 300, 101, wnd, ts(100, 5)),
+        at(7),
+    );
+    assert!(a.opts.ts_ok);
+    a
+}
+
+fn ts(val: u32, ecr: u32) -> TcpOptions {
+    TcpOptions {
+        timestamps: Some((val, ecr)),
+        ..TcpOptions::NONE
+    }
+}
+
+#[test]
+fn with_timestamps_a_full_segment_carries_the_mss_less_the_option() {
+    // RFC 9293 §3.7.1: the effective send MSS excludes the TCP options; the timestamp
+    // option takes 12 bytes of every segment (Linux's mss_cache: 1448 for 1460).
+    let t = table();
+    let c = Config {
+        mss: 1000,
+        ..cfg(SynOptions::LINUX)
+    };
+    let mut a = ts_established(&c, 60_000);
+    assert_eq!(a.eff_mss(&c), 988);
+    let out = a.step(&t, &c, Input::Call(UserCall::Send(2000)), at(8));
+    let lens: Vec<u32> = out.segments.iter().map(|s| s.len).collect();
+    assert_eq!(lens, [988, 988, 24]);
+    // Without timestamps the whole MSS carries text.
+    let c = Config {
+        mss: 1000,
+        ..cfg(SynOptions::MSS_ONLY)
+    };
+    let mut b = Tcb::new();
+    b.step(&t, &c, Input::Call(UserCall::ActiveOpen), at(0));
+    b.step(
+        &t,
+        &c,
+        seg(Flags::SYN | Flags::ACK, 300, 101, 60_000, TcpOptions::NONE),
+        at(1),
+    );
+    assert_eq!(b.eff_mss(&c), 1000);
+}
+
+#[test]
+fn a_segment_without_a_timestamp_is_dropped_silently_unless_linux() {
+    let t = table();
+    let text = Input::Segment(Segment {
+        len: 10,
+        ..Segment::control(Flags::ACK | Flags::PSH, 301, 101, 1000)
+    });
+    // RFC 7323 §3.2: "a TCP SHOULD silently drop the segment".
+    let c = cfg(SynOptions::LINUX);
+    let mut a = ts_established(&c, 1000);
+    let out = a.step(&t, &c, text, at(9));
+    assert_eq!(out.event, model::table::Event::NoAck);
+    assert_eq!((out.accepted, out.segments.len()), (0, 0));
+    // Linux processes it: tcp_paws_discard() only when saw_tstamp.
+    let c = Config {
+        accept_without_ts: true,
+        ..c
+    };
+    let mut a = ts_established(&c, 1000);
+    let out = a.step(&t, &c, text, at(9));
+    assert_eq!(out.accepted, 10);
+    assert_eq!(
+        out.segments[0].opts.timestamps,
+        Some((9, 100)),
+        "TS.Recent kept"
+    );
+}
+
+#[test]
+fn ts_recent_waits_for_an_acceptable_ack_under_linux() {
+    // A FIN whose ACK acknowledges unsent data, with a far newer TSval: RFC 7323 §4.3
+    // records its TSval before the ACK is checked, so the next in-order segment, with an
+    // older TSval, fails PAWS; Linux records it only after tcp_ack() accepts the ACK.
+    let t = table();
+    let bad = seg(Flags::FIN | Flags::ACK, 301, 9999, 1000, ts(200_000, 5));
+    let text = Input::Segment(Segment {
+        len: 10,
+        opts: ts(201, 5),
+        ..Segment::control(Flags::ACK | Flags::PSH, 301, 101, 1000)
+    });
+    let c = cfg(SynOptions::LINUX);
+    let mut a = ts_established(&c, 1000);
+    a.step(&t, &c, bad, at(8));
+    assert_eq!(a.opts.ts_recent, 200_000);
+    let out = a.step(&t, &c, text, at(9));
+    assert_eq!(out.event, model::table::Event::Unacceptable, "PAWS");
+    let c = Config {
+        ts_recent_after_ack: true,
+        ..c
+    };
+    let mut a = ts_established(&c, 1000);
+    let out = a.step(&t, &c, bad, at(8));
+    assert_eq!(
+        out.segments[0].opts.timestamps,
+        Some((8, 100)),
+        "challenge ACK"
+    );
+    assert_eq!(a.opts.ts_recent, 100);
+    let out = a.step(&t, &c, text, at(9));
+    assert_eq!(out.accepted, 10);
+    assert_eq!(a.opts.ts_recent, 201);
 }

@@ -116,3 +116,171 @@ fn linux_gives_up_a_syn_after_its_own_retry_count() {
     assert_eq!(a.step(&t, &cfg, timeout, env).event, Event::UserTimeout);
     assert_eq!(a.state, State::Closed);
 }
+
+/// Under `linux` (1 tick = 1 ms, a 64 KiB buffer): an endpoint ESTABLISHED by an active
+/// open, no text received yet.
+fn linux_established() -> (Table, Config, Tcb) {
+    let t = Table::from_spec("linux").unwrap();
+    let cfg = configure(
+        Config {
+            rcv_buf: 65_535,
+            ..cfg()
+        },
+        &[os("linux")],
+        1,
+    );
+    let mut a = Tcb::new();
+    let env = model::endpoint::Env { now: 0, iss: ISS_A };
+    a.step(&t, &cfg, Input::Call(UserCall::ActiveOpen), env);
+    a.step(&t, &cfg, Input::Segment(seg(S | A, ISS_B, ISS_A + 1)), env);
+    assert_eq!(a.state, State::Established);
+    (t, cfg, a)
+}
+
+/// `len` bytes of text at `seq` from the peer, at `now` ms.
+fn text_at(t: &Table, cfg: &Config, a: &mut Tcb, seq: u32, len: u32, now: u64) -> model::Outcome {
+    let s = model::Segment {
+        len,
+        ..seg(A | Flags::PSH, seq, ISS_A + 1)
+    };
+    a.step(
+        t,
+        cfg,
+        Input::Segment(s),
+        model::endpoint::Env { now, iss: 0 },
+    )
+}
+
+fn fire(t: &Table, cfg: &Config, a: &mut Tcb, now: u64) -> model::Outcome {
+    let (timer, due) = a.next_timer().expect("a timer runs");
+    assert_eq!(timer, model::table::Timer::DelayedAck);
+    assert!(due <= now, "due at {due}, fired at {now}");
+    a.step(
+        t,
+        cfg,
+        Input::Timeout(timer),
+        model::endpoint::Env { now, iss: 0 },
+    )
+}
+
+#[test]
+fn rfc9293_acknowledges_every_segment_at_once() {
+    let t = Table::rfc9293();
+    let mut a = reach(&t, State::Established, model::Origin::Active);
+    for i in 0..20 {
+        let out = text_at(&t, &cfg(), &mut a, ISS_B + 1 + 10 * i, 10, u64::from(i));
+        assert_eq!(sent(&out), ".", "segment {i}");
+        assert_eq!(a.timers.delayed_ack, None);
+    }
+}
+
+#[test]
+fn linux_acks_the_first_sixteen_segments_at_once_then_delays_by_40_ms() {
+    let (t, cfg, mut a) = linux_established();
+    let mut seq = ISS_B + 1;
+    // Quick-ACK mode (tcp_incr_quickack(): RCV.WND / (2 × 536) > 16, so 16 quick ACKs).
+    for i in 0..16 {
+        let out = text_at(&t, &cfg, &mut a, seq, 10, i);
+        assert_eq!(sent(&out), ".", "quick ACK {i}");
+        seq += 10;
+    }
+    let out = text_at(&t, &cfg, &mut a, seq, 10, 16);
+    assert_eq!(sent(&out), "", "delayed");
+    assert_eq!(a.timers.delayed_ack, Some(16 + 40), "TCP_DELACK_MIN");
+    // The timer is a table event: row 278, ESTABLISHED's delayed-ACK timeout.
+    let out = fire(&t, &cfg, &mut a, 56);
+    assert_eq!(out.event, Event::DelayedAckTimeout);
+    assert_eq!(out.row, model::RowId(278));
+    assert_eq!(out.segments[0].ack, seq + 10);
+    assert_eq!(a.timers.delayed_ack, None);
+}
+
+#[test]
+fn linux_acks_at_once_when_more_than_one_full_segment_is_unacknowledged() {
+    let (t, cfg, mut a) = linux_established();
+    a.ack.quick = 0;
+    a.ack.ato_on = true;
+    // 600 bytes: the estimate of the peer's segment size becomes 600; one segment waits.
+    let out = text_at(&t, &cfg, &mut a, ISS_B + 1, 600, 0);
+    assert_eq!(sent(&out), "");
+    assert_eq!(a.ack.rcv_mss, 600);
+    // The second full segment: more than one unacknowledged (RFC 1122 §4.2.3.2).
+    let out = text_at(&t, &cfg, &mut a, ISS_B + 601, 600, 5);
+    assert_eq!(sent(&out), ".");
+    assert_eq!(out.segments[0].ack, ISS_B + 1201);
+    assert_eq!(a.timers.delayed_ack, None);
+}
+
+#[test]
+fn linux_sends_the_pending_ack_on_the_data_it_sends() {
+    let (t, cfg, mut a) = linux_established();
+    a.ack.quick = 0;
+    a.ack.ato_on = true;
+    text_at(&t, &cfg, &mut a, ISS_B + 1, 10, 0);
+    assert!(a.timers.delayed_ack.is_some());
+    let env = model::endpoint::Env { now: 5, iss: 0 };
+    let out = a.step(&t, &cfg, Input::Call(UserCall::Send(5)), env);
+    assert_eq!(sent(&out), "P.");
+    assert_eq!(out.segments[0].ack, ISS_B + 11, "piggy-backed");
+    assert_eq!(a.timers.delayed_ack, None, "tcp_event_ack_sent()");
+}
+
+#[test]
+fn linux_delays_the_ack_of_a_fin_in_established_by_the_ato() {
+    let fin = |seq| seg(F | A, seq, ISS_A + 1);
+    // No text yet: tcp_fin() schedules the ACK, whose ATO is still 0: the timer is due
+    // at once.
+    let (t, cfg, mut a) = linux_established();
+    let env = |now| model::endpoint::Env { now, iss: 0 };
+    let out = a.step(&t, &cfg, Input::Segment(fin(ISS_B + 1)), env(3));
+    assert_eq!((out.to, sent(&out).as_str()), (State::CloseWait, ""));
+    assert_eq!(a.timers.delayed_ack, Some(3));
+    let out = fire(&t, &cfg, &mut a, 3);
+    assert_eq!(
+        out.row,
+        model::RowId(281),
+        "CLOSE-WAIT's delayed-ACK timeout"
+    );
+    assert_eq!(out.segments[0].ack, ISS_B + 2);
+    // After text: interactive mode ends quick-ACK mode, and the ACK waits 40 ms.
+    let (t, cfg, mut a) = linux_established();
+    assert_eq!(sent(&text_at(&t, &cfg, &mut a, ISS_B + 1, 10, 0)), ".");
+    let out = a.step(&t, &cfg, Input::Segment(fin(ISS_B + 11)), env(10));
+    assert_eq!(sent(&out), "");
+    assert_eq!(a.timers.delayed_ack, Some(50));
+    // In FIN-WAIT-2 tcp_fin() calls tcp_send_ack(): at once.
+    let mut c = reach(&t, State::FinWait2, model::Origin::Active);
+    let peer_fin = segment_for(&c, Event::Fin).unwrap();
+    let out = c.step(&t, &cfg, Input::Segment(peer_fin), env(10));
+    assert_eq!((out.to, sent(&out).as_str()), (State::TimeWait, "."));
+}
+
+#[test]
+fn linux_returns_to_quick_acks_on_a_duplicate() {
+    let (t, cfg, mut a) = linux_established();
+    a.ack.quick = 0;
+    a.ack.ato_on = true;
+    text_at(&t, &cfg, &mut a, ISS_B + 1, 10, 0);
+    fire(&t, &cfg, &mut a, 40);
+    // The same text again: our ACK was lost (tcp_send_dupack() ->
+    // tcp_enter_quickack_mode()); the next text is ACKed at once.
+    let dup = text_at(&t, &cfg, &mut a, ISS_B + 1, 10, 50);
+    assert_eq!((dup.event, sent(&dup).as_str()), (Event::Unacceptable, "."));
+    assert_eq!(sent(&text_at(&t, &cfg, &mut a, ISS_B + 11, 10, 60)), ".");
+}
+
+#[test]
+fn linux_acks_a_short_segment_when_the_read_empties_the_buffer() {
+    let (t, cfg, mut a) = linux_established();
+    a.ack.quick = 0;
+    a.ack.ato_on = true;
+    // A short segment (under the estimate of the peer's segment size): the ACK waits ...
+    assert_eq!(sent(&text_at(&t, &cfg, &mut a, ISS_B + 1, 10, 0)), "");
+    assert_eq!(a.ack.pushed, 1);
+    // ... until the user reads it all (tcp_cleanup_rbuf(): ICSK_ACK_PUSHED, buffer empty).
+    let env = model::endpoint::Env { now: 5, iss: 0 };
+    let out = a.step(&t, &cfg, Input::Call(UserCall::Receive(100)), env);
+    assert_eq!((out.delivered, sent(&out).as_str()), (10, "."));
+    assert_eq!(out.segments[0].ack, ISS_B + 11);
+    assert_eq!(a.timers.delayed_ack, None);
+}

@@ -183,6 +183,7 @@ const CLOSED: Oracle = &[
     (UserTimeout, Closed, "", QUIET),
     (TimeWaitTimeout, Closed, "", QUIET),
     (FinWait2Timeout, Closed, "", QUIET),
+    (DelayedAckTimeout, Closed, "", QUIET),
 ];
 
 const LISTEN: Oracle = &[
@@ -202,6 +203,7 @@ const LISTEN: Oracle = &[
     (UserTimeout, Closed, "", TIMED_OUT),
     (TimeWaitTimeout, Listen, "", QUIET),
     (FinWait2Timeout, Listen, "", QUIET),
+    (DelayedAckTimeout, Listen, "", QUIET),
 ];
 
 const SYN_SENT: Oracle = &[
@@ -232,6 +234,7 @@ const SYN_SENT: Oracle = &[
     (UserTimeout, Closed, "", TIMED_OUT),
     (TimeWaitTimeout, SynSent, "", QUIET),
     (FinWait2Timeout, SynSent, "", QUIET),
+    (DelayedAckTimeout, SynSent, "", QUIET),
 ];
 
 /// SYN-RECEIVED rows that do not depend on how the connection was opened.
@@ -256,6 +259,7 @@ macro_rules! syn_received {
             (UserTimeout, Closed, "", TIMED_OUT),
             (TimeWaitTimeout, SynReceived, "", QUIET),
             (FinWait2Timeout, SynReceived, "", QUIET),
+            (DelayedAckTimeout, SynReceived, "", QUIET),
             $($extra),*
         ]
     };
@@ -297,6 +301,9 @@ const ESTABLISHED: Oracle = synchronized![Established, reset: RESET,
     (Abort, Closed, "R", QUIET),
     (Fin, CloseWait, ".", PEER_FIN),
     (RetransmitTimeout, Established, "", QUIET),
+    // §3.8.6.3: the delayed-ACK timer sends the ACK it held (armed only with
+    // Config::delayed_ack; RFC 9293's default here ACKs at once).
+    (DelayedAckTimeout, Established, ".", QUIET),
     (TimeWaitTimeout, Established, "", QUIET),
 ];
 
@@ -310,6 +317,9 @@ const FIN_WAIT_1: Oracle = synchronized![FinWait1, reset: RESET,
     (Fin, Closing, ".", PEER_FIN),
     (FinAckOfFin, TimeWait, ".", PEER_FIN),
     (RetransmitTimeout, FinWait1, "F.", QUIET),
+    // §3.8.6.3: the delayed-ACK timer sends the ACK it held (armed only with
+    // Config::delayed_ack; RFC 9293's default here ACKs at once).
+    (DelayedAckTimeout, FinWait1, ".", QUIET),
     (TimeWaitTimeout, FinWait1, "", QUIET),
 ];
 
@@ -321,6 +331,9 @@ const FIN_WAIT_2: Oracle = synchronized![FinWait2, reset: RESET,
     (Abort, Closed, "R", QUIET),
     (Fin, TimeWait, ".", PEER_FIN),
     (RetransmitTimeout, FinWait2, "", QUIET),
+    // §3.8.6.3: the delayed-ACK timer sends the ACK it held (armed only with
+    // Config::delayed_ack; RFC 9293's default here ACKs at once).
+    (DelayedAckTimeout, FinWait2, ".", QUIET),
     (TimeWaitTimeout, FinWait2, "", QUIET),
 ];
 
@@ -337,6 +350,9 @@ const CLOSE_WAIT: Oracle = synchronized![CloseWait, reset: RESET,
     (FinRetransmit, CloseWait, ".", QUIET),
     (Fin, CloseWait, ".", QUIET),
     (RetransmitTimeout, CloseWait, "", QUIET),
+    // §3.8.6.3: the delayed-ACK timer sends the ACK it held (armed only with
+    // Config::delayed_ack; RFC 9293's default here ACKs at once).
+    (DelayedAckTimeout, CloseWait, ".", QUIET),
     (TimeWaitTimeout, CloseWait, "", QUIET),
 ];
 
@@ -351,6 +367,7 @@ const CLOSING: Oracle = synchronized![Closing, reset: QUIET,
     (Fin, Closing, ".", QUIET),
     (FinAckOfFin, TimeWait, ".", QUIET),
     (RetransmitTimeout, Closing, "F.", QUIET),
+    (DelayedAckTimeout, Closing, "", QUIET),
     (TimeWaitTimeout, Closing, "", QUIET),
 ];
 
@@ -365,6 +382,7 @@ const LAST_ACK: Oracle = synchronized![LastAck, reset: QUIET,
     (Fin, LastAck, ".", QUIET),
     (FinAckOfFin, Closed, "", QUIET),
     (RetransmitTimeout, LastAck, "F.", QUIET),
+    (DelayedAckTimeout, LastAck, "", QUIET),
     (TimeWaitTimeout, LastAck, "", QUIET),
 ];
 
@@ -377,6 +395,7 @@ const TIME_WAIT: Oracle = synchronized![TimeWait, reset: QUIET,
     (FinRetransmit, TimeWait, ".", QUIET),
     (Fin, TimeWait, ".", QUIET),
     (RetransmitTimeout, TimeWait, "", QUIET),
+    (DelayedAckTimeout, TimeWait, "", QUIET),
     (TimeWaitTimeout, Closed, "", QUIET),
 ];
 

@@ -511,6 +511,13 @@ impl System {
             synack_retries: None,
             fin_retransmit_ack: false,
             abort_on_unread_close: true,
+            // No delayed-ACK timer: every ACK goes at once, so the checker arms no timer
+            // RFC 9293 does not require (a profile's `delayed_ack` is a time, and not
+            // honoured here); no timestamps either.
+            delayed_ack: None,
+            max_quickacks: 16,
+            accept_without_ts: false,
+            ts_recent_after_ack: false,
         };
         // A profile's parameters: only behaviour applies here (`Param::checker_honours`);
         // times are in seconds, which the checker's ticks abstract.

@@ -156,6 +156,7 @@ pub fn input_for(tcb: &Tcb, event: Event) -> Option<(Tcb, Input)> {
         }
         TimeWaitTimeout => Some((t, Input::Timeout(Timer::TimeWait))),
         FinWait2Timeout => Some((t, Input::Timeout(Timer::FinWait2))),
+        DelayedAckTimeout => Some((t, Input::Timeout(Timer::DelayedAck))),
         _ => segment_for(tcb, event).map(|s| (t, Input::Segment(s))),
     }
 }
