@@ -1076,7 +1076,7 @@ impl ModelStack {
     /// socket is then `TCP_CLOSE`) says `ENOTCONN` whatever `how` is; a listener ignores
     /// `SHUT_WR` and is closed by `SHUT_RD` (`tcp_disconnect()` →
     /// `inet_csk_listen_stop()`, children reset), the descriptor staying open; SYN-SENT
-    /// is disconnected silently by any `how`. `None`: as the RFC call (SHUT_WR is CLOSE).
+    /// is disconnected silently by any `how`, the next call getting `ECONNRESET`. `None`: as the RFC call (SHUT_WR is CLOSE).
     fn linux_shutdown(&mut self, fd: Option<i64>, reads: bool, writes: bool) -> Option<Ready> {
         let Some(i) = fd.and_then(|fd| self.by_fd(fd)) else {
             return Some(Ready::Done(-1, Some("EBADF")));
@@ -1085,12 +1085,18 @@ impl ModelStack {
         match self.socks[i].tcb.state {
             State::Closed | State::TimeWait => Some(Ready::Done(-1, Some("ENOTCONN"))),
             State::Listen if !reads => Some(Ready::Done(0, None)),
+            // tcp_disconnect() leaves a fresh socket, its shutdown flags cleared: a read
+            // is then ENOTCONN, not end of file.
             State::Listen => {
+                self.socks[i].shut_rd = false;
                 self.step(i, Input::Call(UserCall::Close), who);
                 self.abort_orphans(i);
                 Some(Ready::Done(0, None))
             }
+            // ... and in SYN-SENT it sets `sk_err` to ECONNRESET, which the next call gets.
             State::SynSent => {
+                self.socks[i].shut_rd = false;
+                self.socks[i].error = Some("ECONNRESET");
                 self.step(i, Input::Call(UserCall::Abort), who);
                 Some(Ready::Done(0, None))
             }

@@ -72,3 +72,37 @@ fn fuzz_diff_runs_the_models_scripts_on_the_kernel_and_saves_each_disagreement()
     assert_eq!(code == Some(1), differ > 0, "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// CI's bounded differential run: every difference the kernel shows falls in a class the
+/// README explains (`fuzz::explain`), and the model passes every script it writes.
+#[test]
+fn a_bounded_fuzz_diff_run_finds_no_unexplained_difference() {
+    if !kernel_available("a_bounded_fuzz_diff_run_finds_no_unexplained_difference") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("tcpfsm-fuzz-bounded-{}", std::process::id()));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_interpreter"))
+        .args([
+            "fuzz-diff",
+            "--count",
+            "8",
+            "--seed",
+            "1",
+            "--max-steps",
+            "6",
+            "--out",
+        ])
+        .arg(&dir)
+        .output()
+        .expect("runs the interpreter");
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(" 0 unexplained)"), "{stdout}");
+    assert!(stdout.contains(" 0 generator defect(s)"), "{stdout}");
+    assert!(!stdout.contains("[unexplained]"), "{stdout}");
+}
