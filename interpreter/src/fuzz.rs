@@ -464,28 +464,35 @@ pub fn explain(d: &crate::diff::Difference) -> Option<&'static str> {
     let kernel = d.kernel.did.as_str();
     let model = d.model.did.as_str();
     let in_state = |s: &str| d.rows.iter().any(|r| r.contains(s));
+    let timer_line = d.statement.contains('~');
     let late_or_missing = kernel.starts_with("the endpoint sent nothing")
         || kernel.starts_with("the segment was sent at");
+    let timing = timing(kernel);
+    let late = timing.map(|(sent, latest)| sent - latest);
+    if late.is_some_and(|l| l > 0.0 && l < 0.025) && !timer_line {
+        // Real time on a shared machine: a segment sent a few milliseconds past the
+        // 4 ms tolerance.
+        return Some("real-time-jitter");
+    }
     if model.starts_with("sent . ") && late_or_missing {
         // Linux delays an ACK (tcp_send_delayed_ack()) or rate-limits one answering an
         // unacceptable segment (tcp_oow_rate_limited(), 500 ms).
         return Some("ack-delayed-or-rate-limited");
     }
-    if let Some(late) = lateness(kernel)
-        && late > 0.0
-        && late < 0.025
-        && !d.statement.contains('~')
-    {
-        // Real time on a shared machine: a segment sent a few milliseconds past the
-        // 4 ms tolerance.
-        return Some("real-time-jitter");
+    let sent_syn = kernel.contains(": S ") || kernel.contains(": S. ");
+    if sent_syn && timing.is_some_and(|(sent, latest)| sent < latest && sent < 1.0) {
+        // A SYN well before any RTO: resent at once after a bad ACK (below).
+        return Some("syn-resent-after-bad-ack");
     }
-    if kernel.starts_with("the segment was sent at")
-        || (d.statement.contains('~') && late_or_missing)
-    {
+    if (timer_line && late_or_missing) || late.is_some_and(|l| l < 0.0) {
         // RTO from the measured RTT (200 ms minimum), SYN retransmissions at linear
         // intervals (tcp_syn_linear_timeouts), timers past their slack.
         return Some("retransmission-timing");
+    }
+    if kernel.contains("flags: S. ") && model.starts_with("sent . ") && in_state("SYN-RECEIVED") {
+        // A retransmitted SYN in SYN-RECEIVED: Linux sends its SYN,ACK again
+        // (tcp_check_req() -> inet_rtx_syn_ack()), the endpoint an ACK.
+        return Some("syn-ack-resent-for-duplicate-syn");
     }
     if kernel.contains("flags: R ") && in_state("SYN-RECEIVED") {
         // A request socket checks the ACK before the sequence number (tcp_check_req()).
@@ -494,7 +501,7 @@ pub fn explain(d: &crate::diff::Difference) -> Option<&'static str> {
     if kernel.contains("flags: S ") || kernel.contains("flags: S. ") {
         // After a SYN,ACK with a bad ACK, Linux retransmits its SYN at once
         // (tcp_rcv_synsent_state_process(): TCP_TIMEOUT_MIN).
-        return Some("syn-resent-after-bad-syn-ack");
+        return Some("syn-resent-after-bad-ack");
     }
     if d.statement.contains("state SYN_RECEIVED") && kernel.contains("ESTABLISHED") {
         // Linux holds text beyond RCV.NXT and reads its ACK field; the endpoint answers
@@ -509,12 +516,12 @@ pub fn explain(d: &crate::diff::Difference) -> Option<&'static str> {
     None
 }
 
-/// Seconds past the latest time allowed, from a complaint "the segment was sent at A,
-/// expected at B" (B may be a range `X~Y`); negative when early.
-fn lateness(complaint: &str) -> Option<f64> {
+/// When the segment was sent and the latest time allowed, in seconds, from a complaint
+/// "the segment was sent at A, expected at B" (B may be a range `X~Y`).
+fn timing(complaint: &str) -> Option<(f64, f64)> {
     let rest = complaint.strip_prefix("the segment was sent at ")?;
     let (sent, rest) = rest.split_once(", expected at ")?;
     let expected = rest.split(':').next()?;
     let latest = expected.rsplit('~').next()?;
-    Some(sent.trim().parse::<f64>().ok()? - latest.trim().parse::<f64>().ok()?)
+    Some((sent.trim().parse().ok()?, latest.trim().parse().ok()?))
 }
