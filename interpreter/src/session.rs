@@ -1054,8 +1054,8 @@ impl ModelStack {
     /// Under Linux's socket layer, the error a write gets before the table sees it:
     /// `tcp_sendmsg_locked()` waits for the connection (`sk_stream_wait_connect()`) in
     /// SYN-SENT and SYN-RECEIVED, which a non-blocking socket cannot (`EAGAIN`), and
-    /// fails on a socket that never connected, a listener included (`EPIPE`), where
-    /// RFC 9293 queues the SEND or makes it an active open.
+    /// fails on a listener (`EPIPE`), where RFC 9293 queues the SEND or makes it an
+    /// active open. (A blocking one waits there; the interpreter still queues it.)
     fn linux_send_error(&self, fd: Option<i64>) -> Option<&'static str> {
         if !self.opts.linux_sockets() {
             return None;
@@ -1076,7 +1076,8 @@ impl ModelStack {
     /// socket is then `TCP_CLOSE`) says `ENOTCONN` whatever `how` is; a listener ignores
     /// `SHUT_WR` and is closed by `SHUT_RD` (`tcp_disconnect()` →
     /// `inet_csk_listen_stop()`, children reset), the descriptor staying open; SYN-SENT
-    /// is disconnected silently by any `how`, the next call getting `ECONNRESET`. `None`: as the RFC call (SHUT_WR is CLOSE).
+    /// is disconnected silently by any `how`, the next call getting `ECONNRESET`. `None`:
+    /// as the RFC call (`SHUT_WR` is CLOSE).
     fn linux_shutdown(&mut self, fd: Option<i64>, reads: bool, writes: bool) -> Option<Ready> {
         let Some(i) = fd.and_then(|fd| self.by_fd(fd)) else {
             return Some(Ready::Done(-1, Some("EBADF")));
