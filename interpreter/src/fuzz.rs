@@ -105,6 +105,14 @@ fn guess(d: &Drawn) -> &'static str {
     }
 }
 
+/// How late a kernel timer of `armed_for` µs may fire: Linux's timer wheel rounds a
+/// timer up to its level's granularity, at most an eighth of the timeout (8 jiffies at 64
+/// to 511 jiffies, 64 from 512, ...: `kernel/time/timer.c`, `LVL_GRAN`), and a jiffy is
+/// 4 ms at `HZ=250`; the scheduler adds a few more.
+pub fn timer_slack(armed_for: u64) -> u64 {
+    armed_for / 8 + 8_000
+}
+
 fn time_text(micros: u64) -> String {
     format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
 }
@@ -137,6 +145,8 @@ pub fn write(drawn: &[Drawn], opts: &Options) -> Result<Written, RunError> {
     let mut session = Session::new(opts.clone())?;
     let mut out = String::new();
     let mut broken = false;
+    // When the endpoint last sent: a timer's segment was armed then, at the latest.
+    let mut last_sent = 0u64;
     for d in drawn {
         let before = session.entries().len();
         let guess = guess(d);
@@ -160,9 +170,15 @@ pub fn write(drawn: &[Drawn], opts: &Options) -> Result<Written, RunError> {
             }
             for step in &e.steps {
                 for w in &step.sent {
+                    let when = if e.kind == Kind::Timer {
+                        let late = timer_slack(e.time.saturating_sub(last_sent));
+                        format!("{}~{}", time_text(e.time), time_text(e.time + late))
+                    } else {
+                        time_text(e.time)
+                    };
+                    last_sent = e.time;
                     let mut l = format!(
-                        "{} > {} {}:{}({})",
-                        time_text(e.time),
+                        "{when} > {} {}:{}({})",
                         w.flags,
                         w.seq,
                         w.seq.wrapping_add(w.len),
@@ -439,4 +455,73 @@ pub fn case(
         diff,
         drawn: (drawn.len(), small.len()),
     }))
+}
+
+/// The explained class of a kernel-vs-model difference (README, "Kernel and model: the
+/// remaining differences"), by what the model did there and the kernel's complaint;
+/// `None` for a difference no class explains.
+pub fn explain(d: &crate::diff::Difference) -> Option<&'static str> {
+    let kernel = d.kernel.did.as_str();
+    let model = d.model.did.as_str();
+    let in_state = |s: &str| d.rows.iter().any(|r| r.contains(s));
+    let timer_line = d.statement.contains('~');
+    let late_or_missing = kernel.starts_with("the endpoint sent nothing")
+        || kernel.starts_with("the segment was sent at");
+    let timing = timing(kernel);
+    let late = timing.map(|(sent, latest)| sent - latest);
+    if late.is_some_and(|l| l > 0.0 && l < 0.025) && !timer_line {
+        // Real time on a shared machine: a segment sent a few milliseconds past the
+        // 4 ms tolerance.
+        return Some("real-time-jitter");
+    }
+    if model.starts_with("sent . ") && late_or_missing {
+        // Linux delays an ACK (tcp_send_delayed_ack()) or rate-limits one answering an
+        // unacceptable segment (tcp_oow_rate_limited(), 500 ms).
+        return Some("ack-delayed-or-rate-limited");
+    }
+    let sent_syn = kernel.contains(": S ") || kernel.contains(": S. ");
+    if sent_syn && timing.is_some_and(|(sent, latest)| sent < latest && sent < 1.0) {
+        // A SYN well before any RTO: resent at once after a bad ACK (below).
+        return Some("syn-resent-after-bad-ack");
+    }
+    if (timer_line && late_or_missing) || late.is_some_and(|l| l < 0.0) {
+        // RTO from the measured RTT (200 ms minimum), SYN retransmissions at linear
+        // intervals (tcp_syn_linear_timeouts), timers past their slack.
+        return Some("retransmission-timing");
+    }
+    if kernel.contains("flags: S. ") && model.starts_with("sent . ") && in_state("SYN-RECEIVED") {
+        // A retransmitted SYN in SYN-RECEIVED: Linux sends its SYN,ACK again
+        // (tcp_check_req() -> inet_rtx_syn_ack()), the endpoint an ACK.
+        return Some("syn-ack-resent-for-duplicate-syn");
+    }
+    if kernel.contains("flags: R ") && in_state("SYN-RECEIVED") {
+        // A request socket checks the ACK before the sequence number (tcp_check_req()).
+        return Some("syn-received-ack-checked-first");
+    }
+    if kernel.contains("flags: S ") || kernel.contains("flags: S. ") {
+        // After a SYN,ACK with a bad ACK, Linux retransmits its SYN at once
+        // (tcp_rcv_synsent_state_process(): TCP_TIMEOUT_MIN).
+        return Some("syn-resent-after-bad-ack");
+    }
+    if d.statement.contains("state SYN_RECEIVED") && kernel.contains("ESTABLISHED") {
+        // Linux holds text beyond RCV.NXT and reads its ACK field; the endpoint answers
+        // such a segment with an ACK, unread (README: out-of-order text).
+        return Some("out-of-order-text-ack-unread");
+    }
+    if d.statement.contains("state CLOSED") && kernel.contains("SYN-RECEIVED") {
+        // A request socket outlives its listener until its SYN,ACK timer
+        // (reqsk_timer_handler()).
+        return Some("request-outlives-listener");
+    }
+    None
+}
+
+/// When the segment was sent and the latest time allowed, in seconds, from a complaint
+/// "the segment was sent at A, expected at B" (B may be a range `X~Y`).
+fn timing(complaint: &str) -> Option<(f64, f64)> {
+    let rest = complaint.strip_prefix("the segment was sent at ")?;
+    let (sent, rest) = rest.split_once(", expected at ")?;
+    let expected = rest.split(':').next()?;
+    let latest = expected.rsplit('~').next()?;
+    Some((sent.trim().parse().ok()?, latest.trim().parse().ok()?))
 }

@@ -476,6 +476,7 @@ fn fuzz_diff(
 ) -> u8 {
     let mut out = std::io::stdout().lock();
     let (mut agree, mut differ, mut defects) = (0usize, 0usize, 0usize);
+    let mut unexplained = 0usize;
     let started = std::time::Instant::now();
     for index in 0..count {
         let case = match interpreter::fuzz::case(seed, index, max_steps, opts) {
@@ -503,6 +504,8 @@ fn fuzz_diff(
             continue;
         };
         differ += 1;
+        let class = interpreter::fuzz::explain(d);
+        unexplained += usize::from(class.is_none());
         if let Err(e) = std::fs::create_dir_all(dir) {
             eprint_line(&format!("error: {}: {e}", dir.display()));
             return 2;
@@ -525,18 +528,20 @@ fn fuzz_diff(
         let _ = std::fs::write(&path, format!("{header}{}", case.script));
         let _ = writeln!(
             out,
-            "case {index}: DIFFER at {}:{} {} (kernel: {}) -> {}",
+            "case {index}: DIFFER at {}:{} {} (kernel: {}) [{}] -> {}",
             d.line,
             d.column,
             d.statement,
             d.kernel.did,
+            class.unwrap_or("unexplained"),
             path.display()
         );
     }
     let _ = writeln!(
         out,
-        "{count} script(s), seed {seed}: {agree} agree, {differ} differ, {defects} generator \
-         defect(s), {:.1} s",
+        "{count} script(s), seed {seed}: {agree} agree, {differ} differ ({} explained, \
+         {unexplained} unexplained), {defects} generator defect(s), {:.1} s",
+        differ - unexplained,
         started.elapsed().as_secs_f64()
     );
     let _ = out.flush();

@@ -181,6 +181,15 @@ impl Options {
         self.set_modelled(name, value).map(|()| None)
     }
 
+    /// Whether the socket layer answers calls as Linux's does (the `linux` profile is in
+    /// the list): a non-blocking write before the connection is up fails with `EAGAIN`
+    /// and one on a listener with `EPIPE` (`tcp_sendmsg_locked()`,
+    /// `sk_stream_wait_connect()`), and `shutdown` follows `inet_shutdown()`. Otherwise
+    /// the calls are RFC 9293's user calls (a SEND is queued, or opens a listener actively).
+    pub fn linux_sockets(&self) -> bool {
+        self.profile.split(',').any(|p| p.trim() == "linux")
+    }
+
     /// `--wscale` sets the shift of a SYN that offers window scaling, whichever
     /// `--syn_options` comes first.
     fn apply_wscale(&mut self) {

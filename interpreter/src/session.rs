@@ -336,7 +336,11 @@ impl ModelStack {
     fn record(&mut self, i: usize, out: &Outcome) {
         self.fired.insert(out.row);
         let idle = |s: State| matches!(s, State::Closed | State::Listen);
-        if !idle(out.from) || !idle(out.to) {
+        if out.to == State::Listen && !idle(out.from) {
+            // A child reset back to LISTEN (§3.10.7.4) is a connection gone: the state is
+            // the listener's again, and CLOSED once it is closed (as the kernel has it).
+            self.last_conn = None;
+        } else if !idle(out.from) || !idle(out.to) {
             self.last_conn = Some(out.to);
         }
         let tcb = &self.socks[i].tcb;
@@ -632,6 +636,8 @@ impl ModelStack {
                     // Text to copy from a NULL buffer: nothing is sent (Linux's
                     // tcp_sendmsg fails the copy with nothing queued).
                     Ok(Ready::Done(-1, Some("EFAULT")))
+                } else if let Some(err) = self.linux_send_error(fd()) {
+                    Ok(Ready::Done(-1, Some(err)))
                 } else {
                     self.user_call(fd(), UserCall::Send(n))?
                 }
@@ -801,7 +807,11 @@ impl ModelStack {
                     // and reads return end of file (POSIX).
                     self.socks[i].shut_rd = true;
                 }
-                if writes {
+                if self.opts.linux_sockets()
+                    && let Some(done) = self.linux_shutdown(fd(), reads, writes)
+                {
+                    Ok(done)
+                } else if writes {
                     self.user_call(fd(), UserCall::Shutdown)?
                 } else {
                     Ok(self.with_fd(fd(), |_, _| Ready::Done(0, None)))
@@ -1044,6 +1054,76 @@ impl ModelStack {
         }
     }
 
+    /// Under Linux's socket layer, the error a write gets before the table sees it:
+    /// `tcp_sendmsg_locked()` waits for the connection (`sk_stream_wait_connect()`) in
+    /// SYN-SENT and SYN-RECEIVED, which a non-blocking socket cannot (`EAGAIN`), and
+    /// fails on a listener (`EPIPE`), where RFC 9293 queues the SEND or makes it an
+    /// active open. (A blocking one waits there; the interpreter still queues it.)
+    fn linux_send_error(&self, fd: Option<i64>) -> Option<&'static str> {
+        if !self.opts.linux_sockets() {
+            return None;
+        }
+        let s = &self.socks[fd.and_then(|fd| self.by_fd(fd))?];
+        if s.error.is_some() {
+            return None;
+        }
+        match s.tcb.state {
+            State::SynSent | State::SynReceived if s.nonblocking => Some("EAGAIN"),
+            State::Listen => Some("EPIPE"),
+            _ => None,
+        }
+    }
+
+    /// `shutdown` as Linux's `inet_shutdown()` does it, where that differs from CLOSE on
+    /// the connection: a socket whose TCB is gone or in TIME-WAIT (the descriptor's
+    /// socket is then `TCP_CLOSE`) says `ENOTCONN` whatever `how` is; a listener ignores
+    /// `SHUT_WR` and is closed by `SHUT_RD` (`tcp_disconnect()` →
+    /// `inet_csk_listen_stop()`, children reset), the descriptor staying open; SYN-SENT
+    /// is disconnected silently by any `how`, the next call getting `ECONNRESET`. `None`:
+    /// as the RFC call (`SHUT_WR` is CLOSE).
+    fn linux_shutdown(&mut self, fd: Option<i64>, reads: bool, writes: bool) -> Option<Ready> {
+        let Some(i) = fd.and_then(|fd| self.by_fd(fd)) else {
+            return Some(Ready::Done(-1, Some("EBADF")));
+        };
+        let who = self.socket_name(i);
+        match self.socks[i].tcb.state {
+            State::Closed | State::TimeWait => Some(Ready::Done(-1, Some("ENOTCONN"))),
+            State::Listen if !reads => Some(Ready::Done(0, None)),
+            // tcp_disconnect() leaves a fresh socket, its shutdown flags cleared: a read
+            // is then ENOTCONN, not end of file.
+            State::Listen => {
+                self.socks[i].shut_rd = false;
+                self.step(i, Input::Call(UserCall::Close), who);
+                self.abort_orphans(i);
+                Some(Ready::Done(0, None))
+            }
+            // ... and in SYN-SENT it sets `sk_err` to ECONNRESET, which the next call gets.
+            State::SynSent => {
+                self.socks[i].shut_rd = false;
+                self.socks[i].error = Some("ECONNRESET");
+                self.step(i, Input::Call(UserCall::Abort), who);
+                Some(Ready::Done(0, None))
+            }
+            _ if !writes => Some(Ready::Done(0, None)),
+            _ => None,
+        }
+    }
+
+    /// Connections listener `l` had not handed out die with it (Linux
+    /// `inet_csk_listen_stop()`): ABORT on each.
+    fn abort_orphans(&mut self, l: usize) {
+        let orphans: Vec<usize> = (0..self.socks.len())
+            .filter(|&j| !self.socks[j].owned && self.socks[j].fd.is_none() && j != l)
+            .collect();
+        for j in orphans {
+            self.step(
+                j,
+                Input::Call(UserCall::Abort),
+                "unaccepted connection".to_string(),
+            );
+        }
+    }
+
     /// A call that is one RFC user call on the socket's TCB.
     fn user_call(
         &mut self,
@@ -1114,16 +1194,7 @@ impl ModelStack {
         self.socks[i].fd = None;
         if was_listener {
             // Connections not yet accepted die with their listener.
-            let orphans: Vec<usize> = (0..self.socks.len())
-                .filter(|&j| !self.socks[j].owned && self.socks[j].fd.is_none() && j != i)
-                .collect();
-            for j in orphans {
-                self.step(
-                    j,
-                    Input::Call(UserCall::Abort),
-                    "unaccepted connection".to_string(),
-                );
-            }
+            self.abort_orphans(i);
         }
         Ok(Ok(Ready::Done(0, None)))
     }

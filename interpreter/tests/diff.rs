@@ -169,12 +169,9 @@ fn diff_names_the_line_where_the_kernel_departs_what_each_did_and_the_models_row
     ) {
         return;
     }
-    // The model queues a write in SYN-RECEIVED (RFC 9293 §3.10.2); Linux says EAGAIN.
-    let out = diff(&[
-        "--format",
-        "json",
-        &corpus("close-in-syn-received-with-text.pkt"),
-    ]);
+    // Linux sets its FIN on queued text not yet sent (tcp_send_fin()); the model sends
+    // the text, then the FIN on a segment of its own.
+    let out = diff(&["--format", "json", &corpus("data-then-close.pkt")]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -186,12 +183,17 @@ fn diff_names_the_line_where_the_kernel_departs_what_each_did_and_the_models_row
     let d = &doc["diffs"][0];
     assert_eq!(d["agree"], false);
     let x = &d["difference"];
-    assert_eq!(x["line"], 13);
-    assert_eq!(x["model"]["did"], "returned 10");
+    assert_eq!(x["line"], 16);
+    assert!(
+        x["model"]["did"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("sent P. 1001:1501(500)")),
+        "{x}"
+    );
     assert!(
         x["kernel"]["did"]
             .as_str()
-            .is_some_and(|k| k.contains("-1 EAGAIN")),
+            .is_some_and(|k| k.contains("FP. 1001:1501(500)")),
         "{x}"
     );
     assert!(

@@ -228,3 +228,72 @@ fn a_live_transcript_names_the_kernel_and_shows_what_it_sent() {
     assert!(text.contains("> R. 0:0(0) ack 101  (matched)"), "{text}");
     assert!(text.ends_with("PASS\n"), "{text}");
 }
+
+/// `tests/scripts/linux/*.pkt` under `diff --profile linux`: each script's first line says
+/// what the kernel does, and it must: `// kernel: agrees` agrees (both pass), `// kernel:
+/// differs at line N (class)` differs there, the model passing (the class is still
+/// there, as the README's table says).
+#[test]
+fn the_linux_corpus_runs_live_as_each_script_says() {
+    if !kernel_available("the_linux_corpus_runs_live_as_each_script_says") {
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/scripts/linux");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/scripts/linux")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pkt"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "{files:?}");
+    let started = Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_interpreter"))
+        .args(["diff", "--profile", "linux", "--format", "json"])
+        .args(&files)
+        .output()
+        .expect("runs the interpreter");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let diffs = doc["diffs"].as_array().expect("a diff per script");
+    assert_eq!(diffs.len(), files.len());
+    let mut wrong = Vec::new();
+    for (path, d) in files.iter().zip(diffs) {
+        let first = std::fs::read_to_string(path)
+            .expect("script")
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let ok = if first == "// kernel: agrees" {
+            d["agree"] == true
+        } else if let Some(rest) = first.strip_prefix("// kernel: differs at line ") {
+            let line: u64 = rest
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            d["agree"] == false
+                && d["model_verdict"] == "pass"
+                && d["difference"]["line"].as_u64() == Some(line)
+        } else {
+            false
+        };
+        if !ok {
+            wrong.push(format!(
+                "{}: says `{first}`, but: {}",
+                path.display(),
+                d["difference"]
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "the linux corpus took {:?} live",
+        started.elapsed()
+    );
+}

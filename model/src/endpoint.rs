@@ -859,7 +859,17 @@ impl Tcb {
         // what a peer sends after a FIN we have not seen yet. In SYN-RECEIVED, text held
         // from the peer's SYN comes first: text right after it is in order.
         let expected = sp.add(self.rcv_nxt, self.held_text + u32::from(self.held_fin));
-        if (seg.len > 0 || f.fin()) && sp.lt(expected, seg.seq) {
+        let beyond = (seg.len > 0 || f.fin()) && sp.lt(expected, seg.seq);
+        // Such a segment passed the first step, so in SYN-RECEIVED the fifth step's reset
+        // for an unacceptable ACK applies to it too ("If the segment acknowledgment is not
+        // acceptable, form a reset segment <SEQ=SEG.ACK><CTL=RST>"), as Linux does.
+        if beyond
+            && self.state == State::SynReceived
+            && !sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt)
+        {
+            return Event::AckUnacceptable;
+        }
+        if beyond {
             return Event::Unacceptable;
         }
         // A FIN beyond the window is trimmed away with the text past it; a FIN held from

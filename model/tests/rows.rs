@@ -554,6 +554,32 @@ fn ack_of_syn(_: &Tcb) -> Input {
 
 const CASES: &[Case] = &[
     Case {
+        what: "SYN-RECEIVED: text one past RCV.NXT, in the window, with an ACK that does not \
+               acknowledge our SYN: it passed the first step, so the fifth step's \
+               <SEQ=SEG.ACK><CTL=RST> (§3.10.7.4)",
+        reach: |table| reach(table, SynReceived, Origin::Passive),
+        input: |t| {
+            Input::Segment(text(
+                seg(A, t.rcv_nxt.wrapping_add(1), t.snd_nxt.wrapping_add(100)),
+                10,
+            ))
+        },
+        event: AckUnacceptable,
+        to: SynReceived,
+        flags: "R",
+        user: QUIET,
+    },
+    Case {
+        what: "SYN-RECEIVED: text one past RCV.NXT with the ACK of our SYN: not held, answered \
+               with an ACK, its ACK field unread (README: out-of-order text)",
+        reach: |table| reach(table, SynReceived, Origin::Passive),
+        input: |t| Input::Segment(text(seg(A, t.rcv_nxt.wrapping_add(1), t.snd_nxt), 10)),
+        event: Unacceptable,
+        to: SynReceived,
+        flags: ".",
+        user: QUIET,
+    },
+    Case {
         what: "ESTABLISHED with 3 bytes unread: RECEIVE delivers them",
         reach: established_with_text,
         input: |_| Input::Call(UserCall::Receive(10)),

@@ -171,3 +171,42 @@ fn the_readme_example_passes() {
     assert!(matches!(r.verdict, Verdict::Pass), "{}", transcript(&r));
     assert!(r.transcript.len() >= 11);
 }
+
+/// `tests/scripts/linux/`: what the kernel does (or the model does and the kernel does
+/// not, as each script's first line says), each passing strict under the `linux` profile.
+#[test]
+fn every_linux_script_passes_strict_under_the_linux_profile() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/linux");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/scripts/linux")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pkt"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 10,
+        "the linux scripts went missing: {files:?}"
+    );
+    let mut opts = strict();
+    opts.set("profile", "linux").expect("the linux profile");
+    let mut failed = Vec::new();
+    for path in files {
+        let source = std::fs::read_to_string(&path).expect("script");
+        assert!(
+            source.starts_with("// kernel: agrees\n")
+                || source.starts_with("// kernel: differs at line "),
+            "{}: the first line says what the kernel does",
+            path.display()
+        );
+        let r = run_source(
+            &format!("tests/scripts/linux/{}.pkt", name(&path)),
+            &source,
+            &opts,
+        )
+        .expect("profile");
+        if !matches!(r.verdict, Verdict::Pass) {
+            failed.push(transcript(&r));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}

@@ -72,6 +72,10 @@ pub struct KernelStack {
     /// The last TSval the kernel sent: what the peer's TSecr echoes.
     last_ts_val: Option<u32>,
     noticed: BTreeSet<String>,
+    /// A connection was handed to the script (`connect` called, `accept` returned): once
+    /// none is on the wire, `state` is CLOSED, not the listener's, as the model has it
+    /// (the connection's socket is then `TCP_CLOSE`).
+    had_conn: bool,
     /// Other traffic and unreadable packets seen (not segments of the connection).
     pub ignored: Vec<String>,
 }
@@ -85,6 +89,7 @@ impl KernelStack {
             start: Instant::now(),
             tun,
             fds: Fds::default(),
+            had_conn: false,
             outbound: VecDeque::new(),
             us: Addr {
                 ip: LOCAL,
@@ -252,10 +257,16 @@ impl Stack for KernelStack {
                 }
                 done(real.and_then(|f| k::listen(f, backlog)))
             }
-            "connect" => match self.real(fd).and_then(k::connect) {
-                Err(e) if e == Errno::EINPROGRESS => Called::Wait(Wait::Connect(fd.unwrap_or(-1))),
-                r => done(r),
-            },
+            "connect" => {
+                let r = self.real(fd).and_then(k::connect);
+                self.had_conn |= !matches!(r, Err(Errno::EBADF));
+                match r {
+                    Err(e) if e == Errno::EINPROGRESS => {
+                        Called::Wait(Wait::Connect(fd.unwrap_or(-1)))
+                    }
+                    r => done(r),
+                }
+            }
             "accept" | "accept4" => match self.real(fd) {
                 Ok(_) => Called::Wait(Wait::Accept(fd.unwrap_or(-1), expect)),
                 Err(e) => Called::Done(-1, Some(e)),
@@ -479,6 +490,7 @@ impl Stack for KernelStack {
             Wait::Connect(fd) => ready(self.real(Some(*fd)).and_then(k::connect_done)),
             Wait::Accept(fd, wanted) => match self.real(Some(*fd)).and_then(k::accept) {
                 Ok(s) => {
+                    self.had_conn = true;
                     let label = self.fds.label(*wanted);
                     self.fds.insert(
                         label,
@@ -554,6 +566,7 @@ impl Stack for KernelStack {
             .or_else(|| conns.first());
         match on_wire {
             Some(d) => d.state,
+            None if self.had_conn => State::Closed,
             None if listening => State::Listen,
             None => State::Closed,
         }
