@@ -28,41 +28,19 @@ struct Cli {
 enum Command {
     /// Run scripts; exit 0 if all pass, 1 if an expectation failed, 2 if a script is bad.
     Run {
-        /// Script files.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[command(flatten)]
+        script: ScriptArgs,
         /// After the runs, list the table rows they fired and why the others were not.
         #[arg(long)]
         coverage: bool,
-        /// Fail a script when the endpoint sends segments after its last `>` line
-        /// (packetdrill, and the default, never reads them).
-        #[arg(long)]
-        strict: bool,
-        /// Define NAME for `#ifdef NAME` blocks (repeatable; `linux` is always defined);
-        /// `NAME=VALUE`, as packetdrill's `-D`, defines NAME (the value is not used).
-        #[arg(long, value_name = "NAME")]
-        define: Vec<String>,
         #[command(flatten)]
         endpoint: EndpointArgs,
     },
     /// Run scripts against this machine's Linux kernel (root: a private network
     /// namespace and a tun device per script); same output and exit codes as `run`.
     Live {
-        /// Script files.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// Fail a script when the kernel sends segments after its last `>` line.
-        #[arg(long)]
-        strict: bool,
-        /// Define NAME for `#ifdef NAME` blocks (repeatable; `linux` is always defined).
-        #[arg(long, value_name = "NAME")]
-        define: Vec<String>,
+        #[command(flatten)]
+        script: ScriptArgs,
         /// Stop a script (failing it) at a statement later than this: time is real.
         #[arg(long, default_value_t = 20)]
         max_seconds: u64,
@@ -74,18 +52,8 @@ enum Command {
     /// did, the table row behind the model's), then a table across scripts. Exit 0 when
     /// all agree, 1 when one differs, 2 on bad input or without the privileges.
     Diff {
-        /// Script files.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// Output format (`summary`: the table only).
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// Fail a run when its stack sends segments after the last `>` line.
-        #[arg(long)]
-        strict: bool,
-        /// Define NAME for `#ifdef NAME` blocks (repeatable; `linux` is always defined).
-        #[arg(long, value_name = "NAME")]
-        define: Vec<String>,
+        #[command(flatten)]
+        script: ScriptArgs,
         /// Stop the kernel's run (failing it) at a statement later than this.
         #[arg(long, default_value_t = 20)]
         max_seconds: u64,
@@ -123,6 +91,25 @@ enum Command {
         #[command(flatten)]
         endpoint: EndpointArgs,
     },
+}
+
+/// What `run`, `live` and `diff` take alike: the scripts and how to read and report them.
+#[derive(Args)]
+struct ScriptArgs {
+    /// Script files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Output format (`summary`: a line per script).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Fail a script when its stack sends segments after its last `>` line
+    /// (packetdrill, and the default, never reads them).
+    #[arg(long)]
+    strict: bool,
+    /// Define NAME for `#ifdef NAME` blocks (repeatable; `linux` is always defined);
+    /// `NAME=VALUE`, as packetdrill's `-D`, defines NAME (the value is not used).
+    #[arg(long, value_name = "NAME")]
+    define: Vec<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -206,13 +193,13 @@ fn main() -> ExitCode {
     let opts = match endpoint.options() {
         Ok(mut o) => {
             if let Some(
-                Command::Run { strict, define, .. }
-                | Command::Live { strict, define, .. }
-                | Command::Diff { strict, define, .. },
+                Command::Run { script, .. }
+                | Command::Live { script, .. }
+                | Command::Diff { script, .. },
             ) = &cli.command
             {
-                o.strict = *strict;
-                for d in define {
+                o.strict = script.strict;
+                for d in &script.define {
                     // `--define NAME=VALUE`, as packetdrill's `-D`: only the name counts.
                     if let Err(e) = o.set("define", d) {
                         eprint_line(&format!("error: {e}"));
@@ -229,14 +216,10 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         Some(Command::Run {
-            files,
-            format,
-            coverage,
-            ..
-        }) => run_files(&files, format, coverage, &opts, false),
+            script, coverage, ..
+        }) => run_files(&script.files, script.format, coverage, &opts, false),
         Some(Command::Live {
-            files,
-            format,
+            script: ScriptArgs { files, format, .. },
             max_seconds,
             ..
         }) => {
@@ -250,18 +233,16 @@ fn main() -> ExitCode {
             run_files(&files, format, false, &opts, true)
         }
         Some(Command::Diff {
-            files,
-            format,
+            script: ScriptArgs { files, format, .. },
             max_seconds,
             endpoint,
-            ..
         }) => {
             let mut opts = opts;
             opts.live_limit = max_seconds.saturating_mul(1_000_000);
             // The model follows the `linux` profile when there is one and no other is
             // asked for.
-            if endpoint.profile.is_none() && model::Table::from_spec("linux").is_ok() {
-                opts.profile = "linux".to_string();
+            if let Err(code) = linux_by_default(&mut opts, endpoint.profile.is_none()) {
+                return code;
             }
             if let Err(e) = interpreter::live::check_privileges() {
                 eprint_line(&format!("error: {e}"));
@@ -278,8 +259,8 @@ fn main() -> ExitCode {
             endpoint,
         }) => {
             let mut opts = opts;
-            if endpoint.profile.is_none() && model::Table::from_spec("linux").is_ok() {
-                opts.profile = "linux".to_string();
+            if let Err(code) = linux_by_default(&mut opts, endpoint.profile.is_none()) {
+                return code;
             }
             if let Err(e) = interpreter::live::check_privileges() {
                 eprint_line(&format!("error: {e}"));
@@ -291,6 +272,16 @@ fn main() -> ExitCode {
         _ => repl::main(opts, pair),
     };
     ExitCode::from(code)
+}
+
+/// `diff` and `fuzz-diff` hold the model to the `linux` profile, rows and parameters
+/// (SYN options, delayed ACKs, ...), unless a profile was asked for.
+fn linux_by_default(opts: &mut Options, no_profile_given: bool) -> Result<(), ExitCode> {
+    if no_profile_given && let Err(e) = opts.set("profile", "linux") {
+        eprint_line(&format!("error: {e}"));
+        return Err(ExitCode::from(2));
+    }
+    Ok(())
 }
 
 fn run_files(
