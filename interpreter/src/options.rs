@@ -48,15 +48,8 @@ impl Default for Options {
                 rcv_buf: 65_535,
                 mss: 1_460,
                 fin_timeout: 60_000_000,
-                syn_options: model::SynOptions::MSS_ONLY,
-                syn_retries: None,
-                synack_retries: None,
-                fin_retransmit_ack: false,
-                abort_on_unread_close: true,
-                delayed_ack: None,
-                max_quickacks: 16,
-                accept_without_ts: false,
-                ts_recent_after_ack: false,
+                // Times here are in microseconds; the rest is the endpoint's default.
+                ..Config::default()
             },
             default_win: 65_535,
             strict: false,

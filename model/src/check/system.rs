@@ -506,18 +506,11 @@ impl System {
             // No options: the channel (`SegKey`) carries none, and counterexamples print
             // the segments sent as before.
             syn_options: crate::SynOptions::NONE,
-            // Retry counts are the checker's own budget (`--retransmits`).
-            syn_retries: None,
-            synack_retries: None,
-            fin_retransmit_ack: false,
-            abort_on_unread_close: true,
-            // No delayed-ACK timer: every ACK goes at once, so the checker arms no timer
-            // RFC 9293 does not require (a profile's `delayed_ack` is a time, and not
-            // honoured here); no timestamps either.
-            delayed_ack: None,
-            max_quickacks: 16,
-            accept_without_ts: false,
-            ts_recent_after_ack: false,
+            // The rest as the endpoint's default: retry counts are the checker's own
+            // budget (`--retransmits`), and no delayed-ACK timer (every ACK goes at once,
+            // so the checker arms no timer RFC 9293 does not require; a profile's
+            // `delayed_ack` is a time, and not honoured here); no timestamps either.
+            ..Config::default()
         };
         // A profile's parameters: only behaviour applies here (`Param::checker_honours`);
         // times are in seconds, which the checker's ticks abstract.
