@@ -432,6 +432,12 @@ impl<S: Stack> Engine<S> {
                 self.poll()?;
             }
             Action::Call(call) => {
+                if let Err((span, message)) = crate::syscall::args::check(call) {
+                    let p = at(&span);
+                    let mut f = self.bad(message);
+                    (f.line, f.column) = (p.line, p.column);
+                    return Err(f);
+                }
                 self.advance(start)?;
                 match st.when {
                     When::Blocking(a, b) => {

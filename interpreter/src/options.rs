@@ -19,8 +19,11 @@ pub struct Options {
     /// Segments the endpoint sends after the last `>` line fail the run (`--strict`);
     /// packetdrill never reads them, and by default neither does the interpreter.
     pub strict: bool,
-    /// Names `#ifdef` finds defined (`--define NAME`; `linux` by default).
+    /// Names `#ifdef` finds defined: the platform's ([`platform_defines`]: `linux`, or
+    /// `__FreeBSD__` under the `freebsd` profile) and every `--define NAME`.
     pub defines: Vec<String>,
+    /// The names given with `--define`, kept whatever the profile.
+    pub user_defines: Vec<String>,
     /// `--wscale`: the window scale shift our SYN offers, when it offers one.
     pub wscale: Option<u8>,
     /// A live run stops (failing) at a statement later than this, in microseconds:
@@ -58,9 +61,22 @@ impl Default for Options {
                 .iter()
                 .map(|d| d.to_string())
                 .collect(),
+            user_defines: Vec::new(),
             wscale: None,
             explicit: Vec::new(),
         }
+    }
+}
+
+/// The names `#ifdef` finds defined for the platform a profile list stands for: a script
+/// written for both systems keeps its FreeBSD branch (`#ifdef __FreeBSD__`, the macro
+/// FreeBSD's compiler defines) under `freebsd`, and its `#ifdef linux` branch otherwise,
+/// as packetdrill built on Linux keeps it ([`crate::script::DEFAULT_DEFINES`]).
+pub fn platform_defines(profile: &str) -> &'static [&'static str] {
+    if profile.split(',').any(|p| p.trim() == "freebsd") {
+        &["__FreeBSD__"]
+    } else {
+        crate::script::DEFAULT_DEFINES
     }
 }
 
@@ -163,6 +179,7 @@ impl Options {
                     "--define needs a name: --define=NAME".to_string(),
                 ));
             }
+            self.user_defines.push(name.to_string());
             self.defines.push(name.to_string());
             return Ok(None);
         }
@@ -202,6 +219,11 @@ impl Options {
                 Table::from_spec(value).map_err(OptionError::Profile)?;
                 self.profile = value.to_string();
                 self.apply_profile_params()?;
+                self.defines = platform_defines(&self.profile)
+                    .iter()
+                    .map(|d| d.to_string())
+                    .chain(self.user_defines.iter().cloned())
+                    .collect();
                 return Ok(());
             }
             "tolerance_usecs" => self.tolerance = num(name, value)?,

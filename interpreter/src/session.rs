@@ -19,7 +19,7 @@ use crate::run::RunError;
 use crate::script::{Call, Value};
 use crate::stack::{Called, Mismatch, RawStep, Ready as SReady, Sent, Stack, Wait};
 use crate::syscall::Errno;
-use crate::syscall::args::{field, iov_total, list_items, null_buffer};
+use crate::syscall::args::{iov_total, list_items, null_buffer};
 use crate::syscall::events::{bits as event_bits, text as events_text, *};
 pub use crate::transcript::{
     Entry, Failure, Kind, Place, Source, Step, Wire, place, seconds, time_wait_restart,
@@ -927,10 +927,14 @@ impl ModelStack {
                         _ => Ready::Done(-1, Some("EINVAL")),
                     }))
                 } else if opt.is_some_and(|o| o.has_name("SO_LINGER")) {
-                    let on = field(val, "l_onoff").unwrap_or(0) != 0;
-                    let secs = field(val, "l_linger").unwrap_or(1);
+                    // Checked before the call (`args::check`).
+                    let l = call
+                        .args
+                        .get(3)
+                        .and_then(|a| crate::syscall::args::linger(a).ok())
+                        .ok_or_else(|| Mismatch::bad("SO_LINGER needs a struct linger"))?;
                     Ok(self.with_fd(fd(), |s, _| {
-                        s.linger0 = on && secs == 0;
+                        s.linger0 = l.on && l.secs == 0;
                         Ready::Done(0, None)
                     }))
                 } else {

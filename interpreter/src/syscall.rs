@@ -112,7 +112,7 @@ mod tests {
 
 /// Reading a call's arguments as both stacks read them.
 pub mod args {
-    use crate::script::{Arg, Call, Value};
+    use crate::script::{Arg, Call, Span, Value};
 
     /// The items of `[a, b]`, or the one value given.
     pub fn list_items(v: Option<&Value>) -> Vec<&Value> {
@@ -157,12 +157,73 @@ pub mod args {
             .is_some_and(|a| a.value.has_name("NULL") || a.value == Value::Int(0))
     }
 
-    /// An int field of a struct argument (`{l_onoff=1, ...}`).
-    pub fn field(v: Option<&Value>, name: &str) -> Option<i64> {
-        match v? {
-            Value::Struct(fields) => fields.iter().find(|(n, _)| n == name)?.1.value.int(),
-            _ => None,
+    /// `SO_LINGER`'s `struct linger`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Linger {
+        /// `l_onoff` is not zero.
+        pub on: bool,
+        /// `l_linger`, in seconds.
+        pub secs: i64,
+    }
+
+    /// Reads a `struct linger` as both stacks take it: packetdrill writes
+    /// `{onoff=1, linger=0}` (its grammar's only form), C `{l_onoff=1, l_linger=0}`.
+    /// Both fields are needed; any other field is an error, pointed at by its span.
+    pub fn linger(v: &Arg) -> Result<Linger, (Span, String)> {
+        const FORM: &str = "{onoff=1, linger=0}";
+        let Value::Struct(fields) = &v.value else {
+            return Err((
+                v.span.clone(),
+                format!("SO_LINGER takes a struct linger, written {FORM}"),
+            ));
+        };
+        let (mut on, mut secs) = (None, None);
+        for (name, a) in fields {
+            let slot = match name.as_str() {
+                "onoff" | "l_onoff" => &mut on,
+                "linger" | "l_linger" => &mut secs,
+                _ => {
+                    return Err((
+                        a.span.clone(),
+                        format!("`{name}` is not a field of struct linger: write {FORM}"),
+                    ));
+                }
+            };
+            if slot.is_some() {
+                return Err((a.span.clone(), format!("`{name}` is given twice")));
+            }
+            let Some(n) = a.value.int() else {
+                return Err((a.span.clone(), format!("`{name}` takes an integer")));
+            };
+            *slot = Some(n);
         }
+        match (on, secs) {
+            (Some(on), Some(secs)) => Ok(Linger { on: on != 0, secs }),
+            _ => Err((
+                v.span.clone(),
+                format!("struct linger needs both fields: {FORM}"),
+            )),
+        }
+    }
+
+    /// Checks the arguments a stack reads as typed structures, before either stack runs
+    /// the call, so a malformed one is a bad script at its own line and column.
+    pub fn check(call: &Call) -> Result<(), (Span, String)> {
+        if call.name == "setsockopt"
+            && call
+                .args
+                .get(2)
+                .is_some_and(|a| a.value.has_name("SO_LINGER"))
+        {
+            let Some(v) = call.args.get(3) else {
+                return Err((
+                    call.name_span.clone(),
+                    "setsockopt SO_LINGER needs its struct linger".to_string(),
+                ));
+            };
+            linger(v)?;
+        }
+        Ok(())
     }
 
     /// An int argument, also written `[n]`.

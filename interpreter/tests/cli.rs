@@ -543,6 +543,116 @@ fn define_chooses_the_ifdef_branches() {
 }
 
 #[test]
+fn the_freebsd_profile_takes_the_freebsd_branch_and_keeps_user_defines() {
+    let f = temp(
+        "ifdef-platform.pkt",
+        "#ifdef linux\n0 state LISTEN\n#endif\n\
+         #ifdef __FreeBSD__\n0 state SYN_SENT\n#endif\n\
+         #ifdef EXTRA\n0 state ESTABLISHED\n#endif\n0 state CLOSED\n",
+    );
+    let path = f.to_str().unwrap();
+    // By default the script is read as packetdrill on Linux reads it: `linux` is defined.
+    let out = interpreter(&["run", path], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("LISTEN"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Under freebsd, `linux` is not defined and `__FreeBSD__` is.
+    let out = interpreter(&["run", "--profile", "freebsd", path], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("SYN_SENT"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        !text(&out.stdout).contains("LISTEN"),
+        "{}",
+        text(&out.stdout)
+    );
+    // A --define survives the profile, before or after it.
+    for args in [
+        ["--define", "EXTRA", "--profile", "freebsd"],
+        ["--profile", "freebsd", "--define", "EXTRA"],
+    ] {
+        let mut argv = vec!["run"];
+        argv.extend(args);
+        argv.push(path);
+        let out = interpreter(&argv, None);
+        assert!(
+            text(&out.stdout).contains("SYN_SENT"),
+            "{args:?}: {}",
+            text(&out.stdout)
+        );
+    }
+    // With neither platform nor the define's branch: the script's last line holds.
+    let plain = temp(
+        "ifdef-none.pkt",
+        "#ifdef __FreeBSD__\n0 state SYN_SENT\n#endif\n0 state CLOSED\n",
+    );
+    let out = interpreter(&["run", plain.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+#[test]
+fn a_struct_linger_is_read_in_both_spellings_and_a_wrong_one_is_a_bad_script() {
+    let script = |linger: &str| {
+        format!(
+            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+             +0 bind(3, ..., ...) = 0\n\
+             +0 listen(3, 1) = 0\n\
+             +0 < S 0:0(0) win 1000 <mss 1000>\n\
+             +0 > S. 0:0(0) ack 1 <...>\n\
+             +0 < . 1:1(0) ack 1 win 1000\n\
+             +0 accept(3, ..., ...) = 4\n\
+             +0 setsockopt(4, SOL_SOCKET, SO_LINGER, {linger}, 8) = 0\n\
+             +0 close(4) = 0\n\
+             +0 > R 1:1(0)\n"
+        )
+    };
+    // Linger on with a zero timeout: close() is an ABORT and sends <SEQ=SND.NXT><CTL=RST>
+    // (RFC 9293 §3.10.5), whichever spelling.
+    for linger in ["{onoff=1, linger=0}", "{l_onoff=1, l_linger=0}"] {
+        let f = temp("linger.pkt", &script(linger));
+        let out = interpreter(&["run", f.to_str().unwrap()], None);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{linger}: {}",
+            text(&out.stdout)
+        );
+    }
+    // Linger off: close() sends a FIN, so the RST line fails.
+    let f = temp("linger-off.pkt", &script("{onoff=0, linger=0}"));
+    let out = interpreter(&["run", f.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    for (linger, column, why) in [
+        (
+            "{onof=1, linger=0}",
+            47,
+            "`onof` is not a field of struct linger",
+        ),
+        ("{onoff=1}", 41, "needs both fields"),
+        ("{onoff=1, linger=x}", 58, "`linger` takes an integer"),
+        ("0", 41, "takes a struct linger"),
+    ] {
+        let f = temp("linger-bad.pkt", &script(linger));
+        let out = interpreter(&["run", f.to_str().unwrap()], None);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{linger}: {}",
+            text(&out.stdout)
+        );
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(all.contains(why), "{linger}: {all}");
+        assert!(all.contains(&format!("8:{column}")), "{linger}: {all}");
+    }
+}
+
+#[test]
 fn define_takes_a_value_as_packetdrills_dash_d_and_only_the_name_counts() {
     let f = temp(
         "ifdef-value.pkt",

@@ -309,11 +309,13 @@ impl Stack for KernelStack {
             }
             "setsockopt" => {
                 let name = args::name(a.get(2)).unwrap_or("").to_string();
-                let val = a.get(3).map(|x| &x.value);
                 if name == "SO_LINGER" {
-                    let on = args::field(val, "l_onoff").unwrap_or(0) != 0;
-                    let secs = args::field(val, "l_linger").unwrap_or(0);
-                    done(self.real(fd).and_then(|f| k::set_linger(f, on, secs)))
+                    // Checked before the call (`args::check`).
+                    let l = a
+                        .get(3)
+                        .and_then(|v| args::linger(v).ok())
+                        .ok_or_else(|| Mismatch::bad("SO_LINGER needs a struct linger"))?;
+                    done(self.real(fd).and_then(|f| k::set_linger(f, l.on, l.secs)))
                 } else if let Some((_, level, opt)) =
                     INT_OPTIONS.iter().find(|(n, _, _)| *n == name)
                 {
