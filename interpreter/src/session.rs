@@ -638,6 +638,8 @@ impl ModelStack {
                     Ok(Ready::Done(-1, Some("EFAULT")))
                 } else if let Some(err) = self.linux_send_error(fd()) {
                     Ok(Ready::Done(-1, Some(err)))
+                } else if let Some(fd) = fd().filter(|&fd| self.linux_waits_to_send(fd)) {
+                    Err(Wait::Write(fd, n))
                 } else {
                     self.user_call(fd(), UserCall::Send(n))?
                 }
@@ -1078,6 +1080,19 @@ impl ModelStack {
         }
     }
 
+    /// Under Linux's socket layer, whether a write on a blocking socket waits for the
+    /// handshake to end (`sk_stream_wait_connect()`) rather than being queued as RFC
+    /// 9293's SEND in SYN-SENT and SYN-RECEIVED is.
+    fn linux_waits_to_send(&self, fd: i64) -> bool {
+        self.opts.linux_sockets()
+            && self.by_fd(fd).is_some_and(|i| {
+                let s = &self.socks[i];
+                !s.nonblocking
+                    && s.error.is_none()
+                    && matches!(s.tcb.state, State::SynSent | State::SynReceived)
+            })
+    }
+
     /// `shutdown` as Linux's `inet_shutdown()` does it, where that differs from CLOSE on
     /// the connection: a socket whose TCB is gone or in TIME-WAIT (the descriptor's
     /// socket is then `TCP_CLOSE`) says `ENOTCONN` whatever `how` is; a listener ignores
@@ -1268,6 +1283,26 @@ impl ModelStack {
                     None => Ready::Block,
                 }
             }
+            Wait::Write(fd, n) => {
+                let Some(i) = self.by_fd(fd) else {
+                    return Ok(Ready::Done(-1, Some("EBADF")));
+                };
+                let s = &mut self.socks[i];
+                // sk_stream_wait_connect(): the socket's error first (a RST or the SYN
+                // retries spent), then EPIPE for any state but the two it waits in.
+                if let Some(err) = s.error.take() {
+                    Ready::Done(-1, Some(err))
+                } else if matches!(s.tcb.state, State::SynSent | State::SynReceived) {
+                    Ready::Block
+                } else if matches!(s.tcb.state, State::Established | State::CloseWait) {
+                    match self.user_call(Some(fd), UserCall::Send(n))? {
+                        Ok(r) => r,
+                        Err(_) => Ready::Block,
+                    }
+                } else {
+                    Ready::Done(-1, Some("EPIPE"))
+                }
+            }
             Wait::Read(fd, n) => {
                 let Some(i) = self.by_fd(fd) else {
                     return Ok(Ready::Done(-1, Some("EBADF")));
@@ -1389,7 +1424,7 @@ impl Stack for ModelStack {
 
     fn nonblocking(&self, wait: &Wait) -> bool {
         let fd = match wait {
-            Wait::Connect(fd) | Wait::Accept(fd, _) | Wait::Read(fd, _) => *fd,
+            Wait::Connect(fd) | Wait::Accept(fd, _) | Wait::Read(fd, _) | Wait::Write(fd, _) => *fd,
             Wait::Poll(..) => return false,
         };
         self.by_fd(fd).is_some_and(|i| self.socks[i].nonblocking)

@@ -287,7 +287,14 @@ impl Stack for KernelStack {
                     }
                 };
                 let n = n.clamp(0, i64::from(u32::MAX)) as u32;
-                done(self.real(fd).and_then(|f| k::write(f, n)))
+                // The real socket is always non-blocking: a blocking write waits here
+                // until the kernel takes it (or says why not).
+                match fd.and_then(|f| self.fds.get(f)) {
+                    Some(r) if !r.nonblocking && r.socket => {
+                        Called::Wait(Wait::Write(fd.unwrap_or(-1), n))
+                    }
+                    _ => done(self.real(fd).and_then(|f| k::write(f, n))),
+                }
             }
             "shutdown" => {
                 let how = a.get(1).map(|x| &x.value);
@@ -507,6 +514,7 @@ impl Stack for KernelStack {
                 Err(e) => ready(Err(e)),
             },
             Wait::Read(fd, n) => ready(self.real(Some(*fd)).and_then(|f| k::read(f, *n))),
+            Wait::Write(fd, n) => ready(self.real(Some(*fd)).and_then(|f| k::write(f, *n))),
             Wait::Poll(watch, max, _) => {
                 let n = watch
                     .iter()
@@ -524,7 +532,7 @@ impl Stack for KernelStack {
 
     fn nonblocking(&self, wait: &Wait) -> bool {
         let fd = match wait {
-            Wait::Connect(fd) | Wait::Accept(fd, _) | Wait::Read(fd, _) => *fd,
+            Wait::Connect(fd) | Wait::Accept(fd, _) | Wait::Read(fd, _) | Wait::Write(fd, _) => *fd,
             Wait::Poll(..) => return false,
         };
         self.fds.get(fd).is_some_and(|r| r.nonblocking)

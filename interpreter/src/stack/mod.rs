@@ -42,6 +42,10 @@ pub enum Wait {
     Accept(i64, i64),
     /// A read of at most this many bytes.
     Read(i64, u32),
+    /// A write of this many bytes on a blocking socket that cannot send yet: Linux's
+    /// `tcp_sendmsg_locked()` waits in SYN-SENT and SYN-RECEIVED
+    /// (`sk_stream_wait_connect()`), and for room in the send buffer.
+    Write(i64, u32),
     /// `poll` or `epoll_wait`: the fds and events watched, at most this many returned, or
     /// 0 at its timeout (a time; `u64::MAX` for none).
     Poll(Vec<(i64, u32)>, usize, u64),
