@@ -203,6 +203,34 @@ fn diff_names_the_line_where_the_kernel_departs_what_each_did_and_the_models_row
 }
 
 #[test]
+fn diff_holds_the_model_to_the_linux_profiles_parameters_by_default() {
+    if !kernel_available("diff_holds_the_model_to_the_linux_profiles_parameters_by_default") {
+        return;
+    }
+    // No --profile: the model runs under `linux`, its rows and its parameters. The SYN's
+    // options are a parameter (Linux's tcp_syn_options()), not a row, so a profile set by
+    // name alone would still send RFC 9293's bare <mss 1460>.
+    let script = corpus("linux/blocking-write-waits-for-the-handshake.pkt");
+    let out = diff(&["--format", "json", &script]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let d = &doc["diffs"][0];
+    assert_eq!(d["profile"], "linux", "{d}");
+    let syn = d["runs"][0]["transcript"]
+        .as_array()
+        .expect("a transcript")
+        .iter()
+        .flat_map(|e| e["steps"].as_array().into_iter().flatten())
+        .flat_map(|s| s["sent"].as_array().into_iter().flatten())
+        .find(|seg| seg["flags"] == "S")
+        .expect("the model sent a SYN")
+        .clone();
+    let opts = &syn["live"]["opts"];
+    assert_eq!(opts["sack_permitted"], true, "{syn}");
+    assert_eq!(opts["wscale"], 7, "{syn}");
+    assert!(opts["timestamps"].is_array(), "{syn}");
+}
+
+#[test]
 fn diff_of_a_bad_script_exits_2_without_running_the_kernel() {
     if !kernel_available("diff_of_a_bad_script_exits_2_without_running_the_kernel") {
         return;
