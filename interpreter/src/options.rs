@@ -26,6 +26,10 @@ pub struct Options {
     pub user_defines: Vec<String>,
     /// `--wscale`: the window scale shift our SYN offers, when it offers one.
     pub wscale: Option<u8>,
+    /// `--ip_version=ipv6`: segments travel in IPv6 (a 40-byte header).
+    pub ipv6: bool,
+    /// `--mtu`: the link's MTU (packetdrill's default, 1500).
+    pub mtu: u32,
     /// A live run stops (failing) at a statement later than this, in microseconds:
     /// real time cannot be skipped (`live --max-seconds`, default 20).
     pub live_limit: u64,
@@ -62,6 +66,8 @@ impl Default for Options {
                 .map(|d| d.to_string())
                 .collect(),
             user_defines: Vec::new(),
+            ipv6: false,
+            mtu: 1_500,
             wscale: None,
             explicit: Vec::new(),
         }
@@ -111,12 +117,19 @@ pub const SCRIPT_OPTIONS: &[(&str, &str)] = &[
         "strict",
         "segments sent after the last `>` line fail the run (a flag)",
     ),
+    (
+        "ip_version",
+        "ipv4, ipv4-mapped-ipv6 or ipv6 (packetdrill's): IPv6's 40-byte header lowers our MSS",
+    ),
+    (
+        "mtu",
+        "the link's MTU (packetdrill's, 1500): our MSS is the MTU less the IP and TCP headers",
+    ),
 ];
 
 /// packetdrill options about its own set-up (addresses, devices, wire mode): accepted in a
 /// script and ignored, with a notice.
 pub const PACKETDRILL_OPTIONS: &[&str] = &[
-    "ip_version",
     "bind_port",
     "connect_port",
     "local_ip",
@@ -124,7 +137,6 @@ pub const PACKETDRILL_OPTIONS: &[&str] = &[
     "gateway_ip",
     "netmask_ip",
     "speed",
-    "mtu",
     "init_scripts",
     "tolerance_percent",
     "tcp_ts_tick_usecs",
@@ -202,9 +214,23 @@ impl Options {
 
     /// `--wscale` sets the shift of a SYN that offers window scaling, whichever
     /// `--syn_options` comes first.
+    /// The link's MSS sets the MSS our SYN offers and the largest text we send, unless
+    /// `--mss` chose the latter (RFC 9293 §3.7.1: the MTU less the IP and TCP headers;
+    /// 1460 for IPv4 and 1440 for IPv6 over 1500 bytes).
     fn apply_wscale(&mut self) {
         if let (Some(shift), Some(w)) = (self.wscale, self.config.syn_options.wscale.as_mut()) {
             *w = shift;
+        }
+        let ip_header = if self.ipv6 { 40 } else { 20 };
+        let link_mss = self
+            .mtu
+            .saturating_sub(ip_header + 20)
+            .clamp(MIN_MSS, 65_535);
+        if let Some(m) = self.config.syn_options.mss.as_mut() {
+            *m = link_mss as u16;
+        }
+        if !self.explicit.iter().any(|e| e == "mss") {
+            self.config.mss = link_mss;
         }
     }
 
@@ -272,6 +298,29 @@ impl Options {
                 self.apply_wscale();
             }
             "default_win" => self.default_win = num::<u16>(name, value)?.into(),
+            "ip_version" => {
+                self.ipv6 = match value {
+                    "ipv4" | "ipv4-mapped-ipv6" => false,
+                    "ipv6" => true,
+                    _ => {
+                        return Err(OptionError::Value(format!(
+                            "--ip_version takes ipv4, ipv4-mapped-ipv6 or ipv6, not `{value}`"
+                        )));
+                    }
+                };
+                self.apply_wscale();
+            }
+            "mtu" => {
+                let mtu: u32 = num(name, value)?;
+                // IPv4's minimum datagram every host takes (RFC 791) up to 64 KiB.
+                if !(576..=65_535).contains(&mtu) {
+                    return Err(OptionError::Value(format!(
+                        "--mtu is 576 to 65535 bytes, not `{value}`"
+                    )));
+                }
+                self.mtu = mtu;
+                self.apply_wscale();
+            }
             "strict" => {
                 self.strict = match value {
                     "" | "true" | "1" => true,
@@ -327,6 +376,8 @@ impl Options {
         c.max_quickacks = want.max_quickacks;
         c.accept_without_ts = want.accept_without_ts;
         c.ts_recent_after_ack = want.ts_recent_after_ack;
+        c.push_at_window_edge = want.push_at_window_edge;
+        c.ack_carries_fin = want.ack_carries_fin;
         self.apply_wscale();
         Ok(())
     }

@@ -678,6 +678,56 @@ fn define_takes_a_value_as_packetdrills_dash_d_and_only_the_name_counts() {
 }
 
 #[test]
+fn ip_version_and_mtu_set_the_mss_our_syn_offers_and_the_largest_text_sent() {
+    // The text per segment: the peer's MSS (1460) or our link's, whichever is smaller.
+    let script = |options: &str, mss: u32| {
+        let text = mss.min(1460);
+        format!(
+            "{options}0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+             +0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n\
+             +0 connect(3, ..., ...) = -1 EINPROGRESS\n\
+             +0 > S 0:0(0) <mss {mss},nop,wscale 6,sackOK,TS val 1 ecr 0>\n\
+             +0 < S. 0:0(0) ack 1 win 65535 <mss 1460>\n\
+             +0 > . 1:1(0) ack 1\n\
+             +0 write(3, ..., 3000) = 3000\n\
+             +0 > . 1:{}({text}) ack 1\n",
+            1 + text
+        )
+    };
+    for (options, mss) in [
+        ("", 1460),
+        ("--ip_version=ipv4\n", 1460),
+        ("--ip_version=ipv4-mapped-ipv6\n", 1460),
+        ("--ip_version=ipv6\n", 1440),
+        ("--mtu=1280\n--ip_version=ipv6\n", 1220),
+        ("--ip_version=ipv6\n--mtu=9000\n", 8940),
+    ] {
+        let f = temp("ipv.pkt", &script(options, mss));
+        let out = interpreter(&["run", "--profile", "freebsd", f.to_str().unwrap()], None);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{options}: {}",
+            text(&out.stdout)
+        );
+        // Any other MSS fails.
+        let f = temp("ipv-wrong.pkt", &script(options, mss - 20));
+        let out = interpreter(&["run", "--profile", "freebsd", f.to_str().unwrap()], None);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{options}: {}",
+            text(&out.stdout)
+        );
+    }
+    for bad in ["--ip_version=ipv5\n", "--mtu=100\n"] {
+        let f = temp("ipv-bad.pkt", &script(bad, 1460));
+        let out = interpreter(&["run", f.to_str().unwrap()], None);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", text(&out.stdout));
+    }
+}
+
+#[test]
 fn syn_options_and_wscale_on_the_command_line_set_what_our_syn_offers() {
     let f = temp(
         "wscale.pkt",

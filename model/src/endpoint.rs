@@ -81,6 +81,17 @@ pub struct Config {
     /// (true: Linux's `tcp_ack()` with `FLAG_UPDATE_TS_RECENT`, never for an ACK of unsent
     /// data), rather than before the ACK is looked at (false: RFC 7323 §4.3, §5.3 R3).
     pub ts_recent_after_ack: bool,
+    /// PSH also on a segment that fills the send window while text stays queued (true:
+    /// Linux, whose `forced_push()` marks a push once more than half the largest window
+    /// was written since the last); false: only on the segment that empties the queue
+    /// (FreeBSD's `tcp_output()`). RFC 1122 §4.2.2.2 asks PSH on "the last buffered
+    /// segment" and leaves the rest to the implementation.
+    pub push_at_window_edge: bool,
+    /// Every ACK sent from FIN-WAIT-1, CLOSING or LAST-ACK while our FIN is
+    /// unacknowledged carries the FIN again, at its sequence number (FreeBSD's
+    /// `tcp_output()`: `tcp_outflags[]` has FIN in those states, and with `TF_SENTFIN`
+    /// `snd_nxt` steps back onto the FIN). RFC 9293 sends a bare ACK.
+    pub ack_carries_fin: bool,
 }
 
 /// What our SYN offers (RFC 9293 §3.7.1, RFC 7323, RFC 2018).
@@ -156,6 +167,8 @@ impl Default for Config {
             max_quickacks: 16,
             accept_without_ts: false,
             ts_recent_after_ack: false,
+            push_at_window_edge: true,
+            ack_carries_fin: false,
         }
     }
 }
@@ -608,7 +621,7 @@ impl Tcb {
         // More than one full segment unacknowledged, or quick-ACK mode: at once.
         let unacked = cfg.space.sub(self.rcv_nxt, self.ack.rcv_wup);
         if unacked > self.ack.rcv_mss || (self.ack.quick > 0 && !self.ack.pingpong) {
-            out.segments.push(self.ack_segment());
+            out.segments.push(self.ack_segment(cfg));
             return;
         }
         let ato = if self.ack.ato_on { ato } else { 0 };
@@ -616,7 +629,7 @@ impl Tcb {
         if let Some(d) = self.timers.delayed_ack {
             // A timer about to expire: ACK now. Else the earlier deadline stands.
             if d <= now.saturating_add(u64::from(ato / 4)) {
-                out.segments.push(self.ack_segment());
+                out.segments.push(self.ack_segment(cfg));
                 return;
             }
             at = at.min(d);
@@ -1074,7 +1087,19 @@ impl Tcb {
         Segment::control(flags, seq, self.rcv_nxt, wnd)
     }
 
-    fn ack_segment(&self) -> Segment {
+    /// An ACK: `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`, or the FIN again where the
+    /// profile's [`Config::ack_carries_fin`] says so.
+    fn ack_segment(&self, cfg: &Config) -> Segment {
+        let fin_unacked = self.fin_sent && self.snd_una != self.snd_nxt;
+        if cfg.ack_carries_fin
+            && fin_unacked
+            && matches!(
+                self.state,
+                State::FinWait1 | State::Closing | State::LastAck
+            )
+        {
+            return self.segment(Flags::FIN | Flags::ACK, cfg.space.sub(self.snd_nxt, 1));
+        }
         self.segment(Flags::ACK, self.snd_nxt)
     }
 
@@ -1111,15 +1136,15 @@ impl Tcb {
                 self.snd_nxt = sp.add(self.iss, 1);
                 self.arm_retransmit(cfg, now);
             }
-            Emit::Ack | Emit::ChallengeAck => out.segments.push(self.ack_segment()),
+            Emit::Ack | Emit::ChallengeAck => out.segments.push(self.ack_segment(cfg)),
             Emit::AckIfText if out.accepted > 0 => match cfg.delayed_ack {
                 Some(ato) => self.ack_or_delay(cfg, ato, seg, now, false, out),
-                None => out.segments.push(self.ack_segment()),
+                None => out.segments.push(self.ack_segment(cfg)),
             },
             Emit::AckIfText => {}
             Emit::AckFinDelayable => match cfg.delayed_ack {
                 Some(ato) => self.ack_or_delay(cfg, ato, seg, now, true, out),
-                None => out.segments.push(self.ack_segment()),
+                None => out.segments.push(self.ack_segment(cfg)),
             },
             Emit::Fin => {
                 self.fin_queued = true;
@@ -1148,7 +1173,7 @@ impl Tcb {
             // timer here, so the sender would otherwise not learn that it reopened.
             Emit::WindowUpdate => {
                 if out.delivered > 0 && self.rcv_wnd == out.delivered {
-                    out.segments.push(self.ack_segment());
+                    out.segments.push(self.ack_segment(cfg));
                 } else if cfg.delayed_ack.is_some() && self.ack.scheduled {
                     // A read sends an ACK still due (Linux tcp_cleanup_rbuf()): more than
                     // one full segment unacknowledged, or a short segment and the read
@@ -1159,7 +1184,7 @@ impl Tcb {
                     if unacked > self.ack.rcv_mss
                         || (out.delivered > 0 && pushed && self.recv_queue == 0)
                     {
-                        out.segments.push(self.ack_segment());
+                        out.segments.push(self.ack_segment(cfg));
                     }
                 }
             }
@@ -1199,7 +1224,12 @@ impl Tcb {
         let mut sent = false;
         while self.send_queue > 0 && usable > 0 {
             let n = self.send_queue.min(usable).min(self.eff_mss(cfg));
-            let mut s = self.segment(Flags::ACK | Flags::PSH, self.snd_nxt);
+            // PSH on the segment that empties the queue (RFC 1122 §4.2.2.2: "the last
+            // buffered segment"), as Linux's tcp_push() and FreeBSD's tcp_output() set it,
+            // and where the profile says, on one that fills the window.
+            let last = n == self.send_queue || (cfg.push_at_window_edge && n == usable);
+            let psh = if last { Flags::PSH } else { Flags::NONE };
+            let mut s = self.segment(Flags::ACK | psh, self.snd_nxt);
             s.len = n;
             out.segments.push(s);
             self.snd_nxt = sp.add(self.snd_nxt, n);
@@ -1235,8 +1265,12 @@ impl Tcb {
         } else {
             let text = in_flight - u32::from(self.fin_sent);
             if text > 0 {
-                let mut s = self.segment(Flags::ACK | Flags::PSH, self.snd_una);
-                s.len = text.min(self.eff_mss(cfg));
+                let len = text.min(self.eff_mss(cfg));
+                // PSH again only if this copy carries the last byte queued.
+                let last = len == text && self.send_queue == 0;
+                let psh = if last { Flags::PSH } else { Flags::NONE };
+                let mut s = self.segment(Flags::ACK | psh, self.snd_una);
+                s.len = len;
                 out.segments.push(s);
             } else {
                 out.segments

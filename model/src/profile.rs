@@ -75,11 +75,16 @@ pub enum Param {
     /// TS.Recent is updated only after the ACK is accepted
     /// ([`Config::ts_recent_after_ack`]).
     TsRecentAfterAck(bool),
+    /// PSH on a segment that fills the window ([`Config::push_at_window_edge`]).
+    PushAtWindowEdge(bool),
+    /// An ACK from FIN-WAIT-1, CLOSING or LAST-ACK carries the unacknowledged FIN again
+    /// ([`Config::ack_carries_fin`]).
+    AckCarriesFin(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 15] = [
+    pub const NAMES: [&'static str; 17] = [
         "syn_options",
         "rto",
         "rto_max",
@@ -95,6 +100,8 @@ impl Param {
         "max_quickacks",
         "accept_without_ts",
         "ts_recent_after_ack",
+        "push_at_window_edge",
+        "ack_carries_fin",
     ];
 
     /// A stable name (`time_wait`).
@@ -115,6 +122,8 @@ impl Param {
             Param::MaxQuickacks(_) => "max_quickacks",
             Param::AcceptWithoutTs(_) => "accept_without_ts",
             Param::TsRecentAfterAck(_) => "ts_recent_after_ack",
+            Param::PushAtWindowEdge(_) => "push_at_window_edge",
+            Param::AckCarriesFin(_) => "ack_carries_fin",
         }
     }
 
@@ -137,7 +146,7 @@ impl Param {
     /// SYN options and timestamps (its channel carries no options) or what a socket
     /// layer does.
     pub fn checker_honours(&self) -> bool {
-        matches!(self, Param::FinRetransmitAck(_))
+        matches!(self, Param::FinRetransmitAck(_) | Param::AckCarriesFin(_))
     }
 
     /// Sets it in `cfg`, with times at `ticks_per_ms` ticks a millisecond (saturating).
@@ -159,6 +168,8 @@ impl Param {
             Param::MaxQuickacks(n) => cfg.max_quickacks = n,
             Param::AcceptWithoutTs(b) => cfg.accept_without_ts = b,
             Param::TsRecentAfterAck(b) => cfg.ts_recent_after_ack = b,
+            Param::PushAtWindowEdge(b) => cfg.push_at_window_edge = b,
+            Param::AckCarriesFin(b) => cfg.ack_carries_fin = b,
         }
     }
 
@@ -214,6 +225,8 @@ impl Param {
             "max_quickacks" => cfg.max_quickacks.to_string(),
             "accept_without_ts" => cfg.accept_without_ts.to_string(),
             "ts_recent_after_ack" => cfg.ts_recent_after_ack.to_string(),
+            "push_at_window_edge" => cfg.push_at_window_edge.to_string(),
+            "ack_carries_fin" => cfg.ack_carries_fin.to_string(),
             _ => String::new(),
         }
     }
@@ -572,7 +585,7 @@ static LINUX_PARAMS: [Setting; 14] = [
 
 /// FreeBSD's parameters (defaults of a current kernel; `sys/netinet/tcp_timer.h` unless
 /// named).
-static FREEBSD_PARAMS: [Setting; 9] = [
+static FREEBSD_PARAMS: [Setting; 11] = [
     Setting {
         param: Param::SynOptions(SynOptions::FREEBSD),
         source: "tcp_output(), tcp_addoptions(); request_r_scale from kern.ipc.maxsockbuf (2 MiB): wscale 6",
@@ -608,6 +621,14 @@ static FREEBSD_PARAMS: [Setting; 9] = [
     Setting {
         param: Param::AbortOnUnreadClose(false),
         source: "tcp_disconnect(): sbflush(&so->so_rcv), then tcp_usrclosed() sends a FIN",
+    },
+    Setting {
+        param: Param::PushAtWindowEdge(false),
+        source: "tcp_output(): TH_PUSH only when off + len == sbused(&so->so_snd)",
+    },
+    Setting {
+        param: Param::AckCarriesFin(true),
+        source: "tcp_output(): flags = tcp_outflags[t_state] (TH_FIN in FIN_WAIT_1, CLOSING, LAST_ACK); with TF_SENTFIN and snd_nxt == snd_max, snd_nxt-- (\"if resending a FIN, be sure not to use a new sequence number\")",
     },
 ];
 

@@ -98,6 +98,67 @@ fn a_retransmitted_fin_that_acks_our_fin_closes_last_ack_under_linux_and_freebsd
 }
 
 #[test]
+fn freebsd_repeats_its_unacknowledged_fin_on_every_ack_from_last_ack() {
+    // A segment outside the window in LAST-ACK is answered with an ACK (§3.10.7.4 first
+    // step). FreeBSD's tcp_output() sends it as the FIN again, at the FIN's number.
+    let outside = seg(Flags::ACK, ISS_A + 1 + 70_000, ISS_B + 1);
+    for (name, flags, seq) in [
+        ("rfc9293", Flags::ACK, ISS_B + 2),
+        ("linux", Flags::ACK, ISS_B + 2),
+        ("freebsd", Flags::FIN | Flags::ACK, ISS_B + 1),
+    ] {
+        let t = Table::from_spec(name).unwrap();
+        let cfg = configure(cfg(), &[os(name)], 1);
+        let mut b = last_ack(&t, &cfg);
+        let out = b.step(&t, &cfg, Input::Segment(outside), Default::default());
+        assert_eq!(b.state, State::LastAck, "{name}");
+        assert_eq!(out.segments.len(), 1, "{name}");
+        let s = out.segments[0];
+        assert_eq!((s.flags, s.seq, s.ack), (flags, seq, ISS_A + 2), "{name}");
+        // Once the FIN is acknowledged, nothing repeats it.
+        let ack = seg(Flags::ACK, ISS_A + 2, ISS_B + 2);
+        b.step(&t, &cfg, Input::Segment(ack), Default::default());
+        assert_eq!(b.state, State::Closed, "{name}");
+    }
+}
+
+#[test]
+fn psh_goes_on_the_segment_that_empties_the_queue_and_under_linux_on_one_that_fills_the_window() {
+    // 2500 bytes queued, MSS 1000, a window of 1500: two segments now, the rest later.
+    for (name, pushes) in [
+        ("rfc9293", [false, true]),
+        ("linux", [false, true]),
+        ("freebsd", [false, false]),
+    ] {
+        let t = Table::from_spec(name).unwrap();
+        let cfg = Config {
+            mss: 1_000,
+            ..configure(cfg(), &[os(name)], 1)
+        };
+        let mut a = Tcb::new();
+        let env = |iss| model::endpoint::Env { now: 0, iss };
+        a.step(&t, &cfg, Input::Call(UserCall::ActiveOpen), env(ISS_A));
+        let mut synack = seg(Flags::SYN | Flags::ACK, ISS_B, ISS_A + 1);
+        synack.wnd = 1_500;
+        a.step(&t, &cfg, Input::Segment(synack), env(0));
+        let out = a.step(&t, &cfg, Input::Call(UserCall::Send(2_500)), env(0));
+        let text: Vec<(u32, bool)> = out
+            .segments
+            .iter()
+            .map(|s| (s.len, s.flags.contains(Flags::PSH)))
+            .collect();
+        assert_eq!(text, vec![(1_000, pushes[0]), (500, pushes[1])], "{name}");
+        // The ACK of both opens the window for the last 1000 bytes: the queue's end.
+        let mut ack = seg(Flags::ACK, ISS_B + 1, ISS_A + 1 + 1_500);
+        ack.wnd = 1_500;
+        let out = a.step(&t, &cfg, Input::Segment(ack), env(0));
+        assert_eq!(out.segments.len(), 1, "{name}");
+        assert_eq!(out.segments[0].len, 1_000, "{name}");
+        assert!(out.segments[0].flags.contains(Flags::PSH), "{name}");
+    }
+}
+
+#[test]
 fn linux_gives_up_a_syn_after_its_own_retry_count() {
     let t = Table::from_spec("linux").unwrap();
     let cfg = Config {
