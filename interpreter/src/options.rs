@@ -48,6 +48,8 @@ impl Default for Options {
                 rcv_buf: 65_535,
                 mss: 1_460,
                 fin_timeout: 60_000_000,
+                // RFC 9293 §3.10.7.4 SHLD-31, and every stack: out-of-order text is held.
+                hold_out_of_order: true,
                 // Times here are in microseconds; the rest is the endpoint's default.
                 ..Config::default()
             },
@@ -305,6 +307,7 @@ impl Options {
         c.max_quickacks = want.max_quickacks;
         c.accept_without_ts = want.accept_without_ts;
         c.ts_recent_after_ack = want.ts_recent_after_ack;
+        c.dsack = want.dsack;
         self.apply_wscale();
         Ok(())
     }

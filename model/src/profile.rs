@@ -75,11 +75,13 @@ pub enum Param {
     /// TS.Recent is updated only after the ACK is accepted
     /// ([`Config::ts_recent_after_ack`]).
     TsRecentAfterAck(bool),
+    /// D-SACK blocks report duplicate segments ([`Config::dsack`]).
+    Dsack(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 15] = [
+    pub const NAMES: [&'static str; 16] = [
         "syn_options",
         "rto",
         "rto_max",
@@ -95,6 +97,7 @@ impl Param {
         "max_quickacks",
         "accept_without_ts",
         "ts_recent_after_ack",
+        "dsack",
     ];
 
     /// A stable name (`time_wait`).
@@ -115,6 +118,7 @@ impl Param {
             Param::MaxQuickacks(_) => "max_quickacks",
             Param::AcceptWithoutTs(_) => "accept_without_ts",
             Param::TsRecentAfterAck(_) => "ts_recent_after_ack",
+            Param::Dsack(_) => "dsack",
         }
     }
 
@@ -159,6 +163,7 @@ impl Param {
             Param::MaxQuickacks(n) => cfg.max_quickacks = n,
             Param::AcceptWithoutTs(b) => cfg.accept_without_ts = b,
             Param::TsRecentAfterAck(b) => cfg.ts_recent_after_ack = b,
+            Param::Dsack(b) => cfg.dsack = b,
         }
     }
 
@@ -214,6 +219,7 @@ impl Param {
             "max_quickacks" => cfg.max_quickacks.to_string(),
             "accept_without_ts" => cfg.accept_without_ts.to_string(),
             "ts_recent_after_ack" => cfg.ts_recent_after_ack.to_string(),
+            "dsack" => cfg.dsack.to_string(),
             _ => String::new(),
         }
     }
@@ -511,7 +517,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 14] = [
+static LINUX_PARAMS: [Setting; 15] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -567,6 +573,10 @@ static LINUX_PARAMS: [Setting; 14] = [
     Setting {
         param: Param::TsRecentAfterAck(true),
         source: "tcp_ack() with FLAG_UPDATE_TS_RECENT: tcp_replace_ts_recent() once the ACK is accepted (after the ACK-of-unsent-data check)",
+    },
+    Setting {
+        param: Param::Dsack(true),
+        source: "net.ipv4.tcp_dsack = 1: tcp_dsack_set() for a duplicate (tcp_send_dupack(), tcp_data_queue(), tcp_data_queue_ofo()), sent first by tcp_established_options()",
     },
 ];
 

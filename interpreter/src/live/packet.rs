@@ -3,7 +3,7 @@
 //! ports. Pure: no I/O, no panics on any input.
 
 use etherparse::{IpNumber, Ipv4Header, TcpHeader, TcpOptionElement};
-use model::{Flags, Segment, TcpOptions};
+use model::{Flags, SackBlocks, Segment, TcpOptions};
 use std::net::Ipv4Addr;
 
 /// One end of a connection: address and port.
@@ -28,10 +28,12 @@ pub enum Opt {
     SackOk,
     /// Timestamps: TSval, TSecr.
     Ts(u32, u32),
+    /// SACK blocks (RFC 2018 §3).
+    Sack(SackBlocks),
 }
 
 /// The options of `tcp` in the order a script wrote them (`names`: `mss`, `nop`,
-/// `sackOK`, `TS`, `wscale`; others are skipped), or, when the script wrote none of
+/// `sackOK`, `TS`, `wscale`, `sack`; others are skipped), or, when the script wrote none of
 /// them, in Linux's order (mss, sackOK, TS, nop, wscale).
 pub fn options_in_order(names: &[String], tcp: &TcpOptions) -> Vec<Opt> {
     let mut out = Vec::new();
@@ -42,6 +44,7 @@ pub fn options_in_order(names: &[String], tcp: &TcpOptions) -> Vec<Opt> {
             "wscale" => tcp.wscale.map(Opt::WScale),
             "sackOK" => tcp.sack_permitted.then_some(Opt::SackOk),
             "TS" => tcp.timestamps.map(|(v, e)| Opt::Ts(v, e)),
+            "sack" => (!tcp.sack.is_empty()).then_some(Opt::Sack(tcp.sack)),
             _ => None,
         };
         out.extend(o);
@@ -123,12 +126,20 @@ pub fn build(from: Addr, to: Addr, seg: &Segment, options: &[Opt]) -> Result<Vec
     tcp.acknowledgment_number = if f.ack() { seg.ack } else { 0 };
     let elements: Vec<TcpOptionElement> = options
         .iter()
-        .map(|o| match *o {
-            Opt::Nop => TcpOptionElement::Noop,
-            Opt::Mss(m) => TcpOptionElement::MaximumSegmentSize(m),
-            Opt::WScale(w) => TcpOptionElement::WindowScale(w),
-            Opt::SackOk => TcpOptionElement::SelectiveAcknowledgementPermitted,
-            Opt::Ts(v, e) => TcpOptionElement::Timestamp(v, e),
+        .filter_map(|o| match *o {
+            Opt::Nop => Some(TcpOptionElement::Noop),
+            Opt::Mss(m) => Some(TcpOptionElement::MaximumSegmentSize(m)),
+            Opt::WScale(w) => Some(TcpOptionElement::WindowScale(w)),
+            Opt::SackOk => Some(TcpOptionElement::SelectiveAcknowledgementPermitted),
+            Opt::Ts(v, e) => Some(TcpOptionElement::Timestamp(v, e)),
+            Opt::Sack(b) => {
+                let (first, more) = b.as_slice().split_first()?;
+                let mut rest = [None; 3];
+                for (slot, blk) in rest.iter_mut().zip(more) {
+                    *slot = Some(*blk);
+                }
+                Some(TcpOptionElement::SelectiveAcknowledgement(*first, rest))
+            }
         })
         .collect();
     tcp.set_options(&elements)
@@ -201,8 +212,12 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, PacketError> {
                 opts.timestamps = Some((v, e));
                 options.push(Opt::Ts(v, e));
             }
-            // SACK blocks: not modelled.
-            TcpOptionElement::SelectiveAcknowledgement(..) => {}
+            TcpOptionElement::SelectiveAcknowledgement(first, rest) => {
+                let blocks: Vec<(u32, u32)> =
+                    std::iter::once(first).chain(rest.into_iter().flatten()).collect();
+                opts.sack = SackBlocks::new(&blocks);
+                options.push(Opt::Sack(opts.sack));
+            }
         }
     }
     let mut flags = Flags::NONE;
