@@ -883,5 +883,9 @@ fn expected_text(p: &Packet) -> String {
     if let Some(w) = p.win {
         let _ = write!(s, " win {w}");
     }
+    // The modelled options the line lists, as the actual segment shows them.
+    if !p.tcp.is_empty() {
+        let _ = write!(s, " <{}>", p.tcp);
+    }
     s
 }
