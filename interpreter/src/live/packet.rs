@@ -288,6 +288,7 @@ mod tests {
                 wscale: Some(7),
                 sack_permitted: true,
                 timestamps: Some((100, 0)),
+                sack: SackBlocks::NONE,
             },
         };
         let order = options_in_order(&[], &seg.opts);
@@ -319,6 +320,29 @@ mod tests {
         assert_eq!(p.seg, seg);
         assert_eq!(p.from, a([192, 0, 2, 1], 40000));
         assert_eq!(p.to.port, 8080);
+        assert_eq!(p.options, order);
+    }
+
+    #[test]
+    fn sack_blocks_are_built_and_parsed_back_in_the_scripts_order() {
+        let tcp = TcpOptions {
+            timestamps: Some((1, 2)),
+            sack: SackBlocks::new(&[(3001, 4001), (1001, 2001)]),
+            ..TcpOptions::NONE
+        };
+        let names: Vec<String> = ["nop", "nop", "TS", "nop", "nop", "sack"]
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let order = options_in_order(&names, &tcp);
+        assert_eq!(order.last(), Some(&Opt::Sack(tcp.sack)));
+        let seg = Segment {
+            opts: tcp,
+            ..Segment::control(Flags::ACK, 1, 5, 100)
+        };
+        let bytes = build(a([192, 0, 2, 1], 1), a([192, 0, 2, 2], 2), &seg, &order).expect("builds");
+        let p = parse(&bytes).expect("parses");
+        assert_eq!(p.seg.opts.sack.as_slice(), [(3001, 4001), (1001, 2001)]);
         assert_eq!(p.options, order);
     }
 
