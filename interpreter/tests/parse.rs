@@ -169,7 +169,12 @@ fn sack_options_keep_their_blocks_and_bad_ones_are_errors() {
     };
     assert_eq!(p.options, ["nop", "nop", "sack"]);
     assert_eq!(p.tcp.sack.as_slice(), [(3001, 4001), (1001, 2001)]);
-    for bad in ["sack", "sack 1", "sack 1:2 3:4 5:6 7:8 9:10", "sack 1:4294967296"] {
+    for bad in [
+        "sack",
+        "sack 1",
+        "sack 1:2 3:4 5:6 7:8 9:10",
+        "sack 1:4294967296",
+    ] {
         let (l, c, m) = error(&format!("0 < . 1:1(0) ack 1 <{bad}>"));
         assert_eq!((l, c), (1, 20), "{bad}");
         assert!(m.contains("SACK"), "{bad}: {m}");

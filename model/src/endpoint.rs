@@ -656,10 +656,7 @@ impl Tcb {
         // More than one full segment unacknowledged, quick-ACK mode, or out-of-order text
         // (RFC 5681 §4.2): at once.
         let unacked = cfg.space.sub(self.rcv_nxt, self.ack.rcv_wup);
-        if unacked > self.ack.rcv_mss
-            || (self.ack.quick > 0 && !self.ack.pingpong)
-            || out.ack_now
-        {
+        if unacked > self.ack.rcv_mss || (self.ack.quick > 0 && !self.ack.pingpong) || out.ack_now {
             out.segments.push(self.ack_segment());
             return;
         }

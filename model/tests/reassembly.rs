@@ -98,7 +98,11 @@ fn text_after_a_gap_is_held_and_delivered_when_the_gap_fills_in_any_order() {
             let (ack, _) = ack_of(&out);
             assert_eq!(ack, a.rcv_nxt);
         }
-        assert_eq!((a.rcv_nxt, a.recv_queue, accepted), (341, 40, 40), "{order:?}");
+        assert_eq!(
+            (a.rcv_nxt, a.recv_queue, accepted),
+            (341, 40, 40),
+            "{order:?}"
+        );
         assert!(a.ooo.held.is_empty() && a.ooo.sacks.is_empty());
     }
 }
@@ -256,10 +260,7 @@ fn with_timestamps_three_sack_blocks_fit() {
     let out = text(&c, &mut a, 391, 10, Flags::NONE);
     let s = out.segments[0];
     assert!(s.opts.timestamps.is_some());
-    assert_eq!(
-        s.opts.sack.as_slice(),
-        [(391, 401), (371, 381), (351, 361)]
-    );
+    assert_eq!(s.opts.sack.as_slice(), [(391, 401), (371, 381), (351, 361)]);
     assert_eq!(
         s.opts.to_string(),
         "TS val 2 ecr 1000,sack 391:401 371:381 351:361"
@@ -311,14 +312,14 @@ fn d_sack_reports_a_duplicate_segment_first_once() {
     // A duplicate of held text (tcp_data_queue_ofo()): the D-SACK block, then its
     // block moved first.
     let out = text(&c, &mut a, 331, 10, Flags::NONE);
-    assert_eq!(
-        ack_of(&out).1,
-        vec![(331, 341), (331, 341), (351, 361)]
-    );
+    assert_eq!(ack_of(&out).1, vec![(331, 341), (331, 341), (351, 361)]);
     // Partly below RCV.NXT (tcp_data_queue(): "partial packet"): the old part.
     let out = text(&c, &mut a, 306, 10, Flags::NONE);
     assert_eq!(out.accepted, 5);
-    assert_eq!(ack_of(&out), (316, vec![(306, 311), (331, 341), (351, 361)]));
+    assert_eq!(
+        ack_of(&out),
+        (316, vec![(306, 311), (331, 341), (351, 361)])
+    );
     // Filling a gap with text that overlaps what is held (tcp_ofo_queue()).
     let out = text(&c, &mut a, 316, 20, Flags::NONE);
     assert_eq!(ack_of(&out), (341, vec![(331, 336), (351, 361)]));

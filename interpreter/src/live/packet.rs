@@ -213,8 +213,9 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, PacketError> {
                 options.push(Opt::Ts(v, e));
             }
             TcpOptionElement::SelectiveAcknowledgement(first, rest) => {
-                let blocks: Vec<(u32, u32)> =
-                    std::iter::once(first).chain(rest.into_iter().flatten()).collect();
+                let blocks: Vec<(u32, u32)> = std::iter::once(first)
+                    .chain(rest.into_iter().flatten())
+                    .collect();
                 opts.sack = SackBlocks::new(&blocks);
                 options.push(Opt::Sack(opts.sack));
             }
@@ -340,7 +341,8 @@ mod tests {
             opts: tcp,
             ..Segment::control(Flags::ACK, 1, 5, 100)
         };
-        let bytes = build(a([192, 0, 2, 1], 1), a([192, 0, 2, 2], 2), &seg, &order).expect("builds");
+        let bytes =
+            build(a([192, 0, 2, 1], 1), a([192, 0, 2, 2], 2), &seg, &order).expect("builds");
         let p = parse(&bytes).expect("parses");
         assert_eq!(p.seg.opts.sack.as_slice(), [(3001, 4001), (1001, 2001)]);
         assert_eq!(p.options, order);
