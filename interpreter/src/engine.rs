@@ -561,6 +561,9 @@ impl<S: Stack> Engine<S> {
             .iter()
             .map(String::as_str)
             .filter(|o| *o != "mss" || (inbound && !pkt.flags.syn()))
+            // SACK blocks we send are compared; those we receive are not read (no
+            // SACK-based loss recovery).
+            .filter(|o| *o != "sack" || inbound)
             // Modelled (RFC 7323, RFC 2018) or padding.
             .filter(|o| !["wscale", "sackOK", "TS", "nop", "eol"].contains(o))
             .collect();
@@ -596,13 +599,24 @@ impl<S: Stack> Engine<S> {
     }
 
     fn inbound_segment(&self, pkt: &Packet) -> Segment {
+        // SACK blocks acknowledge the stack's numbers, relative in the script like `ack`.
+        let blocks: Vec<(u32, u32)> = pkt
+            .tcp
+            .sack
+            .as_slice()
+            .iter()
+            .map(|&(l, r)| (self.num.live_ack(l), self.num.live_ack(r)))
+            .collect();
         Segment {
             seq: pkt.start,
             ack: pkt.ack.map_or(0, |a| self.num.live_ack(a)),
             flags: pkt.flags,
             wnd: pkt.win.unwrap_or(self.opts.default_win),
             len: pkt.len,
-            opts: pkt.tcp,
+            opts: model::TcpOptions {
+                sack: model::SackBlocks::new(&blocks),
+                ..pkt.tcp
+            },
         }
     }
 
@@ -710,7 +724,8 @@ impl<S: Stack> Engine<S> {
             return Err(mismatch("window", self));
         }
         // Options are compared when the line lists them (not `<...>`), as packetdrill:
-        // which options, the MSS and window scale values, and TSecr. TSval is the stack's
+        // which options, the MSS and window scale values, the SACK blocks (the peer's
+        // numbers, which are the script's own), and TSecr. TSval is the stack's
         // clock and, as packetdrill without `--tcp_ts_tick_usecs`, not compared; so is
         // the kernel's TSecr, which echoes the peer's TSval as the kernel holds it.
         if !pkt.options.is_empty() && pkt.options.iter().all(|o| o != "...") {
@@ -720,6 +735,7 @@ impl<S: Stack> Engine<S> {
                 && e.wscale == a.wscale
                 && e.sack_permitted == a.sack_permitted
                 && e.timestamps.is_some() == a.timestamps.is_some()
+                && e.sack == a.sack
                 && ecr_same;
             if !same {
                 return Err(mismatch("TCP options", self));
@@ -872,6 +888,10 @@ fn expected_text(p: &Packet) -> String {
     }
     if let Some(w) = p.win {
         let _ = write!(s, " win {w}");
+    }
+    // The modelled options the line lists, as the actual segment shows them.
+    if !p.tcp.is_empty() {
+        let _ = write!(s, " <{}>", p.tcp);
     }
     s
 }

@@ -503,11 +503,6 @@ pub fn explain(d: &crate::diff::Difference) -> Option<&'static str> {
         // (tcp_rcv_synsent_state_process(): TCP_TIMEOUT_MIN).
         return Some("syn-resent-after-bad-ack");
     }
-    if d.statement.contains("state SYN_RECEIVED") && kernel.contains("ESTABLISHED") {
-        // Linux holds text beyond RCV.NXT and reads its ACK field; the endpoint answers
-        // such a segment with an ACK, unread (README: out-of-order text).
-        return Some("out-of-order-text-ack-unread");
-    }
     if d.statement.contains("state CLOSED") && kernel.contains("SYN-RECEIVED") {
         // A request socket outlives its listener until its SYN,ACK timer
         // (reqsk_timer_handler()).

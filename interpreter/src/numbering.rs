@@ -49,10 +49,21 @@ impl Numbering {
             (seg.seq, seg.ack.wrapping_sub(self.offset))
         };
         let ack = if seg.flags.ack() { ack } else { 0 };
-        let shown = Segment { seq, ack, ..seg };
+        let mut shown = Segment { seq, ack, ..seg };
+        if !outbound {
+            // Inbound SACK blocks acknowledge the stack's numbers, as `ack` does.
+            let blocks: Vec<(u32, u32)> = seg
+                .opts
+                .sack
+                .as_slice()
+                .iter()
+                .map(|&(l, r)| (l.wrapping_sub(self.offset), r.wrapping_sub(self.offset)))
+                .collect();
+            shown.opts.sack = model::SackBlocks::new(&blocks);
+        }
         let mut text = shown.to_string();
-        if !seg.opts.is_empty() {
-            let _ = write!(text, " <{}>", seg.opts);
+        if !shown.opts.is_empty() {
+            let _ = write!(text, " <{}>", shown.opts);
         }
         Wire {
             text,

@@ -55,6 +55,8 @@ impl Default for Options {
                 rcv_buf: 65_535,
                 mss: 1_460,
                 fin_timeout: 60_000_000,
+                // RFC 9293 §3.10.7.4 SHLD-31, and every stack: out-of-order text is held.
+                hold_out_of_order: true,
                 // Times here are in microseconds; the rest is the endpoint's default.
                 ..Config::default()
             },
@@ -378,6 +380,7 @@ impl Options {
         c.ts_recent_after_ack = want.ts_recent_after_ack;
         c.push_at_window_edge = want.push_at_window_edge;
         c.ack_carries_fin = want.ack_carries_fin;
+        c.dsack = want.dsack;
         self.apply_wscale();
         Ok(())
     }

@@ -1221,6 +1221,24 @@ fn options(input: &mut In<'_>) -> ModalResult<(Vec<String>, model::TcpOptions)> 
                 tcp.wscale = Some(v);
             }
             "sackOK" => tcp.sack_permitted = true,
+            "sack" => {
+                // `sack L:R L:R ...`: one to four blocks (RFC 2018 §3).
+                let blocks: Option<Vec<(u32, u32)>> = value
+                    .split_whitespace()
+                    .map(|b| {
+                        let (l, r) = b.split_once(':')?;
+                        l.parse::<u32>().ok().zip(r.parse::<u32>().ok())
+                    })
+                    .collect();
+                let Some(blocks) = blocks.filter(|b| (1..=4).contains(&b.len())) else {
+                    input.reset(&before);
+                    return bad(
+                        "SACK option",
+                        "`sack L:R ...` with one to four blocks of 32-bit numbers",
+                    );
+                };
+                tcp.sack = model::SackBlocks::new(&blocks);
+            }
             "TS" => {
                 // `TS val N ecr M`
                 let words: Vec<&str> = value.split_whitespace().collect();

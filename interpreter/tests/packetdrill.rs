@@ -569,11 +569,12 @@ fn wscale_sets_the_shift_our_syn_offers() {
 #[test]
 fn segments_sent_at_once_match_a_line_that_expects_them_as_one_offloaded_segment() {
     // The endpoint sends two MSS-sized segments; Linux would hand them to the device as
-    // one TSO/GSO packet, which is what packetdrill's scripts expect.
+    // one TSO/GSO packet, which is what packetdrill's scripts expect. (PSH only on the
+    // segment that empties the queue, RFC 1122 §4.2.2.2.)
     let syn = "+0 < S 0:0(0) win 4000 <mss 1000>\n+0 > S. 0:0(0) ack 1\n\
                +0 < . 1:1(0) ack 1 win 4000\n+0 accept(3, ..., ...) = 4\n";
     let r = passes(&format!(
-        "{LISTEN}{syn}+0 write(4, ..., 2500) = 2500\n+0 > P. 1:2001(2000) ack 1\n\
+        "{LISTEN}{syn}+0 write(4, ..., 2500) = 2500\n+0 > . 1:2001(2000) ack 1\n\
          +0 > P. 2001:2501(500) ack 1\n"
     ));
     assert!(
@@ -583,12 +584,12 @@ fn segments_sent_at_once_match_a_line_that_expects_them_as_one_offloaded_segment
     );
     // Segments one by one still match their own lines.
     passes(&format!(
-        "{LISTEN}{syn}+0 write(4, ..., 2000) = 2000\n+0 > P. 1:1001(1000) ack 1\n\
+        "{LISTEN}{syn}+0 write(4, ..., 2000) = 2000\n+0 > . 1:1001(1000) ack 1\n\
          +0 > P. 1001:2001(1000) ack 1\n"
     ));
     // A run that does not add up to the length expected is not merged.
     let (line, m) = fails(&format!(
-        "{LISTEN}{syn}+0 write(4, ..., 2000) = 2000\n+0 > P. 1:1501(1500) ack 1\n"
+        "{LISTEN}{syn}+0 write(4, ..., 2000) = 2000\n+0 > . 1:1501(1500) ack 1\n"
     ));
     assert_eq!(line, 8);
     assert!(m.contains("length"), "{m}");
@@ -623,7 +624,7 @@ fn tcp_maxseg_sets_the_mss_offered_and_sent_and_getsockopt_reports_it() {
          +0 < S 0:0(0) win 8000 <mss 1300>\n+0 > S. 0:0(0) ack 1 <mss 1100>\n\
          +0 < . 1:1(0) ack 1 win 8000\n+0 accept(3, ..., ...) = 4\n\
          +0 getsockopt(4, SOL_TCP, TCP_MAXSEG, [1100], [4]) = 0\n\
-         +0 write(4, ..., 1500) = 1500\n+0 > P. 1:1101(1100) ack 1\n+0 > P. 1101:1501(400) ack 1\n"
+         +0 write(4, ..., 1500) = 1500\n+0 > . 1:1101(1100) ack 1\n+0 > P. 1101:1501(400) ack 1\n"
     ));
     // Without it, the peer's MSS; a wrong value fails the run.
     let (line, m) = fails(&format!(

@@ -162,6 +162,26 @@ fn every_state_spelling_is_accepted() {
 }
 
 #[test]
+fn sack_options_keep_their_blocks_and_bad_ones_are_errors() {
+    let s = one("+0 > . 1:1(0) ack 1 <nop,nop,sack 3001:4001 1001:2001>");
+    let Action::Outbound(p) = s.action else {
+        panic!()
+    };
+    assert_eq!(p.options, ["nop", "nop", "sack"]);
+    assert_eq!(p.tcp.sack.as_slice(), [(3001, 4001), (1001, 2001)]);
+    for bad in [
+        "sack",
+        "sack 1",
+        "sack 1:2 3:4 5:6 7:8 9:10",
+        "sack 1:4294967296",
+    ] {
+        let (l, c, m) = error(&format!("0 < . 1:1(0) ack 1 <{bad}>"));
+        assert_eq!((l, c), (1, 20), "{bad}");
+        assert!(m.contains("SACK"), "{bad}: {m}");
+    }
+}
+
+#[test]
 fn errors_point_at_line_and_column() {
     assert_eq!(error("0 state CLOSED\n+0 < S 0:5(0)\n").0, 2);
     assert_eq!(error("0 state CLOSED\n+0 < S 0:5(0)\n").1, 8);

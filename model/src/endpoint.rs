@@ -10,7 +10,7 @@
 //! No clocks, sockets or printing: the caller passes the time (`Env::now`, in abstract ticks)
 //! and the ISN to use if a row chooses one (`Env::iss`), and gets segments and signals back.
 
-use crate::segment::{Flags, Segment, TcpOptions};
+use crate::segment::{Flags, SackBlocks, Segment, TcpOptions};
 use crate::seq::SeqSpace;
 use crate::table::{
     Action, Emit, Event, Origin, RowId, Signal, Span, State, Table, Timer, UserError,
@@ -92,6 +92,17 @@ pub struct Config {
     /// `tcp_output()`: `tcp_outflags[]` has FIN in those states, and with `TF_SENTFIN`
     /// `snd_nxt` steps back onto the FIN). RFC 9293 sends a bare ACK.
     pub ack_carries_fin: bool,
+    /// Text and a FIN that arrive in the window beyond RCV.NXT are held for later
+    /// processing (RFC 9293 §3.10.7.4, SHLD-31; Linux `tcp_data_queue_ofo()`), within the
+    /// receive window, and taken in order once the gap before them fills; with SACK
+    /// negotiated, our ACKs report them (RFC 2018). Off (the default, and the model
+    /// checker's), such a segment is answered like an unacceptable one and dropped. The
+    /// interpreter turns it on.
+    pub hold_out_of_order: bool,
+    /// D-SACK (RFC 2883): with SACK negotiated, the ACK answering a segment whose text we
+    /// already have reports that text in a first SACK block (Linux `net.ipv4.tcp_dsack` =
+    /// 1: `tcp_dsack_set()`, `tcp_send_dupack()`).
+    pub dsack: bool,
 }
 
 /// What our SYN offers (RFC 9293 §3.7.1, RFC 7323, RFC 2018).
@@ -169,6 +180,8 @@ impl Default for Config {
             ts_recent_after_ack: false,
             push_at_window_edge: true,
             ack_carries_fin: false,
+            hold_out_of_order: false,
+            dsack: false,
         }
     }
 }
@@ -315,6 +328,33 @@ pub struct Tcb {
     /// checker); left out of the state's encoding and hash like [`Tcb::opts`].
     #[serde(skip)]
     pub ack: AckState,
+    /// Out-of-order text held, and the SACK blocks reported, kept only with
+    /// [`Config::hold_out_of_order`] set (never in the checker); left out of the state's
+    /// encoding and hash like [`Tcb::opts`].
+    #[serde(skip)]
+    pub ooo: Reassembly,
+}
+
+/// The out-of-order queue (RFC 9293 §3.10.7.4, SHLD-31; Linux's `out_of_order_queue`)
+/// and the SACK blocks that report it (RFC 2018 §4; Linux's `selective_acks`). Ranges
+/// are of sequence space: a held FIN counts, as in Linux's `end_seq`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Reassembly {
+    /// Held ranges `[left, right)` beyond RCV.NXT, in order, neither overlapping nor
+    /// touching.
+    pub held: Vec<(u32, u32)>,
+    /// The sequence number of a FIN held: it ends the last range.
+    pub fin: Option<u32>,
+    /// SACK blocks, the one holding the most recent segment first, then the most recently
+    /// reported others (RFC 2018 §4): at most four (Linux `TCP_NUM_SACKS`).
+    pub sacks: Vec<(u32, u32)>,
+    /// A D-SACK block (RFC 2883) for the next segment we send (Linux `duplicate_sack`).
+    pub dsack: Option<(u32, u32)>,
+}
+
+/// Leaves nothing to hash: see [`Tcb::ooo`].
+impl std::hash::Hash for Reassembly {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 /// What the delayed-ACK rule needs (Linux's `icsk_ack`), kept only with
@@ -441,6 +481,10 @@ pub struct Outcome {
     pub accepted: u32,
     /// Bytes handed to a RECEIVE.
     pub delivered: u32,
+    /// The segment went to the out-of-order queue, or found it not empty: it is
+    /// acknowledged at once (RFC 5681 §4.2; Linux `__tcp_ack_snd_check()`).
+    #[serde(skip)]
+    pub ack_now: bool,
 }
 
 impl Tcb {
@@ -481,6 +525,9 @@ impl Tcb {
             // (Linux tcp_send_dupack() -> tcp_enter_quickack_mode()).
             self.enter_quickack(cfg);
         }
+        if let Input::Segment(seg) = &input {
+            self.note_duplicate(cfg, event, seg);
+        }
         let mut out = Outcome {
             event,
             row: row_id,
@@ -491,6 +538,7 @@ impl Tcb {
             error: None,
             accepted: 0,
             delivered: 0,
+            ack_now: false,
         };
         for action in row.actions {
             self.apply(cfg, *action, &input, env, &mut out);
@@ -618,9 +666,10 @@ impl Tcb {
         if fin {
             self.ack.pingpong = true;
         }
-        // More than one full segment unacknowledged, or quick-ACK mode: at once.
+        // More than one full segment unacknowledged, quick-ACK mode, or out-of-order text
+        // (RFC 5681 §4.2): at once.
         let unacked = cfg.space.sub(self.rcv_nxt, self.ack.rcv_wup);
-        if unacked > self.ack.rcv_mss || (self.ack.quick > 0 && !self.ack.pingpong) {
+        if unacked > self.ack.rcv_mss || (self.ack.quick > 0 && !self.ack.pingpong) || out.ack_now {
             out.segments.push(self.ack_segment(cfg));
             return;
         }
@@ -656,6 +705,7 @@ impl Tcb {
                     wscale: o.wscale.map(|w| w.min(14)),
                     sack_permitted: o.sack_permitted,
                     timestamps: o.timestamps.then_some((tsval, 0)),
+                    ..TcpOptions::NONE
                 };
             } else if f.syn() {
                 let n = self.opts;
@@ -664,9 +714,15 @@ impl Tcb {
                     wscale: n.wscale_on.then_some(n.rcv_shift),
                     sack_permitted: n.sack_ok,
                     timestamps: n.ts_ok.then_some((tsval, n.ts_recent)),
+                    ..TcpOptions::NONE
                 };
-            } else if self.opts.ts_ok && !f.rst() {
-                s.opts.timestamps = Some((tsval, self.opts.ts_recent));
+            } else if !f.rst() {
+                if self.opts.ts_ok {
+                    s.opts.timestamps = Some((tsval, self.opts.ts_recent));
+                }
+                if f.ack() {
+                    s.opts.sack = self.sack_option();
+                }
             }
             if self.opts.ts_ok && f.ack() && !f.rst() {
                 self.opts.last_ack_sent = s.ack;
@@ -866,8 +922,9 @@ impl Tcb {
         if !f.ack() {
             return Event::NoAck;
         }
-        // Text or FIN beyond RCV.NXT is not held for later (RFC 9293 allows either): the
-        // segment is answered like an unacceptable one and the peer retransmits. A bare
+        // Text or FIN beyond RCV.NXT is held for later with `hold_out_of_order` (SHLD-31),
+        // its FIN not processed yet; without, the segment is answered like an unacceptable
+        // one and the peer retransmits (RFC 9293 allows either). A bare
         // ACK there is acceptable and its ACK field is read (§3.10.7.4, SHLD-31): it is
         // what a peer sends after a FIN we have not seen yet. In SYN-RECEIVED, text held
         // from the peer's SYN comes first: text right after it is in order.
@@ -882,13 +939,18 @@ impl Tcb {
         {
             return Event::AckUnacceptable;
         }
-        if beyond {
+        let hold = beyond && self.holds_out_of_order(cfg);
+        if beyond && !hold {
             return Event::Unacceptable;
         }
         // A FIN beyond the window is trimmed away with the text past it; a FIN held from
-        // the peer's SYN is processed with the ACK of ours.
-        let fin = (f.fin() && sp.in_window(self.rcv_nxt, sp.add(seg.seq, seg.len), self.rcv_wnd))
-            || self.held_fin;
+        // the peer's SYN is processed with the ACK of ours; a FIN held out of order once
+        // the gap before it fills (the eighth step: "if the FIN is in sequence").
+        let fin = (!hold
+            && f.fin()
+            && sp.in_window(self.rcv_nxt, sp.add(seg.seq, seg.len), self.rcv_wnd))
+            || self.held_fin
+            || (!hold && self.fills_to_held_fin(sp, seg));
         if self.state == State::SynReceived {
             return if !sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt) {
                 Event::AckUnacceptable
@@ -981,7 +1043,9 @@ impl Tcb {
                 let held = std::mem::take(&mut self.held_text);
                 self.take_text(sp, held, out);
                 // ... then this segment's (a SYN's text starts after the SYN).
-                if let Some(s) = seg.filter(|s| s.len > 0) {
+                if let Some(s) = seg.filter(|_| cfg.hold_out_of_order) {
+                    self.receive_text(cfg, &s, out);
+                } else if let Some(s) = seg.filter(|s| s.len > 0) {
                     let start = if s.flags.syn() {
                         sp.add(s.seq, 1)
                     } else {
@@ -997,6 +1061,13 @@ impl Tcb {
                 self.rcv_nxt = sp.add(self.rcv_nxt, 1);
                 self.fin_received = true;
                 self.held_fin = false;
+                // Nothing follows a FIN (Linux tcp_fin(): the out-of-order queue is
+                // purged, the SACK blocks reset).
+                let dsack = self.ooo.dsack;
+                self.ooo = Reassembly {
+                    dsack,
+                    ..Reassembly::default()
+                };
             }
             Action::QueueText => {
                 if let Input::Call(UserCall::Send(n)) = input {
@@ -1137,7 +1208,7 @@ impl Tcb {
                 self.arm_retransmit(cfg, now);
             }
             Emit::Ack | Emit::ChallengeAck => out.segments.push(self.ack_segment(cfg)),
-            Emit::AckIfText if out.accepted > 0 => match cfg.delayed_ack {
+            Emit::AckIfText if out.accepted > 0 || out.ack_now => match cfg.delayed_ack {
                 Some(ato) => self.ack_or_delay(cfg, ato, seg, now, false, out),
                 None => out.segments.push(self.ack_segment(cfg)),
             },
@@ -1279,5 +1350,267 @@ impl Tcb {
         }
         self.retries = cfg.retries_after(self.retries);
         self.timers.retransmit = Some(now.saturating_add(cfg.rto_after(self.retries) as u64));
+    }
+}
+
+/// The out-of-order queue and SACK (RFC 9293 §3.10.7.4 SHLD-31, RFC 2018, RFC 2883),
+/// with [`Config::hold_out_of_order`] set.
+impl Tcb {
+    /// Where `x` lies from RCV.NXT: negative before it.
+    fn rel(&self, sp: SeqSpace, x: u32) -> i64 {
+        if sp.lt(x, self.rcv_nxt) {
+            -(sp.sub(self.rcv_nxt, x) as i64)
+        } else {
+            sp.sub(x, self.rcv_nxt) as i64
+        }
+    }
+
+    /// The sequence number `x` from RCV.NXT.
+    fn abs(&self, sp: SeqSpace, x: i64) -> u32 {
+        sp.add(self.rcv_nxt, x.rem_euclid(sp.modulus() as i64) as u32)
+    }
+
+    /// Text beyond RCV.NXT is held in this state: one whose row takes text (Linux
+    /// `tcp_rcv_state_process()` queues text in ESTABLISHED and the FIN-WAIT states; a
+    /// connection in SYN-RECEIVED becomes ESTABLISHED first), no FIN taken or held from
+    /// the SYN.
+    fn holds_out_of_order(&self, cfg: &Config) -> bool {
+        cfg.hold_out_of_order
+            && !self.held_fin
+            && !self.fin_received
+            && matches!(
+                self.state,
+                State::SynReceived | State::Established | State::FinWait1 | State::FinWait2
+            )
+    }
+
+    /// This in-order segment fills the gap before a FIN held out of order: the FIN is now
+    /// in sequence (Linux `tcp_ofo_queue()` calls `tcp_fin()`).
+    fn fills_to_held_fin(&self, sp: SeqSpace, seg: &Segment) -> bool {
+        let Some(fin) = self.ooo.fin else {
+            return false;
+        };
+        let held = i64::from(self.held_text);
+        let mut nxt = held.max(self.rel(sp, seg.seq) + i64::from(seg.len));
+        nxt = nxt.min(i64::from(self.rcv_wnd));
+        for &(a, b) in &self.ooo.held {
+            if self.rel(sp, a) > nxt {
+                break;
+            }
+            nxt = nxt.max(self.rel(sp, b));
+        }
+        self.rel(sp, fin) < nxt
+    }
+
+    /// The seventh step with the out-of-order queue: in-order text is taken (the part
+    /// already received skipped), text beyond RCV.NXT held within the window, and held
+    /// text that is now in order taken after it. A segment that finds the queue not empty,
+    /// or leaves it so, is acknowledged at once.
+    fn receive_text(&mut self, cfg: &Config, s: &Segment, out: &mut Outcome) {
+        let sp = cfg.space;
+        let start = if s.flags.syn() {
+            sp.add(s.seq, 1)
+        } else {
+            s.seq
+        };
+        let fin = s.flags.fin();
+        let len = s.len + u32::from(fin);
+        // A bare ACK: nothing to take, no ACK due (Linux tcp_data_queue() drops it).
+        if len == 0 {
+            return;
+        }
+        let had = !self.ooo.held.is_empty();
+        if cfg.dsack
+            && self.opts.sack_ok
+            && let Some(d) = self.duplicate_part(sp, start, sp.add(start, len))
+        {
+            self.ooo.dsack = Some(d);
+        }
+        let at = self.rel(sp, start);
+        if at <= 0 {
+            let skip = at.unsigned_abs().min(u64::from(s.len)) as u32;
+            self.take_text(sp, s.len - skip, out);
+        } else {
+            self.hold(sp, start, s.len, fin);
+        }
+        if had || !self.ooo.held.is_empty() {
+            self.drain(sp, out);
+            out.ack_now = true;
+        }
+    }
+
+    /// What of `[start, end)` we already have, for a D-SACK block (RFC 2883 §4): its
+    /// first overlap with the text below RCV.NXT or a held range, extended by the next
+    /// ones that touch it (Linux `tcp_dsack_set()`, `tcp_dsack_extend()`).
+    fn duplicate_part(&self, sp: SeqSpace, start: u32, end: u32) -> Option<(u32, u32)> {
+        let (l, r) = (self.rel(sp, start), self.rel(sp, end));
+        let mut have = vec![(i64::MIN, 0)];
+        have.extend(
+            self.ooo
+                .held
+                .iter()
+                .map(|&(a, b)| (self.rel(sp, a), self.rel(sp, b))),
+        );
+        let mut dup: Option<(i64, i64)> = None;
+        for (a, b) in have {
+            let (lo, hi) = (a.max(l), b.min(r));
+            if lo >= hi {
+                continue;
+            }
+            dup = match dup {
+                None => Some((lo, hi)),
+                Some((dl, dh)) if lo <= dh => Some((dl, dh.max(hi))),
+                keep => keep,
+            };
+        }
+        dup.map(|(lo, hi)| (self.abs(sp, lo), self.abs(sp, hi)))
+    }
+
+    /// Hold a segment that starts beyond RCV.NXT, trimmed to the window (its FIN only if
+    /// all its text fits), merged with what is held, and report it first in the SACK
+    /// blocks.
+    fn hold(&mut self, sp: SeqSpace, start: u32, len: u32, fin: bool) {
+        let off = self.rel(sp, start);
+        let wnd = i64::from(self.rcv_wnd);
+        if off >= wnd {
+            return;
+        }
+        let text = i64::from(len).min(wnd - off);
+        let fin_held = fin && text == i64::from(len) && off + text < wnd;
+        let (mut l, mut r) = (off, off + text + i64::from(fin_held));
+        if l == r {
+            return;
+        }
+        if fin_held {
+            self.ooo.fin = Some(sp.add(start, text as u32));
+        }
+        let ranges = std::mem::take(&mut self.ooo.held);
+        let mut kept = Vec::with_capacity(ranges.len() + 1);
+        for (a, b) in ranges {
+            let (ra, rb) = (self.rel(sp, a), self.rel(sp, b));
+            if rb < l || ra > r {
+                kept.push((ra, rb));
+            } else {
+                l = l.min(ra);
+                r = r.max(rb);
+            }
+        }
+        kept.push((l, r));
+        kept.sort_unstable();
+        self.ooo.held = kept
+            .into_iter()
+            .map(|(a, b)| (self.abs(sp, a), self.abs(sp, b)))
+            .collect();
+        if self.opts.sack_ok {
+            let right = self.abs(sp, off + text + i64::from(fin_held));
+            self.sack_new_block(sp, start, right);
+        }
+    }
+
+    /// Take the held text RCV.NXT now reaches, up to a held FIN (left for the FIN
+    /// action), and drop the SACK blocks RCV.NXT covers (Linux `tcp_ofo_queue()`,
+    /// `tcp_sack_remove()`).
+    fn drain(&mut self, sp: SeqSpace, out: &mut Outcome) {
+        while let Some(&(a, b)) = self.ooo.held.first() {
+            if self.rel(sp, a) > 0 {
+                break;
+            }
+            self.ooo.held.remove(0);
+            let fin = self
+                .ooo
+                .fin
+                .filter(|&f| sp.le(a, f) && sp.lt(f, b))
+                .is_some();
+            let text_end = self.rel(sp, b) - i64::from(fin);
+            if text_end > 0 {
+                self.take_text(sp, text_end as u32, out);
+            }
+            if fin {
+                break;
+            }
+        }
+        if self.ooo.held.is_empty() {
+            self.ooo.sacks.clear();
+        } else {
+            let nxt = self.rcv_nxt;
+            self.ooo.sacks.retain(|&(a, _)| sp.lt(nxt, a));
+        }
+    }
+
+    /// RFC 2018 §4: the block holding the segment just received goes first, the others
+    /// after it in the order they were last reported; a full list loses its oldest
+    /// (Linux `tcp_sack_new_ofo_skb()`, `tcp_sack_extend()`, `tcp_sack_maybe_coalesce()`).
+    fn sack_new_block(&mut self, sp: SeqSpace, left: u32, right: u32) {
+        let touches = |(a, b): (u32, u32), (l, r): (u32, u32)| !sp.lt(r, a) && !sp.lt(b, l);
+        let union = |(a, b): (u32, u32), (l, r): (u32, u32)| {
+            (
+                if sp.lt(l, a) { l } else { a },
+                if sp.lt(b, r) { r } else { b },
+            )
+        };
+        let new = (left, right);
+        let sacks = &mut self.ooo.sacks;
+        if let Some(i) = sacks.iter().position(|&blk| touches(blk, new)) {
+            let first = union(sacks.remove(i), new);
+            sacks.insert(0, first);
+            let mut i = 1;
+            while i < sacks.len() {
+                if touches(sacks[i], sacks[0]) {
+                    let other = sacks.remove(i);
+                    sacks[0] = union(sacks[0], other);
+                } else {
+                    i += 1;
+                }
+            }
+        } else {
+            sacks.truncate(SackBlocks::MAX - 1);
+            sacks.insert(0, new);
+        }
+    }
+
+    /// A segment whose text (or FIN) we already have, answered with an ACK, is reported in
+    /// a D-SACK block (RFC 2883 §4; Linux `tcp_send_dupack()`: the part below RCV.NXT).
+    /// Not in SYN-RECEIVED or TIME-WAIT, where Linux's mini sockets keep no SACK state.
+    fn note_duplicate(&mut self, cfg: &Config, event: Event, seg: &Segment) {
+        let sp = cfg.space;
+        let len = seg.seg_len();
+        if cfg.dsack
+            && self.opts.sack_ok
+            && matches!(event, Event::Unacceptable | Event::FinRetransmit)
+            && matches!(
+                self.state,
+                State::Established
+                    | State::FinWait1
+                    | State::FinWait2
+                    | State::CloseWait
+                    | State::Closing
+                    | State::LastAck
+            )
+            && len > 0
+            && !seg.flags.syn()
+            && sp.lt(seg.seq, self.rcv_nxt)
+        {
+            let end = sp.add(seg.seq, len);
+            let end = if sp.lt(self.rcv_nxt, end) {
+                self.rcv_nxt
+            } else {
+                end
+            };
+            self.ooo.dsack = Some((seg.seq, end));
+        }
+    }
+
+    /// The SACK option of a segment we send now (RFC 2018 §3): a pending D-SACK block
+    /// first (sent once), then the SACK blocks, as many as fit beside the other options:
+    /// 4, or 3 with timestamps (Linux `tcp_established_options()`).
+    fn sack_option(&mut self) -> SackBlocks {
+        if !self.opts.sack_ok {
+            return SackBlocks::NONE;
+        }
+        let room = if self.opts.ts_ok { 3 } else { 4 };
+        let mut blocks: Vec<(u32, u32)> = self.ooo.dsack.take().into_iter().collect();
+        blocks.extend(self.ooo.sacks.iter().copied());
+        blocks.truncate(room);
+        SackBlocks::new(&blocks)
     }
 }

@@ -22,6 +22,6 @@ pub mod table;
 
 pub use endpoint::{Config, Input, Negotiated, Outcome, SynOptions, Tcb, UserCall};
 pub use profile::{PROFILES, Param, Profile, Setting};
-pub use segment::{Flags, Segment, TcpOptions};
+pub use segment::{Flags, SackBlocks, Segment, TcpOptions};
 pub use seq::SeqSpace;
 pub use table::{Action, Emit, Event, Guard, Origin, Row, RowId, Signal, State, Table};

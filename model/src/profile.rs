@@ -80,11 +80,13 @@ pub enum Param {
     /// An ACK from FIN-WAIT-1, CLOSING or LAST-ACK carries the unacknowledged FIN again
     /// ([`Config::ack_carries_fin`]).
     AckCarriesFin(bool),
+    /// D-SACK blocks report duplicate segments ([`Config::dsack`]).
+    Dsack(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 17] = [
+    pub const NAMES: [&'static str; 18] = [
         "syn_options",
         "rto",
         "rto_max",
@@ -102,6 +104,7 @@ impl Param {
         "ts_recent_after_ack",
         "push_at_window_edge",
         "ack_carries_fin",
+        "dsack",
     ];
 
     /// A stable name (`time_wait`).
@@ -124,6 +127,7 @@ impl Param {
             Param::TsRecentAfterAck(_) => "ts_recent_after_ack",
             Param::PushAtWindowEdge(_) => "push_at_window_edge",
             Param::AckCarriesFin(_) => "ack_carries_fin",
+            Param::Dsack(_) => "dsack",
         }
     }
 
@@ -170,6 +174,7 @@ impl Param {
             Param::TsRecentAfterAck(b) => cfg.ts_recent_after_ack = b,
             Param::PushAtWindowEdge(b) => cfg.push_at_window_edge = b,
             Param::AckCarriesFin(b) => cfg.ack_carries_fin = b,
+            Param::Dsack(b) => cfg.dsack = b,
         }
     }
 
@@ -227,6 +232,7 @@ impl Param {
             "ts_recent_after_ack" => cfg.ts_recent_after_ack.to_string(),
             "push_at_window_edge" => cfg.push_at_window_edge.to_string(),
             "ack_carries_fin" => cfg.ack_carries_fin.to_string(),
+            "dsack" => cfg.dsack.to_string(),
             _ => String::new(),
         }
     }
@@ -524,7 +530,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 14] = [
+static LINUX_PARAMS: [Setting; 15] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -580,6 +586,10 @@ static LINUX_PARAMS: [Setting; 14] = [
     Setting {
         param: Param::TsRecentAfterAck(true),
         source: "tcp_ack() with FLAG_UPDATE_TS_RECENT: tcp_replace_ts_recent() once the ACK is accepted (after the ACK-of-unsent-data check)",
+    },
+    Setting {
+        param: Param::Dsack(true),
+        source: "net.ipv4.tcp_dsack = 1: tcp_dsack_set() for a duplicate (tcp_send_dupack(), tcp_data_queue(), tcp_data_queue_ofo()), sent first by tcp_established_options()",
     },
 ];
 

@@ -33,7 +33,8 @@ fn input() -> impl Strategy<Value = Input> {
                             mss: None,
                             wscale,
                             sack_permitted,
-                            timestamps
+                            timestamps,
+                            sack: model::SackBlocks::NONE,
                         },
                     }
                 )
@@ -73,6 +74,8 @@ proptest! {
             space: SeqSpace::new(modulus).unwrap(),
             rcv_buf: window,
             syn_options: if profile % 2 == 0 { model::SynOptions::LINUX } else { model::SynOptions::MSS_ONLY },
+            hold_out_of_order: profile % 3 != 0,
+            dsack: profile % 2 == 0,
             ..Config::default()
         };
         let mut tcb = Tcb::new();
@@ -98,6 +101,7 @@ proptest! {
             }
             for s in &o.segments {
                 prop_assert!((s.seq as u64) < modulus && (s.ack as u64) < modulus);
+                prop_assert!(s.opts.sack.as_slice().len() <= 4);
             }
         }
     }

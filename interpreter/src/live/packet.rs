@@ -3,7 +3,7 @@
 //! ports. Pure: no I/O, no panics on any input.
 
 use etherparse::{IpNumber, Ipv4Header, TcpHeader, TcpOptionElement};
-use model::{Flags, Segment, TcpOptions};
+use model::{Flags, SackBlocks, Segment, TcpOptions};
 use std::net::Ipv4Addr;
 
 /// One end of a connection: address and port.
@@ -28,10 +28,12 @@ pub enum Opt {
     SackOk,
     /// Timestamps: TSval, TSecr.
     Ts(u32, u32),
+    /// SACK blocks (RFC 2018 §3).
+    Sack(SackBlocks),
 }
 
 /// The options of `tcp` in the order a script wrote them (`names`: `mss`, `nop`,
-/// `sackOK`, `TS`, `wscale`; others are skipped), or, when the script wrote none of
+/// `sackOK`, `TS`, `wscale`, `sack`; others are skipped), or, when the script wrote none of
 /// them, in Linux's order (mss, sackOK, TS, nop, wscale).
 pub fn options_in_order(names: &[String], tcp: &TcpOptions) -> Vec<Opt> {
     let mut out = Vec::new();
@@ -42,6 +44,7 @@ pub fn options_in_order(names: &[String], tcp: &TcpOptions) -> Vec<Opt> {
             "wscale" => tcp.wscale.map(Opt::WScale),
             "sackOK" => tcp.sack_permitted.then_some(Opt::SackOk),
             "TS" => tcp.timestamps.map(|(v, e)| Opt::Ts(v, e)),
+            "sack" => (!tcp.sack.is_empty()).then_some(Opt::Sack(tcp.sack)),
             _ => None,
         };
         out.extend(o);
@@ -123,12 +126,20 @@ pub fn build(from: Addr, to: Addr, seg: &Segment, options: &[Opt]) -> Result<Vec
     tcp.acknowledgment_number = if f.ack() { seg.ack } else { 0 };
     let elements: Vec<TcpOptionElement> = options
         .iter()
-        .map(|o| match *o {
-            Opt::Nop => TcpOptionElement::Noop,
-            Opt::Mss(m) => TcpOptionElement::MaximumSegmentSize(m),
-            Opt::WScale(w) => TcpOptionElement::WindowScale(w),
-            Opt::SackOk => TcpOptionElement::SelectiveAcknowledgementPermitted,
-            Opt::Ts(v, e) => TcpOptionElement::Timestamp(v, e),
+        .filter_map(|o| match *o {
+            Opt::Nop => Some(TcpOptionElement::Noop),
+            Opt::Mss(m) => Some(TcpOptionElement::MaximumSegmentSize(m)),
+            Opt::WScale(w) => Some(TcpOptionElement::WindowScale(w)),
+            Opt::SackOk => Some(TcpOptionElement::SelectiveAcknowledgementPermitted),
+            Opt::Ts(v, e) => Some(TcpOptionElement::Timestamp(v, e)),
+            Opt::Sack(b) => {
+                let (first, more) = b.as_slice().split_first()?;
+                let mut rest = [None; 3];
+                for (slot, blk) in rest.iter_mut().zip(more) {
+                    *slot = Some(*blk);
+                }
+                Some(TcpOptionElement::SelectiveAcknowledgement(*first, rest))
+            }
         })
         .collect();
     tcp.set_options(&elements)
@@ -201,8 +212,13 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, PacketError> {
                 opts.timestamps = Some((v, e));
                 options.push(Opt::Ts(v, e));
             }
-            // SACK blocks: not modelled.
-            TcpOptionElement::SelectiveAcknowledgement(..) => {}
+            TcpOptionElement::SelectiveAcknowledgement(first, rest) => {
+                let blocks: Vec<(u32, u32)> = std::iter::once(first)
+                    .chain(rest.into_iter().flatten())
+                    .collect();
+                opts.sack = SackBlocks::new(&blocks);
+                options.push(Opt::Sack(opts.sack));
+            }
         }
     }
     let mut flags = Flags::NONE;
@@ -273,6 +289,7 @@ mod tests {
                 wscale: Some(7),
                 sack_permitted: true,
                 timestamps: Some((100, 0)),
+                sack: SackBlocks::NONE,
             },
         };
         let order = options_in_order(&[], &seg.opts);
@@ -304,6 +321,30 @@ mod tests {
         assert_eq!(p.seg, seg);
         assert_eq!(p.from, a([192, 0, 2, 1], 40000));
         assert_eq!(p.to.port, 8080);
+        assert_eq!(p.options, order);
+    }
+
+    #[test]
+    fn sack_blocks_are_built_and_parsed_back_in_the_scripts_order() {
+        let tcp = TcpOptions {
+            timestamps: Some((1, 2)),
+            sack: SackBlocks::new(&[(3001, 4001), (1001, 2001)]),
+            ..TcpOptions::NONE
+        };
+        let names: Vec<String> = ["nop", "nop", "TS", "nop", "nop", "sack"]
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let order = options_in_order(&names, &tcp);
+        assert_eq!(order.last(), Some(&Opt::Sack(tcp.sack)));
+        let seg = Segment {
+            opts: tcp,
+            ..Segment::control(Flags::ACK, 1, 5, 100)
+        };
+        let bytes =
+            build(a([192, 0, 2, 1], 1), a([192, 0, 2, 2], 2), &seg, &order).expect("builds");
+        let p = parse(&bytes).expect("parses");
+        assert_eq!(p.seg.opts.sack.as_slice(), [(3001, 4001), (1001, 2001)]);
         assert_eq!(p.options, order);
     }
 
