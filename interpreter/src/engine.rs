@@ -219,8 +219,10 @@ impl<S: Stack> Engine<S> {
 
     /// [`Engine::advance`]; with `until_sent`, real time stops early as soon as the stack
     /// has sent something (a `>` line waiting for its segment), so the runner is never
-    /// asleep when it could match one.
+    /// asleep when it could match one. The model ignores `until_sent`.
     fn advance_to(&mut self, t: u64, until_sent: bool) -> Result<(), Failure> {
+        // The model's time is simulated: every timer due by `t` fires, as before.
+        let until_sent = until_sent && S::REAL_TIME;
         loop {
             if let Some(p) = &self.pending
                 && let Wait::Poll(_, _, timeout) = p.wait
