@@ -214,6 +214,15 @@ impl<S: Stack> Engine<S> {
     /// Lets time pass up to `t`: the stack's timers fire at their deadlines (the model),
     /// or the runner sleeps and reads what the kernel sends (the kernel).
     fn advance(&mut self, t: u64) -> Result<(), Failure> {
+        self.advance_to(t, false)
+    }
+
+    /// [`Engine::advance`]; with `until_sent`, real time stops early as soon as the stack
+    /// has sent something (a `>` line waiting for its segment), so the runner is never
+    /// asleep when it could match one. The model ignores `until_sent`.
+    fn advance_to(&mut self, t: u64, until_sent: bool) -> Result<(), Failure> {
+        // The model's time is simulated: every timer due by `t` fires, as before.
+        let until_sent = until_sent && S::REAL_TIME;
         loop {
             if let Some(p) = &self.pending
                 && let Wait::Poll(_, _, timeout) = p.wait
@@ -257,17 +266,50 @@ impl<S: Stack> Engine<S> {
                     return Err(f);
                 }
             }
-            let Some(deadline) = self.stack.poll_timeout().filter(|&d| d <= t) else {
+            if until_sent && !self.outbound.is_empty() {
+                return Ok(());
+            }
+            // Real time with no call blocked: one sleep to `t` (the kernel's stack wakes
+            // the runner when it sends), not a wake-up every tick, each a chance to be
+            // scheduled late on a loaded machine.
+            let idle = S::REAL_TIME && self.pending.is_none();
+            let Some(deadline) = self.stack.poll_timeout().filter(|&d| d <= t && !idle) else {
                 break;
             };
-            self.now = self.now.max(deadline);
+            // Real time: the clock is the wall's, read after the tick (which may end
+            // early, when the kernel sends).
+            if !S::REAL_TIME {
+                self.now = self.now.max(deadline);
+            }
             self.tick(deadline)?;
         }
-        self.now = self.now.max(t);
         if S::REAL_TIME {
-            self.tick(t)?;
+            // The kernel's stack may wake the runner before `t` (it sent something):
+            // sleep on, unless that is what the caller waits for.
+            loop {
+                self.tick(t)?;
+                let reached = self.stack.wall_clock().is_none_or(|w| w >= t);
+                if reached || (until_sent && !self.outbound.is_empty()) {
+                    break;
+                }
+            }
+            if !until_sent || self.outbound.is_empty() {
+                self.now = self.now.max(t);
+            }
+            return Ok(());
         }
+        self.now = self.now.max(t);
         Ok(())
+    }
+
+    /// Real time: the runner's clock comes to the wall clock's, so a statement that
+    /// happens late (the runner woke up late on a loaded machine) is recorded when it
+    /// really happened, and the relative times after it count from then, as packetdrill
+    /// counts them from `now_usecs()` when it schedules the next event.
+    fn catch_up(&mut self) {
+        if let Some(wall) = self.stack.wall_clock() {
+            self.now = self.now.max(wall);
+        }
     }
 
     /// The stack's clock comes to `at`: what fired goes in the transcript, and a blocked
@@ -277,6 +319,9 @@ impl<S: Stack> Engine<S> {
             .stack
             .handle_timeout(at)
             .map_err(|m| self.failure_of(m))?;
+        if S::REAL_TIME {
+            self.catch_up();
+        }
         if let Some(text) = fired {
             let mut e = self.entry(Kind::Timer, text);
             e.steps = self.steps();
@@ -420,6 +465,7 @@ impl<S: Stack> Engine<S> {
             }
             Action::Inbound(pkt) => {
                 self.advance(start)?;
+                self.catch_up();
                 let seg = self.inbound_segment(pkt);
                 let mut e = self.entry(Kind::Inbound, text);
                 e.notice = self.packet_notice(pkt, true);
@@ -439,6 +485,7 @@ impl<S: Stack> Engine<S> {
                     return Err(f);
                 }
                 self.advance(start)?;
+                self.catch_up();
                 match st.when {
                     When::Blocking(a, b) => {
                         let base = self.last;
@@ -646,18 +693,20 @@ impl<S: Stack> Engine<S> {
                 if d > deadline {
                     break;
                 }
-                self.advance(d)?;
+                self.advance_to(d, true)?;
                 self.collect();
             }
         } else {
-            self.advance(start)?;
+            // Real time: a segment sent before its time is matched at once (its time is
+            // the kernel's stamp, compared below); the model's time is simulated.
+            self.advance_to(start, S::REAL_TIME)?;
             self.collect();
             // Real time: the segment may come a little late, within the tolerance.
             if S::REAL_TIME {
                 let limit = start.saturating_add(self.opts.tolerance);
                 while self.outbound.is_empty() && self.now < limit {
                     let d = self.stack.poll_timeout().unwrap_or(limit).min(limit);
-                    self.advance(d)?;
+                    self.advance_to(d, true)?;
                     self.collect();
                 }
             }

@@ -45,6 +45,8 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         max_seconds: u64,
         #[command(flatten)]
+        kernel: KernelArgs,
+        #[command(flatten)]
         endpoint: EndpointArgs,
     },
     /// Run scripts on the model and on this machine's kernel (as `live`: root) and
@@ -57,6 +59,8 @@ enum Command {
         /// Stop the kernel's run (failing it) at a statement later than this.
         #[arg(long, default_value_t = 20)]
         max_seconds: u64,
+        #[command(flatten)]
+        kernel: KernelArgs,
         #[command(flatten)]
         endpoint: EndpointArgs,
     },
@@ -110,6 +114,33 @@ struct ScriptArgs {
     /// `NAME=VALUE`, as packetdrill's `-D`, defines NAME (the value is not used).
     #[arg(long, value_name = "NAME")]
     define: Vec<String>,
+}
+
+/// How the kernel's namespace is set up for `live` and `diff` (never the host's).
+#[derive(Args)]
+struct KernelArgs {
+    /// Set a sysctl in each script's private namespace before it runs (repeatable;
+    /// only per-namespace `net.ipv4.tcp_*` and `net.core.*` names; applied after
+    /// `--packetdrill-defaults`). A script's own `sysctl` commands are never run.
+    #[arg(long, value_name = "NAME=VALUE")]
+    sysctl: Vec<String>,
+    /// Set the sysctls packetdrill's `defaults.sh` sets before each of its scripts
+    /// (`tcp_rmem` 4096 540000 15728640, `tcp_wmem`, timestamps, SACK, ...) in each
+    /// script's private namespace.
+    #[arg(long)]
+    packetdrill_defaults: bool,
+}
+
+impl KernelArgs {
+    /// Puts the settings in `opts`, or says which one is refused.
+    fn apply(&self, opts: &mut Options) -> Result<(), String> {
+        opts.packetdrill_defaults = self.packetdrill_defaults;
+        for s in &self.sysctl {
+            opts.sysctls
+                .push(interpreter::live::sysctl::Sysctl::parse(s)?);
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -221,10 +252,15 @@ fn main() -> ExitCode {
         Some(Command::Live {
             script: ScriptArgs { files, format, .. },
             max_seconds,
+            kernel,
             ..
         }) => {
             let mut opts = opts;
             opts.live_limit = max_seconds.saturating_mul(1_000_000);
+            if let Err(e) = kernel.apply(&mut opts) {
+                eprint_line(&format!("error: {e}"));
+                return ExitCode::from(2);
+            }
             // Never a partial run: without the privileges, nothing runs.
             if let Err(e) = interpreter::live::check_privileges() {
                 eprint_line(&format!("error: {e}"));
@@ -235,10 +271,15 @@ fn main() -> ExitCode {
         Some(Command::Diff {
             script: ScriptArgs { files, format, .. },
             max_seconds,
+            kernel,
             endpoint,
         }) => {
             let mut opts = opts;
             opts.live_limit = max_seconds.saturating_mul(1_000_000);
+            if let Err(e) = kernel.apply(&mut opts) {
+                eprint_line(&format!("error: {e}"));
+                return ExitCode::from(2);
+            }
             // The model follows the `linux` profile when there is one and no other is
             // asked for.
             if let Err(code) = linux_by_default(&mut opts, endpoint.profile.is_none()) {

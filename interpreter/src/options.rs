@@ -36,6 +36,12 @@ pub struct Options {
     /// Options set by name (command line or script line): a profile's parameters
     /// (`model::Param`) never override them.
     pub explicit: Vec<String>,
+    /// `live --packetdrill-defaults`: the kernel's namespace gets the sysctls of
+    /// packetdrill's `defaults.sh` before the script runs (live runs only).
+    pub packetdrill_defaults: bool,
+    /// `live --sysctl NAME=VALUE`: sysctls set in the kernel's namespace after those
+    /// defaults (live runs only).
+    pub sysctls: Vec<crate::live::sysctl::Sysctl>,
 }
 
 impl Default for Options {
@@ -72,6 +78,8 @@ impl Default for Options {
             mtu: 1_500,
             wscale: None,
             explicit: Vec::new(),
+            packetdrill_defaults: false,
+            sysctls: Vec::new(),
         }
     }
 }
@@ -203,6 +211,22 @@ impl Options {
             )));
         }
         self.set_modelled(name, value).map(|()| None)
+    }
+
+    /// The sysctls a live run sets in its namespace, in order, each with whether a
+    /// refusal fails the set-up: packetdrill's defaults (`--packetdrill-defaults`; a
+    /// refusal gives a notice, as `defaults.sh` goes on after one), then `--sysctl`'s.
+    pub fn live_sysctls(&self) -> Vec<(crate::live::sysctl::Sysctl, bool)> {
+        let defaults = if self.packetdrill_defaults {
+            crate::live::sysctl::packetdrill_defaults()
+        } else {
+            Vec::new()
+        };
+        defaults
+            .into_iter()
+            .map(|s| (s, false))
+            .chain(self.sysctls.iter().cloned().map(|s| (s, true)))
+            .collect()
     }
 
     /// Whether the socket layer answers calls as Linux's does (the `linux` profile is in

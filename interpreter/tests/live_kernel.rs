@@ -8,7 +8,11 @@
 mod tools;
 
 use interpreter::live::packet::{self, Addr, Opt};
-use interpreter::live::{self, LOCAL, PORT, REMOTE, REMOTE_PORT, kernel, netns, tun::Tun};
+use interpreter::live::sysctl::Sysctl;
+use interpreter::live::{
+    self, LOCAL, PORT, REMOTE, REMOTE_PORT, kernel, netns, sniff::Sniffer, tun::Tun,
+};
+use interpreter::session::Options;
 use model::{Flags, Segment, State, TcpOptions};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
@@ -92,7 +96,7 @@ fn the_kernels_syn_is_read_from_the_tun_and_a_syn_ack_completes_its_connect() {
         assert_eq!(kernel::connect_done(fd), Ok(0));
         assert_eq!(kernel::tcp_state(fd), Ok(State::Established));
         // Text goes out as one segment of the length written.
-        assert_eq!(kernel::write(fd, 100), Ok(100));
+        assert_eq!(kernel::write(fd, 100, false), Ok(100));
         let data = next_segment(&tun);
         assert_eq!(
             (data.seg.len, data.seg.flags),
@@ -296,4 +300,161 @@ fn the_linux_corpus_runs_live_as_each_script_says() {
         "the linux corpus took {:?} live",
         started.elapsed()
     );
+}
+
+/// A passive open whose SYN,ACK must offer window scale `shift` (Linux derives it from
+/// `tcp_rmem`'s maximum in `tcp_select_initial_window()`).
+fn syn_ack_offers_wscale(shift: u8) -> String {
+    format!(
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+         +0 bind(3, ..., ...) = 0\n\
+         +0 listen(3, 1) = 0\n\
+         +0 < S 0:0(0) win 65535 <mss 1460,sackOK,nop,nop,nop,wscale 7>\n\
+         +0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale {shift}>\n"
+    )
+}
+
+#[test]
+fn a_sysctl_is_set_in_the_scripts_namespace_and_never_on_the_host() {
+    if !kernel_available("a_sysctl_is_set_in_the_scripts_namespace_and_never_on_the_host") {
+        return;
+    }
+    let host = || std::fs::read_to_string("/proc/sys/net/ipv4/tcp_rmem").expect("host tcp_rmem");
+    let before = host();
+    // Linux's default maximum (6 MB) gives a shift of 7; packetdrill's (15 MB) one of 8.
+    for (max, shift) in [(6_291_456, 7), (15_728_640, 8)] {
+        let opts = Options {
+            sysctls: vec![
+                Sysctl::parse(&format!("net.ipv4.tcp_rmem=4096 131072 {max}")).expect("valid"),
+            ],
+            ..Options::default()
+        };
+        let run = live::run_source("t.pkt", &syn_ack_offers_wscale(shift), &opts).expect("runs");
+        let text = interpreter::run::transcript(&run);
+        assert!(text.ends_with("PASS\n"), "tcp_rmem max {max}: {text}");
+    }
+    assert_eq!(host(), before, "the host's tcp_rmem changed");
+}
+
+#[test]
+fn packetdrill_defaults_give_the_window_scale_its_scripts_expect() {
+    if !kernel_available("packetdrill_defaults_give_the_window_scale_its_scripts_expect") {
+        return;
+    }
+    let opts = Options {
+        packetdrill_defaults: true,
+        ..Options::default()
+    };
+    let run = live::run_source("t.pkt", &syn_ack_offers_wscale(8), &opts).expect("runs");
+    let text = interpreter::run::transcript(&run);
+    assert!(text.ends_with("PASS\n"), "{text}");
+}
+
+#[test]
+fn a_refused_sysctl_fails_the_set_up_before_the_script_runs() {
+    if !kernel_available("a_refused_sysctl_fails_the_set_up_before_the_script_runs") {
+        return;
+    }
+    // An allowed name the kernel does not have.
+    let opts = Options {
+        sysctls: vec![Sysctl::parse("net.ipv4.tcp_no_such_setting=1").expect("well formed")],
+        ..Options::default()
+    };
+    let err = live::run_source(
+        "t.pkt",
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
+        &opts,
+    )
+    .expect_err("the set-up fails");
+    assert!(
+        err.to_string().contains("net.ipv4.tcp_no_such_setting"),
+        "{err}"
+    );
+}
+
+#[test]
+fn live_refuses_a_sysctl_outside_tcp_and_core_before_anything_runs() {
+    // No privileges needed: the name is checked before any namespace is made.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_interpreter"))
+        .args([
+            "live",
+            "--sysctl",
+            "kernel.core_pattern=x",
+            "no-such-file.pkt",
+        ])
+        .output()
+        .expect("runs the interpreter");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("kernel.core_pattern") && stderr.contains("not allowed"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_null_buffer_goes_to_the_kernel_which_answers_efault() {
+    if !kernel_available("a_null_buffer_goes_to_the_kernel_which_answers_efault") {
+        return;
+    }
+    let source = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+                  +0 bind(3, ..., ...) = 0\n\
+                  +0 listen(3, 1) = 0\n\
+                  +0 < S 0:0(0) win 65535 <mss 1460>\n\
+                  +0 > S. 0:0(0) ack 1 <mss 1460>\n\
+                  +0 < . 1:1(0) ack 1 win 65535\n\
+                  +0 accept(3, ..., ...) = 4\n\
+                  +0 write(4, NULL, 1000) = -1 EFAULT (Bad address)\n\
+                  +0 < P. 1:1001(1000) ack 1 win 65535\n\
+                  +0 > . 1:1(0) ack 1001\n\
+                  +0 read(4, NULL, 1000) = -1 EFAULT (Bad address)\n\
+                  +0 read(4, ..., 1000) = 1000\n";
+    let run = live::run_source("t.pkt", source, &Options::default()).expect("runs");
+    let text = interpreter::run::transcript(&run);
+    assert!(text.ends_with("PASS\n"), "{text}");
+}
+
+#[test]
+fn a_segments_time_is_when_the_kernel_sent_it_not_when_it_was_read() {
+    if !kernel_available("a_segments_time_is_when_the_kernel_sent_it_not_when_it_was_read") {
+        return;
+    }
+    netns::in_private_netns(|| {
+        let tun = Tun::open(live::TUN_NAME, LOCAL, REMOTE).expect("tun");
+        let sniff = Sniffer::open(live::TUN_NAME).expect("packet socket");
+        let peer = Addr {
+            ip: REMOTE,
+            port: REMOTE_PORT,
+        };
+        let nobody = Addr { ip: LOCAL, port: 9 };
+        let rst = packet::build(peer, nobody, &Segment::control(Flags::RST, 0, 0, 0), &[])
+            .expect("builds");
+        assert!(
+            sniff.wait_for_stamps(|| tun.send(&rst)).expect("probes"),
+            "the kernel never stamped a packet as it passed"
+        );
+        let s = kernel::socket().expect("socket");
+        let before = live::sniff::realtime_ns();
+        assert_eq!(
+            kernel::connect(s.as_raw_fd()),
+            Err(interpreter::syscall::Errno::EINPROGRESS)
+        );
+        let after = live::sniff::realtime_ns();
+        // Read the SYN late: its stamp is still the time connect sent it.
+        std::thread::sleep(Duration::from_millis(50));
+        let (bytes, stamp) = loop {
+            if let Some(p) = sniff.recv().expect("reads") {
+                break p;
+            }
+            assert!(sniff.wait(Duration::from_secs(1)).expect("polls"), "no SYN");
+        };
+        let syn = packet::parse(&bytes).expect("a segment");
+        assert_eq!(syn.seg.flags, Flags::SYN);
+        assert!(
+            (before..=after).contains(&stamp),
+            "stamped {} µs after connect returned",
+            stamp.saturating_sub(after) / 1000
+        );
+    })
+    .expect("the namespace");
 }

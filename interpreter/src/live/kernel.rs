@@ -161,11 +161,19 @@ pub fn accept(fd: RawFd) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw_fd(n) })
 }
 
-/// Reads up to `n` bytes (discarded): how many were read, 0 at end of file.
-pub fn read(fd: RawFd, n: u32) -> Res {
-    let mut buf = vec![0u8; n.min(1 << 24) as usize];
-    // SAFETY: recv(2) into a buffer we own, at most its length.
-    let r = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+/// Reads up to `n` bytes (discarded): how many were read, 0 at end of file. With `null`
+/// the buffer is a NULL pointer, as the script wrote it: the kernel answers (`EFAULT`
+/// when there is text to copy).
+pub fn read(fd: RawFd, n: u32, null: bool) -> Res {
+    let mut buf = vec![0u8; if null { 0 } else { n.min(1 << 24) as usize }];
+    let (ptr, len) = if null {
+        (std::ptr::null_mut(), n as usize)
+    } else {
+        (buf.as_mut_ptr().cast(), buf.len())
+    };
+    // SAFETY: recv(2) into a buffer we own, at most its length, or into NULL, which the
+    // kernel checks (it never writes through it).
+    let r = unsafe { libc::recv(fd, ptr, len, 0) };
     if r < 0 {
         Err(Errno::last())
     } else {
@@ -173,11 +181,18 @@ pub fn read(fd: RawFd, n: u32) -> Res {
     }
 }
 
-/// Writes `n` zero bytes: how many were taken (`EPIPE`, never SIGPIPE).
-pub fn write(fd: RawFd, n: u32) -> Res {
-    let buf = vec![0u8; n.min(1 << 24) as usize];
-    // SAFETY: send(2) from a buffer we own.
-    let r = unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL) };
+/// Writes `n` zero bytes: how many were taken (`EPIPE`, never SIGPIPE). With `null` the
+/// buffer is a NULL pointer, as the script wrote it: the kernel answers (`EFAULT` when
+/// it has to copy).
+pub fn write(fd: RawFd, n: u32, null: bool) -> Res {
+    let buf = vec![0u8; if null { 0 } else { n.min(1 << 24) as usize }];
+    let (ptr, len) = if null {
+        (std::ptr::null(), n as usize)
+    } else {
+        (buf.as_ptr().cast(), buf.len())
+    };
+    // SAFETY: send(2) from a buffer we own, or from NULL, which the kernel checks.
+    let r = unsafe { libc::send(fd, ptr, len, libc::MSG_NOSIGNAL) };
     if r < 0 {
         Err(Errno::last())
     } else {
@@ -239,6 +254,37 @@ pub fn set_linger(fd: RawFd, on: bool, secs: i64) -> Res {
             size_of::<libc::linger>() as libc::socklen_t,
         )
     })
+}
+
+fn sock_name(fd: RawFd, peer: bool) -> Option<(Ipv4Addr, u16)> {
+    // SAFETY: sockaddr_in is plain old data.
+    let mut sa: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    let mut len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    let p = (&mut sa as *mut libc::sockaddr_in).cast();
+    // SAFETY: getsockname(2)/getpeername(2) into a sockaddr_in we own, its size given.
+    let r = unsafe {
+        if peer {
+            libc::getpeername(fd, p, &mut len)
+        } else {
+            libc::getsockname(fd, p, &mut len)
+        }
+    };
+    (r == 0 && i32::from(sa.sin_family) == libc::AF_INET).then(|| {
+        (
+            Ipv4Addr::from(u32::from_be(sa.sin_addr.s_addr)),
+            u16::from_be(sa.sin_port),
+        )
+    })
+}
+
+/// The socket's own address and port (`getsockname`).
+pub fn local_addr(fd: RawFd) -> Option<(Ipv4Addr, u16)> {
+    sock_name(fd, false)
+}
+
+/// The connected peer's address and port (`getpeername`), if connected.
+pub fn peer_addr(fd: RawFd) -> Option<(Ipv4Addr, u16)> {
+    sock_name(fd, true)
 }
 
 /// Bytes queued to read (`SIOCINQ`).

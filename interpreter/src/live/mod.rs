@@ -5,6 +5,8 @@
 //!   touched; the namespace dies with the thread's last socket and device).
 //! - [`tun`]: the tun device, its address and the route to the remote peer.
 //! - [`packet`]: IPv4 and TCP segments built and parsed (etherparse), checksums and options.
+//! - [`sniff`]: a packet socket on the tun: the kernel's segments with the time they left.
+//! - [`sysctl`]: `--sysctl` and `--packetdrill-defaults`, set in the private namespace.
 //! - [`kernel`]: real sockets for a script's system calls (libc), always non-blocking
 //!   underneath, with the script's blocking semantics kept by the runner.
 //!
@@ -14,6 +16,8 @@
 pub mod kernel;
 pub mod netns;
 pub mod packet;
+pub mod sniff;
+pub mod sysctl;
 pub mod tun;
 
 use std::net::Ipv4Addr;
@@ -71,6 +75,15 @@ pub enum LiveError {
         #[source]
         source: std::io::Error,
     },
+    /// A `--sysctl` setting was refused (or the namespace was not the script's own).
+    #[error("cannot set the sysctl {name} in the script's namespace ({source})")]
+    Sysctl {
+        /// The sysctl.
+        name: String,
+        /// The system's error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The thread that holds the namespace panicked or could not start.
     #[error("the namespace's thread failed: {0}")]
     Thread(String),
@@ -94,8 +107,14 @@ pub fn run_source(
     let (name, source, opts) = (name.to_string(), source.to_string(), opts.clone());
     let outcome = netns::in_private_netns(move || {
         crate::run::run_engine(&name, &source, &opts, |o| {
+            // The namespace's settings first, before any socket exists.
+            let notices = sysctl::apply(&o.live_sysctls())?;
             let stack = crate::stack::kernel::KernelStack::new()?;
-            Ok(crate::engine::Engine::with_stack(stack, o.clone()))
+            let mut engine = crate::engine::Engine::with_stack(stack, o.clone());
+            for n in notices {
+                engine.notice(1, 1, "live set-up".to_string(), n);
+            }
+            Ok(engine)
         })
         .map(|(mut run, _)| {
             run.profile = kernel_name();

@@ -2,11 +2,13 @@
 //! calling thread is in, its segments read from and written to a tun device.
 //!
 //! Time is real: the script's time 0 is when the stack is made, and every segment the
-//! kernel sends is stamped with the time it was read off the tun.
+//! kernel sends is stamped with the time it left the kernel (a packet socket's
+//! timestamp, as packetdrill takes it), not the later time the runner read it.
 
 use super::{Called, Mismatch, RawStep, Ready, Sent, Stack, Wait};
 use crate::live::kernel::{self as k, Fds, Real};
 use crate::live::packet::{self, Addr};
+use crate::live::sniff::{Sniffer, realtime_ns};
 use crate::live::tun::Tun;
 use crate::live::{LOCAL, LiveError, PORT, REMOTE, REMOTE_PORT, TUN_NAME};
 use crate::script::{Call, Icmp, Value};
@@ -62,7 +64,11 @@ const INT_OPTIONS: &[(&str, libc::c_int, libc::c_int)] = &[
 /// The kernel behind a tun device, with the script's descriptors.
 pub struct KernelStack {
     start: Instant,
+    /// `start` on the real-time clock the packet socket's stamps use (ns).
+    start_real: u128,
     tun: Tun,
+    /// What the kernel transmits on the tun, with the kernel's timestamps.
+    sniff: Sniffer,
     fds: Fds,
     outbound: VecDeque<Sent>,
     /// The kernel's end of the connection on the wire (learned from what it sends).
@@ -76,6 +82,8 @@ pub struct KernelStack {
     /// none is on the wire, `state` is CLOSED, not the listener's, as the model has it
     /// (the connection's socket is then `TCP_CLOSE`).
     had_conn: bool,
+    /// The fds whose pending read has a NULL buffer (`read(4, NULL, 1000)`).
+    null_reads: BTreeSet<i64>,
     /// Other traffic and unreadable packets seen (not segments of the connection).
     pub ignored: Vec<String>,
 }
@@ -85,9 +93,30 @@ impl KernelStack {
     /// [`crate::live::netns::in_private_netns`]): makes the tun device; time 0 is now.
     pub fn new() -> Result<KernelStack, LiveError> {
         let tun = Tun::open(TUN_NAME, LOCAL, REMOTE)?;
+        let sniff = Sniffer::open(TUN_NAME)?;
+        // The probe: a RST from the peer to a port nobody uses, which the kernel drops
+        // without an answer (RFC 9293 §3.10.7.1: a RST to a closed port is discarded).
+        let probe = packet::build(
+            Addr {
+                ip: REMOTE,
+                port: REMOTE_PORT,
+            },
+            Addr { ip: LOCAL, port: 9 },
+            &Segment::control(model::Flags::RST, 0, 0, 0),
+            &[],
+        )
+        .map_err(|e| LiveError::Io {
+            what: "build the probe",
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        sniff.wait_for_stamps(|| tun.send(&probe))?;
+        real_time_priority();
+        start_in_a_jiffy();
         Ok(KernelStack {
             start: Instant::now(),
+            start_real: realtime_ns(),
             tun,
+            sniff,
             fds: Fds::default(),
             had_conn: false,
             outbound: VecDeque::new(),
@@ -101,6 +130,7 @@ impl KernelStack {
             },
             last_ts_val: None,
             noticed: BTreeSet::new(),
+            null_reads: BTreeSet::new(),
             ignored: Vec::new(),
         })
     }
@@ -109,10 +139,23 @@ impl KernelStack {
         self.start.elapsed().as_micros().min(u128::from(u64::MAX)) as u64
     }
 
-    /// Reads every packet waiting on the tun.
+    /// Reads every packet the kernel sent: from the packet socket, with the time it
+    /// left the kernel; the tun's own copies are read and dropped (so its queue never
+    /// fills).
     fn drain(&mut self) -> Result<(), Mismatch> {
-        while let Some(bytes) = self.tun.recv().map_err(|e| Mismatch::fail(e.to_string()))? {
-            let time = self.elapsed();
+        while self
+            .tun
+            .recv()
+            .map_err(|e| Mismatch::fail(e.to_string()))?
+            .is_some()
+        {}
+        while let Some((bytes, stamp)) = self
+            .sniff
+            .recv()
+            .map_err(|e| Mismatch::fail(e.to_string()))?
+        {
+            let time =
+                (stamp.saturating_sub(self.start_real) / 1_000).min(u128::from(u64::MAX)) as u64;
             match packet::parse(&bytes) {
                 Ok(p) if p.from.ip == LOCAL && p.to.ip == REMOTE => {
                     self.us = p.from;
@@ -150,6 +193,27 @@ impl KernelStack {
         }
     }
 
+    /// The state of the connection on the wire (the kernel's port and the peer's) if a
+    /// script's descriptor holds it and it is not closed: what [`Stack::state`] finds
+    /// first in `sock_diag`'s list, then.
+    fn held_connection_state(&self) -> Option<State> {
+        self.fds.iter().find_map(|(_, r)| {
+            if !r.socket {
+                return None;
+            }
+            let fd = r.fd.as_raw_fd();
+            let state = k::tcp_state(fd).ok()?;
+            if matches!(state, State::Closed | State::Listen) {
+                return None;
+            }
+            // getpeername() says ENOTCONN in SYN-SENT (inet_getname()); a script's
+            // connect goes to the peer's port.
+            let peer = k::peer_addr(fd).or((state == State::SynSent).then_some((REMOTE, PORT)));
+            let (local, peer) = (k::local_addr(fd)?, peer?);
+            (local.1 == self.us.port && peer == (self.them.ip, self.them.port)).then_some(state)
+        })
+    }
+
     /// The TCP connections of the namespace (not listeners) and the listeners.
     fn sockets(&self) -> (Vec<k::Diag>, bool) {
         let all = k::diag().unwrap_or_default();
@@ -159,6 +223,52 @@ impl KernelStack {
             .filter(|d| d.dst == REMOTE && d.state != State::Closed)
             .collect();
         (conns, listening)
+    }
+}
+
+/// As packetdrill's `set_scheduling_priority()`: with more than one CPU, this thread
+/// (the script's) runs under `SCHED_RR` at the lowest real-time priority, so a loaded
+/// machine does not wake it late (measured here, at a load average of 30 on 2 cores: a
+/// normal thread's 80 ms sleep ended up to 300 ms late). Refused (no CAP_SYS_NICE), it
+/// runs as it is. Real-time throttling (`sched_rt_runtime_us`) still leaves the others
+/// their share.
+fn real_time_priority() {
+    // SAFETY: sysconf(3) takes a constant.
+    if unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) } <= 1 {
+        return;
+    }
+    // SAFETY: sched_param is plain old data; all zeroes is valid.
+    let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
+    // SAFETY: sched_get_priority_min(2) takes a constant.
+    param.sched_priority = unsafe { libc::sched_get_priority_min(libc::SCHED_RR) };
+    // SAFETY: sched_setscheduler(2) on the calling thread (0) with a param we own.
+    unsafe { libc::sched_setscheduler(0, libc::SCHED_RR, &param) };
+}
+
+/// As packetdrill's `schedule_start_time_usecs()`: the script's time 0 is 250 µs after
+/// the kernel's jiffies clock ticks (seen through `times(2)`, which counts in its units),
+/// so that times the script puts on millisecond boundaries fall at the same place within
+/// a jiffy from run to run, and the kernel's timers (the delayed ACK's, counted in
+/// jiffies) fire at the same script time. packetdrill watches 10 ticks; 3 are enough to
+/// skip the first, partial one. Spins at most about 30 ms.
+fn start_in_a_jiffy() {
+    // SAFETY: times(2) with NULL returns the clock ticks and writes nothing.
+    let ticks = || unsafe { libc::times(std::ptr::null_mut()) };
+    let mut last = ticks();
+    let mut seen = 0;
+    let mut edge = Instant::now();
+    let limit = Instant::now() + Duration::from_millis(100);
+    while seen < 3 && Instant::now() < limit {
+        let t = ticks();
+        if t != last {
+            edge = Instant::now();
+            seen += 1;
+        }
+        last = t;
+    }
+    let start = edge + Duration::from_micros(250);
+    while Instant::now() < start {
+        std::hint::spin_loop();
     }
 }
 
@@ -272,7 +382,16 @@ impl Stack for KernelStack {
                 Err(e) => Called::Done(-1, Some(e)),
             },
             "read" | "recv" | "recvfrom" | "recvmsg" | "readv" => match self.real(fd) {
-                Ok(_) => Called::Wait(Wait::Read(fd.unwrap_or(-1), args::read_len(&call.name, a))),
+                Ok(_) => {
+                    let fd = fd.unwrap_or(-1);
+                    // A NULL buffer is handed to the kernel as NULL.
+                    if args::null_buffer(call) {
+                        self.null_reads.insert(fd);
+                    } else {
+                        self.null_reads.remove(&fd);
+                    }
+                    Called::Wait(Wait::Read(fd, args::read_len(&call.name, a)))
+                }
                 Err(e) => Called::Done(-1, Some(e)),
             },
             "write" | "send" | "sendto" | "sendmsg" | "writev" | "sendfile" => {
@@ -287,13 +406,15 @@ impl Stack for KernelStack {
                     }
                 };
                 let n = n.clamp(0, i64::from(u32::MAX)) as u32;
+                let null = args::null_buffer(call);
                 // The real socket is always non-blocking: a blocking write waits here
-                // until the kernel takes it (or says why not).
+                // until the kernel takes it (or says why not). A NULL buffer is tried at
+                // once, for the kernel's EFAULT.
                 match fd.and_then(|f| self.fds.get(f)) {
-                    Some(r) if !r.nonblocking && r.socket => {
+                    Some(r) if !r.nonblocking && r.socket && !null => {
                         Called::Wait(Wait::Write(fd.unwrap_or(-1), n))
                     }
-                    _ => done(self.real(fd).and_then(|f| k::write(f, n))),
+                    _ => done(self.real(fd).and_then(|f| k::write(f, n, null))),
                 }
             }
             "shutdown" => {
@@ -513,8 +634,15 @@ impl Stack for KernelStack {
                 }
                 Err(e) => ready(Err(e)),
             },
-            Wait::Read(fd, n) => ready(self.real(Some(*fd)).and_then(|f| k::read(f, *n))),
-            Wait::Write(fd, n) => ready(self.real(Some(*fd)).and_then(|f| k::write(f, *n))),
+            Wait::Read(fd, n) => {
+                let null = self.null_reads.contains(fd);
+                let r = ready(self.real(Some(*fd)).and_then(|f| k::read(f, *n, null)));
+                if matches!(r, Ready::Done(..)) {
+                    self.null_reads.remove(fd);
+                }
+                r
+            }
+            Wait::Write(fd, n) => ready(self.real(Some(*fd)).and_then(|f| k::write(f, *n, false))),
             Wait::Poll(watch, max, _) => {
                 let n = watch
                     .iter()
@@ -540,12 +668,14 @@ impl Stack for KernelStack {
 
     fn handle_timeout(&mut self, now: u64) -> Result<Option<&'static str>, Mismatch> {
         loop {
+            let before = self.outbound.len();
             self.drain()?;
             let elapsed = self.elapsed();
-            if elapsed >= now {
+            // Back to the runner at `now`, or as soon as the kernel sent something.
+            if elapsed >= now || self.outbound.len() > before {
                 return Ok(None);
             }
-            self.tun
+            self.sniff
                 .wait(Duration::from_micros(now - elapsed))
                 .map_err(|e| Mismatch::fail(e.to_string()))?;
         }
@@ -568,6 +698,12 @@ impl Stack for KernelStack {
     }
 
     fn state(&self) -> State {
+        // The connection on the wire, when a descriptor holds it: `TCP_INFO` on it, a
+        // getsockopt (every entry of the transcript asks, and a `sock_diag` dump walks
+        // every TCP socket of the host, a fraction of a millisecond each time).
+        if let Some(state) = self.held_connection_state() {
+            return state;
+        }
         let (conns, listening) = self.sockets();
         let on_wire = conns
             .iter()

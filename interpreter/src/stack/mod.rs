@@ -154,7 +154,8 @@ pub trait Stack {
     fn nonblocking(&self, wait: &Wait) -> bool;
 
     /// Time has come to `now`. The model fires its earliest timer due by then and names
-    /// it; the kernel reads what it sent meanwhile (sleeping until `now`) and names none.
+    /// it; the kernel reads what it sent meanwhile (sleeping until `now`, or less: it
+    /// returns as soon as the kernel sent something) and names none.
     fn handle_timeout(&mut self, now: u64) -> Result<Option<&'static str>, Mismatch>;
 
     /// The rows applied since the last call (the model's; the kernel has none).
