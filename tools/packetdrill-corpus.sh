@@ -26,7 +26,8 @@ if [ "${1:-}" = -- ]; then shift; extra=("$@"); elif [ $# -gt 0 ]; then usage; f
 # packetdrill's set-up is a fact about the kernel the scripts were written for, not a
 # profile: unless the options say otherwise, window scale 8 (defaults.sh's tcp_rmem), and
 # Linux's SYN options when no profile chooses them.
-case " ${extra[*]-} " in *" --wscale"*) ;; *) extra+=(--wscale 8) ;; esac
+# (Not under FreeBSD's profile: its SYN options carry FreeBSD's own shift, 6.)
+case " ${extra[*]-} " in *" --wscale"*|*freebsd*) ;; *) extra+=(--wscale 8) ;; esac
 case " ${extra[*]-} " in
   *" --syn-options"*|*" --profile"*) ;;
   *) extra+=(--syn-options linux) ;;

@@ -238,6 +238,13 @@ impl Options {
         self.profile.split(',').any(|p| p.trim() == "linux")
     }
 
+    /// Whether the socket layer reports errors as FreeBSD's does (the `freebsd` profile is
+    /// in the list): a RST in CLOSE-WAIT is `ECONNRESET` (`tcp_input()`), not Linux's
+    /// `EPIPE`.
+    pub fn freebsd_sockets(&self) -> bool {
+        self.profile.split(',').any(|p| p.trim() == "freebsd")
+    }
+
     /// `--wscale` sets the shift of a SYN that offers window scaling, whichever
     /// `--syn_options` comes first.
     /// The link's MSS sets the MSS our SYN offers and the largest text we send, unless

@@ -24,6 +24,7 @@ use crate::syscall::events::{bits as event_bits, text as events_text, *};
 pub use crate::transcript::{
     Entry, Failure, Kind, Place, Source, Step, Wire, place, seconds, time_wait_restart,
 };
+use model::Event;
 use model::endpoint::Env;
 use model::table::Timer;
 use model::{Config, Input, Outcome, RowId, Segment, Signal, State, Table, Tcb, UserCall};
@@ -357,16 +358,29 @@ impl ModelStack {
     }
 
     fn after(&mut self, i: usize, out: &Outcome) {
+        let freebsd = self.opts.freebsd_sockets();
         let s = &mut self.socks[i];
+        // A RST in CLOSING or LAST-ACK: RFC 9293 §3.10.7.4 deletes the TCB and signals
+        // nothing, but the socket still held reports the reset, on Linux (tcp_reset():
+        // ECONNRESET for every state but SYN-SENT and CLOSE-WAIT) and FreeBSD
+        // (tcp_input(): so_error = ECONNRESET through TCPS_LAST_ACK).
+        if matches!(out.event, Event::RstExact | Event::RstInWindow)
+            && matches!(out.from, State::Closing | State::LastAck)
+            && out.to == State::Closed
+            && !out.signals.contains(&Signal::Reset)
+        {
+            s.error = Some("ECONNRESET");
+        }
         for sig in &out.signals {
             match sig {
                 Signal::Established => s.connected = true,
-                // Errno as BSD and Linux report a reset: refused while opening, a broken
-                // pipe once the peer had closed its side, else reset.
+                // Errno as a reset is reported: refused while opening; a broken pipe once
+                // the peer had closed its side (Linux's tcp_reset(): TCP_CLOSE_WAIT gives
+                // EPIPE), but a reset under FreeBSD (tcp_input()); else reset.
                 Signal::Reset => {
                     s.error = Some(match out.from {
                         State::SynSent => "ECONNREFUSED",
-                        State::CloseWait => "EPIPE",
+                        State::CloseWait if !freebsd => "EPIPE",
                         _ => "ECONNRESET",
                     })
                 }

@@ -653,6 +653,58 @@ fn a_struct_linger_is_read_in_both_spellings_and_a_wrong_one_is_a_bad_script() {
 }
 
 #[test]
+fn a_reset_in_last_ack_is_reported_and_close_wait_reports_as_each_os_does() {
+    // The peer closes, we close (LAST-ACK), its RST arrives; or it resets in CLOSE-WAIT.
+    let script = |close: bool, errno: &str| {
+        format!(
+            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+             +0 bind(3, ..., ...) = 0\n\
+             +0 listen(3, 1) = 0\n\
+             +0 < S 0:0(0) win 1000 <mss 1000>\n\
+             +0 > S. 0:0(0) ack 1 <...>\n\
+             +0 < . 1:1(0) ack 1 win 1000\n\
+             +0 accept(3, ..., ...) = 4\n\
+             +0 < F. 1:1(0) ack 1 win 1000\n\
+             +0 > . 1:1(0) ack 2\n\
+             {}\
+             +0 < R 2:2(0) win 0\n\
+             +0 getsockopt(4, SOL_SOCKET, SO_ERROR, [{errno}], [4]) = 0\n",
+            if close {
+                "+0 shutdown(4, SHUT_WR) = 0\n+0 > F. 1:1(0) ack 2\n"
+            } else {
+                ""
+            }
+        )
+    };
+    for (profile, close, errno) in [
+        // RFC 9293 signals nothing in LAST-ACK; both kernels' sockets say ECONNRESET.
+        ("rfc9293", true, "ECONNRESET"),
+        ("linux", true, "ECONNRESET"),
+        ("freebsd", true, "ECONNRESET"),
+        // In CLOSE-WAIT Linux's tcp_reset() says EPIPE, FreeBSD's tcp_input() ECONNRESET.
+        ("linux", false, "EPIPE"),
+        ("freebsd", false, "ECONNRESET"),
+    ] {
+        let f = temp("reset-report.pkt", &script(close, errno));
+        let out = interpreter(&["run", "--profile", profile, f.to_str().unwrap()], None);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{profile} {close}: {}",
+            text(&out.stdout)
+        );
+        let other = if errno == "EPIPE" {
+            "ECONNRESET"
+        } else {
+            "EPIPE"
+        };
+        let f = temp("reset-report-wrong.pkt", &script(close, other));
+        let out = interpreter(&["run", "--profile", profile, f.to_str().unwrap()], None);
+        assert_eq!(out.status.code(), Some(1), "{profile} {close}");
+    }
+}
+
+#[test]
 fn define_takes_a_value_as_packetdrills_dash_d_and_only_the_name_counts() {
     let f = temp(
         "ifdef-value.pkt",
