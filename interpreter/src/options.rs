@@ -1,6 +1,7 @@
 //! How a run is set up: the options a command line or a script's `--name=value` lines
 //! set, and the packetdrill options accepted and ignored.
 
+use model::rtt::Estimator;
 use model::{Config, SeqSpace, Table};
 
 /// How the session is set up. Times are in microseconds (1 tick = 1 µs).
@@ -48,6 +49,12 @@ impl Default for Options {
                 rcv_buf: 65_535,
                 mss: 1_460,
                 fin_timeout: 60_000_000,
+                // RFC 6298: the RTO follows measured round trips (the checker's does not),
+                // at least 1 s (2.4), 3 s after a retransmitted SYN (5.7).
+                rtt: Some(Estimator::Rfc6298),
+                rto_min: 1_000_000,
+                clock_granularity: 1_000,
+                rto_fallback: 3_000_000,
                 // Times here are in microseconds; the rest is the endpoint's default.
                 ..Config::default()
             },
@@ -296,6 +303,12 @@ impl Options {
         }
         c.rto = want.rto;
         c.rto_max = want.rto_max;
+        c.rtt = want.rtt;
+        c.rto_min = want.rto_min;
+        c.clock_granularity = want.clock_granularity;
+        c.syn_fallback = want.syn_fallback;
+        c.rto_fallback = want.rto_fallback;
+        c.syn_linear_timeouts = want.syn_linear_timeouts;
         c.syn_retries = want.syn_retries;
         c.synack_retries = want.synack_retries;
         c.fin_timeout = want.fin_timeout;

@@ -10,6 +10,7 @@
 //! No clocks, sockets or printing: the caller passes the time (`Env::now`, in abstract ticks)
 //! and the ISN to use if a row chooses one (`Env::iss`), and gets segments and signals back.
 
+use crate::rtt::{self, Estimator, Rtt, SynFallback};
 use crate::segment::{Flags, Segment, TcpOptions};
 use crate::seq::SeqSpace;
 use crate::table::{
@@ -81,6 +82,30 @@ pub struct Config {
     /// (true: Linux's `tcp_ack()` with `FLAG_UPDATE_TS_RECENT`, never for an ACK of unsent
     /// data), rather than before the ACK is looked at (false: RFC 7323 §4.3, §5.3 R3).
     pub ts_recent_after_ack: bool,
+    /// Measure round trips and set the RTO from them ([`crate::rtt`]): RFC 6298's
+    /// estimator or Linux's, with Karn's algorithm (RFC 6298 §3) and timestamp samples
+    /// (RFC 7323 §4). `None` (the default) keeps the RTO at `rto`, doubled per
+    /// retransmission since the last new acknowledgment: the model checker's choice, as
+    /// its ticks are abstract. The interpreter measures. The fields below up to
+    /// `syn_linear_timeouts` are read only when this is set, and are left out of the
+    /// checker's state with [`Tcb::rtt`].
+    pub rtt: Option<Estimator>,
+    /// The least RTO (RFC 6298 (2.4): "SHOULD be rounded up to 1 second"), or under
+    /// Linux's estimator the least deviation term (`TCP_RTO_MIN`, 200 ms), so that the
+    /// RTO is at least SRTT plus it.
+    pub rto_min: u32,
+    /// RFC 6298's G, the clock granularity: the least variance term (RFC), or the unit
+    /// Linux rounds the RTO up to (a jiffy, `usecs_to_jiffies()`).
+    pub clock_granularity: u32,
+    /// What the handshake leaves the RTO at when it gave no good sample (RFC 6298 §5.7).
+    pub syn_fallback: SynFallback,
+    /// The RTO [`Config::syn_fallback`] sets: 3 s (RFC 6298 §5.7; Linux
+    /// `TCP_TIMEOUT_FALLBACK`).
+    pub rto_fallback: u32,
+    /// SYN retransmissions (in SYN-SENT) before the RTO backs off, which are then also
+    /// added to `syn_retries` (Linux `net.ipv4.tcp_syn_linear_timeouts`:
+    /// `tcp_retransmit_timer()`, `tcp_write_timeout()`); 0: back off from the first.
+    pub syn_linear_timeouts: u8,
 }
 
 /// What our SYN offers (RFC 9293 §3.7.1, RFC 7323, RFC 2018).
@@ -156,6 +181,12 @@ impl Default for Config {
             max_quickacks: 16,
             accept_without_ts: false,
             ts_recent_after_ack: false,
+            rtt: None,
+            rto_min: 1_000,
+            clock_granularity: 1,
+            syn_fallback: SynFallback::SynRetransmitted,
+            rto_fallback: 3_000,
+            syn_linear_timeouts: 0,
         }
     }
 }
@@ -188,7 +219,17 @@ impl Config {
         }
     }
 
-    /// The RTO after `retries` retransmissions.
+    /// What the estimator reads ([`crate::rtt::Params`]), when RTTs are measured.
+    pub fn rtt_params(&self) -> Option<rtt::Params> {
+        self.rtt.map(|estimator| rtt::Params {
+            estimator,
+            granularity: u64::from(self.clock_granularity),
+            rto_min: u64::from(self.rto_min),
+            rto_max: u64::from(self.rto_max),
+        })
+    }
+
+    /// The fixed RTO (RTTs not measured) after `retries` retransmissions.
     pub fn rto_after(&self, retries: u8) -> u32 {
         if self.backoff {
             let shifted = (self.rto as u64) << retries.min(32);
@@ -302,6 +343,11 @@ pub struct Tcb {
     /// checker); left out of the state's encoding and hash like [`Tcb::opts`].
     #[serde(skip)]
     pub ack: AckState,
+    /// Round-trip measurement and the RTO in force, kept only with [`Config::rtt`] set
+    /// (never in the checker); left out of the state's encoding and hash like
+    /// [`Tcb::opts`].
+    #[serde(skip)]
+    pub rtt: Rtt,
 }
 
 /// What the delayed-ACK rule needs (Linux's `icsk_ack`), kept only with
@@ -439,6 +485,16 @@ impl Tcb {
     /// The earliest running timer.
     pub fn next_timer(&self) -> Option<(Timer, u64)> {
         self.timers.next()
+    }
+
+    /// The RTO in force: the measured one ([`Config::rtt`]), backed off since, or else
+    /// the fixed one after this many retransmissions.
+    pub fn rto(&self, cfg: &Config) -> u64 {
+        if cfg.rtt.is_some() {
+            self.rtt.rto(u64::from(cfg.rto))
+        } else {
+            u64::from(cfg.rto_after(self.retries))
+        }
     }
 
     /// Classify, look up, apply. See the module documentation.
@@ -596,7 +652,7 @@ impl Tcb {
             // tcp_event_data_recv(): the first text starts quick-ACK mode, and so does
             // text after a gap longer than the RTO.
             let gap = now.saturating_sub(self.ack.last_rcv);
-            if !self.ack.ato_on || gap > u64::from(cfg.rto_after(self.retries)) {
+            if !self.ack.ato_on || gap > self.rto(cfg) {
                 self.ack.ato_on = true;
                 self.enter_quickack(cfg);
             }
@@ -714,12 +770,16 @@ impl Tcb {
             },
             Input::Timeout(timer) => {
                 *self.timers.slot(timer) = None;
-                let limit = match self.state {
+                let mut limit = match self.state {
                     State::SynSent => cfg.syn_retries,
                     State::SynReceived => cfg.synack_retries,
                     _ => None,
                 }
                 .unwrap_or(cfg.max_retransmits);
+                if self.state == State::SynSent && cfg.rtt.is_some() && limit != Config::R2_INFINITE {
+                    // Linux tcp_write_timeout(): tcp_syn_retries + tcp_syn_linear_timeouts.
+                    limit = limit.saturating_add(cfg.syn_linear_timeouts).min(Config::R2_INFINITE - 1);
+                }
                 match timer {
                     Timer::Retransmit if limit != Config::R2_INFINITE && self.retries >= limit => {
                         Event::UserTimeout
@@ -1047,9 +1107,12 @@ impl Tcb {
         if sp.in_open_closed(self.snd_una, s.ack, self.snd_nxt) {
             self.snd_una = s.ack;
             self.retries = 0;
+            if cfg.rtt.is_some() {
+                self.measure(cfg, s, now);
+            }
             // RFC 6298 §5.2–5.3: stop when all is acknowledged, else restart.
             self.timers.retransmit =
-                (self.snd_una != self.snd_nxt).then(|| now.saturating_add(cfg.rto_after(0) as u64));
+                (self.snd_una != self.snd_nxt).then(|| now.saturating_add(self.rto(cfg)));
         }
         let ack_in_range = sp.le(self.snd_una, s.ack) && sp.le(s.ack, self.snd_nxt);
         let newer =
@@ -1080,7 +1143,49 @@ impl Tcb {
 
     fn arm_retransmit(&mut self, cfg: &Config, now: u64) {
         if self.timers.retransmit.is_none() {
-            self.timers.retransmit = Some(now.saturating_add(cfg.rto_after(self.retries) as u64));
+            self.timers.retransmit = Some(now.saturating_add(self.rto(cfg)));
+        }
+    }
+
+    /// A new segment `[start, start + len)` goes out: timed, when RTTs are measured.
+    fn time_sent(&mut self, cfg: &Config, start: u32, len: u32, now: u64, syn: bool) {
+        if cfg.rtt.is_some() {
+            self.rtt.sent(start, cfg.space.add(start, len), now, syn);
+        }
+    }
+
+    /// SND.UNA advanced (RFC 6298 §2–3, §5.7; Linux `tcp_clean_rtx_queue()`,
+    /// `tcp_ack_update_rtt()`, `tcp_synack_rtt_meas()`, `tcp_init_metrics()`): a sample
+    /// from the oldest segment acknowledged in full, unless one of them was retransmitted
+    /// (Karn); then from the timestamp echo, which says which transmission is answered
+    /// (RFC 7323 §4: taken only from an ACK that advances SND.UNA). A sample sets the RTO
+    /// and ends any backoff; without one the RTO stays as it was, backed off or not.
+    fn measure(&mut self, cfg: &Config, s: &Segment, now: u64) {
+        let (sp, Some(p)) = (cfg.space, cfg.rtt_params()) else {
+            return;
+        };
+        let acked = self.rtt.acked(sp, self.snd_una, now);
+        let echo = match (self.opts.ts_ok, s.opts.timestamps, acked.oldest) {
+            (true, Some((_, ecr)), Some(oldest)) if ecr != 0 => {
+                // Our TSval is the time (attach_options). An echo of a time before the
+                // oldest segment acknowledged was sent cannot be of that segment.
+                let r = u64::from((now as u32).wrapping_sub(ecr));
+                (r <= now.saturating_sub(oldest)).then_some(r)
+            }
+            _ => None,
+        };
+        if let Some(r) = acked.sample.or(echo) {
+            self.rtt.sample(&p, r, self.snd_una, self.snd_nxt, sp);
+        }
+        if let Some(syn_retransmitted) = acked.syn {
+            let fall_back = match cfg.syn_fallback {
+                SynFallback::Off => false,
+                SynFallback::SynRetransmitted => syn_retransmitted && cfg.rto < cfg.rto_fallback,
+                SynFallback::NoSample => self.rtt.srtt().is_none(),
+            };
+            if fall_back {
+                self.rtt.fall_back(u64::from(cfg.rto_fallback));
+            }
         }
     }
 
@@ -1103,12 +1208,28 @@ impl Tcb {
                 out.segments
                     .push(Segment::control(Flags::SYN, self.iss, 0, self.rcv_wnd));
                 self.snd_nxt = sp.add(self.iss, 1);
+                if self.rtt.sent.iter().any(|r| r.syn) {
+                    self.rtt.retransmitted(sp, self.iss, 1);
+                } else {
+                    self.time_sent(cfg, self.iss, 1, now, true);
+                }
                 self.arm_retransmit(cfg, now);
             }
             Emit::SynAck => {
                 out.segments
                     .push(self.segment(Flags::SYN | Flags::ACK, self.iss));
                 self.snd_nxt = sp.add(self.iss, 1);
+                if !self.rtt.sent.iter().any(|r| r.syn) {
+                    self.time_sent(cfg, self.iss, 1, now, true);
+                } else if self.state == State::SynSent {
+                    // Simultaneous open: Linux's tcp_send_synack() sends the SYN's own
+                    // buffer again, as new (its send time restarts).
+                    self.rtt.syn_resent_as_syn_ack(now);
+                } else {
+                    // Sent again for a duplicate SYN: inet_rtx_syn_ack() counts it in
+                    // num_retrans, so tcp_synack_rtt_meas() takes no sample.
+                    self.rtt.retransmitted(sp, self.iss, 1);
+                }
                 self.arm_retransmit(cfg, now);
             }
             Emit::Ack | Emit::ChallengeAck => out.segments.push(self.ack_segment()),
@@ -1202,6 +1323,7 @@ impl Tcb {
             let mut s = self.segment(Flags::ACK | Flags::PSH, self.snd_nxt);
             s.len = n;
             out.segments.push(s);
+            self.time_sent(cfg, self.snd_nxt, n, now, false);
             self.snd_nxt = sp.add(self.snd_nxt, n);
             self.send_queue -= n;
             usable -= n;
@@ -1210,6 +1332,7 @@ impl Tcb {
         if self.fin_queued && self.send_queue == 0 {
             out.segments
                 .push(self.segment(Flags::FIN | Flags::ACK, self.snd_nxt));
+            self.time_sent(cfg, self.snd_nxt, 1, now, false);
             self.snd_nxt = sp.add(self.snd_nxt, 1);
             self.fin_sent = true;
             sent = true;
@@ -1220,6 +1343,8 @@ impl Tcb {
     }
 
     /// Resend the oldest unacknowledged segment and back off (RFC 6298 §5.4–5.6).
+    /// Linux does not back off the first `syn_linear_timeouts` SYN retransmissions
+    /// (`tcp_retransmit_timer()`: `total_rto > sysctl_tcp_syn_linear_timeouts`).
     fn retransmit(&mut self, cfg: &Config, now: u64, out: &mut Outcome) {
         let sp = cfg.space;
         let in_flight = sp.sub(self.snd_nxt, self.snd_una);
@@ -1243,7 +1368,17 @@ impl Tcb {
                     .push(self.segment(Flags::FIN | Flags::ACK, self.snd_una));
             }
         }
+        if let Some(s) = out.segments.last() {
+            self.rtt.retransmitted(sp, s.seq, s.seg_len());
+        }
         self.retries = cfg.retries_after(self.retries);
-        self.timers.retransmit = Some(now.saturating_add(cfg.rto_after(self.retries) as u64));
+        if cfg.rtt.is_some() {
+            let linear = self.state == State::SynSent
+                && u32::from(self.retries) <= u32::from(cfg.syn_linear_timeouts);
+            if !linear {
+                self.rtt.back_off(u64::from(cfg.rto), u64::from(cfg.rto_max));
+            }
+        }
+        self.timers.retransmit = Some(now.saturating_add(self.rto(cfg)));
     }
 }
