@@ -752,8 +752,7 @@ impl<S: Stack> Engine<S> {
             f.actual = Some(self.wire_of(seg, true).text);
             return Err(f);
         }
-        if let (Some((script, _)), Some((actual, _))) = (pkt.tcp.timestamps, seg.opts.timestamps)
-        {
+        if let (Some((script, _)), Some((actual, _))) = (pkt.tcp.timestamps, seg.opts.timestamps) {
             self.ts_vals.insert(script, actual);
         }
         self.push(e);

@@ -776,9 +776,12 @@ impl Tcb {
                     _ => None,
                 }
                 .unwrap_or(cfg.max_retransmits);
-                if self.state == State::SynSent && cfg.rtt.is_some() && limit != Config::R2_INFINITE {
+                if self.state == State::SynSent && cfg.rtt.is_some() && limit != Config::R2_INFINITE
+                {
                     // Linux tcp_write_timeout(): tcp_syn_retries + tcp_syn_linear_timeouts.
-                    limit = limit.saturating_add(cfg.syn_linear_timeouts).min(Config::R2_INFINITE - 1);
+                    limit = limit
+                        .saturating_add(cfg.syn_linear_timeouts)
+                        .min(Config::R2_INFINITE - 1);
                 }
                 match timer {
                     Timer::Retransmit if limit != Config::R2_INFINITE && self.retries >= limit => {
@@ -1166,9 +1169,11 @@ impl Tcb {
         };
         let acked = self.rtt.acked(sp, self.snd_una, now);
         let echo = match (self.opts.ts_ok, s.opts.timestamps, acked.oldest) {
-            (true, Some((_, ecr)), Some(oldest)) if ecr != 0 => {
+            (true, Some((_, ecr)), Some(oldest)) => {
                 // Our TSval is the time (attach_options). An echo of a time before the
-                // oldest segment acknowledged was sent cannot be of that segment.
+                // oldest segment acknowledged was sent cannot be of that segment. (Linux
+                // also skips a TSecr of 0, which its clock does not send; ours does, at
+                // time 0.)
                 let r = u64::from((now as u32).wrapping_sub(ecr));
                 (r <= now.saturating_sub(oldest)).then_some(r)
             }
@@ -1376,7 +1381,8 @@ impl Tcb {
             let linear = self.state == State::SynSent
                 && u32::from(self.retries) <= u32::from(cfg.syn_linear_timeouts);
             if !linear {
-                self.rtt.back_off(u64::from(cfg.rto), u64::from(cfg.rto_max));
+                self.rtt
+                    .back_off(u64::from(cfg.rto), u64::from(cfg.rto_max));
             }
         }
         self.timers.retransmit = Some(now.saturating_add(self.rto(cfg)));

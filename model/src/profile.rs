@@ -8,8 +8,8 @@
 //! to refute; they are marked `broken` everywhere they appear.
 
 use crate::endpoint::{Config, SynOptions};
-use crate::rtt::{Estimator, SynFallback};
 use crate::rows::*;
+use crate::rtt::{Estimator, SynFallback};
 use crate::table::{Action, Emit, Event, Guard, Span, State, Timer};
 use serde::Serialize;
 
