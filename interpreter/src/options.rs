@@ -309,6 +309,7 @@ impl Options {
         c.syn_fallback = want.syn_fallback;
         c.rto_fallback = want.rto_fallback;
         c.syn_linear_timeouts = want.syn_linear_timeouts;
+        c.tail_loss_probe = want.tail_loss_probe;
         c.syn_retries = want.syn_retries;
         c.synack_retries = want.synack_retries;
         c.fin_timeout = want.fin_timeout;

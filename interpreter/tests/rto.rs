@@ -164,3 +164,75 @@ fn under_rfc9293_an_ack_of_a_retransmission_without_timestamps_keeps_the_backoff
     );
     assert_passes(&s);
 }
+
+/// A passive open under Linux with SACK on (no timestamps), the handshake's round trip
+/// `rtt`, then `write(4, ..., n)`.
+fn linux_sack(rtt: &str, n: u32) -> String {
+    format!(
+        "--profile=linux\n{LISTEN}+0 < S 0:0(0) win 65535 <mss 1460,sackOK>\n\
+         +0 > S. 0:0(0) ack 1 <mss 1460,sackOK>\n+{rtt} < . 1:1(0) ack 1 win 65535\n\
+         +0 accept(3, ..., ...) = 4\n+0 write(4, ..., {n}) = {n}\n"
+    )
+}
+
+#[test]
+fn under_linux_a_tail_loss_probe_comes_2_srtt_plus_rto_min_after_a_lone_segment() {
+    // RTT 400 ms: RTO 1.2 s; one segment out: PTO = 2 x 400 + 200 ms = 1 s. The probe
+    // resends it; the RTO then runs from the probe, not backed off (1.2 s), then 2.4 s.
+    let s = format!(
+        "{}+0 > P. 1:11(10) ack 1\n+1 > P. 1:11(10) ack 1\n+1.2 > P. 1:11(10) ack 1\n\
+         +2.4 > P. 1:11(10) ack 1\n",
+        linux_sack(".4", 10)
+    );
+    assert_passes(&s);
+}
+
+#[test]
+fn under_linux_a_tail_loss_probe_resends_the_last_segment_and_the_rto_the_first() {
+    // RTT 100 ms: RTO 300 ms; three segments out: PTO = 2 x 100 + 2 ms, in 4 ms jiffies
+    // 204 ms, and it resends the last segment; 300 ms later the RTO resends the first.
+    let s = format!(
+        "{}+0 > P. 1:3001(3000) ack 1\n+.204 > P. 2921:3001(80) ack 1\n\
+         +.3 > P. 1:1461(1460) ack 1\n+.6 > P. 1:1461(1460) ack 1\n",
+        linux_sack(".1", 3000)
+    );
+    assert_passes(&s);
+}
+
+#[test]
+fn under_linux_no_tail_loss_probe_comes_later_than_the_rto() {
+    // RTT 100 ms, one segment: PTO 2 x 100 + 200 = 400 ms, but the RTO is 300 ms: the
+    // probe goes at 300 ms (tcp_schedule_loss_probe()'s rto_delta), then the RTO 300 ms
+    // after it, then 600 ms (as packetdrill's user_timeout/user_timeout.pkt expects).
+    let s = format!(
+        "{}+0 > P. 1:11(10) ack 1\n+.3 > P. 1:11(10) ack 1\n+.3 > P. 1:11(10) ack 1\n\
+         +.6 > P. 1:11(10) ack 1\n",
+        linux_sack(".1", 10)
+    );
+    assert_passes(&s);
+}
+
+#[test]
+fn under_linux_a_probe_acknowledged_ends_the_episode_and_the_next_tail_gets_one() {
+    // The probe (at 1 s) is acknowledged; new text then gets its own probe. RTT 400 ms:
+    // the ACK of the probed segment is ambiguous (Karn), so the RTO stays 1.2 s and PTO
+    // is still 1 s.
+    let s = format!(
+        "{}+0 > P. 1:11(10) ack 1\n+1 > P. 1:11(10) ack 1\n+.1 < . 1:1(0) ack 11 win 65535\n\
+         +0 write(4, ..., 10) = 10\n+0 > P. 11:21(10) ack 1\n+1 > P. 11:21(10) ack 1\n",
+        linux_sack(".4", 10)
+    );
+    assert_passes(&s);
+}
+
+#[test]
+fn under_rfc9293_there_is_no_tail_loss_probe() {
+    // SACK on, but RFC 9293's endpoint has no probe: the RTO (1.2 s from 400 ms) only.
+    let s = format!(
+        "--syn_options=linux\n{LISTEN}+0 < S 0:0(0) win 65535 <mss 1460,sackOK>\n\
+         +0 > S. 0:0(0) ack 1 <mss 1460,sackOK>\n+.4 < . 1:1(0) ack 1 win 65535\n\
+         +0 accept(3, ..., ...) = 4\n+0 write(4, ..., 10) = 10\n+0 > P. 1:11(10) ack 1\n\
+         +1.2 > P. 1:11(10) ack 1\n"
+    );
+    assert_passes(&s);
+}

@@ -106,6 +106,13 @@ pub struct Config {
     /// added to `syn_retries` (Linux `net.ipv4.tcp_syn_linear_timeouts`:
     /// `tcp_retransmit_timer()`, `tcp_write_timeout()`); 0: back off from the first.
     pub syn_linear_timeouts: u8,
+    /// A tail loss probe (RFC 8985 §7, Linux `tcp_schedule_loss_probe()`,
+    /// `tcp_send_loss_probe()`) with SACK on and no RTO recovery under way: the
+    /// retransmission timer first fires after PTO = 2·SRTT plus the RTO minimum with one
+    /// segment in flight (time for a delayed ACK), plus this with more (Linux
+    /// `TCP_TIMEOUT_MIN_US`, 2 ms), never after the RTO would, and resends the last
+    /// segment, once, without backing off. `None`: no probe. Read only with `rtt` set.
+    pub tail_loss_probe: Option<u32>,
 }
 
 /// What our SYN offers (RFC 9293 §3.7.1, RFC 7323, RFC 2018).
@@ -187,6 +194,7 @@ impl Default for Config {
             syn_fallback: SynFallback::SynRetransmitted,
             rto_fallback: 3_000,
             syn_linear_timeouts: 0,
+            tail_loss_probe: None,
         }
     }
 }
@@ -784,6 +792,8 @@ impl Tcb {
                         .min(Config::R2_INFINITE - 1);
                 }
                 match timer {
+                    // A tail loss probe is no retransmission of the R2 count.
+                    Timer::Retransmit if self.rtt.probe => Event::RetransmitTimeout,
                     Timer::Retransmit if limit != Config::R2_INFINITE && self.retries >= limit => {
                         Event::UserTimeout
                     }
@@ -1068,6 +1078,7 @@ impl Tcb {
             Action::StopTimers => {
                 self.timers = Timers::default();
                 self.retries = 0;
+                self.rtt.probe = false;
             }
             Action::Signal(s) => out.signals.push(s),
             Action::Reject(e) => out.error = Some(e),
@@ -1112,10 +1123,19 @@ impl Tcb {
             self.retries = 0;
             if cfg.rtt.is_some() {
                 self.measure(cfg, s, now);
+                let una = self.snd_una;
+                let over = |h: Option<u32>| h.filter(|&h| sp.lt(una, h));
+                self.rtt.probe_high = over(self.rtt.probe_high);
+                self.rtt.recovery = over(self.rtt.recovery);
             }
-            // RFC 6298 §5.2–5.3: stop when all is acknowledged, else restart.
+            // RFC 6298 §5.2–5.3: stop when all is acknowledged, else restart; or a tail
+            // loss probe (Linux tcp_set_xmit_timer()).
+            self.rtt.probe = false;
             self.timers.retransmit =
                 (self.snd_una != self.snd_nxt).then(|| now.saturating_add(self.rto(cfg)));
+            if self.timers.retransmit.is_some() {
+                self.schedule_probe(cfg, now, true);
+            }
         }
         let ack_in_range = sp.le(self.snd_una, s.ack) && sp.le(s.ack, self.snd_nxt);
         let newer =
@@ -1148,6 +1168,91 @@ impl Tcb {
         if self.timers.retransmit.is_none() {
             self.timers.retransmit = Some(now.saturating_add(self.rto(cfg)));
         }
+    }
+
+    /// Restarts the RTO (Linux `tcp_rearm_rto()`): from now, or, replacing a pending
+    /// probe, from the oldest segment's last transmission (`tcp_rto_delta_us()`).
+    fn rearm_rto(&mut self, cfg: &Config, now: u64) {
+        let rto = self.rto(cfg);
+        let base = match (self.rtt.probe, self.rtt.sent.front()) {
+            (true, Some(head)) => head.last,
+            _ => now,
+        };
+        self.rtt.probe = false;
+        self.timers.retransmit = Some(base.saturating_add(rto).max(now.saturating_add(1)));
+    }
+
+    /// Schedules a tail loss probe instead of the RTO, if one is due (RFC 8985 §7.2;
+    /// Linux `tcp_schedule_loss_probe()`): [`Config::tail_loss_probe`] on, SACK on, our
+    /// SYN acknowledged, something in flight, not recovering from an RTO. PTO is 2·SRTT
+    /// (1 s before any sample: `TCP_TIMEOUT_INIT`), plus the RTO minimum with one segment
+    /// in flight, else plus the configured margin; in whole clock units; but no later
+    /// than the RTO: a full RTO from now after an ACK (`advancing`), else what is left of
+    /// the oldest segment's.
+    fn schedule_probe(&mut self, cfg: &Config, now: u64, advancing: bool) -> bool {
+        let sp = cfg.space;
+        let Some(margin) = cfg.tail_loss_probe.filter(|_| cfg.rtt.is_some()) else {
+            return false;
+        };
+        let Some(head) = self.rtt.sent.front().copied() else {
+            return false;
+        };
+        if !self.opts.sack_ok || self.rtt.recovery.is_some() || !sp.lt(self.iss, self.snd_una) {
+            return false;
+        }
+        let g = u64::from(cfg.clock_granularity).max(1);
+        let whole = |t: u64| t.div_ceil(g).saturating_mul(g);
+        let pto = match self.rtt.srtt8 {
+            0 => u64::from(cfg.rto),
+            srtt8 => {
+                let add = if self.rtt.sent.len() == 1 {
+                    cfg.rto_min
+                } else {
+                    margin
+                };
+                whole((srtt8 / 4).saturating_add(u64::from(add)))
+            }
+        };
+        let rto = self.rto(cfg);
+        let left = if advancing {
+            Some(rto)
+        } else {
+            head.last
+                .saturating_add(rto)
+                .checked_sub(now)
+                .filter(|&d| d > 0)
+        };
+        let timeout = left.map_or(pto, |d| pto.min(whole(d)));
+        self.timers.retransmit = Some(now.saturating_add(timeout));
+        self.rtt.probe = true;
+        true
+    }
+
+    /// The probe timer fired (Linux `tcp_send_loss_probe()`, RFC 8985 §7.3): resend the
+    /// last segment sent, unless a probe is already outstanding, and restart the RTO from
+    /// now, not backed off, no retransmission counted. New text the window allows is not
+    /// sent as the probe: the endpoint sends all it can at once, so there is none.
+    fn send_probe(&mut self, cfg: &Config, now: u64, out: &mut Outcome) {
+        let sp = cfg.space;
+        let last = self.rtt.sent.back().copied();
+        let (Some(last), None) = (last, self.rtt.probe_high) else {
+            // One probe per tail loss episode: back to the RTO of the oldest segment.
+            self.rtt.probe = true;
+            self.rearm_rto(cfg, now);
+            return;
+        };
+        let s = if self.fin_sent && last.end == self.snd_nxt {
+            self.segment(Flags::FIN | Flags::ACK, sp.sub(self.snd_nxt, 1))
+        } else {
+            let len = sp.sub(last.end, last.start).min(self.eff_mss(cfg)).max(1);
+            let mut s = self.segment(Flags::ACK | Flags::PSH, sp.sub(last.end, len));
+            s.len = len;
+            s
+        };
+        self.rtt.retransmitted(sp, s.seq, s.seg_len(), now);
+        out.segments.push(s);
+        self.rtt.probe_high = Some(self.snd_nxt);
+        self.timers.retransmit = Some(now.saturating_add(self.rto(cfg)));
     }
 
     /// A new segment `[start, start + len)` goes out: timed, when RTTs are measured.
@@ -1214,7 +1319,7 @@ impl Tcb {
                     .push(Segment::control(Flags::SYN, self.iss, 0, self.rcv_wnd));
                 self.snd_nxt = sp.add(self.iss, 1);
                 if self.rtt.sent.iter().any(|r| r.syn) {
-                    self.rtt.retransmitted(sp, self.iss, 1);
+                    self.rtt.retransmitted(sp, self.iss, 1, now);
                 } else {
                     self.time_sent(cfg, self.iss, 1, now, true);
                 }
@@ -1233,7 +1338,7 @@ impl Tcb {
                 } else {
                     // Sent again for a duplicate SYN: inet_rtx_syn_ack() counts it in
                     // num_retrans, so tcp_synack_rtt_meas() takes no sample.
-                    self.rtt.retransmitted(sp, self.iss, 1);
+                    self.rtt.retransmitted(sp, self.iss, 1, now);
                 }
                 self.arm_retransmit(cfg, now);
             }
@@ -1342,7 +1447,14 @@ impl Tcb {
             self.fin_sent = true;
             sent = true;
         }
-        if sent {
+        if sent && cfg.tail_loss_probe.is_some() && cfg.rtt.is_some() {
+            // tcp_event_new_data_sent(): the RTO restarts when nothing was in flight or a
+            // probe was pending; then tcp_write_xmit() schedules a probe.
+            if in_flight == 0 || self.rtt.probe || self.timers.retransmit.is_none() {
+                self.rearm_rto(cfg, now);
+            }
+            self.schedule_probe(cfg, now, false);
+        } else if sent {
             self.arm_retransmit(cfg, now);
         }
     }
@@ -1355,6 +1467,15 @@ impl Tcb {
         let in_flight = sp.sub(self.snd_nxt, self.snd_una);
         if in_flight == 0 {
             return;
+        }
+        if std::mem::take(&mut self.rtt.probe) {
+            self.send_probe(cfg, now, out);
+            return;
+        }
+        if cfg.rtt.is_some() {
+            // Loss recovery until all now in flight is acknowledged (Linux tcp_enter_loss():
+            // high_seq = SND.NXT): no tail loss probe meanwhile.
+            self.rtt.recovery = Some(self.snd_nxt);
         }
         if self.syn_outstanding() {
             out.segments.push(if self.state == State::SynSent {
@@ -1374,7 +1495,7 @@ impl Tcb {
             }
         }
         if let Some(s) = out.segments.last() {
-            self.rtt.retransmitted(sp, s.seq, s.seg_len());
+            self.rtt.retransmitted(sp, s.seq, s.seg_len(), now);
         }
         self.retries = cfg.retries_after(self.retries);
         if cfg.rtt.is_some() {

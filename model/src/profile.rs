@@ -87,11 +87,13 @@ pub enum Param {
     SynRtoFallback(SynFallback),
     /// SYN retransmissions before the RTO backs off ([`Config::syn_linear_timeouts`]).
     SynLinearTimeouts(u8),
+    /// A tail loss probe, with Linux's 2 ms margin ([`Config::tail_loss_probe`]).
+    TailLossProbe(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 20] = [
+    pub const NAMES: [&'static str; 21] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -100,6 +102,7 @@ impl Param {
         "clock_granularity",
         "syn_rto_fallback",
         "syn_linear_timeouts",
+        "tail_loss_probe",
         "max_retransmits",
         "syn_retries",
         "synack_retries",
@@ -137,6 +140,7 @@ impl Param {
             Param::ClockGranularity(_) => "clock_granularity",
             Param::SynRtoFallback(_) => "syn_rto_fallback",
             Param::SynLinearTimeouts(_) => "syn_linear_timeouts",
+            Param::TailLossProbe(_) => "tail_loss_probe",
         }
     }
 
@@ -152,6 +156,7 @@ impl Param {
                 | Param::ClockGranularity(_)
                 | Param::SynRtoFallback(_)
                 | Param::SynLinearTimeouts(_)
+                | Param::TailLossProbe(_)
                 | Param::Msl(_)
                 | Param::TimeWait(_)
                 | Param::FinTimeout(_)
@@ -191,6 +196,8 @@ impl Param {
             Param::ClockGranularity(ms) => cfg.clock_granularity = t(ms),
             Param::SynRtoFallback(f) => cfg.syn_fallback = f,
             Param::SynLinearTimeouts(n) => cfg.syn_linear_timeouts = n,
+            // TCP_TIMEOUT_MIN_US: 2 ms more than 2·SRTT with more than one segment out.
+            Param::TailLossProbe(on) => cfg.tail_loss_probe = on.then(|| t(2)),
         }
     }
 
@@ -263,6 +270,9 @@ impl Param {
                 }
             },
             "syn_linear_timeouts" => cfg.syn_linear_timeouts.to_string(),
+            "tail_loss_probe" => cfg.tail_loss_probe.map_or("off".to_string(), |m| {
+                format!("2 SRTT + rto_min (one segment out) or + {}", ms(m))
+            }),
             _ => String::new(),
         }
     }
@@ -560,7 +570,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 19] = [
+static LINUX_PARAMS: [Setting; 20] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -592,6 +602,10 @@ static LINUX_PARAMS: [Setting; 19] = [
     Setting {
         param: Param::SynLinearTimeouts(4),
         source: "net.ipv4.tcp_syn_linear_timeouts = 4: tcp_retransmit_timer() backs off in SYN-SENT only once total_rto exceeds it; tcp_write_timeout() allows tcp_syn_retries + it",
+    },
+    Setting {
+        param: Param::TailLossProbe(true),
+        source: "net.ipv4.tcp_early_retrans = 3: tcp_schedule_loss_probe() (with SACK, in TCP_CA_Open: PTO = 2 srtt + TCP_RTO_MIN with one packet out, else + TCP_TIMEOUT_MIN_US; at most the RTO), tcp_send_loss_probe() (the last segment again, once per tlp_high_seq)",
     },
     Setting {
         param: Param::MaxRetransmits(15),

@@ -62,8 +62,10 @@ pub struct Sent {
     pub start: u32,
     /// The sequence number after it (SYN and FIN count one).
     pub end: u32,
-    /// When it was (last) sent.
+    /// When it was first sent.
     pub at: u64,
+    /// When it was last sent (Linux's skb timestamp, which a retransmission renews).
+    pub last: u64,
     /// It was sent again: an ACK of it is ambiguous (Karn, RFC 6298 §3).
     pub retransmitted: bool,
     /// It is our SYN (or SYN,ACK).
@@ -106,6 +108,15 @@ pub struct Rtt {
     pub rto: u64,
     /// Segments sent and not yet acknowledged, oldest first.
     pub sent: VecDeque<Sent>,
+    /// The retransmission timer is a tail loss probe's (Linux `ICSK_TIME_LOSS_PROBE`,
+    /// which shares the timer with the RTO).
+    pub probe: bool,
+    /// SND.NXT when the last probe went, until it is acknowledged: one probe per tail
+    /// loss episode (Linux `tlp_high_seq`, RFC 8985 §7.3).
+    pub probe_high: Option<u32>,
+    /// SND.NXT at the last RTO, until it is acknowledged: loss recovery, where no probe
+    /// is scheduled (Linux `high_seq` in `TCP_CA_Loss`).
+    pub recovery: Option<u32>,
 }
 
 /// Leaves nothing to hash: the model checker never measures, and keeps its states as
@@ -137,6 +148,7 @@ impl Rtt {
             start,
             end,
             at: now,
+            last: now,
             retransmitted: false,
             syn,
         });
@@ -148,16 +160,18 @@ impl Rtt {
     pub fn syn_resent_as_syn_ack(&mut self, now: u64) {
         if let Some(s) = self.sent.iter_mut().find(|s| s.syn) {
             s.at = now;
+            s.last = now;
         }
     }
 
-    /// `[start, start + len)` is retransmitted: every segment it overlaps is ambiguous
-    /// (Karn, RFC 6298 §3; Linux `TCPCB_RETRANS`).
-    pub fn retransmitted(&mut self, sp: SeqSpace, start: u32, len: u32) {
+    /// `[start, start + len)` is retransmitted at `now`: every segment it overlaps is
+    /// ambiguous (Karn, RFC 6298 §3; Linux `TCPCB_RETRANS`).
+    pub fn retransmitted(&mut self, sp: SeqSpace, start: u32, len: u32, now: u64) {
         let end = sp.add(start, len.max(1));
         for s in &mut self.sent {
             if sp.lt(s.start, end) && sp.lt(start, s.end) {
                 s.retransmitted = true;
+                s.last = now;
             }
         }
     }
@@ -432,7 +446,7 @@ mod tests {
         let mut r = Rtt::default();
         r.sent(1, 101, 0, false);
         r.sent(101, 201, 10, false);
-        r.retransmitted(SP, 1, 100);
+        r.retransmitted(SP, 1, 100, 50);
         let a = r.acked(SP, 201, 500);
         assert_eq!(a.sample, None);
         assert_eq!(a.oldest, Some(0));
@@ -457,7 +471,7 @@ mod tests {
     fn a_syn_sent_again_is_ambiguous_and_its_ack_says_so() {
         let mut r = Rtt::default();
         r.sent(7, 8, 0, true);
-        r.retransmitted(SP, 7, 1);
+        r.retransmitted(SP, 7, 1, 1_000);
         let a = r.acked(SP, 8, 1_100);
         assert_eq!(a.syn, Some(true));
         assert_eq!(a.sample, None);

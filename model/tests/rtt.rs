@@ -185,3 +185,31 @@ fn linux_syn_retransmissions_do_not_back_off_until_the_linear_timeouts_are_spent
         "10 retransmissions, then the user timeout"
     );
 }
+
+#[test]
+fn a_tail_loss_probe_needs_sack_and_is_no_counted_retransmission() {
+    let table = Table::rfc9293();
+    let cfg = linux();
+    let mut t = passive(&cfg, &[], seg(Flags::ACK, PEER + 1, ISS + 1), 400);
+    // No SACK negotiated (the peer's SYN offered none): the RTO, 1.2 s.
+    assert_eq!(rto_of_text(&cfg, &mut t, 400), 1_200);
+    assert!(!t.rtt.probe);
+    // With SACK: a probe at 2 x 400 + 200 ms.
+    let mut t = passive(&cfg, &[], seg(Flags::ACK, PEER + 1, ISS + 1), 400);
+    t.opts.sack_ok = true;
+    assert_eq!(rto_of_text(&cfg, &mut t, 400), 1_000);
+    assert!(t.rtt.probe);
+    let out = t.step(&table, &cfg, Input::Timeout(Timer::Retransmit), at(1_400));
+    assert_eq!(out.segments.len(), 1, "the probe");
+    assert_eq!((out.segments[0].seq, out.segments[0].len), (ISS + 1, 10));
+    assert_eq!(t.retries, 0, "not counted against R2");
+    assert_eq!(
+        t.timers.retransmit,
+        Some(2_600),
+        "the RTO from the probe, not backed off"
+    );
+    // The RTO then backs off, and no probe follows in recovery.
+    t.step(&table, &cfg, Input::Timeout(Timer::Retransmit), at(2_600));
+    assert_eq!((t.retries, t.timers.retransmit), (1, Some(5_000)));
+    assert!(!t.rtt.probe);
+}
