@@ -1501,7 +1501,7 @@ impl Tcb {
         if cfg.rtt.is_some() {
             let linear = self.state == State::SynSent
                 && u32::from(self.retries) <= u32::from(cfg.syn_linear_timeouts);
-            if !linear {
+            if !linear && cfg.backoff {
                 self.rtt
                     .back_off(u64::from(cfg.rto), u64::from(cfg.rto_max));
             }
