@@ -10,7 +10,7 @@ use crate::stack::{Called, Mismatch, RawStep, Ready, Sent, Stack, Wait};
 use crate::syscall::{Errno, result_text};
 use crate::transcript::{Entry, Failure, Kind, Place, Source, Step, Wire, seconds};
 use model::{Segment, State};
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
 
 /// How a real-time run stopped at `--max-seconds` begins its failure's message (a run cut
@@ -48,6 +48,9 @@ pub struct Engine<S: Stack> {
     noticed: BTreeSet<String>,
     line: usize,
     column: usize,
+    /// The TSval a `>` line wrote, and the one the stack sent: an injected segment's TSecr
+    /// that echoes the script's value echoes the stack's (packetdrill's `ts_val_map`).
+    ts_vals: BTreeMap<u32, u32>,
 }
 
 impl<S: Stack> Engine<S> {
@@ -65,6 +68,7 @@ impl<S: Stack> Engine<S> {
             noticed: BTreeSet::new(),
             line: 0,
             column: 0,
+            ts_vals: BTreeMap::new(),
         }
     }
 
@@ -654,6 +658,19 @@ impl<S: Stack> Engine<S> {
             .iter()
             .map(|&(l, r)| (self.num.live_ack(l), self.num.live_ack(r)))
             .collect();
+        let mut opts = pkt.tcp;
+        // packetdrill rewrites an injected ACK's TSecr from the script's TSval to the one
+        // the stack sent with it (run_packet.c, `get_outbound_ts_val_mapping()`), so the
+        // endpoint's RTT samples from timestamps (RFC 7323 §4) see its own clock. Not done
+        // for the kernel, which takes its round trips from its segments' send times first
+        // (`tcp_ack_update_rtt()`); a TSecr with no mapping is passed as written.
+        if !S::REAL_TIME
+            && pkt.flags.ack()
+            && let Some((val, ecr)) = opts.timestamps
+            && let Some(&actual) = self.ts_vals.get(&ecr)
+        {
+            opts.timestamps = Some((val, actual));
+        }
         Segment {
             seq: pkt.start,
             ack: pkt.ack.map_or(0, |a| self.num.live_ack(a)),
@@ -662,7 +679,7 @@ impl<S: Stack> Engine<S> {
             len: pkt.len,
             opts: model::TcpOptions {
                 sack: model::SackBlocks::new(&blocks),
-                ..pkt.tcp
+                ..opts
             },
         }
     }
@@ -805,6 +822,9 @@ impl<S: Stack> Engine<S> {
             f.expected = Some(expected);
             f.actual = Some(self.wire_of(seg, true).text);
             return Err(f);
+        }
+        if let (Some((script, _)), Some((actual, _))) = (pkt.tcp.timestamps, seg.opts.timestamps) {
+            self.ts_vals.insert(script, actual);
         }
         self.push(e);
         Ok(sent.time)

@@ -485,8 +485,8 @@ pub fn explain(d: &crate::diff::Difference) -> Option<&'static str> {
         return Some("syn-resent-after-bad-ack");
     }
     if (timer_line && late_or_missing) || late.is_some_and(|l| l < 0.0) {
-        // RTO from the measured RTT (200 ms minimum), SYN retransmissions at linear
-        // intervals (tcp_syn_linear_timeouts), timers past their slack.
+        // A retransmission timer the model times otherwise: RACK's reordering timer,
+        // TCP_USER_TIMEOUT, a cached RTT (tcp_init_metrics()), timers past their slack.
         return Some("retransmission-timing");
     }
     if kernel.contains("flags: S. ") && model.starts_with("sent . ") && in_state("SYN-RECEIVED") {

@@ -1,6 +1,7 @@
 //! How a run is set up: the options a command line or a script's `--name=value` lines
 //! set, and the packetdrill options accepted and ignored.
 
+use model::rtt::Estimator;
 use model::{Config, SeqSpace, Table};
 
 /// How the session is set up. Times are in microseconds (1 tick = 1 µs).
@@ -63,6 +64,12 @@ impl Default for Options {
                 fin_timeout: 60_000_000,
                 // RFC 9293 §3.10.7.4 SHLD-31, and every stack: out-of-order text is held.
                 hold_out_of_order: true,
+                // RFC 6298: the RTO follows measured round trips (the checker's does not),
+                // at least 1 s (2.4), 3 s after a retransmitted SYN (5.7).
+                rtt: Some(Estimator::Rfc6298),
+                rto_min: 1_000_000,
+                clock_granularity: 1_000,
+                rto_fallback: 3_000_000,
                 // Times here are in microseconds; the rest is the endpoint's default.
                 ..Config::default()
             },
@@ -400,6 +407,13 @@ impl Options {
         }
         c.rto = want.rto;
         c.rto_max = want.rto_max;
+        c.rtt = want.rtt;
+        c.rto_min = want.rto_min;
+        c.clock_granularity = want.clock_granularity;
+        c.syn_fallback = want.syn_fallback;
+        c.rto_fallback = want.rto_fallback;
+        c.syn_linear_timeouts = want.syn_linear_timeouts;
+        c.tail_loss_probe = want.tail_loss_probe;
         c.syn_retries = want.syn_retries;
         c.synack_retries = want.synack_retries;
         c.fin_timeout = want.fin_timeout;

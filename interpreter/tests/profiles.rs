@@ -128,12 +128,15 @@ fn command_line_options_win_over_a_script_profile_line() {
 }
 
 #[test]
-fn a_linux_connect_gives_up_after_six_syn_retransmissions() {
-    // tcp_syn_retries = 6, initial RTO 1 s doubling: 1+2+4+8+16+32 = 63 s, then 64 s more.
+fn a_linux_connect_gives_up_after_ten_syn_retransmissions() {
+    // tcp_syn_retries = 6 plus tcp_syn_linear_timeouts = 4 (tcp_write_timeout()): five
+    // SYNs 1 s apart, then the RTO doubles (tcp_retransmit_timer()): 2, 4, 8, 16, 32 s;
+    // the last retransmission at 67 s, and 64 s later the connection gives up (131 s).
     let s = "--profile=linux\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
-             +0...127 connect(3, ..., ...) = -1 ETIMEDOUT (Connection timed out)\n\
-             +0 > S 0:0(0)\n+1 > S 0:0(0)\n+2 > S 0:0(0)\n+4 > S 0:0(0)\n+8 > S 0:0(0)\n\
-             +16 > S 0:0(0)\n+32 > S 0:0(0)\n+64 state CLOSED\n";
+             +0...131 connect(3, ..., ...) = -1 ETIMEDOUT (Connection timed out)\n\
+             +0 > S 0:0(0)\n+1 > S 0:0(0)\n+1 > S 0:0(0)\n+1 > S 0:0(0)\n+1 > S 0:0(0)\n\
+             +1 > S 0:0(0)\n+2 > S 0:0(0)\n+4 > S 0:0(0)\n+8 > S 0:0(0)\n+16 > S 0:0(0)\n\
+             +32 > S 0:0(0)\n+64 state CLOSED\n";
     // The SYN carries Linux's options; the `>` lines above list none, so they are not
     // compared.
     assert!(passes(s), "{:?}", verdict(s));

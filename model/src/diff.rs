@@ -115,9 +115,15 @@ pub fn diff(from: &str, to: &str) -> Result<Diff, String> {
             });
         }
     }
-    // Parameters: the values each layering gives RFC 9293's defaults (1 tick = 1 ms).
-    let ca = crate::profile::configure(Config::default(), &pa, 1);
-    let cb = crate::profile::configure(Config::default(), &pb, 1);
+    // Parameters: the values each layering gives RFC 9293's defaults (1 tick = 1 ms),
+    // with RTTs measured by RFC 6298 as the interpreter measures them (the checker does
+    // not: its `checker` column says so).
+    let base = Config {
+        rtt: Some(crate::rtt::Estimator::Rfc6298),
+        ..Config::default()
+    };
+    let ca = crate::profile::configure(base, &pa, 1);
+    let cb = crate::profile::configure(base, &pb, 1);
     let sa = settings(&pa);
     let sb = settings(&pb);
     let mut params = Vec::new();

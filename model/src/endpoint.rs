@@ -10,6 +10,7 @@
 //! No clocks, sockets or printing: the caller passes the time (`Env::now`, in abstract ticks)
 //! and the ISN to use if a row chooses one (`Env::iss`), and gets segments and signals back.
 
+use crate::rtt::{self, Estimator, Rtt, SynFallback};
 use crate::segment::{Flags, SackBlocks, Segment, TcpOptions};
 use crate::seq::SeqSpace;
 use crate::table::{
@@ -103,6 +104,37 @@ pub struct Config {
     /// already have reports that text in a first SACK block (Linux `net.ipv4.tcp_dsack` =
     /// 1: `tcp_dsack_set()`, `tcp_send_dupack()`).
     pub dsack: bool,
+    /// Measure round trips and set the RTO from them ([`crate::rtt`]): RFC 6298's
+    /// estimator or Linux's, with Karn's algorithm (RFC 6298 §3) and timestamp samples
+    /// (RFC 7323 §4). `None` (the default) keeps the RTO at `rto`, doubled per
+    /// retransmission since the last new acknowledgment: the model checker's choice, as
+    /// its ticks are abstract. The interpreter measures. The fields below up to
+    /// `syn_linear_timeouts` are read only when this is set, and are left out of the
+    /// checker's state with [`Tcb::rtt`].
+    pub rtt: Option<Estimator>,
+    /// The least RTO (RFC 6298 (2.4): "SHOULD be rounded up to 1 second"), or under
+    /// Linux's estimator the least deviation term (`TCP_RTO_MIN`, 200 ms), so that the
+    /// RTO is at least SRTT plus it.
+    pub rto_min: u32,
+    /// RFC 6298's G, the clock granularity: the least variance term (RFC), or the unit
+    /// Linux rounds the RTO up to (a jiffy, `usecs_to_jiffies()`).
+    pub clock_granularity: u32,
+    /// What the handshake leaves the RTO at when it gave no good sample (RFC 6298 §5.7).
+    pub syn_fallback: SynFallback,
+    /// The RTO [`Config::syn_fallback`] sets: 3 s (RFC 6298 §5.7; Linux
+    /// `TCP_TIMEOUT_FALLBACK`).
+    pub rto_fallback: u32,
+    /// SYN retransmissions (in SYN-SENT) before the RTO backs off, which are then also
+    /// added to `syn_retries` (Linux `net.ipv4.tcp_syn_linear_timeouts`:
+    /// `tcp_retransmit_timer()`, `tcp_write_timeout()`); 0: back off from the first.
+    pub syn_linear_timeouts: u8,
+    /// A tail loss probe (RFC 8985 §7, Linux `tcp_schedule_loss_probe()`,
+    /// `tcp_send_loss_probe()`) with SACK on and no RTO recovery under way: the
+    /// retransmission timer first fires after PTO = 2·SRTT plus the RTO minimum with one
+    /// segment in flight (time for a delayed ACK), plus this with more (Linux
+    /// `TCP_TIMEOUT_MIN_US`, 2 ms), never after the RTO would, and resends the last
+    /// segment, once, without backing off. `None`: no probe. Read only with `rtt` set.
+    pub tail_loss_probe: Option<u32>,
 }
 
 /// What our SYN offers (RFC 9293 §3.7.1, RFC 7323, RFC 2018).
@@ -182,6 +214,13 @@ impl Default for Config {
             ack_carries_fin: false,
             hold_out_of_order: false,
             dsack: false,
+            rtt: None,
+            rto_min: 1_000,
+            clock_granularity: 1,
+            syn_fallback: SynFallback::SynRetransmitted,
+            rto_fallback: 3_000,
+            syn_linear_timeouts: 0,
+            tail_loss_probe: None,
         }
     }
 }
@@ -214,7 +253,17 @@ impl Config {
         }
     }
 
-    /// The RTO after `retries` retransmissions.
+    /// What the estimator reads ([`crate::rtt::Params`]), when RTTs are measured.
+    pub fn rtt_params(&self) -> Option<rtt::Params> {
+        self.rtt.map(|estimator| rtt::Params {
+            estimator,
+            granularity: u64::from(self.clock_granularity),
+            rto_min: u64::from(self.rto_min),
+            rto_max: u64::from(self.rto_max),
+        })
+    }
+
+    /// The fixed RTO (RTTs not measured) after `retries` retransmissions.
     pub fn rto_after(&self, retries: u8) -> u32 {
         if self.backoff {
             let shifted = (self.rto as u64) << retries.min(32);
@@ -328,6 +377,11 @@ pub struct Tcb {
     /// checker); left out of the state's encoding and hash like [`Tcb::opts`].
     #[serde(skip)]
     pub ack: AckState,
+    /// Round-trip measurement and the RTO in force, kept only with [`Config::rtt`] set
+    /// (never in the checker); left out of the state's encoding and hash like
+    /// [`Tcb::opts`].
+    #[serde(skip)]
+    pub rtt: Rtt,
     /// Out-of-order text held, and the SACK blocks reported, kept only with
     /// [`Config::hold_out_of_order`] set (never in the checker); left out of the state's
     /// encoding and hash like [`Tcb::opts`].
@@ -498,6 +552,16 @@ impl Tcb {
         self.timers.next()
     }
 
+    /// The RTO in force: the measured one ([`Config::rtt`]), backed off since, or else
+    /// the fixed one after this many retransmissions.
+    pub fn rto(&self, cfg: &Config) -> u64 {
+        if cfg.rtt.is_some() {
+            self.rtt.rto(u64::from(cfg.rto))
+        } else {
+            u64::from(cfg.rto_after(self.retries))
+        }
+    }
+
     /// Classify, look up, apply. See the module documentation.
     pub fn step(&mut self, table: &Table, cfg: &Config, input: Input, env: Env) -> Outcome {
         let event = self.classify(cfg, &input);
@@ -657,7 +721,7 @@ impl Tcb {
             // tcp_event_data_recv(): the first text starts quick-ACK mode, and so does
             // text after a gap longer than the RTO.
             let gap = now.saturating_sub(self.ack.last_rcv);
-            if !self.ack.ato_on || gap > u64::from(cfg.rto_after(self.retries)) {
+            if !self.ack.ato_on || gap > self.rto(cfg) {
                 self.ack.ato_on = true;
                 self.enter_quickack(cfg);
             }
@@ -783,13 +847,22 @@ impl Tcb {
             },
             Input::Timeout(timer) => {
                 *self.timers.slot(timer) = None;
-                let limit = match self.state {
+                let mut limit = match self.state {
                     State::SynSent => cfg.syn_retries,
                     State::SynReceived => cfg.synack_retries,
                     _ => None,
                 }
                 .unwrap_or(cfg.max_retransmits);
+                if self.state == State::SynSent && cfg.rtt.is_some() && limit != Config::R2_INFINITE
+                {
+                    // Linux tcp_write_timeout(): tcp_syn_retries + tcp_syn_linear_timeouts.
+                    limit = limit
+                        .saturating_add(cfg.syn_linear_timeouts)
+                        .min(Config::R2_INFINITE - 1);
+                }
                 match timer {
+                    // A tail loss probe is no retransmission of the R2 count.
+                    Timer::Retransmit if self.rtt.probe => Event::RetransmitTimeout,
                     Timer::Retransmit if limit != Config::R2_INFINITE && self.retries >= limit => {
                         Event::UserTimeout
                     }
@@ -1089,6 +1162,7 @@ impl Tcb {
             Action::StopTimers => {
                 self.timers = Timers::default();
                 self.retries = 0;
+                self.rtt.probe = false;
             }
             Action::Signal(s) => out.signals.push(s),
             Action::Reject(e) => out.error = Some(e),
@@ -1131,9 +1205,21 @@ impl Tcb {
         if sp.in_open_closed(self.snd_una, s.ack, self.snd_nxt) {
             self.snd_una = s.ack;
             self.retries = 0;
-            // RFC 6298 §5.2–5.3: stop when all is acknowledged, else restart.
+            if cfg.rtt.is_some() {
+                self.measure(cfg, s, now);
+                let una = self.snd_una;
+                let over = |h: Option<u32>| h.filter(|&h| sp.lt(una, h));
+                self.rtt.probe_high = over(self.rtt.probe_high);
+                self.rtt.recovery = over(self.rtt.recovery);
+            }
+            // RFC 6298 §5.2–5.3: stop when all is acknowledged, else restart; or a tail
+            // loss probe (Linux tcp_set_xmit_timer()).
+            self.rtt.probe = false;
             self.timers.retransmit =
-                (self.snd_una != self.snd_nxt).then(|| now.saturating_add(cfg.rto_after(0) as u64));
+                (self.snd_una != self.snd_nxt).then(|| now.saturating_add(self.rto(cfg)));
+            if self.timers.retransmit.is_some() {
+                self.schedule_probe(cfg, now, true);
+            }
         }
         let ack_in_range = sp.le(self.snd_una, s.ack) && sp.le(s.ack, self.snd_nxt);
         let newer =
@@ -1176,7 +1262,136 @@ impl Tcb {
 
     fn arm_retransmit(&mut self, cfg: &Config, now: u64) {
         if self.timers.retransmit.is_none() {
-            self.timers.retransmit = Some(now.saturating_add(cfg.rto_after(self.retries) as u64));
+            self.timers.retransmit = Some(now.saturating_add(self.rto(cfg)));
+        }
+    }
+
+    /// Restarts the RTO (Linux `tcp_rearm_rto()`): from now, or, replacing a pending
+    /// probe, from the oldest segment's last transmission (`tcp_rto_delta_us()`).
+    fn rearm_rto(&mut self, cfg: &Config, now: u64) {
+        let rto = self.rto(cfg);
+        let base = match (self.rtt.probe, self.rtt.sent.front()) {
+            (true, Some(head)) => head.last,
+            _ => now,
+        };
+        self.rtt.probe = false;
+        self.timers.retransmit = Some(base.saturating_add(rto).max(now.saturating_add(1)));
+    }
+
+    /// Schedules a tail loss probe instead of the RTO, if one is due (RFC 8985 §7.2;
+    /// Linux `tcp_schedule_loss_probe()`): [`Config::tail_loss_probe`] on, SACK on, our
+    /// SYN acknowledged, something in flight, not recovering from an RTO. PTO is 2·SRTT
+    /// (1 s before any sample: `TCP_TIMEOUT_INIT`), plus the RTO minimum with one segment
+    /// in flight, else plus the configured margin; in whole clock units; but no later
+    /// than the RTO: a full RTO from now after an ACK (`advancing`), else what is left of
+    /// the oldest segment's.
+    fn schedule_probe(&mut self, cfg: &Config, now: u64, advancing: bool) -> bool {
+        let sp = cfg.space;
+        let Some(margin) = cfg.tail_loss_probe.filter(|_| cfg.rtt.is_some()) else {
+            return false;
+        };
+        let Some(head) = self.rtt.sent.front().copied() else {
+            return false;
+        };
+        if !self.opts.sack_ok || self.rtt.recovery.is_some() || !sp.lt(self.iss, self.snd_una) {
+            return false;
+        }
+        let g = u64::from(cfg.clock_granularity).max(1);
+        let whole = |t: u64| t.div_ceil(g).saturating_mul(g);
+        let pto = match self.rtt.srtt8 {
+            0 => u64::from(cfg.rto),
+            srtt8 => {
+                let add = if self.rtt.sent.len() == 1 {
+                    cfg.rto_min
+                } else {
+                    margin
+                };
+                whole((srtt8 / 4).saturating_add(u64::from(add)))
+            }
+        };
+        let rto = self.rto(cfg);
+        let left = if advancing {
+            Some(rto)
+        } else {
+            head.last
+                .saturating_add(rto)
+                .checked_sub(now)
+                .filter(|&d| d > 0)
+        };
+        let timeout = left.map_or(pto, |d| pto.min(whole(d)));
+        self.timers.retransmit = Some(now.saturating_add(timeout));
+        self.rtt.probe = true;
+        true
+    }
+
+    /// The probe timer fired (Linux `tcp_send_loss_probe()`, RFC 8985 §7.3): resend the
+    /// last segment sent, unless a probe is already outstanding, and restart the RTO from
+    /// now, not backed off, no retransmission counted. New text the window allows is not
+    /// sent as the probe: the endpoint sends all it can at once, so there is none.
+    fn send_probe(&mut self, cfg: &Config, now: u64, out: &mut Outcome) {
+        let sp = cfg.space;
+        let last = self.rtt.sent.back().copied();
+        let (Some(last), None) = (last, self.rtt.probe_high) else {
+            // One probe per tail loss episode: back to the RTO of the oldest segment.
+            self.rtt.probe = true;
+            self.rearm_rto(cfg, now);
+            return;
+        };
+        let s = if self.fin_sent && last.end == self.snd_nxt {
+            self.segment(Flags::FIN | Flags::ACK, sp.sub(self.snd_nxt, 1))
+        } else {
+            let len = sp.sub(last.end, last.start).min(self.eff_mss(cfg)).max(1);
+            let mut s = self.segment(Flags::ACK | Flags::PSH, sp.sub(last.end, len));
+            s.len = len;
+            s
+        };
+        self.rtt.retransmitted(sp, s.seq, s.seg_len(), now);
+        out.segments.push(s);
+        self.rtt.probe_high = Some(self.snd_nxt);
+        self.timers.retransmit = Some(now.saturating_add(self.rto(cfg)));
+    }
+
+    /// A new segment `[start, start + len)` goes out: timed, when RTTs are measured.
+    fn time_sent(&mut self, cfg: &Config, start: u32, len: u32, now: u64, syn: bool) {
+        if cfg.rtt.is_some() {
+            self.rtt.sent(start, cfg.space.add(start, len), now, syn);
+        }
+    }
+
+    /// SND.UNA advanced (RFC 6298 §2–3, §5.7; Linux `tcp_clean_rtx_queue()`,
+    /// `tcp_ack_update_rtt()`, `tcp_synack_rtt_meas()`, `tcp_init_metrics()`): a sample
+    /// from the oldest segment acknowledged in full, unless one of them was retransmitted
+    /// (Karn); then from the timestamp echo, which says which transmission is answered
+    /// (RFC 7323 §4: taken only from an ACK that advances SND.UNA). A sample sets the RTO
+    /// and ends any backoff; without one the RTO stays as it was, backed off or not.
+    fn measure(&mut self, cfg: &Config, s: &Segment, now: u64) {
+        let (sp, Some(p)) = (cfg.space, cfg.rtt_params()) else {
+            return;
+        };
+        let acked = self.rtt.acked(sp, self.snd_una, now);
+        let echo = match (self.opts.ts_ok, s.opts.timestamps, acked.oldest) {
+            (true, Some((_, ecr)), Some(oldest)) => {
+                // Our TSval is the time (attach_options). An echo of a time before the
+                // oldest segment acknowledged was sent cannot be of that segment. (Linux
+                // also skips a TSecr of 0, which its clock does not send; ours does, at
+                // time 0.)
+                let r = u64::from((now as u32).wrapping_sub(ecr));
+                (r <= now.saturating_sub(oldest)).then_some(r)
+            }
+            _ => None,
+        };
+        if let Some(r) = acked.sample.or(echo) {
+            self.rtt.sample(&p, r, self.snd_una, self.snd_nxt, sp);
+        }
+        if let Some(syn_retransmitted) = acked.syn {
+            let fall_back = match cfg.syn_fallback {
+                SynFallback::Off => false,
+                SynFallback::SynRetransmitted => syn_retransmitted && cfg.rto < cfg.rto_fallback,
+                SynFallback::NoSample => self.rtt.srtt().is_none(),
+            };
+            if fall_back {
+                self.rtt.fall_back(u64::from(cfg.rto_fallback));
+            }
         }
     }
 
@@ -1199,12 +1414,28 @@ impl Tcb {
                 out.segments
                     .push(Segment::control(Flags::SYN, self.iss, 0, self.rcv_wnd));
                 self.snd_nxt = sp.add(self.iss, 1);
+                if self.rtt.sent.iter().any(|r| r.syn) {
+                    self.rtt.retransmitted(sp, self.iss, 1, now);
+                } else {
+                    self.time_sent(cfg, self.iss, 1, now, true);
+                }
                 self.arm_retransmit(cfg, now);
             }
             Emit::SynAck => {
                 out.segments
                     .push(self.segment(Flags::SYN | Flags::ACK, self.iss));
                 self.snd_nxt = sp.add(self.iss, 1);
+                if !self.rtt.sent.iter().any(|r| r.syn) {
+                    self.time_sent(cfg, self.iss, 1, now, true);
+                } else if self.state == State::SynSent {
+                    // Simultaneous open: Linux's tcp_send_synack() sends the SYN's own
+                    // buffer again, as new (its send time restarts).
+                    self.rtt.syn_resent_as_syn_ack(now);
+                } else {
+                    // Sent again for a duplicate SYN: inet_rtx_syn_ack() counts it in
+                    // num_retrans, so tcp_synack_rtt_meas() takes no sample.
+                    self.rtt.retransmitted(sp, self.iss, 1, now);
+                }
                 self.arm_retransmit(cfg, now);
             }
             Emit::Ack | Emit::ChallengeAck => out.segments.push(self.ack_segment(cfg)),
@@ -1303,6 +1534,7 @@ impl Tcb {
             let mut s = self.segment(Flags::ACK | psh, self.snd_nxt);
             s.len = n;
             out.segments.push(s);
+            self.time_sent(cfg, self.snd_nxt, n, now, false);
             self.snd_nxt = sp.add(self.snd_nxt, n);
             self.send_queue -= n;
             usable -= n;
@@ -1311,21 +1543,40 @@ impl Tcb {
         if self.fin_queued && self.send_queue == 0 {
             out.segments
                 .push(self.segment(Flags::FIN | Flags::ACK, self.snd_nxt));
+            self.time_sent(cfg, self.snd_nxt, 1, now, false);
             self.snd_nxt = sp.add(self.snd_nxt, 1);
             self.fin_sent = true;
             sent = true;
         }
-        if sent {
+        if sent && cfg.tail_loss_probe.is_some() && cfg.rtt.is_some() {
+            // tcp_event_new_data_sent(): the RTO restarts when nothing was in flight or a
+            // probe was pending; then tcp_write_xmit() schedules a probe.
+            if in_flight == 0 || self.rtt.probe || self.timers.retransmit.is_none() {
+                self.rearm_rto(cfg, now);
+            }
+            self.schedule_probe(cfg, now, false);
+        } else if sent {
             self.arm_retransmit(cfg, now);
         }
     }
 
     /// Resend the oldest unacknowledged segment and back off (RFC 6298 §5.4–5.6).
+    /// Linux does not back off the first `syn_linear_timeouts` SYN retransmissions
+    /// (`tcp_retransmit_timer()`: `total_rto > sysctl_tcp_syn_linear_timeouts`).
     fn retransmit(&mut self, cfg: &Config, now: u64, out: &mut Outcome) {
         let sp = cfg.space;
         let in_flight = sp.sub(self.snd_nxt, self.snd_una);
         if in_flight == 0 {
             return;
+        }
+        if std::mem::take(&mut self.rtt.probe) {
+            self.send_probe(cfg, now, out);
+            return;
+        }
+        if cfg.rtt.is_some() {
+            // Loss recovery until all now in flight is acknowledged (Linux tcp_enter_loss():
+            // high_seq = SND.NXT): no tail loss probe meanwhile.
+            self.rtt.recovery = Some(self.snd_nxt);
         }
         if self.syn_outstanding() {
             out.segments.push(if self.state == State::SynSent {
@@ -1348,8 +1599,19 @@ impl Tcb {
                     .push(self.segment(Flags::FIN | Flags::ACK, self.snd_una));
             }
         }
+        if let Some(s) = out.segments.last() {
+            self.rtt.retransmitted(sp, s.seq, s.seg_len(), now);
+        }
         self.retries = cfg.retries_after(self.retries);
-        self.timers.retransmit = Some(now.saturating_add(cfg.rto_after(self.retries) as u64));
+        if cfg.rtt.is_some() {
+            let linear = self.state == State::SynSent
+                && u32::from(self.retries) <= u32::from(cfg.syn_linear_timeouts);
+            if !linear && cfg.backoff {
+                self.rtt
+                    .back_off(u64::from(cfg.rto), u64::from(cfg.rto_max));
+            }
+        }
+        self.timers.retransmit = Some(now.saturating_add(self.rto(cfg)));
     }
 }
 

@@ -5,6 +5,7 @@
 //! - [`profile`]: named sets of row changes (RFC 793, RFC 1337, and mutants).
 //! - [`endpoint`]: a pure, sans-IO endpoint whose `step` classifies an input, looks the
 //!   row up and applies it.
+//! - [`rtt`]: round-trip measurement and the retransmission timeout (RFC 6298, Linux).
 //! - [`seq`], [`segment`]: sequence arithmetic and segments.
 
 #![warn(missing_docs)]
@@ -16,6 +17,7 @@ pub mod msc;
 pub mod profile;
 pub mod render;
 mod rows;
+pub mod rtt;
 pub mod segment;
 pub mod seq;
 pub mod table;

@@ -9,6 +9,7 @@
 
 use crate::endpoint::{Config, SynOptions};
 use crate::rows::*;
+use crate::rtt::{Estimator, SynFallback};
 use crate::table::{Action, Emit, Event, Guard, Span, State, Timer};
 use serde::Serialize;
 
@@ -82,14 +83,33 @@ pub enum Param {
     AckCarriesFin(bool),
     /// D-SACK blocks report duplicate segments ([`Config::dsack`]).
     Dsack(bool),
+    /// How a measured RTT sets the RTO ([`Config::rtt`]; the interpreter's default is
+    /// RFC 6298's; the checker measures none).
+    RttEstimator(Estimator),
+    /// The least RTO, or Linux's least deviation term, ms ([`Config::rto_min`]).
+    RtoMin(u32),
+    /// RFC 6298's G, ms ([`Config::clock_granularity`]).
+    ClockGranularity(u32),
+    /// The RTO after a handshake without a good sample ([`Config::syn_fallback`]).
+    SynRtoFallback(SynFallback),
+    /// SYN retransmissions before the RTO backs off ([`Config::syn_linear_timeouts`]).
+    SynLinearTimeouts(u8),
+    /// A tail loss probe, with Linux's 2 ms margin ([`Config::tail_loss_probe`]).
+    TailLossProbe(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 18] = [
+    pub const NAMES: [&'static str; 24] = [
         "syn_options",
+        "rtt_estimator",
         "rto",
+        "rto_min",
         "rto_max",
+        "clock_granularity",
+        "syn_rto_fallback",
+        "syn_linear_timeouts",
+        "tail_loss_probe",
         "max_retransmits",
         "syn_retries",
         "synack_retries",
@@ -128,6 +148,12 @@ impl Param {
             Param::PushAtWindowEdge(_) => "push_at_window_edge",
             Param::AckCarriesFin(_) => "ack_carries_fin",
             Param::Dsack(_) => "dsack",
+            Param::RttEstimator(_) => "rtt_estimator",
+            Param::RtoMin(_) => "rto_min",
+            Param::ClockGranularity(_) => "clock_granularity",
+            Param::SynRtoFallback(_) => "syn_rto_fallback",
+            Param::SynLinearTimeouts(_) => "syn_linear_timeouts",
+            Param::TailLossProbe(_) => "tail_loss_probe",
         }
     }
 
@@ -138,6 +164,12 @@ impl Param {
             self,
             Param::Rto(_)
                 | Param::RtoMax(_)
+                | Param::RttEstimator(_)
+                | Param::RtoMin(_)
+                | Param::ClockGranularity(_)
+                | Param::SynRtoFallback(_)
+                | Param::SynLinearTimeouts(_)
+                | Param::TailLossProbe(_)
                 | Param::Msl(_)
                 | Param::TimeWait(_)
                 | Param::FinTimeout(_)
@@ -146,7 +178,7 @@ impl Param {
     }
 
     /// Whether the model checker applies it: only behaviour, not times (abstract ticks;
-    /// so no delayed-ACK timer runs there), retry counts (its `--retransmits` budget),
+    /// so no delayed-ACK timer runs there, and no RTT is measured), retry counts (its `--retransmits` budget),
     /// SYN options and timestamps (its channel carries no options) or what a socket
     /// layer does.
     pub fn checker_honours(&self) -> bool {
@@ -175,6 +207,13 @@ impl Param {
             Param::PushAtWindowEdge(b) => cfg.push_at_window_edge = b,
             Param::AckCarriesFin(b) => cfg.ack_carries_fin = b,
             Param::Dsack(b) => cfg.dsack = b,
+            Param::RttEstimator(e) => cfg.rtt = Some(e),
+            Param::RtoMin(ms) => cfg.rto_min = t(ms),
+            Param::ClockGranularity(ms) => cfg.clock_granularity = t(ms),
+            Param::SynRtoFallback(f) => cfg.syn_fallback = f,
+            Param::SynLinearTimeouts(n) => cfg.syn_linear_timeouts = n,
+            // TCP_TIMEOUT_MIN_US: 2 ms more than 2·SRTT with more than one segment out.
+            Param::TailLossProbe(on) => cfg.tail_loss_probe = on.then(|| t(2)),
         }
     }
 
@@ -233,6 +272,26 @@ impl Param {
             "push_at_window_edge" => cfg.push_at_window_edge.to_string(),
             "ack_carries_fin" => cfg.ack_carries_fin.to_string(),
             "dsack" => cfg.dsack.to_string(),
+            "rtt_estimator" => match cfg.rtt {
+                None => "off (the RTO is rto, backed off)".to_string(),
+                Some(Estimator::Rfc6298) => "RFC 6298".to_string(),
+                Some(Estimator::Linux) => "Linux".to_string(),
+            },
+            "rto_min" => ms(cfg.rto_min),
+            "clock_granularity" => ms(cfg.clock_granularity),
+            "syn_rto_fallback" => match cfg.syn_fallback {
+                SynFallback::Off => "off".to_string(),
+                SynFallback::SynRetransmitted => {
+                    format!("{} after a retransmitted SYN", ms(cfg.rto_fallback))
+                }
+                SynFallback::NoSample => {
+                    format!("{} without a handshake sample", ms(cfg.rto_fallback))
+                }
+            },
+            "syn_linear_timeouts" => cfg.syn_linear_timeouts.to_string(),
+            "tail_loss_probe" => cfg.tail_loss_probe.map_or("off".to_string(), |m| {
+                format!("2 SRTT + rto_min (one segment out) or + {}", ms(m))
+            }),
             _ => String::new(),
         }
     }
@@ -530,18 +589,42 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 15] = [
+static LINUX_PARAMS: [Setting; 21] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
+    },
+    Setting {
+        param: Param::RttEstimator(Estimator::Linux),
+        source: "tcp_rtt_estimator(), tcp_set_rto() (net/ipv4/tcp_input.c); samples from tcp_clean_rtx_queue() (none once a retransmitted segment is acknowledged: FLAG_RETRANS_DATA_ACKED), else the TSecr (tcp_ack_update_rtt()), and the SYN,ACK's round trip unless it was sent again (tcp_synack_rtt_meas())",
     },
     Setting {
         param: Param::Rto(1_000),
         source: "TCP_TIMEOUT_INIT (1 s, RFC 6298)",
     },
     Setting {
+        param: Param::RtoMin(200),
+        source: "TCP_RTO_MIN (HZ/5, 200 ms; net.ipv4.tcp_rto_min_us = 200000): tcp_rtt_estimator() keeps rttvar_us at least tcp_rto_min_us()",
+    },
+    Setting {
         param: Param::RtoMax(120_000),
-        source: "TCP_RTO_MAX (120 s)",
+        source: "TCP_RTO_MAX (120 s; net.ipv4.tcp_rto_max_ms = 120000)",
+    },
+    Setting {
+        param: Param::ClockGranularity(4),
+        source: "__tcp_set_rto(): usecs_to_jiffies() rounds up to a jiffy, 4 ms at HZ = 250 (kernel/Kconfig.hz's default)",
+    },
+    Setting {
+        param: Param::SynRtoFallback(SynFallback::NoSample),
+        source: "tcp_init_metrics() (net/ipv4/tcp_metrics.c): no RTT sample from the handshake (srtt_us == 0): icsk_rto = TCP_TIMEOUT_FALLBACK (3 s), RFC 6298 §5.7",
+    },
+    Setting {
+        param: Param::SynLinearTimeouts(4),
+        source: "net.ipv4.tcp_syn_linear_timeouts = 4: tcp_retransmit_timer() backs off in SYN-SENT only once total_rto exceeds it; tcp_write_timeout() allows tcp_syn_retries + it",
+    },
+    Setting {
+        param: Param::TailLossProbe(true),
+        source: "net.ipv4.tcp_early_retrans = 3: tcp_schedule_loss_probe() (with SACK, in TCP_CA_Open: PTO = 2 srtt + TCP_RTO_MIN with one packet out, else + TCP_TIMEOUT_MIN_US; at most the RTO), tcp_send_loss_probe() (the last segment again, once per tlp_high_seq)",
     },
     Setting {
         param: Param::MaxRetransmits(15),
