@@ -490,6 +490,12 @@ pub fn case(
     }))
 }
 
+/// How late a segment the kernel sent at once may be and still count as the machine's
+/// delay: a scheduling delay on a loaded 2-core machine running many scripts at once (up
+/// to tens of milliseconds), below Linux's 200 ms minimum RTO (`TCP_RTO_MIN`), so no
+/// retransmission is taken for it.
+const JITTER: i64 = 100_000;
+
 /// How late the kernel's segment was past the latest time its `>` line allows, in µs
 /// (negative: early, before the earliest), when it was sent at another time.
 fn lateness(d: &Difference) -> Option<i64> {
@@ -525,19 +531,22 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
     let in_syn_received = d.row_states.contains(&State::SynReceived);
     let late_or_missing = matches!(kernel, Departure::NothingSent | Departure::Mistimed { .. });
     let late = lateness(d);
-    if late.is_some_and(|l| l > 0 && l < 25_000) && !timer_line {
-        // Real time on a shared machine: a segment sent a few milliseconds past the
-        // 4 ms tolerance.
-        return Some("real-time-jitter");
-    }
     if expected == Some(Flags::ACK) && late_or_missing {
         // Linux delays an ACK (tcp_send_delayed_ack()) or rate-limits one answering an
         // unacceptable segment (tcp_oow_rate_limited(), 500 ms).
         return Some("ack-delayed-or-rate-limited");
     }
+    if late.is_some_and(|l| l > 0 && l < JITTER) && !timer_line {
+        // Real time on a shared machine: the segment the line expects, every field as
+        // written, sent past the 4 ms tolerance, by less than any TCP timer of Linux
+        // but the delayed ACK's (above) would make it.
+        return Some("real-time-jitter");
+    }
     let sent_syn = sent.is_some_and(|f| f.syn());
     if sent_syn
-        && let Departure::Mistimed { sent: at, latest, .. } = kernel
+        && let Departure::Mistimed {
+            sent: at, latest, ..
+        } = kernel
         && at < latest
         && at < 1_000_000
     {
@@ -550,7 +559,11 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
         return Some("retransmission-timing");
     }
     let flags_differ = kernel == Departure::SegmentDiffers(Field::Flags);
-    if flags_differ && sent == Some(Flags::SYN | Flags::ACK) && expected == Some(Flags::ACK) && in_syn_received {
+    if flags_differ
+        && sent == Some(Flags::SYN | Flags::ACK)
+        && expected == Some(Flags::ACK)
+        && in_syn_received
+    {
         // A retransmitted SYN in SYN-RECEIVED: Linux sends its SYN,ACK again
         // (tcp_check_req() -> inet_rtx_syn_ack()), the endpoint an ACK.
         return Some("syn-ack-resent-for-duplicate-syn");
@@ -558,6 +571,19 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
     if flags_differ && sent == Some(Flags::RST) && in_syn_received {
         // A request socket checks the ACK before the sequence number (tcp_check_req()).
         return Some("syn-received-ack-checked-first");
+    }
+    if flags_differ && sent == Some(Flags::ACK) && expected == Some(Flags::RST) && in_syn_received {
+        // Where the endpoint, in SYN-RECEIVED, resets a bad ACK, Linux ACKs as an
+        // established connection: it has read the ACK of earlier text beyond RCV.NXT,
+        // which the endpoint answered unread (tcp_check_req() creates the child for any
+        // in-window segment; README: out-of-order text).
+        return Some("out-of-order-text-ack-unread");
+    }
+    if kernel == Departure::NothingSent && expected == Some(Flags::RST) && in_syn_received {
+        // A simultaneous open's SYN-RECEIVED takes SEG.ACK = SND.UNA as acceptable
+        // (tcp_ack() refuses only an ACK before SND.UNA or after SND.NXT) and is
+        // established; RFC 9293 §3.10.7.4 asks SND.UNA < SEG.ACK and resets.
+        return Some("simultaneous-open-ack-of-nothing");
     }
     if flags_differ && sent_syn {
         // After a SYN,ACK with a bad ACK, Linux retransmits its SYN at once
@@ -574,6 +600,36 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
             // A request socket outlives its listener until its SYN,ACK timer
             // (reqsk_timer_handler()).
             Some("request-outlives-listener")
+        }
+        (Line::Assert(State::Established), Departure::OtherState(State::SynReceived))
+            if in_syn_received =>
+        {
+            // The peer's SYN again with an ACK, at RCV.NXT-1: the endpoint trims the old
+            // SYN and reads the ACK (§3.10.7.4: only the new parts are processed); a
+            // request socket finds the whole segment outside its window
+            // (tcp_check_req() -> tcp_in_window()), ACKs it, and stays.
+            Some("syn-received-old-syn-untrimmed")
+        }
+        (Line::Assert(State::Listen), Departure::OtherState(State::SynReceived)) => {
+            // A SYN,ACK whose ACK is not ours: the listener resets it and the request
+            // stays (tcp_check_req() reads the ACK first); the endpoint returns to LISTEN.
+            Some("syn-received-ack-checked-first")
+        }
+        (
+            Line::Assert(State::CloseWait | State::LastAck | State::Closing),
+            Departure::OtherState(State::Listen | State::Closed),
+        ) => {
+            // A RST at RCV.NXT-1 (numbered before the peer's FIN) resets a connection
+            // that has received a FIN (tcp_reset_check()); the endpoint drops it as out
+            // of the window.
+            Some("rst-before-fin-resets")
+        }
+        (Line::Assert(State::Closed), Departure::OtherState(State::Listen)) => {
+            // A connection reset before it was accepted: Linux keeps it, closed, in the
+            // listener's queue (tcp_reset() -> tcp_done(): unhashed, so sock_diag lists
+            // it no more) and the live `state` sees the listener; the endpoint's is
+            // CLOSED.
+            Some("reset-child-unseen")
         }
         _ => None,
     }

@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
+/// How far apart the workers start.
+const STAGGER: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// The default number of jobs for a workload that mostly sleeps: four per core, at most
 /// 32 (each job holds a thread, a namespace and a tun device).
 pub fn default_jobs() -> usize {
@@ -41,10 +44,13 @@ where
     let stop = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel::<(usize, T)>();
-        for _ in 0..jobs.min(count) {
+        for w in 0..jobs.min(count) {
             let tx = tx.clone();
             let (next, stop, work) = (&next, &stop, &work);
             scope.spawn(move || {
+                // The workers start a little apart: a burst of namespaces made at once
+                // delays the first runs' segments by tens of milliseconds.
+                std::thread::sleep(STAGGER * w as u32);
                 while !stop.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= count {

@@ -616,7 +616,7 @@ const ACK_FIN_DELAYABLE: Action = Action::Emit(Emit::AckFinDelayable);
 #[rustfmt::skip]
 fn linux() -> Vec<Rule> {
     use Event::{Abort, Ack, AckOfFin, Fin, FinAckOfFin, FinWait2Timeout, RstExact, RstInWindow,
-        Syn, Unacceptable};
+        Syn, SynAck, Unacceptable};
     use Guard::{OpenedActively, OpenedPassively};
     vec![
         // tcp_disconnect(): "ABORT function of RFC793", RST only where tcp_need_reset().
@@ -679,6 +679,15 @@ fn linux() -> Vec<Rule> {
             .rfc("Linux tcp_check_req(): embryonic_reset, tcp_v4_send_reset()")
             .label("rcv SYN / snd RST, return to LISTEN"),
         on(Syn, &[SYN_RCVD]).when(OpenedActively).does(&[CHALLENGE])
+            .rfc("Linux tcp_validate_incoming(): tcp_send_challenge_ack()")
+            .label("rcv SYN / snd challenge ACK"),
+        // The same for a SYN,ACK: <SEQ=SEG.ACK><CTL=RST>. (One whose ACK is not ours is
+        // also answered so, by the listener, but the request stays: tcp_check_req() reads
+        // the ACK first; README, syn-received-ack-checked-first.)
+        on(SynAck, &[SYN_RCVD]).when(OpenedPassively).does(&[RESET_REPLY, ReturnToListen]).to(LISTEN)
+            .rfc("Linux tcp_check_req(): embryonic_reset, tcp_v4_send_reset()")
+            .label("rcv SYN / snd RST, return to LISTEN"),
+        on(SynAck, &[SYN_RCVD]).when(OpenedActively).does(&[CHALLENGE])
             .rfc("Linux tcp_validate_incoming(): tcp_send_challenge_ack()")
             .label("rcv SYN / snd challenge ACK"),
     ]
