@@ -346,7 +346,10 @@ impl<S: Stack> Engine<S> {
             return Ok(());
         }
         let mut f = self.fail("the system call returned something else");
-        f.departure = Departure::CallResult;
+        f.departure = Departure::CallResult {
+            expected: expect.0,
+            actual: value,
+        };
         f.line = line;
         f.column = column;
         f.expected = Some(match &expect.1 {

@@ -590,6 +590,21 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
         // (tcp_rcv_synsent_state_process(): TCP_TIMEOUT_MIN).
         return Some("syn-resent-after-bad-ack");
     }
+    if let (Line::Call, Departure::CallResult { expected, actual }) = (d.line_kind, kernel) {
+        if expected == -1 && actual >= 0 && in_syn_received {
+            // A call that fails in SYN-RECEIVED (accept: EAGAIN, write: EAGAIN) succeeds
+            // on Linux: its connection is established, having read an ACK the endpoint
+            // left unread (text or a FIN beyond RCV.NXT: tcp_check_req() creates the
+            // child for any in-window segment; README: out-of-order text).
+            return Some("out-of-order-text-ack-unread");
+        }
+        if expected == -1 && actual == 0 && !in_syn_received {
+            // After a reset, once the error is read: the endpoint's read says ENOTCONN,
+            // Linux's returns 0 (tcp_done() sets sk_shutdown = SHUTDOWN_MASK, and
+            // tcp_recvmsg_locked() tests RCV_SHUTDOWN before TCP_CLOSE).
+            return Some("read-after-reset-eof");
+        }
+    }
     match (d.line_kind, kernel) {
         (Line::Assert(State::SynReceived), Departure::OtherState(State::Established)) => {
             // Linux holds text beyond RCV.NXT and reads its ACK field; the endpoint

@@ -152,8 +152,14 @@ pub enum Departure {
         /// The line's time, or the end of its range.
         latest: u64,
     },
-    /// A system call returned something else.
-    CallResult,
+    /// A system call returned something else: the value the script expected, the value
+    /// returned (-1 with an errno).
+    CallResult {
+        /// The script's value.
+        expected: i64,
+        /// The stack's.
+        actual: i64,
+    },
     /// `state X` found the endpoint in another state.
     OtherState(State),
     /// A segment sent after the last `>` line that expects one (`--strict`).

@@ -314,8 +314,40 @@ fn explain_names_the_class_of_each_known_difference_and_none_for_others() {
             Some("reset-child-unseen"),
         ),
         (
-            difference(Line::Call, Departure::CallResult, None, &[]),
+            difference(
+                Line::Call,
+                Departure::CallResult {
+                    expected: 10,
+                    actual: -1,
+                },
+                None,
+                &[],
+            ),
             None,
+        ),
+        (
+            difference(
+                Line::Call,
+                Departure::CallResult {
+                    expected: -1,
+                    actual: 4,
+                },
+                None,
+                &[State::SynReceived],
+            ),
+            Some("out-of-order-text-ack-unread"),
+        ),
+        (
+            difference(
+                Line::Call,
+                Departure::CallResult {
+                    expected: -1,
+                    actual: 0,
+                },
+                None,
+                &[State::SynSent],
+            ),
+            Some("read-after-reset-eof"),
         ),
         (
             difference(

@@ -690,6 +690,14 @@ fn linux() -> Vec<Rule> {
         on(SynAck, &[SYN_RCVD]).when(OpenedActively).does(&[CHALLENGE])
             .rfc("Linux tcp_validate_incoming(): tcp_send_challenge_ack()")
             .label("rcv SYN / snd challenge ACK"),
+        // A RST in a simultaneous open's SYN-RECEIVED: tcp_reset() reports ECONNREFUSED in
+        // SYN-SENT only, ECONNRESET here. A request sock is dropped (embryonic_reset).
+        on(RstExact, &[SYN_RCVD]).when(OpenedActively).does(&[SIG_RESET, DeleteTcb]).to(CLOSED)
+            .rfc("Linux tcp_reset(): ECONNRESET outside SYN-SENT")
+            .label("rcv RST / error: connection reset"),
+        on(RstExact, &[SYN_RCVD]).when(OpenedPassively).does(&[ReturnToListen]).to(LISTEN)
+            .rfc("Linux tcp_check_req(): embryonic_reset, the request dropped")
+            .label("rcv RST / return to LISTEN"),
     ]
 }
 
