@@ -178,8 +178,8 @@ fn did(run: &Run, line: usize, column: usize) -> Did {
     let (text, departed, sent) = match stop(run) {
         Some((l, c, f)) if (l, c) == (line, column) || l == line => (
             departure(run),
-            Some(f.map_or(Departure::Other, |f| f.departure)),
-            f.and_then(|f| f.sent),
+            Some(f.map_or(Departure::Other, |f| f.how.departure)),
+            f.and_then(|f| f.how.sent),
         ),
         _ => (as_the_script(run, line), None, None),
     };

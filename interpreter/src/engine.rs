@@ -163,10 +163,9 @@ impl<S: Stack> Engine<S> {
             expected: None,
             actual: None,
             state,
-            tcb,
+            tcb: tcb.into_boxed_str(),
             bad_script: false,
-            departure: Departure::Other,
-            sent: None,
+            how: Box::default(),
         }
     }
 
@@ -346,7 +345,7 @@ impl<S: Stack> Engine<S> {
             return Ok(());
         }
         let mut f = self.fail("the system call returned something else");
-        f.departure = Departure::CallResult {
+        f.how.departure = Departure::CallResult {
             expected: expect.0,
             actual: value,
         };
@@ -416,7 +415,7 @@ impl<S: Stack> Engine<S> {
                 seconds(start),
                 self.opts.live_limit / 1_000_000
             ));
-            f.departure = Departure::PastRealTimeLimit;
+            f.how.departure = Departure::PastRealTimeLimit;
             return Err(f);
         }
         match &st.action {
@@ -467,7 +466,7 @@ impl<S: Stack> Engine<S> {
                 if self.state() != *state {
                     let p = at(span);
                     let mut f = self.fail("the endpoint is in another state");
-                    f.departure = Departure::OtherState(self.state());
+                    f.how.departure = Departure::OtherState(self.state());
                     f.line = p.line;
                     f.column = p.column;
                     f.expected = Some(state.to_string());
@@ -552,8 +551,8 @@ impl<S: Stack> Engine<S> {
                 "the endpoint sent a segment at {} that no `>` line expects",
                 seconds(s.time)
             ));
-            f.departure = Departure::Unexpected;
-            f.sent = Some(Seen::from(&w));
+            f.how.departure = Departure::Unexpected;
+            f.how.sent = Some(Seen::from(&w));
             f.actual = Some(w.text);
             return Err(f);
         }
@@ -658,7 +657,7 @@ impl<S: Stack> Engine<S> {
         let expected = expected_text(pkt);
         let Some(sent) = self.outbound.pop_front() else {
             let mut f = self.fail("the endpoint sent nothing");
-            f.departure = Departure::NothingSent;
+            f.how.departure = Departure::NothingSent;
             f.expected = Some(expected);
             f.actual = Some("no segment".to_string());
             return Err(f);
@@ -681,8 +680,8 @@ impl<S: Stack> Engine<S> {
         let mismatch = |what: &str, field: Field, s: &Engine<S>| {
             let mut f = s.fail(format!("the segment sent differs: {what}"));
             let w = s.wire_of(seg, true);
-            f.departure = Departure::SegmentDiffers(field);
-            f.sent = Some(Seen::from(&w));
+            f.how.departure = Departure::SegmentDiffers(field);
+            f.how.sent = Some(Seen::from(&w));
             f.expected = Some(expected.clone());
             f.actual = Some(w.text);
             f
@@ -749,12 +748,12 @@ impl<S: Stack> Engine<S> {
                 }
             ));
             let w = self.wire_of(seg, true);
-            f.departure = Departure::Mistimed {
+            f.how.departure = Departure::Mistimed {
                 sent: sent.time,
                 earliest: lo,
                 latest: hi,
             };
-            f.sent = Some(Seen::from(&w));
+            f.how.sent = Some(Seen::from(&w));
             f.expected = Some(expected);
             f.actual = Some(w.text);
             return Err(f);

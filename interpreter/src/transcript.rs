@@ -122,16 +122,23 @@ pub struct Failure {
     /// The state of the TCB the line concerned.
     pub state: State,
     /// That TCB, printed.
-    pub tcb: String,
+    pub tcb: Box<str>,
     /// The script itself is wrong (exit 2) rather than the endpoint (exit 1).
     pub bad_script: bool,
     /// How the stack departed from the script, typed (what `message` says in words): what
-    /// `interpreter diff` and `fuzz-diff`'s classifier read. Not in the JSON.
+    /// `interpreter diff` and `fuzz-diff`'s classifier read. Not in the JSON. (Boxed, as
+    /// `tcb` is a boxed `str`: a failure is an `Err`, kept small.)
     #[serde(skip)]
+    pub how: Box<How>,
+}
+
+/// A [`Failure`], typed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct How {
+    /// How the stack departed from the script.
     pub departure: Departure,
     /// The segment the stack sent where a `>` line expected another (or none), in the
-    /// script's numbering. Not in the JSON.
-    #[serde(skip)]
+    /// script's numbering.
     pub sent: Option<Seen>,
 }
 

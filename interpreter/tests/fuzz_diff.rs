@@ -375,12 +375,18 @@ fn a_failure_carries_its_departure_and_the_segment_sent() {
     let interpreter::run::Verdict::Fail { failure } = run.verdict else {
         panic!("{:?}", run.verdict);
     };
-    assert_eq!(failure.departure, Departure::SegmentDiffers(Field::Flags));
-    assert_eq!(failure.sent.map(|s| s.flags), Some(Flags::SYN | Flags::ACK));
+    assert_eq!(
+        failure.how.departure,
+        Departure::SegmentDiffers(Field::Flags)
+    );
+    assert_eq!(
+        failure.how.sent.map(|s| s.flags),
+        Some(Flags::SYN | Flags::ACK)
+    );
     let script = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 state LISTEN\n";
     let run = interpreter::run::run_source("t.pkt", script, &Options::default()).expect("runs");
     let interpreter::run::Verdict::Fail { failure } = run.verdict else {
         panic!("{:?}", run.verdict);
     };
-    assert_eq!(failure.departure, Departure::OtherState(State::Closed));
+    assert_eq!(failure.how.departure, Departure::OtherState(State::Closed));
 }
