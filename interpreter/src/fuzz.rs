@@ -572,12 +572,27 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
         // A request socket checks the ACK before the sequence number (tcp_check_req()).
         return Some("syn-received-ack-checked-first");
     }
-    if flags_differ && sent == Some(Flags::ACK) && expected == Some(Flags::RST) && in_syn_received {
+    if flags_differ
+        && sent == Some(Flags::ACK)
+        && expected.is_some_and(|f| f.rst())
+        && in_syn_received
+    {
         // Where the endpoint, in SYN-RECEIVED, resets a bad ACK, Linux ACKs as an
         // established connection: it has read the ACK of earlier text beyond RCV.NXT,
         // which the endpoint answered unread (tcp_check_req() creates the child for any
         // in-window segment; README: out-of-order text).
         return Some("out-of-order-text-ack-unread");
+    }
+    if kernel == Departure::NothingSent
+        && expected == Some(Flags::FIN | Flags::ACK)
+        && in_syn_received
+    {
+        // shutdown(SHUT_WR) in a simultaneous open's SYN-RECEIVED: the endpoint sends its
+        // FIN (§3.10.4's first branch) and is in FIN-WAIT-1; Linux stays in SYN-RECEIVED
+        // and sends the FIN once established, §3.10.4's other branch (tcp_shutdown()
+        // skips TCP_SYN_RECV; tcp_rcv_state_process() sends it: "tcp: defer
+        // shutdown(SEND_SHUTDOWN) for TCP_SYN_RECV sockets", Linux 6.10).
+        return Some("fin-deferred-in-syn-received");
     }
     if kernel == Departure::NothingSent && expected == Some(Flags::RST) && in_syn_received {
         // A simultaneous open's SYN-RECEIVED takes SEG.ACK = SND.UNA as acceptable
@@ -597,6 +612,12 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
             // left unread (text or a FIN beyond RCV.NXT: tcp_check_req() creates the
             // child for any in-window segment; README: out-of-order text).
             return Some("out-of-order-text-ack-unread");
+        }
+        if expected == -1 && actual > 0 && !in_syn_received {
+            // accept() where the endpoint's connection was reset before it was accepted:
+            // Linux keeps the closed child in the accept queue and hands it out
+            // (tcp_reset() -> tcp_done(); inet_csk_accept() does not look at its state).
+            return Some("reset-child-unseen");
         }
         if expected == -1 && actual == 0 && !in_syn_received {
             // After a reset, once the error is read: the endpoint's read says ENOTCONN,

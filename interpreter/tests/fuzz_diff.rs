@@ -339,6 +339,27 @@ fn explain_names_the_class_of_each_known_difference_and_none_for_others() {
         ),
         (
             difference(
+                outbound(Flags::FIN | ack, false),
+                Departure::NothingSent,
+                None,
+                &[State::SynReceived],
+            ),
+            Some("fin-deferred-in-syn-received"),
+        ),
+        (
+            difference(
+                Line::Call,
+                Departure::CallResult {
+                    expected: -1,
+                    actual: 4,
+                },
+                None,
+                &[State::CloseWait],
+            ),
+            Some("reset-child-unseen"),
+        ),
+        (
+            difference(
                 Line::Call,
                 Departure::CallResult {
                     expected: -1,
