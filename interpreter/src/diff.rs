@@ -382,6 +382,16 @@ impl Diff {
         for r in &d.rows {
             let _ = writeln!(s, "  table: {r}");
         }
+        // The class `fuzz-diff` would name (README, "Kernel and model: the remaining
+        // differences"); its rules read scripts as `fuzz-diff` writes them.
+        match crate::fuzz::explain(d) {
+            Some(class) => {
+                let _ = writeln!(s, "  class: {class}");
+            }
+            None => {
+                let _ = writeln!(s, "  class: none fuzz-diff names");
+            }
+        }
         s
     }
 }
