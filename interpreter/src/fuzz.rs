@@ -536,6 +536,14 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
         // unacceptable segment (tcp_oow_rate_limited(), 500 ms).
         return Some("ack-delayed-or-rate-limited");
     }
+    if kernel == Departure::NothingSent
+        && expected.is_some_and(|f| f.contains(Flags::PSH | Flags::ACK) && !f.syn() && !f.rst())
+    {
+        // Text the endpoint sends as it is written; Linux holds a segment smaller than
+        // the MSS while an earlier small one is unacknowledged: Nagle's algorithm,
+        // Minshall's variant (tcp_nagle_check(), tcp_minshall_check()).
+        return Some("nagle-holds-small-segment");
+    }
     if late.is_some_and(|l| l > 0 && l < JITTER) && !timer_line {
         // Real time on a shared machine: the segment the line expects, every field as
         // written, sent past the 4 ms tolerance, by less than any TCP timer of Linux

@@ -339,6 +339,15 @@ fn explain_names_the_class_of_each_known_difference_and_none_for_others() {
         ),
         (
             difference(
+                outbound(Flags::PSH | ack, false),
+                Departure::NothingSent,
+                None,
+                &[State::Established],
+            ),
+            Some("nagle-holds-small-segment"),
+        ),
+        (
+            difference(
                 outbound(Flags::FIN | ack, false),
                 Departure::NothingSent,
                 None,
