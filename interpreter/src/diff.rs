@@ -9,7 +9,9 @@
 
 use crate::options::Options;
 use crate::run::{Run, RunError, Verdict, run_source};
-use crate::transcript::{Entry, Failure, Kind, Source, Step};
+use crate::script::{Action, When};
+use crate::transcript::{Departure, Entry, Failure, Kind, Seen, Source, Step};
+use model::{Flags, State};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -20,6 +22,39 @@ pub struct Did {
     pub verdict: String,
     /// What it sent or returned at that line (or how it departed from the script).
     pub did: String,
+    /// How it departed from the script at that line, typed; `None` where it did what the
+    /// script says. Not in the JSON.
+    #[serde(skip)]
+    pub departure: Option<Departure>,
+    /// The segment it sent there when a `>` line expected another. Not in the JSON.
+    #[serde(skip)]
+    pub sent: Option<Seen>,
+}
+
+/// The statement where the two differ, typed: where one stack did what it says, this is
+/// what that stack did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Line {
+    /// `>`: a segment expected, with these control bits; `range` when its time is a range
+    /// `t~u` (`fuzz-diff` writes a timer's segment so).
+    Outbound {
+        /// The control bits.
+        flags: Flags,
+        /// The time is a range.
+        range: bool,
+    },
+    /// `<`: a segment injected.
+    Inbound {
+        /// The control bits.
+        flags: Flags,
+    },
+    /// A system call.
+    Call,
+    /// `state X`.
+    Assert(State),
+    /// Anything else (or a script that does not parse).
+    #[default]
+    Other,
 }
 
 /// The first point where the model and the kernel differ.
@@ -39,6 +74,12 @@ pub struct Difference {
     /// CLOSE-WAIT`): the rows of the last statement at or before that line that applied
     /// any.
     pub rows: Vec<String>,
+    /// The statement, typed. Not in the JSON.
+    #[serde(skip)]
+    pub line_kind: Line,
+    /// The states the model's rows there started from (as `rows`). Not in the JSON.
+    #[serde(skip)]
+    pub row_states: Vec<State>,
 }
 
 /// One script's comparison.
@@ -134,14 +175,55 @@ fn as_the_script(run: &Run, line: usize) -> String {
 }
 
 fn did(run: &Run, line: usize, column: usize) -> Did {
-    let text = match stop(run) {
-        Some((l, c, _)) if (l, c) == (line, column) || l == line => departure(run),
-        _ => as_the_script(run, line),
+    let (text, departed, sent) = match stop(run) {
+        Some((l, c, f)) if (l, c) == (line, column) || l == line => (
+            departure(run),
+            Some(f.map_or(Departure::Other, |f| f.how.departure)),
+            f.and_then(|f| f.how.sent),
+        ),
+        _ => (as_the_script(run, line), None, None),
     };
     Did {
         verdict: verdict_word(run),
         did: text,
+        departure: departed,
+        sent,
     }
+}
+
+/// The statement of `source` at `line`, typed.
+fn line_kind(source: &str, line: usize) -> Line {
+    let Ok(parsed) = crate::script::parse(source, false) else {
+        return Line::Other;
+    };
+    let src = Source::new(source);
+    let Some(st) = parsed
+        .statements
+        .iter()
+        .find(|st| src.place(st.span.start).line == line)
+    else {
+        return Line::Other;
+    };
+    match &st.action {
+        Action::Outbound(p) => Line::Outbound {
+            flags: p.flags,
+            range: matches!(st.when, When::Within(..)),
+        },
+        Action::Inbound(p) => Line::Inbound { flags: p.flags },
+        Action::Call(_) => Line::Call,
+        Action::Assert(state, ..) => Line::Assert(*state),
+        _ => Line::Other,
+    }
+}
+
+/// The states the model's rows behind what it did at `line` started from.
+fn row_states(model: &Run, line: usize) -> Vec<State> {
+    model
+        .transcript
+        .iter()
+        .rfind(|e| e.line <= line && !e.steps.is_empty())
+        .map(|e| e.steps.iter().map(|s| s.from).collect())
+        .unwrap_or_default()
 }
 
 fn step_text(s: &Step) -> String {
@@ -208,6 +290,8 @@ pub fn compare(source: &str, model: Run, kernel: Run) -> Diff {
             model: did(&model, line, column),
             kernel: did(&kernel, line, column),
             rows: rows(&model, line),
+            line_kind: line_kind(source, line),
+            row_states: row_states(&model, line),
         }
     });
     Diff {
@@ -297,6 +381,16 @@ impl Diff {
         }
         for r in &d.rows {
             let _ = writeln!(s, "  table: {r}");
+        }
+        // The class `fuzz-diff` would name (README, "Kernel and model: the remaining
+        // differences"); its rules read scripts as `fuzz-diff` writes them.
+        match crate::fuzz::explain(d) {
+            Some(class) => {
+                let _ = writeln!(s, "  class: {class}");
+            }
+            None => {
+                let _ = writeln!(s, "  class: none fuzz-diff names");
+            }
         }
         s
     }

@@ -8,7 +8,9 @@ use crate::options::Options;
 use crate::script::{Action, Call, Packet, Span, Statement, Time, When};
 use crate::stack::{Called, Mismatch, RawStep, Ready, Sent, Stack, Wait};
 use crate::syscall::{Errno, result_text};
-use crate::transcript::{Entry, Failure, Kind, Place, Source, Step, Wire, seconds};
+use crate::transcript::{
+    Departure, Entry, Failure, Field, Kind, Place, Seen, Source, Step, Wire, seconds,
+};
 use model::{Segment, State};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
@@ -165,8 +167,9 @@ impl<S: Stack> Engine<S> {
             expected: None,
             actual: None,
             state,
-            tcb,
+            tcb: tcb.into_boxed_str(),
             bad_script: false,
+            how: Box::default(),
         }
     }
 
@@ -391,6 +394,10 @@ impl<S: Stack> Engine<S> {
             return Ok(());
         }
         let mut f = self.fail("the system call returned something else");
+        f.how.departure = Departure::CallResult {
+            expected: expect.0,
+            actual: value,
+        };
         f.line = line;
         f.column = column;
         f.expected = Some(match &expect.1 {
@@ -451,12 +458,14 @@ impl<S: Stack> Engine<S> {
             )));
         }
         if S::REAL_TIME && start > self.opts.live_limit {
-            return Err(self.fail(format!(
+            let mut f = self.fail(format!(
                 "{PAST_REAL_TIME_LIMIT} {} s of real time (live --max-seconds {}): not run \
                  further",
                 seconds(start),
                 self.opts.live_limit / 1_000_000
-            )));
+            ));
+            f.how.departure = Departure::PastRealTimeLimit;
+            return Err(f);
         }
         match &st.action {
             Action::Outbound(pkt) => {
@@ -514,6 +523,7 @@ impl<S: Stack> Engine<S> {
                 if self.state() != *state {
                     let p = at(span);
                     let mut f = self.fail("the endpoint is in another state");
+                    f.how.departure = Departure::OtherState(self.state());
                     f.line = p.line;
                     f.column = p.column;
                     f.expected = Some(state.to_string());
@@ -598,6 +608,8 @@ impl<S: Stack> Engine<S> {
                 "the endpoint sent a segment at {} that no `>` line expects",
                 seconds(s.time)
             ));
+            f.how.departure = Departure::Unexpected;
+            f.how.sent = Some(Seen::from(&w));
             f.actual = Some(w.text);
             return Err(f);
         }
@@ -731,6 +743,7 @@ impl<S: Stack> Engine<S> {
         let expected = expected_text(pkt);
         let Some(sent) = self.outbound.pop_front() else {
             let mut f = self.fail("the endpoint sent nothing");
+            f.how.departure = Departure::NothingSent;
             f.expected = Some(expected);
             f.actual = Some("no segment".to_string());
             return Err(f);
@@ -750,14 +763,17 @@ impl<S: Stack> Engine<S> {
                 None => n,
             });
         }
-        let mismatch = |what: &str, s: &Engine<S>| {
+        let mismatch = |what: &str, field: Field, s: &Engine<S>| {
             let mut f = s.fail(format!("the segment sent differs: {what}"));
+            let w = s.wire_of(seg, true);
+            f.how.departure = Departure::SegmentDiffers(field);
+            f.how.sent = Some(Seen::from(&w));
             f.expected = Some(expected.clone());
-            f.actual = Some(s.wire_of(seg, true).text);
+            f.actual = Some(w.text);
             f
         };
         if seg.flags != pkt.flags {
-            let mut f = mismatch("flags", self);
+            let mut f = mismatch("flags", Field::Flags, self);
             f.column = flags_place.column;
             return Err(f);
         }
@@ -767,12 +783,12 @@ impl<S: Stack> Engine<S> {
             // packetdrill's mapping: the endpoint's ISN is the script's SYN number.
             self.num.map_syn(seg.seq, pkt.start);
         } else if self.script_seq(&seg) != pkt.start {
-            let mut f = mismatch("sequence number", self);
+            let mut f = mismatch("sequence number", Field::Seq, self);
             f.column = seq_place.column;
             return Err(f);
         }
         if !pkt.any_len && seg.len != pkt.len {
-            let mut f = mismatch("length", self);
+            let mut f = mismatch("length", Field::Len, self);
             f.column = seq_place.column;
             return Err(f);
         }
@@ -780,14 +796,14 @@ impl<S: Stack> Engine<S> {
             && seg.flags.ack()
             && seg.ack != a
         {
-            let mut f = mismatch("acknowledgment number", self);
+            let mut f = mismatch("acknowledgment number", Field::Ack, self);
             f.column = ack_place.map_or(f.column, |p| p.column);
             return Err(f);
         }
         if let Some(w) = pkt.win
             && seg.wnd != w
         {
-            return Err(mismatch("window", self));
+            return Err(mismatch("window", Field::Window, self));
         }
         // Options are compared when the line lists them (not `<...>`), as packetdrill:
         // which options, the MSS and window scale values, the SACK blocks (the peer's
@@ -804,7 +820,7 @@ impl<S: Stack> Engine<S> {
                 && e.sack == a.sack
                 && ecr_same;
             if !same {
-                return Err(mismatch("TCP options", self));
+                return Err(mismatch("TCP options", Field::Options, self));
             }
         }
         let tol = self.opts.tolerance;
@@ -819,8 +835,15 @@ impl<S: Stack> Engine<S> {
                     None => seconds(start),
                 }
             ));
+            let w = self.wire_of(seg, true);
+            f.how.departure = Departure::Mistimed {
+                sent: sent.time,
+                earliest: lo,
+                latest: hi,
+            };
+            f.how.sent = Some(Seen::from(&w));
             f.expected = Some(expected);
-            f.actual = Some(self.wire_of(seg, true).text);
+            f.actual = Some(w.text);
             return Err(f);
         }
         if let (Some((script, _)), Some((actual, _))) = (pkt.tcp.timestamps, seg.opts.timestamps) {

@@ -25,18 +25,19 @@
 //! passes it by construction (checked); the kernel runs it, and [`crate::diff::compare`]
 //! says where they part.
 //!
-//! **Minimizing.** A script the kernel disagrees with is cut down: each drawn statement is
-//! dropped in turn (the setup's socket is kept), the model writes the expectations of
-//! what is left, and the cut stays when the kernel still departs at the same kind of
-//! statement with the same kind of complaint.
+//! **Minimizing.** A script the kernel disagrees with is cut down: first the statements
+//! drawn after the one where they differ, at once; then each drawn statement in turn
+//! (the setup's socket is kept); the model writes the expectations of what is left, and
+//! a cut stays when the kernel still departs at the same kind of statement with the same
+//! kind of complaint.
 
-use crate::diff::{Diff, compare};
+use crate::diff::{Diff, Difference, Line, compare};
 use crate::options::Options;
 use crate::run::{RunError, Verdict, run_source};
 use crate::script;
 use crate::session::Session;
-use crate::transcript::{Kind, Source};
-use model::{State, Tcb};
+use crate::transcript::{Departure, Field, Kind, Source};
+use model::{Flags, State, Tcb};
 use std::fmt::Write as _;
 
 /// A small deterministic random number generator (SplitMix64): a seed gives the same
@@ -363,21 +364,22 @@ pub fn draw(rng: &mut Rng, max_steps: usize, opts: &Options) -> Result<Vec<Drawn
     Ok(drawn)
 }
 
-/// The kind of a difference, for minimizing: the statement's kind and the kernel's
-/// complaint (its words before any `:`).
-fn class(d: &Diff) -> Option<(String, String)> {
+/// The kind of a difference, for minimizing: the kind of statement, how the kernel
+/// departed there, and the control bits of what it sent instead (typed, from the engine).
+type Class = (
+    std::mem::Discriminant<Line>,
+    std::mem::Discriminant<Departure>,
+    Option<Flags>,
+);
+
+fn class(d: &Diff) -> Option<Class> {
     let x = d.difference.as_ref()?;
-    let kind = x
-        .statement
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("")
-        .split('(')
-        .next()
-        .unwrap_or("")
-        .to_string();
-    let complaint = x.kernel.did.split(':').next().unwrap_or("").to_string();
-    Some((kind, complaint))
+    let departure = x.kernel.departure.unwrap_or_default();
+    Some((
+        std::mem::discriminant(&x.line_kind),
+        std::mem::discriminant(&departure),
+        x.kernel.sent.map(|s| s.flags),
+    ))
 }
 
 /// The kernel's verdict on a written script.
@@ -387,23 +389,57 @@ fn kernel_diff(text: &str, opts: &Options) -> Result<Diff, RunError> {
     Ok(compare(text, model, kernel))
 }
 
-/// Cuts `drawn` down while the kernel still disagrees the same way.
-pub fn minimize(drawn: &[Drawn], target: &Diff, opts: &Options) -> Result<Vec<Drawn>, RunError> {
+/// How many of `drawn` the written `script` has run by its line `line`: the statements
+/// after the one a difference is at play no part in it. Each drawn statement is one line
+/// of the script, the model's `>` lines come between them, and the last line is `state`.
+fn drawn_through(script: &str, line: usize, drawn: usize) -> usize {
+    let statements = script
+        .lines()
+        .take(line)
+        .filter(|l| {
+            let rest = l.split_once(' ').map_or("", |(_, r)| r);
+            !rest.starts_with('>') && !rest.starts_with("state ")
+        })
+        .count();
+    statements.clamp(1, drawn)
+}
+
+/// Cuts `drawn` down while the kernel still disagrees the same way; `target` is the
+/// comparison of `written`, the script of all of `drawn`. Returns what is left and its
+/// comparison. The statements after the difference go first, in one cut; then each
+/// statement is dropped in turn, from the last.
+pub fn minimize(
+    drawn: &[Drawn],
+    written: &str,
+    target: &Diff,
+    opts: &Options,
+) -> Result<(Vec<Drawn>, String, Diff), RunError> {
     let want = class(target);
-    let mut best = drawn.to_vec();
-    let mut i = best.len();
-    while i > 1 {
-        i -= 1;
-        let mut cut = best.clone();
-        cut.remove(i);
+    let mut best = (drawn.to_vec(), written.to_string(), target.clone());
+    let attempt = |cut: Vec<Drawn>, best: &mut (Vec<Drawn>, String, Diff)| {
         let w = write(&cut, opts)?;
         if !w.model_passes {
-            continue;
+            return Ok::<bool, RunError>(false);
         }
         let d = kernel_diff(&w.text, opts)?;
         if !d.agree && class(&d) == want {
-            best = cut;
+            *best = (cut, w.text, d);
+            return Ok(true);
         }
+        Ok(false)
+    };
+    if let Some(x) = &target.difference {
+        let keep = drawn_through(written, x.line, drawn.len());
+        if keep < drawn.len() {
+            attempt(drawn[..keep].to_vec(), &mut best)?;
+        }
+    }
+    let mut i = best.0.len();
+    while i > 1 {
+        i -= 1;
+        let mut cut = best.0.clone();
+        cut.remove(i);
+        attempt(cut, &mut best)?;
     }
     Ok(best)
 }
@@ -444,11 +480,8 @@ pub fn case(
             drawn: (drawn.len(), drawn.len()),
         }));
     }
-    let small = minimize(&drawn, &d, opts)?;
-    let w2 = write(&small, opts)?;
-    let d2 = kernel_diff(&w2.text, opts)?;
-    // Real time can make the last run agree: keep the case as first seen then.
-    let (script, diff) = if d2.agree { (w.text, d) } else { (w2.text, d2) };
+    // The comparison kept is the last run of the script kept (one that disagreed).
+    let (small, script, diff) = minimize(&drawn, &w.text, &d, opts)?;
     Ok(Some(Case {
         index,
         script,
@@ -457,66 +490,200 @@ pub fn case(
     }))
 }
 
-/// The explained class of a kernel-vs-model difference (README, "Kernel and model: the
-/// remaining differences"), by what the model did there and the kernel's complaint;
-/// `None` for a difference no class explains.
-pub fn explain(d: &crate::diff::Difference) -> Option<&'static str> {
-    let kernel = d.kernel.did.as_str();
-    let model = d.model.did.as_str();
-    let in_state = |s: &str| d.rows.iter().any(|r| r.contains(s));
-    let timer_line = d.statement.contains('~');
-    let late_or_missing = kernel.starts_with("the endpoint sent nothing")
-        || kernel.starts_with("the segment was sent at");
-    let timing = timing(kernel);
-    let late = timing.map(|(sent, latest)| sent - latest);
-    if late.is_some_and(|l| l > 0.0 && l < 0.025) && !timer_line {
-        // Real time on a shared machine: a segment sent a few milliseconds past the
-        // 4 ms tolerance.
-        return Some("real-time-jitter");
+/// How late a segment the kernel sent at once may be and still count as the machine's
+/// delay: a scheduling delay on a loaded 2-core machine running many scripts at once (up
+/// to tens of milliseconds), below Linux's 200 ms minimum RTO (`TCP_RTO_MIN`), so no
+/// retransmission is taken for it.
+const JITTER: i64 = 100_000;
+
+/// How late the kernel's segment was past the latest time its `>` line allows, in µs
+/// (negative: early, before the earliest), when it was sent at another time.
+fn lateness(d: &Difference) -> Option<i64> {
+    match d.kernel.departure? {
+        Departure::Mistimed {
+            sent,
+            earliest,
+            latest,
+        } => Some(if sent < earliest {
+            sent as i64 - earliest as i64
+        } else {
+            sent as i64 - latest.min(i64::MAX as u64) as i64
+        }),
+        _ => None,
     }
-    if model.starts_with("sent . ") && late_or_missing {
+}
+
+/// The explained class of a kernel-vs-model difference (README, "Kernel and model: the
+/// remaining differences"), read from the typed difference: the statement there
+/// ([`Line`]), how the kernel departed ([`Departure`]) and the segment it sent, the
+/// states of the model's rows; `None` for a difference no class explains.
+pub fn explain(d: &Difference) -> Option<&'static str> {
+    let Some(kernel) = d.kernel.departure else {
+        // The kernel did as the script (the model departed: never in a script the model
+        // wrote, which it passes by construction).
+        return None;
+    };
+    let (expected, timer_line) = match d.line_kind {
+        Line::Outbound { flags, range } => (Some(flags), range),
+        _ => (None, false),
+    };
+    let sent = d.kernel.sent.map(|s| s.flags);
+    let in_syn_received = d.row_states.contains(&State::SynReceived);
+    let late_or_missing = matches!(kernel, Departure::NothingSent | Departure::Mistimed { .. });
+    let late = lateness(d);
+    if expected == Some(Flags::ACK) && late_or_missing {
         // Linux delays an ACK (tcp_send_delayed_ack()) or rate-limits one answering an
         // unacceptable segment (tcp_oow_rate_limited(), 500 ms).
         return Some("ack-delayed-or-rate-limited");
     }
-    let sent_syn = kernel.contains(": S ") || kernel.contains(": S. ");
-    if sent_syn && timing.is_some_and(|(sent, latest)| sent < latest && sent < 1.0) {
+    if kernel == Departure::NothingSent
+        && expected.is_some_and(|f| f.contains(Flags::PSH | Flags::ACK) && !f.syn() && !f.rst())
+    {
+        // Text the endpoint sends as it is written; Linux holds a segment smaller than
+        // the MSS while an earlier small one is unacknowledged: Nagle's algorithm,
+        // Minshall's variant (tcp_nagle_check(), tcp_minshall_check()).
+        return Some("nagle-holds-small-segment");
+    }
+    if kernel == Departure::NothingSent
+        && expected.is_some_and(|f| f.fin() && !f.syn() && !f.rst())
+        && !in_syn_received
+    {
+        // A FIN the endpoint sends at once, with text still unacknowledged: Linux queues
+        // it behind its congestion window, one segment after an RTO (RFC 5681 §3.1's loss
+        // window; tcp_enter_loss(), tcp_cwnd_test()). Congestion control is out of scope.
+        return Some("congestion-window-holds-fin");
+    }
+    if late.is_some_and(|l| l > 0 && l < JITTER) && !timer_line {
+        // Real time on a shared machine: the segment the line expects, every field as
+        // written, sent past the 4 ms tolerance, by less than any TCP timer of Linux
+        // but the delayed ACK's (above) would make it.
+        return Some("real-time-jitter");
+    }
+    let sent_syn = sent.is_some_and(|f| f.syn());
+    if sent_syn
+        && let Departure::Mistimed {
+            sent: at, latest, ..
+        } = kernel
+        && at < latest
+        && at < 1_000_000
+    {
         // A SYN well before any RTO: resent at once after a bad ACK (below).
         return Some("syn-resent-after-bad-ack");
     }
-    if (timer_line && late_or_missing) || late.is_some_and(|l| l < 0.0) {
+    if (timer_line && late_or_missing) || late.is_some_and(|l| l < 0) {
         // A retransmission timer the model times otherwise: RACK's reordering timer,
         // TCP_USER_TIMEOUT, a cached RTT (tcp_init_metrics()), timers past their slack.
         return Some("retransmission-timing");
     }
-    if kernel.contains("flags: S. ") && model.starts_with("sent . ") && in_state("SYN-RECEIVED") {
+    let flags_differ = kernel == Departure::SegmentDiffers(Field::Flags);
+    if flags_differ
+        && sent == Some(Flags::SYN | Flags::ACK)
+        && expected == Some(Flags::ACK)
+        && in_syn_received
+    {
         // A retransmitted SYN in SYN-RECEIVED: Linux sends its SYN,ACK again
         // (tcp_check_req() -> inet_rtx_syn_ack()), the endpoint an ACK.
         return Some("syn-ack-resent-for-duplicate-syn");
     }
-    if kernel.contains("flags: R ") && in_state("SYN-RECEIVED") {
+    if flags_differ && sent == Some(Flags::RST) && in_syn_received {
         // A request socket checks the ACK before the sequence number (tcp_check_req()).
         return Some("syn-received-ack-checked-first");
     }
-    if kernel.contains("flags: S ") || kernel.contains("flags: S. ") {
+    if flags_differ
+        && sent == Some(Flags::ACK)
+        && expected.is_some_and(|f| f.rst())
+        && in_syn_received
+    {
+        // Where the endpoint, in SYN-RECEIVED, resets a bad ACK, Linux ACKs as an
+        // established connection: it has read the ACK of earlier text beyond RCV.NXT,
+        // which the endpoint answered unread (tcp_check_req() creates the child for any
+        // in-window segment; README: out-of-order text).
+        return Some("out-of-order-text-ack-unread");
+    }
+    if kernel == Departure::NothingSent
+        && expected == Some(Flags::FIN | Flags::ACK)
+        && in_syn_received
+    {
+        // shutdown(SHUT_WR) in a simultaneous open's SYN-RECEIVED: the endpoint sends its
+        // FIN (§3.10.4's first branch) and is in FIN-WAIT-1; Linux stays in SYN-RECEIVED
+        // and sends the FIN once established, §3.10.4's other branch (tcp_shutdown()
+        // skips TCP_SYN_RECV; tcp_rcv_state_process() sends it: "tcp: defer
+        // shutdown(SEND_SHUTDOWN) for TCP_SYN_RECV sockets", Linux 6.10).
+        return Some("fin-deferred-in-syn-received");
+    }
+    if kernel == Departure::NothingSent && expected == Some(Flags::RST) && in_syn_received {
+        // A simultaneous open's SYN-RECEIVED takes SEG.ACK = SND.UNA as acceptable
+        // (tcp_ack() refuses only an ACK before SND.UNA or after SND.NXT) and is
+        // established; RFC 9293 §3.10.7.4 asks SND.UNA < SEG.ACK and resets.
+        return Some("simultaneous-open-ack-of-nothing");
+    }
+    if flags_differ && sent_syn {
         // After a SYN,ACK with a bad ACK, Linux retransmits its SYN at once
         // (tcp_rcv_synsent_state_process(): TCP_TIMEOUT_MIN).
         return Some("syn-resent-after-bad-ack");
     }
-    if d.statement.contains("state CLOSED") && kernel.contains("SYN-RECEIVED") {
-        // A request socket outlives its listener until its SYN,ACK timer
-        // (reqsk_timer_handler()).
-        return Some("request-outlives-listener");
+    if let (Line::Call, Departure::CallResult { expected, actual }) = (d.line_kind, kernel) {
+        if expected == -1 && actual >= 0 && in_syn_received {
+            // A call that fails in SYN-RECEIVED (accept: EAGAIN, write: EAGAIN) succeeds
+            // on Linux: its connection is established, having read an ACK the endpoint
+            // left unread (text or a FIN beyond RCV.NXT: tcp_check_req() creates the
+            // child for any in-window segment; README: out-of-order text).
+            return Some("out-of-order-text-ack-unread");
+        }
+        if expected == -1 && actual > 0 && !in_syn_received {
+            // accept() where the endpoint's connection was reset before it was accepted:
+            // Linux keeps the closed child in the accept queue and hands it out
+            // (tcp_reset() -> tcp_done(); inet_csk_accept() does not look at its state).
+            return Some("reset-child-unseen");
+        }
+        if expected == -1 && actual == 0 && !in_syn_received {
+            // After a reset, once the error is read: the endpoint's read says ENOTCONN,
+            // Linux's returns 0 (tcp_done() sets sk_shutdown = SHUTDOWN_MASK, and
+            // tcp_recvmsg_locked() tests RCV_SHUTDOWN before TCP_CLOSE).
+            return Some("read-after-reset-eof");
+        }
     }
-    None
-}
-
-/// When the segment was sent and the latest time allowed, in seconds, from a complaint
-/// "the segment was sent at A, expected at B" (B may be a range `X~Y`).
-fn timing(complaint: &str) -> Option<(f64, f64)> {
-    let rest = complaint.strip_prefix("the segment was sent at ")?;
-    let (sent, rest) = rest.split_once(", expected at ")?;
-    let expected = rest.split(':').next()?;
-    let latest = expected.rsplit('~').next()?;
-    Some((sent.trim().parse().ok()?, latest.trim().parse().ok()?))
+    match (d.line_kind, kernel) {
+        (Line::Assert(State::SynReceived), Departure::OtherState(State::Established)) => {
+            // Linux holds text beyond RCV.NXT and reads its ACK field; the endpoint
+            // answers such a segment with an ACK, unread (README: out-of-order text).
+            Some("out-of-order-text-ack-unread")
+        }
+        (Line::Assert(State::Closed), Departure::OtherState(State::SynReceived)) => {
+            // A request socket outlives its listener until its SYN,ACK timer
+            // (reqsk_timer_handler()).
+            Some("request-outlives-listener")
+        }
+        (Line::Assert(State::Established), Departure::OtherState(State::SynReceived))
+            if in_syn_received =>
+        {
+            // The peer's SYN again with an ACK, at RCV.NXT-1: the endpoint trims the old
+            // SYN and reads the ACK (§3.10.7.4: only the new parts are processed); a
+            // request socket finds the whole segment outside its window
+            // (tcp_check_req() -> tcp_in_window()), ACKs it, and stays.
+            Some("syn-received-old-syn-untrimmed")
+        }
+        (Line::Assert(State::Listen), Departure::OtherState(State::SynReceived)) => {
+            // A SYN,ACK whose ACK is not ours: the listener resets it and the request
+            // stays (tcp_check_req() reads the ACK first); the endpoint returns to LISTEN.
+            Some("syn-received-ack-checked-first")
+        }
+        (
+            Line::Assert(State::CloseWait | State::LastAck | State::Closing),
+            Departure::OtherState(State::Listen | State::Closed),
+        ) => {
+            // A RST at RCV.NXT-1 (numbered before the peer's FIN) resets a connection
+            // that has received a FIN (tcp_reset_check()); the endpoint drops it as out
+            // of the window.
+            Some("rst-before-fin-resets")
+        }
+        (Line::Assert(State::Closed), Departure::OtherState(State::Listen)) => {
+            // A connection reset before it was accepted: Linux keeps it, closed, in the
+            // listener's queue (tcp_reset() -> tcp_done(): unhashed, so sock_diag lists
+            // it no more) and the live `state` sees the listener; the endpoint's is
+            // CLOSED.
+            Some("reset-child-unseen")
+        }
+        _ => None,
+    }
 }

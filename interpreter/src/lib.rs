@@ -13,6 +13,7 @@
 //! - [`syscall`]: system calls as both stacks answer them (one errno type).
 //! - [`diff`]: a script on the model and on the kernel, and where the two part.
 //! - [`fuzz`]: random connection-management scripts the model writes and the kernel runs.
+//! - [`pool`]: independent runs at once (`--jobs`), reported in order.
 //! - [`coverage`]: the rows a set of runs fired, and why the others were not.
 //! - [`repl`], [`pair`]: the REPL, and its two-endpoint mode.
 
@@ -26,6 +27,7 @@ pub mod live;
 pub mod numbering;
 pub mod options;
 pub mod pair;
+pub mod pool;
 pub mod repl;
 pub mod run;
 pub mod script;

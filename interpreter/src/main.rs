@@ -44,6 +44,11 @@ enum Command {
         /// Stop a script (failing it) at a statement later than this: time is real.
         #[arg(long, default_value_t = 20)]
         max_seconds: u64,
+        /// How many scripts run at once, each in its own network namespace (the runs
+        /// mostly wait on real time); the output is in the scripts' order whatever the
+        /// number. Default: four per core, at most 32.
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
         #[command(flatten)]
         kernel: KernelArgs,
         #[command(flatten)]
@@ -59,6 +64,11 @@ enum Command {
         /// Stop the kernel's run (failing it) at a statement later than this.
         #[arg(long, default_value_t = 20)]
         max_seconds: u64,
+        /// How many scripts run at once, each in its own network namespace (the runs
+        /// mostly wait on real time); the output is in the scripts' order whatever the
+        /// number. Default: four per core, at most 32.
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
         #[command(flatten)]
         kernel: KernelArgs,
         #[command(flatten)]
@@ -84,6 +94,11 @@ enum Command {
         /// Print every script the model wrote.
         #[arg(long)]
         verbose: bool,
+        /// How many scripts run at once, each in its own network namespace (the runs
+        /// mostly wait on real time); the output is in the scripts' order whatever the
+        /// number. Default: four per core, at most 32.
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
         #[command(flatten)]
         endpoint: EndpointArgs,
     },
@@ -248,11 +263,12 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Some(Command::Run {
             script, coverage, ..
-        }) => run_files(&script.files, script.format, coverage, &opts, false),
+        }) => run_files(&script.files, script.format, coverage, &opts, None),
         Some(Command::Live {
             script: ScriptArgs { files, format, .. },
             max_seconds,
             kernel,
+            jobs,
             ..
         }) => {
             let mut opts = opts;
@@ -266,12 +282,14 @@ fn main() -> ExitCode {
                 eprint_line(&format!("error: {e}"));
                 return ExitCode::from(2);
             }
-            run_files(&files, format, false, &opts, true)
+            let jobs = jobs.unwrap_or_else(interpreter::pool::default_jobs);
+            run_files(&files, format, false, &opts, Some(jobs))
         }
         Some(Command::Diff {
             script: ScriptArgs { files, format, .. },
             max_seconds,
             kernel,
+            jobs,
             endpoint,
         }) => {
             let mut opts = opts;
@@ -289,7 +307,8 @@ fn main() -> ExitCode {
                 eprint_line(&format!("error: {e}"));
                 return ExitCode::from(2);
             }
-            diff_files(&files, format, &opts)
+            let jobs = jobs.unwrap_or_else(interpreter::pool::default_jobs);
+            diff_files(&files, format, &opts, jobs)
         }
         Some(Command::FuzzDiff {
             count,
@@ -297,6 +316,7 @@ fn main() -> ExitCode {
             max_steps,
             out,
             verbose,
+            jobs,
             endpoint,
         }) => {
             let mut opts = opts;
@@ -308,7 +328,8 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
             let out = out.unwrap_or_else(|| std::env::temp_dir().join("tcpfsm-fuzz-diff"));
-            fuzz_diff(count, seed, max_steps, &out, verbose, &opts)
+            let jobs = jobs.unwrap_or_else(interpreter::pool::default_jobs);
+            fuzz_diff(count, seed, max_steps, &out, verbose, jobs, &opts)
         }
         _ => repl::main(opts, pair),
     };
@@ -325,12 +346,14 @@ fn linux_by_default(opts: &mut Options, no_profile_given: bool) -> Result<(), Ex
     Ok(())
 }
 
+/// `run` (`live`: None) or `live` (`Some(jobs)`: that many scripts at once): each
+/// script's report in the files' order; the worst exit code.
 fn run_files(
     files: &[PathBuf],
     format: Format,
     with_coverage: bool,
     opts: &Options,
-    live: bool,
+    live: Option<usize>,
 ) -> u8 {
     if let Err(e) = model::Table::from_spec(&opts.profile) {
         eprint_line(&format!("error: {e}"));
@@ -340,27 +363,25 @@ fn run_files(
     let mut runs: Vec<Run> = Vec::new();
     let mut worst = 0;
     let mut out = std::io::stdout().lock();
-    for path in files {
+    let one = |i: usize| -> Result<(String, Run), String> {
+        let path = &files[i];
         let name = path.display().to_string();
-        let source = match read_script(path) {
-            Ok(s) => s,
-            Err(e) => {
-                eprint_line(&format!("error: {e}"));
-                worst = worst.max(2);
-                continue;
-            }
-        };
-        let ran = if live {
+        let source = read_script(path).map_err(|e| format!("error: {e}"))?;
+        let ran = if live.is_some() {
             interpreter::live::run_source(&name, &source, opts)
         } else {
             run_source(&name, &source, opts)
         };
-        let run = match ran {
+        ran.map(|r| (source, r))
+            .map_err(|e| format!("error: {name}: {e}"))
+    };
+    interpreter::pool::ordered(files.len(), live.unwrap_or(1), one, |i, ran| {
+        let (source, run) = match ran {
             Ok(r) => r,
             Err(e) => {
-                eprint_line(&format!("error: {name}: {e}"));
+                eprint_line(&e);
                 worst = worst.max(2);
-                continue;
+                return true;
             }
         };
         worst = worst.max(run.exit_code());
@@ -369,7 +390,7 @@ fn run_files(
                 let _ = write!(out, "{}", transcript(&run));
             }
             Format::Summary => {
-                let _ = writeln!(out, "{} {name}", summary(&run));
+                let _ = writeln!(out, "{} {}", summary(&run), files[i].display());
             }
             Format::Json => {}
         }
@@ -377,7 +398,8 @@ fn run_files(
             eprint_line(&err);
         }
         runs.push(run);
-    }
+        true
+    });
     // Row ids belong to a profile's table: each profile's runs are counted apart.
     let mut coverage = Vec::new();
     if with_coverage {
@@ -444,27 +466,25 @@ fn run_files(
     worst
 }
 
-/// `interpreter diff`: each script on the model and the kernel; the worst exit code.
-fn diff_files(files: &[PathBuf], format: Format, opts: &Options) -> u8 {
+/// `interpreter diff`: each script on the model and the kernel, `jobs` at once, reported
+/// in the files' order; the worst exit code.
+fn diff_files(files: &[PathBuf], format: Format, opts: &Options, jobs: usize) -> u8 {
     let mut out = std::io::stdout().lock();
     let mut worst = 0u8;
     let mut diffs = Vec::new();
-    for file in files {
-        let name = file.display().to_string();
-        let source = match read_script(file) {
-            Ok(s) => s,
-            Err(e) => {
-                eprint_line(&format!("error: {e}"));
-                worst = worst.max(2);
-                continue;
-            }
-        };
-        let d = match interpreter::diff::diff_source(&name, &source, opts) {
+    let one = |i: usize| -> Result<interpreter::diff::Diff, String> {
+        let name = files[i].display().to_string();
+        let source = read_script(&files[i]).map_err(|e| format!("error: {e}"))?;
+        interpreter::diff::diff_source(&name, &source, opts)
+            .map_err(|e| format!("error: {name}: {e}"))
+    };
+    interpreter::pool::ordered(files.len(), jobs, one, |_, d| {
+        let d = match d {
             Ok(d) => d,
             Err(e) => {
-                eprint_line(&format!("error: {name}: {e}"));
+                eprint_line(&e);
                 worst = worst.max(2);
-                continue;
+                return true;
             }
         };
         worst = worst.max(d.exit_code());
@@ -472,7 +492,8 @@ fn diff_files(files: &[PathBuf], format: Format, opts: &Options) -> u8 {
             let _ = write!(out, "{}", d.text());
         }
         diffs.push(d);
-    }
+        true
+    });
     match format {
         Format::Json => {
             let doc = serde_json::json!({
@@ -497,25 +518,30 @@ fn diff_files(files: &[PathBuf], format: Format, opts: &Options) -> u8 {
     worst
 }
 
-/// `interpreter fuzz-diff`: the cases, a line each, the disagreements saved.
+/// `interpreter fuzz-diff`: the cases, `jobs` at once, a line each in the cases' order;
+/// the disagreements saved.
 fn fuzz_diff(
     count: usize,
     seed: u64,
     max_steps: usize,
     dir: &std::path::Path,
     verbose: bool,
+    jobs: usize,
     opts: &Options,
 ) -> u8 {
     let mut out = std::io::stdout().lock();
     let (mut agree, mut differ, mut defects) = (0usize, 0usize, 0usize);
     let mut unexplained = 0usize;
+    let mut failed = false;
     let started = std::time::Instant::now();
-    for index in 0..count {
-        let case = match interpreter::fuzz::case(seed, index, max_steps, opts) {
+    let one = |index: usize| interpreter::fuzz::case(seed, index, max_steps, opts);
+    interpreter::pool::ordered(count, jobs, one, |index, case| {
+        let case = match case {
             Ok(c) => c,
             Err(e) => {
                 eprint_line(&format!("error: case {index}: {e}"));
-                return 2;
+                failed = true;
+                return false;
             }
         };
         let Some(case) = case else {
@@ -524,7 +550,7 @@ fn fuzz_diff(
                 out,
                 "case {index}: the model does not pass its own script (a generator defect)"
             );
-            continue;
+            return true;
         };
         if verbose {
             let _ = write!(out, "{}", case.script);
@@ -533,14 +559,15 @@ fn fuzz_diff(
             // The generator keeps scripts short of --max-seconds: never cut here.
             agree += 1;
             let _ = writeln!(out, "case {index}: agree");
-            continue;
+            return true;
         };
         differ += 1;
         let class = interpreter::fuzz::explain(d);
         unexplained += usize::from(class.is_none());
         if let Err(e) = std::fs::create_dir_all(dir) {
             eprint_line(&format!("error: {}: {e}", dir.display()));
-            return 2;
+            failed = true;
+            return false;
         }
         let path = dir.join(format!("seed{seed}-case{index}.pkt"));
         // The header's four lines come first: the line named is the saved file's.
@@ -568,6 +595,11 @@ fn fuzz_diff(
             class.unwrap_or("unexplained"),
             path.display()
         );
+        let _ = out.flush();
+        true
+    });
+    if failed {
+        return 2;
     }
     let _ = writeln!(
         out,

@@ -122,9 +122,104 @@ pub struct Failure {
     /// The state of the TCB the line concerned.
     pub state: State,
     /// That TCB, printed.
-    pub tcb: String,
+    pub tcb: Box<str>,
     /// The script itself is wrong (exit 2) rather than the endpoint (exit 1).
     pub bad_script: bool,
+    /// How the stack departed from the script, typed (what `message` says in words): what
+    /// `interpreter diff` and `fuzz-diff`'s classifier read. Not in the JSON. (Boxed, as
+    /// `tcb` is a boxed `str`: a failure is an `Err`, kept small.)
+    #[serde(skip)]
+    pub how: Box<How>,
+}
+
+/// A [`Failure`], typed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct How {
+    /// How the stack departed from the script.
+    pub departure: Departure,
+    /// The segment the stack sent where a `>` line expected another (or none), in the
+    /// script's numbering.
+    pub sent: Option<Seen>,
+}
+
+/// How a stack departed from its script: the kinds of [`Failure`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Departure {
+    /// A `>` line's segment was not sent (within the tolerance).
+    NothingSent,
+    /// A segment was sent where a `>` line expects one, and one of its fields differs.
+    SegmentDiffers(Field),
+    /// The segment a `>` line expects was sent at another time: when, and the earliest
+    /// and latest times the line allows (µs; the tolerance not counted).
+    Mistimed {
+        /// When it was sent.
+        sent: u64,
+        /// The line's time, or the start of its range.
+        earliest: u64,
+        /// The line's time, or the end of its range.
+        latest: u64,
+    },
+    /// A system call returned something else: the value the script expected, the value
+    /// returned (-1 with an errno).
+    CallResult {
+        /// The script's value.
+        expected: i64,
+        /// The stack's.
+        actual: i64,
+    },
+    /// `state X` found the endpoint in another state.
+    OtherState(State),
+    /// A segment sent after the last `>` line that expects one (`--strict`).
+    Unexpected,
+    /// The kernel's run reached `live --max-seconds` (real time is not skipped).
+    PastRealTimeLimit,
+    /// Anything else: a blocking call's timing, a poll, ICMP, the stack's own error, a
+    /// bad script.
+    #[default]
+    Other,
+}
+
+/// The field of a segment that differs from the `>` line's, in the order they are
+/// compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// The control bits.
+    Flags,
+    /// SEG.SEQ.
+    Seq,
+    /// The text's length.
+    Len,
+    /// SEG.ACK.
+    Ack,
+    /// SEG.WND.
+    Window,
+    /// The TCP options.
+    Options,
+}
+
+/// A segment as a `>` line sees it, typed: control bits, and the numbers in the script's
+/// numbering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seen {
+    /// The control bits.
+    pub flags: model::Flags,
+    /// SEG.SEQ.
+    pub seq: u32,
+    /// SEG.ACK (0 without ACK).
+    pub ack: u32,
+    /// Text length.
+    pub len: u32,
+}
+
+impl From<&Wire> for Seen {
+    fn from(w: &Wire) -> Seen {
+        Seen {
+            flags: w.live.flags,
+            seq: w.seq,
+            ack: w.ack,
+            len: w.len,
+        }
+    }
 }
 
 /// Where a statement sits in its source.

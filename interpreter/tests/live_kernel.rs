@@ -217,6 +217,16 @@ fn interpreter_live_runs_a_corpus_script_against_the_kernel_and_it_agrees() {
         2,
         "{stdout}"
     );
+    // Run at once (`--jobs`, four a core by default), reported in the files' order.
+    let names: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.rsplit('/').next())
+        .collect();
+    assert_eq!(
+        names,
+        ["closed-port.pkt", "connect-refused.pkt"],
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -730,7 +730,8 @@ const ACK_FIN_DELAYABLE: Action = Action::Emit(Emit::AckFinDelayable);
 #[rustfmt::skip]
 fn linux() -> Vec<Rule> {
     use Event::{Abort, Ack, AckOfFin, Fin, FinAckOfFin, FinWait2Timeout, RstExact, RstInWindow,
-        Unacceptable};
+        Syn, SynAck, Unacceptable};
+    use Guard::{OpenedActively, OpenedPassively};
     vec![
         // tcp_disconnect(): "ABORT function of RFC793", RST only where tcp_need_reset().
         on(Abort, &[ESTAB, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT]).does(&[SND_RST_ACK, DeleteTcb])
@@ -784,6 +785,33 @@ fn linux() -> Vec<Rule> {
             .does(&[ProcessAck, AcceptText, AcceptFin, ACK_FIN_DELAYABLE, SIG_OPEN, SIG_CLOSING])
             .to(CLOSE_WAIT).rfc("Linux tcp_fin(): inet_csk_schedule_ack(), inet_csk_enter_pingpong_mode()")
             .label("rcv ACK of SYN,FIN / snd ACK (delayed)"),
+        // A SYN in the window of a request sock (passive SYN-RECEIVED): tcp_check_req()
+        // goes to embryonic_reset, which answers it with tcp_v4_send_reset() (no ACK on
+        // the SYN: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>) and drops the request. A
+        // simultaneous open's full socket sends a challenge ACK (tcp_validate_incoming()).
+        on(Syn, &[SYN_RCVD]).when(OpenedPassively).does(&[RESET_REPLY, ReturnToListen]).to(LISTEN)
+            .rfc("Linux tcp_check_req(): embryonic_reset, tcp_v4_send_reset()")
+            .label("rcv SYN / snd RST, return to LISTEN"),
+        on(Syn, &[SYN_RCVD]).when(OpenedActively).does(&[CHALLENGE])
+            .rfc("Linux tcp_validate_incoming(): tcp_send_challenge_ack()")
+            .label("rcv SYN / snd challenge ACK"),
+        // The same for a SYN,ACK: <SEQ=SEG.ACK><CTL=RST>. (One whose ACK is not ours is
+        // also answered so, by the listener, but the request stays: tcp_check_req() reads
+        // the ACK first; README, syn-received-ack-checked-first.)
+        on(SynAck, &[SYN_RCVD]).when(OpenedPassively).does(&[RESET_REPLY, ReturnToListen]).to(LISTEN)
+            .rfc("Linux tcp_check_req(): embryonic_reset, tcp_v4_send_reset()")
+            .label("rcv SYN / snd RST, return to LISTEN"),
+        on(SynAck, &[SYN_RCVD]).when(OpenedActively).does(&[CHALLENGE])
+            .rfc("Linux tcp_validate_incoming(): tcp_send_challenge_ack()")
+            .label("rcv SYN / snd challenge ACK"),
+        // A RST in a simultaneous open's SYN-RECEIVED: tcp_reset() reports ECONNREFUSED in
+        // SYN-SENT only, ECONNRESET here. A request sock is dropped (embryonic_reset).
+        on(RstExact, &[SYN_RCVD]).when(OpenedActively).does(&[SIG_RESET, DeleteTcb]).to(CLOSED)
+            .rfc("Linux tcp_reset(): ECONNRESET outside SYN-SENT")
+            .label("rcv RST / error: connection reset"),
+        on(RstExact, &[SYN_RCVD]).when(OpenedPassively).does(&[ReturnToListen]).to(LISTEN)
+            .rfc("Linux tcp_check_req(): embryonic_reset, the request dropped")
+            .label("rcv RST / return to LISTEN"),
     ]
 }
 

@@ -24,6 +24,18 @@ where
             if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
                 return Err(LiveError::Namespace(io::Error::last_os_error()));
             }
+            // A namespace made from this one gets a TCP established hash of its own,
+            // small (`net.ipv4.tcp_child_ehash_entries`, Linux 6.1): every `sock_diag`
+            // dump (the script's `state`, after each statement) then walks a few hundred
+            // buckets instead of the host's shared table (262,144 here, a millisecond and
+            // more a dump), which matters with many runs at once. Without the sysctl
+            // (older kernels) the shared table is used, as before.
+            if std::fs::write("/proc/sys/net/ipv4/tcp_child_ehash_entries", "1024").is_ok() {
+                // SAFETY: as above; the intermediate namespace goes when the thread leaves it.
+                if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+                    return Err(LiveError::Namespace(io::Error::last_os_error()));
+                }
+            }
             set_up("lo").map_err(|source| LiveError::Configure {
                 device: "lo".to_string(),
                 what: "bring up",
