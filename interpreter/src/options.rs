@@ -424,6 +424,7 @@ impl Options {
         c.accept_without_ts = want.accept_without_ts;
         c.ts_recent_after_ack = want.ts_recent_after_ack;
         c.push_at_window_edge = want.push_at_window_edge;
+        c.push_every_segment = want.push_every_segment;
         c.ack_carries_fin = want.ack_carries_fin;
         c.dsack = want.dsack;
         self.apply_wscale();

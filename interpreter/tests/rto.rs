@@ -190,11 +190,11 @@ fn under_linux_a_tail_loss_probe_comes_2_srtt_plus_rto_min_after_a_lone_segment(
 #[test]
 fn under_linux_a_tail_loss_probe_resends_the_last_segment_and_the_rto_the_first() {
     // RTT 100 ms: RTO 300 ms; three segments out: PTO = 2 x 100 + 2 ms, in 4 ms jiffies
-    // 204 ms, and it resends the last segment; 300 ms later the RTO resends the first,
-    // without PSH (Linux's tcp_fragment() leaves PSH to the last part).
+    // 204 ms, and it resends the last segment; 300 ms later the RTO resends the first
+    // (PSH on every segment under linux: `push_every_segment`).
     let s = format!(
         "{}+0 > P. 1:3001(3000) ack 1\n+.204 > P. 2921:3001(80) ack 1\n\
-         +.3 > . 1:1461(1460) ack 1\n+.6 > . 1:1461(1460) ack 1\n",
+         +.3 > P. 1:1461(1460) ack 1\n+.6 > P. 1:1461(1460) ack 1\n",
         linux_sack(".1", 3000)
     );
     assert_passes(&s);

@@ -88,6 +88,11 @@ pub struct Config {
     /// (FreeBSD's `tcp_output()`). RFC 1122 §4.2.2.2 asks PSH on "the last buffered
     /// segment" and leaves the rest to the implementation.
     pub push_at_window_edge: bool,
+    /// PSH on every text segment (Linux as packetdrill sees it: every TSO/GSO packet its
+    /// `tcp_sendmsg_locked()` hands the device carries PSH, as the corpus's `mss/`,
+    /// `eor/` and `timestamping/` scripts expect, and one segment of a packet is what the
+    /// interpreter merges back into one, `engine::offloaded`).
+    pub push_every_segment: bool,
     /// Every ACK sent from FIN-WAIT-1, CLOSING or LAST-ACK while our FIN is
     /// unacknowledged carries the FIN again, at its sequence number (FreeBSD's
     /// `tcp_output()`: `tcp_outflags[]` has FIN in those states, and with `TF_SENTFIN`
@@ -211,6 +216,7 @@ impl Default for Config {
             accept_without_ts: false,
             ts_recent_after_ack: false,
             push_at_window_edge: true,
+            push_every_segment: false,
             ack_carries_fin: false,
             hold_out_of_order: false,
             dsack: false,
@@ -1529,7 +1535,9 @@ impl Tcb {
             // PSH on the segment that empties the queue (RFC 1122 §4.2.2.2: "the last
             // buffered segment"), as Linux's tcp_push() and FreeBSD's tcp_output() set it,
             // and where the profile says, on one that fills the window.
-            let last = n == self.send_queue || (cfg.push_at_window_edge && n == usable);
+            let last = cfg.push_every_segment
+                || n == self.send_queue
+                || (cfg.push_at_window_edge && n == usable);
             let psh = if last { Flags::PSH } else { Flags::NONE };
             let mut s = self.segment(Flags::ACK | psh, self.snd_nxt);
             s.len = n;
@@ -1589,7 +1597,7 @@ impl Tcb {
             if text > 0 {
                 let len = text.min(self.eff_mss(cfg));
                 // PSH again only if this copy carries the last byte queued.
-                let last = len == text && self.send_queue == 0;
+                let last = cfg.push_every_segment || (len == text && self.send_queue == 0);
                 let psh = if last { Flags::PSH } else { Flags::NONE };
                 let mut s = self.segment(Flags::ACK | psh, self.snd_una);
                 s.len = len;

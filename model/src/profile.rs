@@ -78,6 +78,8 @@ pub enum Param {
     TsRecentAfterAck(bool),
     /// PSH on a segment that fills the window ([`Config::push_at_window_edge`]).
     PushAtWindowEdge(bool),
+    /// PSH on every text segment ([`Config::push_every_segment`]).
+    PushEverySegment(bool),
     /// An ACK from FIN-WAIT-1, CLOSING or LAST-ACK carries the unacknowledged FIN again
     /// ([`Config::ack_carries_fin`]).
     AckCarriesFin(bool),
@@ -100,7 +102,7 @@ pub enum Param {
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 24] = [
+    pub const NAMES: [&'static str; 25] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -123,6 +125,7 @@ impl Param {
         "accept_without_ts",
         "ts_recent_after_ack",
         "push_at_window_edge",
+        "push_every_segment",
         "ack_carries_fin",
         "dsack",
     ];
@@ -146,6 +149,7 @@ impl Param {
             Param::AcceptWithoutTs(_) => "accept_without_ts",
             Param::TsRecentAfterAck(_) => "ts_recent_after_ack",
             Param::PushAtWindowEdge(_) => "push_at_window_edge",
+            Param::PushEverySegment(_) => "push_every_segment",
             Param::AckCarriesFin(_) => "ack_carries_fin",
             Param::Dsack(_) => "dsack",
             Param::RttEstimator(_) => "rtt_estimator",
@@ -205,6 +209,7 @@ impl Param {
             Param::AcceptWithoutTs(b) => cfg.accept_without_ts = b,
             Param::TsRecentAfterAck(b) => cfg.ts_recent_after_ack = b,
             Param::PushAtWindowEdge(b) => cfg.push_at_window_edge = b,
+            Param::PushEverySegment(b) => cfg.push_every_segment = b,
             Param::AckCarriesFin(b) => cfg.ack_carries_fin = b,
             Param::Dsack(b) => cfg.dsack = b,
             Param::RttEstimator(e) => cfg.rtt = Some(e),
@@ -270,6 +275,7 @@ impl Param {
             "accept_without_ts" => cfg.accept_without_ts.to_string(),
             "ts_recent_after_ack" => cfg.ts_recent_after_ack.to_string(),
             "push_at_window_edge" => cfg.push_at_window_edge.to_string(),
+            "push_every_segment" => cfg.push_every_segment.to_string(),
             "ack_carries_fin" => cfg.ack_carries_fin.to_string(),
             "dsack" => cfg.dsack.to_string(),
             "rtt_estimator" => match cfg.rtt {
@@ -589,7 +595,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 21] = [
+static LINUX_PARAMS: [Setting; 22] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -673,6 +679,10 @@ static LINUX_PARAMS: [Setting; 21] = [
     Setting {
         param: Param::Dsack(true),
         source: "net.ipv4.tcp_dsack = 1: tcp_dsack_set() for a duplicate (tcp_send_dupack(), tcp_data_queue(), tcp_data_queue_ofo()), sent first by tcp_established_options()",
+    },
+    Setting {
+        param: Param::PushEverySegment(true),
+        source: "as packetdrill sees Linux: every TSO/GSO packet from tcp_sendmsg_locked() carries PSH (gtests/net/tcp mss/, eor/, timestamping/ expect it); on the wire GSO leaves PSH on the last segment of each packet (tcp_gso_segment())",
     },
 ];
 
