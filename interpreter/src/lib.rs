@@ -14,6 +14,7 @@
 //! - [`diff`]: a script on the model and on the kernel, and where the two part.
 //! - [`fuzz`]: random connection-management scripts the model writes and the kernel runs.
 //! - [`coverage`]: the rows a set of runs fired, and why the others were not.
+//! - [`setup`]: `sysctl` set-up lines read as configuration (never executed).
 //! - [`repl`], [`pair`]: the REPL, and its two-endpoint mode.
 
 #![warn(missing_docs)]
@@ -30,6 +31,7 @@ pub mod repl;
 pub mod run;
 pub mod script;
 pub mod session;
+pub mod setup;
 pub mod stack;
 pub mod syscall;
 pub mod transcript;

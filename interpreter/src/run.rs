@@ -172,8 +172,17 @@ pub fn run_engine<S: Stack>(
             }
         }
     }
+    // `sysctl` set-up before the first system call or segment is read as configuration
+    // (never executed); the live stack's kernel is configured by `--sysctl` instead.
+    let mut setup = Vec::new();
+    if let (Ok(p), None, false) = (&parsed, &option_error, S::REAL_TIME) {
+        setup = crate::setup::read_script(source, &p.statements, &mut opts);
+    }
     let mut session = make(&opts)?;
     let src = Source::new(source);
+    for (offset, notice) in setup {
+        session.setup_notice(offset, notice);
+    }
     for (span, notice) in notices {
         let p = src.place(span.start);
         session.notice(p.line, p.column, source[span].to_string(), notice);
