@@ -211,6 +211,12 @@ impl<S: Stack> Engine<S> {
         self.setup_notices.insert(offset, notice);
     }
 
+    /// Puts back the entries of skipped lines shown before a restart (the REPL restarts
+    /// a session when set-up changes its options).
+    pub fn restore_entries(&mut self, entries: Vec<Entry>) {
+        self.entries = entries;
+    }
+
     /// Records a notice about a line that is not a statement (an ignored option).
     pub fn notice(&mut self, line: usize, column: usize, text: String, notice: String) {
         let mut e = self.entry(Kind::Skip, text);

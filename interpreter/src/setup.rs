@@ -382,14 +382,17 @@ pub fn read(
                     continue;
                 };
                 match (k.effect)(&a.value).and_then(|e| apply(e, opts)) {
-                    Ok(what) => read.push(format!("sysctl {}={}: {what}", a.name, a.value)),
+                    Ok(what) => read.push(format!(
+                        "sysctl {}={} read as set-up: {what}",
+                        a.name, a.value
+                    )),
                     Err(why) => skipped.push(format!("{}={} ({} {why})", a.name, a.value, a.name)),
                 }
             }
             if read.is_empty() {
                 return None;
             }
-            let mut n = format!("{} read as set-up", read.join("; "));
+            let mut n = read.join("; ");
             if !skipped.is_empty() {
                 n.push_str(&format!("; skipped: {}", skipped.join(", ")));
             }
