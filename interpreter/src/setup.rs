@@ -199,11 +199,11 @@ pub const SYSCTLS: &[Known] = &[
     Known {
         name: "net.inet.tcp.insecure_syn",
         system: "freebsd",
-        source: "FreeBSD tcp_input.c: V_tcp_insecure_syn (1: an in-window SYN is answered by RST, RFC 793; 0, the default: RFC 5961 challenge ACK)",
+        source: "FreeBSD tcp_input.c: V_tcp_insecure_syn (1: an in-window SYN drops the connection, tcp_drop()'s RST,ACK from the TCB; 0, the default: RFC 5961 challenge ACK)",
         effect: |v| {
             Ok(if flag(v)? {
                 Effect::Profile {
-                    name: "rfc793-syn",
+                    name: "freebsd-insecure-syn",
                     under: Some("freebsd"),
                 }
             } else {
