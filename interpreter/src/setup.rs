@@ -537,8 +537,14 @@ mod tests {
     #[test]
     fn unknown_names_and_bad_values_keep_the_skip_notice() {
         let mut o = Options::default();
-        assert_eq!(read("sysctl -w kern.ipc.maxsockbuf=1", &mut o, |_| (1, 1)), None);
-        assert_eq!(read("sysctl -w net.ipv4.tcp_sack=7", &mut o, |_| (1, 1)), None);
+        assert_eq!(
+            read("sysctl -w kern.ipc.maxsockbuf=1", &mut o, |_| (1, 1)),
+            None
+        );
+        assert_eq!(
+            read("sysctl -w net.ipv4.tcp_sack=7", &mut o, |_| (1, 1)),
+            None
+        );
         assert_eq!(o.profile, "rfc9293");
     }
 

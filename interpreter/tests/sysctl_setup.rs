@@ -19,8 +19,8 @@ fn run(name: &str, script: &str, args: &[&str]) -> (Output, String) {
         .output()
         .unwrap();
     let _ = std::fs::remove_file(&f);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out, text)
 }
 
@@ -118,7 +118,9 @@ fn a_command_with_anything_but_sysctl_is_skipped_whole_and_never_run() {
 
 #[test]
 fn a_malformed_sysctl_is_a_notice_with_its_place_not_a_failure() {
-    let script = format!("// set-up\n0 `sysctl -w net.inet.tcp.insecure_rst=`\n{OPEN_THEN_RST}{CHALLENGE_ACK}");
+    let script = format!(
+        "// set-up\n0 `sysctl -w net.inet.tcp.insecure_rst=`\n{OPEN_THEN_RST}{CHALLENGE_ACK}"
+    );
     let (out, text) = run("malformed.pkt", &script, &["--profile", "freebsd"]);
     assert_eq!(out.status.code(), Some(0), "{text}");
     // Line 2, column 40: where the value should be, after `=`.
@@ -130,7 +132,8 @@ fn a_malformed_sysctl_is_a_notice_with_its_place_not_a_failure() {
 
 #[test]
 fn unknown_sysctls_keep_the_skip_notice() {
-    let script = format!("0 `sysctl -w kern.ipc.maxsockbuf=2097152`\n{OPEN_THEN_RST}{CHALLENGE_ACK}");
+    let script =
+        format!("0 `sysctl -w kern.ipc.maxsockbuf=2097152`\n{OPEN_THEN_RST}{CHALLENGE_ACK}");
     let (out, text) = run("unknown.pkt", &script, &["--profile", "freebsd"]);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(!text.contains("read as set-up"), "{text}");
@@ -147,5 +150,8 @@ fn linux_timestamps_off_removes_ts_from_our_syn() {
 ";
     let (out, text) = run("ts.pkt", script, &["--profile", "linux"]);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("our SYN offers mss 1460, sackOK, wscale 7"), "{text}");
+    assert!(
+        text.contains("our SYN offers mss 1460, sackOK, wscale 7"),
+        "{text}"
+    );
 }
