@@ -316,9 +316,16 @@ pub fn apply(effect: Effect, opts: &mut Options) -> Result<String, String> {
                 .and_then(|u| list.iter().position(|p| p == u))
                 .unwrap_or(list.len());
             list.insert(at, name.to_string());
-            // Settings made by name (script lines, command line) survive the re-layering.
+            // Settings made by name (script lines, command line, earlier set-up) survive
+            // the re-layering.
+            let before = opts.config;
             opts.set("profile", &list.join(","))
                 .map_err(|e| e.to_string())?;
+            for name in model::profile::Param::NAMES {
+                if opts.explicit.iter().any(|e| e == name) {
+                    restore(name, &before, &mut opts.config);
+                }
+            }
             return Ok(format!("profile {name} added ({})", opts.profile));
         }
         Effect::Default => return Ok("the model's default: nothing changed".to_string()),
@@ -339,6 +346,9 @@ pub fn apply(effect: Effect, opts: &mut Options) -> Result<String, String> {
         Effect::Param(p) => {
             // Options count in microseconds (1 tick = 1 µs); parameters in milliseconds.
             p.apply(cfg, 1_000);
+            if !opts.explicit.iter().any(|e| e == p.name()) {
+                opts.explicit.push(p.name().to_string());
+            }
             return Ok(format!(
                 "{} set to {}",
                 p.name(),
@@ -354,6 +364,17 @@ pub fn apply(effect: Effect, opts: &mut Options) -> Result<String, String> {
         "our SYN offers {}",
         model::profile::Param::describe("syn_options", &opts.config, 1_000)
     ))
+}
+
+/// Copies the parameters set-up may set (by [`model::Param`] name) from `from`.
+fn restore(name: &str, from: &model::Config, to: &mut model::Config) {
+    match name {
+        "syn_retries" => to.syn_retries = from.syn_retries,
+        "synack_retries" => to.synack_retries = from.synack_retries,
+        "fin_timeout" => to.fin_timeout = from.fin_timeout,
+        "dsack" => to.dsack = from.dsack,
+        _ => {}
+    }
 }
 
 /// Reads the set-up of a backtick command `command` (its text without backticks) into
@@ -562,5 +583,10 @@ mod tests {
         assert!(!s.timestamps && !s.sack_permitted && s.wscale.is_none());
         read("sysctl -q net.ipv4.tcp_fin_timeout=5", &mut o, |_| (1, 1)).unwrap();
         assert_eq!(o.config.fin_timeout, 5_000_000);
+        // A profile added later keeps what earlier set-up set.
+        read("sysctl -q net.ipv4.tcp_rfc1337=1", &mut o, |_| (1, 1)).unwrap();
+        assert_eq!(o.profile, "linux,rfc1337");
+        assert_eq!(o.config.fin_timeout, 5_000_000);
+        assert!(!o.config.syn_options.timestamps);
     }
 }
