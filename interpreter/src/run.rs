@@ -172,11 +172,16 @@ pub fn run_engine<S: Stack>(
             }
         }
     }
-    // `sysctl` set-up before the first system call or segment is read as configuration
-    // (never executed); the live stack's kernel is configured by `--sysctl` instead.
+    // `sysctl` set-up before the first system call or segment is read as configuration,
+    // never executed: the model's options, or for the kernel the Linux sysctls its
+    // namespace gets (as `live --sysctl` writes them).
     let mut setup = Vec::new();
-    if let (Ok(p), None, false) = (&parsed, &option_error, S::REAL_TIME) {
-        setup = crate::setup::read_script(source, &p.statements, &mut opts);
+    if let (Ok(p), None) = (&parsed, &option_error) {
+        setup = if S::REAL_TIME {
+            crate::setup::read_script_live(source, &p.statements, &mut opts)
+        } else {
+            crate::setup::read_script(source, &p.statements, &mut opts)
+        };
     }
     let mut session = make(&opts)?;
     let src = Source::new(source);

@@ -432,8 +432,27 @@ pub fn read_script(
     statements: &[crate::script::Statement],
     opts: &mut Options,
 ) -> Vec<(usize, String)> {
-    use crate::script::{Action, Skipped};
     let src = crate::transcript::Source::new(source);
+    let mut out = Vec::new();
+    for (at, start, command) in setup_commands(source, statements) {
+        let place = |offset: usize| {
+            let p = src.place(start + offset);
+            (p.line, p.column)
+        };
+        if let Some(n) = read(command, opts, place) {
+            out.push((at, n));
+        }
+    }
+    out
+}
+
+/// The backtick commands before the first statement that is not a skipped block: each
+/// with its statement's offset, the command's offset, and its text (no backticks).
+fn setup_commands<'a>(
+    source: &'a str,
+    statements: &[crate::script::Statement],
+) -> Vec<(usize, usize, &'a str)> {
+    use crate::script::{Action, Skipped};
     let mut out = Vec::new();
     for st in statements {
         let Action::Skip(kind) = st.action else {
@@ -443,19 +462,53 @@ pub fn read_script(
             continue;
         }
         let text = &source[st.span.clone()];
-        let (Some(open), Some(close)) = (text.find('`'), text.rfind('`')) else {
-            continue;
-        };
-        if close <= open {
-            continue;
+        if let (Some(open), Some(close)) = (text.find('`'), text.rfind('`'))
+            && open < close
+        {
+            out.push((
+                st.span.start,
+                st.span.start + open + 1,
+                &text[open + 1..close],
+            ));
         }
-        let start = st.span.start + open + 1;
-        let place = |offset: usize| {
-            let p = src.place(start + offset);
-            (p.line, p.column)
+    }
+    out
+}
+
+/// A live run's set-up: the recognised Linux sysctls (`net.ipv4.tcp_*` in [`SYSCTLS`])
+/// of the script's set-up join `opts.sysctls`, which the live runner writes in the run's
+/// private network namespace with `live --sysctl`'s typed writer (nothing is executed;
+/// the host is untouched). Returns each such command's notice by the statement's offset.
+pub fn read_script_live(
+    source: &str,
+    statements: &[crate::script::Statement],
+    opts: &mut Options,
+) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (at, _, command) in setup_commands(source, statements) {
+        let Command::Sysctl(assignments) = parse_command(command) else {
+            continue;
         };
-        if let Some(n) = read(&text[open + 1..close], opts, place) {
-            out.push((st.span.start, n));
+        let mut written = Vec::new();
+        for a in &assignments {
+            let linux = known(&a.name).filter(|k| k.system == "linux");
+            let Some(k) = linux else { continue };
+            if (k.effect)(&a.value).is_err() {
+                continue;
+            }
+            if let Ok(s) = crate::live::sysctl::Sysctl::parse(&format!("{}={}", a.name, a.value)) {
+                written.push(format!("{}={}", s.name, s.value));
+                opts.sysctls.push(s);
+            }
+        }
+        if !written.is_empty() {
+            out.push((
+                at,
+                format!(
+                    "sysctl {} read as set-up: written in the run's own network namespace (as `live --sysctl`); nothing executed",
+                    written.join(" ")
+                ),
+            ));
         }
     }
     out
@@ -566,6 +619,23 @@ mod tests {
             read("sysctl -w net.ipv4.tcp_sack=7", &mut o, |_| (1, 1)),
             None
         );
+        assert_eq!(o.profile, "rfc9293");
+    }
+
+    #[test]
+    fn a_live_run_takes_only_the_linux_sysctls_for_its_namespace() {
+        let script = "0 `sysctl -q net.ipv4.tcp_timestamps=0 net.inet.tcp.insecure_rst=1`\n\
+                      +0 `sysctl -q net.ipv4.tcp_sack=0; touch /tmp/x`\n\
+                      +0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+                      +0 `sysctl -q net.ipv4.tcp_sack=0`\n";
+        let parsed = crate::script::parse(script, true).unwrap();
+        let mut o = Options::default();
+        let notes = read_script_live(script, &parsed.statements, &mut o);
+        assert_eq!(
+            o.sysctls,
+            vec![crate::live::sysctl::Sysctl::parse("net.ipv4.tcp_timestamps=0").unwrap()]
+        );
+        assert_eq!(notes.len(), 1);
         assert_eq!(o.profile, "rfc9293");
     }
 
