@@ -48,6 +48,8 @@ pub struct Engine<S: Stack> {
     num: Numbering,
     entries: Vec<Entry>,
     noticed: BTreeSet<String>,
+    /// Notices for skipped commands read as set-up, by the statement's offset.
+    setup_notices: std::collections::HashMap<usize, String>,
     line: usize,
     column: usize,
     /// The TSval a `>` line wrote, and the one the stack sent: an injected segment's TSecr
@@ -68,6 +70,7 @@ impl<S: Stack> Engine<S> {
             pending: None,
             entries: Vec::new(),
             noticed: BTreeSet::new(),
+            setup_notices: std::collections::HashMap::new(),
             line: 0,
             column: 0,
             ts_vals: BTreeMap::new(),
@@ -207,6 +210,18 @@ impl<S: Stack> Engine<S> {
     fn push(&mut self, mut e: Entry) {
         e.state = self.state();
         self.entries.push(e);
+    }
+
+    /// Gives the skipped command at byte offset `offset` the notice `notice` (what its
+    /// `sysctl` set-up set) instead of the usual one.
+    pub fn setup_notice(&mut self, offset: usize, notice: String) {
+        self.setup_notices.insert(offset, notice);
+    }
+
+    /// Puts back the entries of skipped lines shown before a restart (the REPL restarts
+    /// a session when set-up changes its options).
+    pub fn restore_entries(&mut self, entries: Vec<Entry>) {
+        self.entries = entries;
     }
 
     /// Records a notice about a line that is not a statement (an ignored option).
@@ -550,7 +565,8 @@ impl<S: Stack> Engine<S> {
             Action::Skip(kind) => {
                 self.advance(start)?;
                 let mut e = self.entry(Kind::Skip, text);
-                e.notice = Some(
+                let setup = self.setup_notices.remove(&st.span.start);
+                e.notice = setup.or(Some(
                     match kind {
                         crate::script::Skipped::Shell => {
                             "shell command skipped: scripts are data, nothing in them is executed"
@@ -560,7 +576,7 @@ impl<S: Stack> Engine<S> {
                         }
                     }
                     .to_string(),
-                );
+                ));
                 self.push(e);
             }
         }

@@ -15,6 +15,7 @@
 //! - [`fuzz`]: random connection-management scripts the model writes and the kernel runs.
 //! - [`pool`]: independent runs at once (`--jobs`), reported in order.
 //! - [`coverage`]: the rows a set of runs fired, and why the others were not.
+//! - [`setup`]: `sysctl` set-up lines read as configuration (never executed).
 //! - [`repl`], [`pair`]: the REPL, and its two-endpoint mode.
 
 #![warn(missing_docs)]
@@ -32,6 +33,7 @@ pub mod repl;
 pub mod run;
 pub mod script;
 pub mod session;
+pub mod setup;
 pub mod stack;
 pub mod syscall;
 pub mod transcript;

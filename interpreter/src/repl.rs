@@ -307,9 +307,35 @@ impl Repl {
                 return Reply::ok("option set; reset: nothing open");
             }
         }
+        // `sysctl` set-up before the first system call or segment is read as the script
+        // runner reads it (never executed): the options change and the session restarts,
+        // keeping the set-up lines already shown.
+        let mut setup = Vec::new();
+        if let Mode::Single(session) = &self.mode
+            && session
+                .entries()
+                .iter()
+                .all(|e| e.kind == crate::transcript::Kind::Skip)
+        {
+            let mut opts = self.opts.clone();
+            setup = crate::setup::read_script(text, &parsed.statements, &mut opts);
+            if !setup.is_empty() {
+                self.opts = opts;
+                let shown = session.entries().to_vec();
+                if let Err(e) = self.reset() {
+                    return Reply::err(e, 2);
+                }
+                if let Mode::Single(s) = &mut self.mode {
+                    s.restore_entries(shown);
+                }
+            }
+        }
         let Mode::Single(session) = &mut self.mode else {
             return Reply::err("not in single mode", 2);
         };
+        for (offset, notice) in setup {
+            session.setup_notice(offset, notice);
+        }
         let before = session.entries().len();
         let mut outcome = Ok(());
         let src = Source::new(text);

@@ -172,8 +172,22 @@ pub fn run_engine<S: Stack>(
             }
         }
     }
+    // `sysctl` set-up before the first system call or segment is read as configuration,
+    // never executed: the model's options, or for the kernel the Linux sysctls its
+    // namespace gets (as `live --sysctl` writes them).
+    let mut setup = Vec::new();
+    if let (Ok(p), None) = (&parsed, &option_error) {
+        setup = if S::REAL_TIME {
+            crate::setup::read_script_live(source, &p.statements, &mut opts)
+        } else {
+            crate::setup::read_script(source, &p.statements, &mut opts)
+        };
+    }
     let mut session = make(&opts)?;
     let src = Source::new(source);
+    for (offset, notice) in setup {
+        session.setup_notice(offset, notice);
+    }
     for (span, notice) in notices {
         let p = src.place(span.start);
         session.notice(p.line, p.column, source[span].to_string(), notice);

@@ -468,3 +468,42 @@ fn a_segments_time_is_when_the_kernel_sent_it_not_when_it_was_read() {
     })
     .expect("the namespace");
 }
+
+#[test]
+fn a_scripts_linux_sysctl_set_up_is_written_in_its_namespace_never_run() {
+    if !kernel_available("a_scripts_linux_sysctl_set_up_is_written_in_its_namespace_never_run") {
+        return;
+    }
+    let host = || {
+        std::fs::read_to_string("/proc/sys/net/ipv4/tcp_timestamps").expect("host tcp_timestamps")
+    };
+    let before = host();
+    // The passive open's SYN,ACK answers a SYN offering timestamps: with
+    // tcp_timestamps=0 read from the script's set-up, it offers none back.
+    let script = "0 `sysctl -q net.ipv4.tcp_timestamps=0`\n\
+         +0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+         +0 bind(3, ..., ...) = 0\n\
+         +0 listen(3, 1) = 0\n\
+         +0 < S 0:0(0) win 65535 <mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>\n\
+         +0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>\n";
+    // Linux's default tcp_rmem maximum (6 MB) gives a window scale of 7.
+    let opts = Options {
+        sysctls: vec![Sysctl::parse("net.ipv4.tcp_rmem=4096 131072 6291456").expect("valid")],
+        ..Options::default()
+    };
+    let run = live::run_source("t.pkt", script, &opts).expect("runs");
+    let text = interpreter::run::transcript(&run);
+    assert!(text.ends_with("PASS\n"), "{text}");
+    // Without the set-up line, the SYN,ACK offers timestamps: the line is what did it.
+    let without = script.split_once('\n').unwrap().1;
+    let run = live::run_source("t.pkt", without, &opts).expect("runs");
+    assert!(
+        interpreter::run::transcript(&run).contains("FAIL"),
+        "the kernel offered no timestamps without the set-up"
+    );
+    assert!(
+        text.contains("written in the run's own network namespace"),
+        "{text}"
+    );
+    assert_eq!(host(), before, "the host's tcp_timestamps changed");
+}

@@ -409,3 +409,28 @@ fn the_pair_banner_on_a_terminal() {
     assert!(!s.contains("one endpoint following the table"), "{s}");
     t.line("quit");
 }
+
+#[test]
+fn the_repl_reads_sysctl_set_up_before_the_first_statement() {
+    let mut opts = Options::default();
+    opts.set("profile", "freebsd").unwrap();
+    let mut r = Repl::new(opts, false).unwrap();
+    let t = ok(&mut r, "`sysctl -w net.inet.tcp.insecure_rst=1`");
+    assert!(
+        t.contains("profile rfc793-rst added (rfc793-rst,freebsd); nothing executed"),
+        "{t}"
+    );
+    ok(&mut r, "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3");
+    ok(&mut r, "bind(3, ..., ...) = 0");
+    ok(&mut r, "listen(3, 1) = 0");
+    ok(&mut r, "< S 0:0(0) win 65535 <mss 1460>");
+    ok(&mut r, "> S. 0:0(0) ack 1 <...>");
+    ok(&mut r, "< . 1:1(0) ack 1 win 65535");
+    ok(&mut r, "accept(3, ..., ...) = 4");
+    // RFC 793 §3.9: the in-window RST resets (RFC 5961 would send a challenge ACK).
+    let t = ok(&mut r, "< R 100:100(0) win 65535");
+    assert!(t.contains("ESTABLISHED -> CLOSED"), "{t}");
+    // After the first statement, set-up is skipped as any command.
+    let t = ok(&mut r, "`sysctl -w net.inet.tcp.insecure_rst=0`");
+    assert!(t.contains("shell command skipped"), "{t}");
+}

@@ -368,7 +368,7 @@ impl Profile {
 
 /// Every profile: standard ones, then mutants, then profiles added since (a profile's
 /// position numbers its rows, so a new one goes at the end and no number changes).
-pub static PROFILES: [Profile; 12] = [
+pub static PROFILES: [Profile; 15] = [
     Profile {
         name: "rfc9293",
         description: "RFC 9293 as written, with RFC 5961's challenge ACKs (the default)",
@@ -453,6 +453,27 @@ pub static PROFILES: [Profile; 12] = [
         params: &[],
         rules: last_ack_misses_its_ack,
     },
+    Profile {
+        name: "rfc793-rst",
+        description: "RFC 793's RST half: any in-window RST resets (FreeBSD net.inet.tcp.insecure_rst=1)",
+        broken: false,
+        params: &[],
+        rules: rfc793_rst,
+    },
+    Profile {
+        name: "rfc793-syn",
+        description: "RFC 793's SYN half: an in-window SYN is answered by RST and resets",
+        broken: false,
+        params: &[],
+        rules: rfc793_syn,
+    },
+    Profile {
+        name: "freebsd-insecure-syn",
+        description: "FreeBSD with net.inet.tcp.insecure_syn=1: an in-window SYN drops the connection with RST,ACK (tcp_drop())",
+        broken: false,
+        params: &[],
+        rules: freebsd_insecure_syn,
+    },
 ];
 
 const RESET_SIGNALLED: [State; 4] = [ESTAB, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT];
@@ -475,9 +496,19 @@ fn rst_in_window_resets(rfc: &'static str) -> Vec<Rule> {
     ]
 }
 
-#[rustfmt::skip]
+/// RFC 793's RST and SYN processing: the union of [`rfc793_rst`] and [`rfc793_syn`], in
+/// that order (its rows and their numbers are as before the split).
 fn rfc793() -> Vec<Rule> {
-    use Event::{RstInWindow, Syn, SynAck};
+    let mut r = rfc793_rst();
+    r.extend(rfc793_syn());
+    r
+}
+
+/// RFC 793 §3.9's RST processing: an in-window RST resets (FreeBSD
+/// `net.inet.tcp.insecure_rst=1`), where RFC 5961 §3.2 sends a challenge ACK.
+#[rustfmt::skip]
+fn rfc793_rst() -> Vec<Rule> {
+    use Event::RstInWindow;
     let mut r = rst_in_window_resets("RFC 793 §3.9");
     r.extend([
         on(RstInWindow, &[SYN_RCVD]).when(Guard::OpenedPassively).does(&[ReturnToListen])
@@ -485,6 +516,15 @@ fn rfc793() -> Vec<Rule> {
         on(RstInWindow, &[SYN_RCVD]).when(Guard::OpenedActively).does(&[SIG_REFUSED, DeleteTcb])
             .to(CLOSED).rfc("RFC 793 §3.9").label("rcv RST / error: connection refused"),
     ]);
+    r
+}
+
+/// RFC 793 §3.9's SYN processing: an in-window SYN is answered by a reset built from the
+/// segment, and resets, where RFC 5961 §4.2 sends a challenge ACK.
+#[rustfmt::skip]
+fn rfc793_syn() -> Vec<Rule> {
+    use Event::{Syn, SynAck};
+    let mut r = Vec::new();
     for e in [Syn, SynAck] {
         r.push(on(e, &[SYN_RCVD, ESTAB, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT])
             .does(&[RESET_REPLY, SIG_RESET, DeleteTcb]).to(CLOSED).rfc("RFC 793 §3.9")
@@ -853,4 +893,29 @@ fn freebsd() -> Vec<Rule> {
         on(RstInWindow, &[TIME_WAIT]).rfc("FreeBSD tcp_twcheck(): RST dropped (RFC 1337)")
             .label("rcv RST / ignore"),
     ]
+}
+
+/// FreeBSD's `net.inet.tcp.insecure_syn=1`: tcp_do_segment() answers a SYN inside the
+/// window with `tcp_drop(tp, ECONNRESET)`, whose RST,ACK comes from the TCB
+/// (`<SEQ=SND.NXT><ACK=RCV.NXT>`, tcp_outflags[TCPS_CLOSED]), not RFC 793's reset built
+/// from the segment. TIME-WAIT (tcp_twcheck()) and the syncache's SYN-RECEIVED do not
+/// take this path, so their rows stay.
+#[rustfmt::skip]
+fn freebsd_insecure_syn() -> Vec<Rule> {
+    use Event::{Syn, SynAck};
+    let mut r = Vec::new();
+    for e in [Syn, SynAck] {
+        r.push(on(e, &RESET_SIGNALLED).does(&[SND_RST_ACK, SIG_RESET, DeleteTcb]).to(CLOSED)
+            .rfc("FreeBSD tcp_do_segment(): V_tcp_insecure_syn, tcp_drop(tp, ECONNRESET)")
+            .label("rcv SYN in window / snd RST,ACK, error: connection reset"));
+    }
+    // tcp_drop() sets so_error = ECONNRESET in every state: a socket shut for writing
+    // still sees it.
+    r.push(on(Syn, &[CLOSING, LAST_ACK]).does(&[SND_RST_ACK, SIG_RESET, DeleteTcb]).to(CLOSED)
+        .rfc("FreeBSD tcp_do_segment(): V_tcp_insecure_syn, tcp_drop(tp, ECONNRESET)")
+        .label("rcv SYN in window / snd RST,ACK, error: connection reset"));
+    r.push(on(SynAck, &[CLOSING, LAST_ACK]).does(&[SND_RST_ACK, SIG_RESET, DeleteTcb]).to(CLOSED)
+        .rfc("FreeBSD tcp_do_segment(): V_tcp_insecure_syn, tcp_drop(tp, ECONNRESET)")
+        .label("rcv SYN in window / snd RST,ACK, error: connection reset"));
+    r
 }
