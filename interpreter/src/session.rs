@@ -19,7 +19,7 @@ use crate::run::RunError;
 use crate::script::{Call, Value};
 use crate::stack::{Called, Mismatch, RawStep, Ready as SReady, Sent, Stack, Wait};
 use crate::syscall::Errno;
-use crate::syscall::args::{iov_total, list_items, null_buffer};
+use crate::syscall::args::{iov_total, list_items, null_buffer, peek};
 use crate::syscall::events::{bits as event_bits, text as events_text, *};
 pub use crate::transcript::{
     Entry, Failure, Kind, Place, Source, Step, Wire, place, seconds, time_wait_restart,
@@ -598,7 +598,7 @@ impl ModelStack {
                         Ok(Ready::Done(-1, Some("EFAULT")))
                     }
                     Some(fd) if self.by_fd(fd).is_some() => {
-                        Err(Wait::Read(fd, n.clamp(0, u32::MAX as i64) as u32))
+                        Err(Wait::Read(fd, n.clamp(0, u32::MAX as i64) as u32, peek(call)))
                     }
                     _ => Ok(Ready::Done(-1, Some("EBADF"))),
                 }
@@ -1303,7 +1303,7 @@ impl ModelStack {
                     Ready::Done(-1, Some("EPIPE"))
                 }
             }
-            Wait::Read(fd, n) => {
+            Wait::Read(fd, n, peek) => {
                 let Some(i) = self.by_fd(fd) else {
                     return Ok(Ready::Done(-1, Some("EBADF")));
                 };
@@ -1316,6 +1316,11 @@ impl ModelStack {
                 // RCV_SHUTDOWN when nothing is queued (and it keeps queueing what arrives).
                 if s.shut_rd && s.tcb.recv_queue == 0 {
                     return Ok(Ready::Done(0, None));
+                }
+                // MSG_PEEK copies queued text and leaves it queued: no RECEIVE, so the
+                // window does not reopen and the next read returns the same bytes.
+                if peek && s.tcb.recv_queue > 0 && s.tcb.state != State::Listen {
+                    return Ok(Ready::Done(i64::from(n.min(s.tcb.recv_queue)), None));
                 }
                 let listening = s.tcb.state == State::Listen;
                 let who = self.socket_name(i);
@@ -1424,7 +1429,7 @@ impl Stack for ModelStack {
 
     fn nonblocking(&self, wait: &Wait) -> bool {
         let fd = match wait {
-            Wait::Connect(fd) | Wait::Accept(fd, _) | Wait::Read(fd, _) | Wait::Write(fd, _) => *fd,
+            Wait::Connect(fd) | Wait::Accept(fd, _) | Wait::Read(fd, ..) | Wait::Write(fd, _) => *fd,
             Wait::Poll(..) => return false,
         };
         self.by_fd(fd).is_some_and(|i| self.socks[i].nonblocking)
