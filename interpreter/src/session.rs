@@ -317,6 +317,17 @@ impl ModelStack {
         out
     }
 
+    /// `getsockopt(SO_RCVBUF)` reports the receive buffer: a profile sets it (FreeBSD's
+    /// `net.inet.tcp.recvspace`, which `SO_RCVBUF` reads back). Linux's (`sk_rcvbuf`,
+    /// twice what `SO_RCVBUF` set) is not the window here, so it stays unchecked.
+    fn rcv_buf_modelled(&self) -> bool {
+        model::Profile::parse_list(&self.opts.profile).is_ok_and(|p| {
+            model::profile::settings(&p)
+                .iter()
+                .any(|(_, s)| matches!(s.param, model::Param::RcvBuf(_)))
+        })
+    }
+
     /// What `getsockopt(TCP_MAXSEG)` returns, as Linux: before a connection (CLOSED,
     /// LISTEN) the socket's TCP_MAXSEG if set, else 536 (`TCP_MSS_DEFAULT`); then the
     /// largest text a segment carries: the send MSS less the options on every segment
@@ -867,6 +878,26 @@ impl ModelStack {
                     let wanted = call.args.get(3).and_then(|a| a.value.int());
                     if wanted.is_some_and(|w| w != actual) {
                         let mut f = Mismatch::fail("getsockopt(TCP_MAXSEG) found another MSS");
+                        f.expected = Some(format!("[{}]", wanted.unwrap_or(0)));
+                        f.actual = Some(format!("[{actual}]"));
+                        return Err(f);
+                    }
+                    Ok(Ready::Done(0, None))
+                } else if opt.is_some_and(|o| o.has_name("SO_RCVBUF")) && self.rcv_buf_modelled() {
+                    // The receive buffer (FreeBSD's so_rcv.sb_hiwat), where a profile sets
+                    // it: grown to a multiple of the MSS once the peer's SYN came.
+                    let Some(i) = fd().and_then(|fd| self.by_fd(fd)) else {
+                        return Err(Mismatch::bad("getsockopt on a descriptor that is not open"));
+                    };
+                    let tcb = &self.socks[i].tcb;
+                    let actual = if tcb.state == State::Closed {
+                        i64::from(self.opts.config.rcv_buf)
+                    } else {
+                        i64::from(tcb.rcv_buffer())
+                    };
+                    let wanted = call.args.get(3).and_then(|a| a.value.int());
+                    if wanted.is_some_and(|w| w != actual) {
+                        let mut f = Mismatch::fail("getsockopt(SO_RCVBUF) found another size");
                         f.expected = Some(format!("[{}]", wanted.unwrap_or(0)));
                         f.actual = Some(format!("[{actual}]"));
                         return Err(f);

@@ -82,11 +82,19 @@ pub enum Param {
     AckCarriesFin(bool),
     /// D-SACK blocks report duplicate segments ([`Config::dsack`]).
     Dsack(bool),
+    /// The receive buffer, bytes ([`Config::rcv_buf`]).
+    RcvBuf(u32),
+    /// FreeBSD's buffer sizing: the SYN,ACK's window in SYN-RECEIVED, then a multiple of
+    /// the MSS ([`Config::rcv_buf_mss_multiple`]).
+    RcvBufMssMultiple(bool),
+    /// A scaled window is rounded up to the scale unit
+    /// ([`Config::scaled_window_rounds_up`]).
+    ScaledWindowRoundsUp(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 18] = [
+    pub const NAMES: [&'static str; 21] = [
         "syn_options",
         "rto",
         "rto_max",
@@ -105,6 +113,9 @@ impl Param {
         "push_at_window_edge",
         "ack_carries_fin",
         "dsack",
+        "rcv_buf",
+        "rcv_buf_mss_multiple",
+        "scaled_window_rounds_up",
     ];
 
     /// A stable name (`time_wait`).
@@ -128,6 +139,9 @@ impl Param {
             Param::PushAtWindowEdge(_) => "push_at_window_edge",
             Param::AckCarriesFin(_) => "ack_carries_fin",
             Param::Dsack(_) => "dsack",
+            Param::RcvBuf(_) => "rcv_buf",
+            Param::RcvBufMssMultiple(_) => "rcv_buf_mss_multiple",
+            Param::ScaledWindowRoundsUp(_) => "scaled_window_rounds_up",
         }
     }
 
@@ -175,6 +189,9 @@ impl Param {
             Param::PushAtWindowEdge(b) => cfg.push_at_window_edge = b,
             Param::AckCarriesFin(b) => cfg.ack_carries_fin = b,
             Param::Dsack(b) => cfg.dsack = b,
+            Param::RcvBuf(n) => cfg.rcv_buf = n,
+            Param::RcvBufMssMultiple(b) => cfg.rcv_buf_mss_multiple = b,
+            Param::ScaledWindowRoundsUp(b) => cfg.scaled_window_rounds_up = b,
         }
     }
 
@@ -233,6 +250,9 @@ impl Param {
             "push_at_window_edge" => cfg.push_at_window_edge.to_string(),
             "ack_carries_fin" => cfg.ack_carries_fin.to_string(),
             "dsack" => cfg.dsack.to_string(),
+            "rcv_buf" => format!("{} bytes", cfg.rcv_buf),
+            "rcv_buf_mss_multiple" => cfg.rcv_buf_mss_multiple.to_string(),
+            "scaled_window_rounds_up" => cfg.scaled_window_rounds_up.to_string(),
             _ => String::new(),
         }
     }
@@ -595,7 +615,7 @@ static LINUX_PARAMS: [Setting; 15] = [
 
 /// FreeBSD's parameters (defaults of a current kernel; `sys/netinet/tcp_timer.h` unless
 /// named).
-static FREEBSD_PARAMS: [Setting; 11] = [
+static FREEBSD_PARAMS: [Setting; 14] = [
     Setting {
         param: Param::SynOptions(SynOptions::FREEBSD),
         source: "tcp_output(), tcp_addoptions(); request_r_scale from kern.ipc.maxsockbuf (2 MiB): wscale 6",
@@ -639,6 +659,18 @@ static FREEBSD_PARAMS: [Setting; 11] = [
     Setting {
         param: Param::AckCarriesFin(true),
         source: "tcp_output(): flags = tcp_outflags[t_state] (TH_FIN in FIN_WAIT_1, CLOSING, LAST_ACK); with TF_SENTFIN and snd_nxt == snd_max, snd_nxt-- (\"if resending a FIN, be sure not to use a new sequence number\")",
+    },
+    Setting {
+        param: Param::RcvBuf(65_536),
+        source: "net.inet.tcp.recvspace = 65536 (tcp_usrreq.c: tcp_attach() -> soreserve()); the window field without scaling is at most TCP_MAXWIN (65535)",
+    },
+    Setting {
+        param: Param::RcvBufMssMultiple(true),
+        source: "tcp_mss(): bufsize = roundup(so_rcv.sb_hiwat, t_maxseg) once the peer's MSS is known (a SYN in SYN-SENT, syncache_socket()): 65700 for an MSS of 1460; before, syncache_add(): sc_wnd = min(sb_hiwat, TCP_MAXWIN)",
+    },
+    Setting {
+        param: Param::ScaledWindowRoundsUp(true),
+        source: "tcp_output(): recwin = roundup2(recwin, 1 << rcv_scale) (\"avoid shrinking window with window scaling\")",
     },
 ];
 

@@ -345,3 +345,109 @@ fn linux_acks_a_short_segment_when_the_read_empties_the_buffer() {
     assert_eq!(out.segments[0].ack, ISS_B + 11);
     assert_eq!(a.timers.delayed_ack, None);
 }
+
+/// Under `freebsd` (1 tick = 1 ms) with a send MSS of `mss`: the receive buffer is
+/// net.inet.tcp.recvspace, 65,536 bytes.
+fn freebsd_cfg(mss: u32) -> (Table, Config) {
+    let t = Table::from_spec("freebsd").unwrap();
+    let cfg = configure(
+        Config {
+            mss,
+            ..Config::default()
+        },
+        &[os("freebsd")],
+        1,
+    );
+    assert_eq!(cfg.rcv_buf, 65_536);
+    (t, cfg)
+}
+
+fn at(t: &Table, cfg: &Config, tcb: &mut Tcb, input: Input) -> model::Outcome {
+    tcb.step(t, cfg, input, model::endpoint::Env { now: 0, iss: ISS_A })
+}
+
+#[test]
+fn freebsd_rounds_its_receive_buffer_up_to_a_multiple_of_the_mss_on_the_peers_syn() {
+    let (t, cfg) = freebsd_cfg(1_460);
+    let mut a = Tcb::new();
+    let syn = at(&t, &cfg, &mut a, Input::Call(UserCall::ActiveOpen));
+    // 65,536 bytes free, but a SYN's window field carries at most 65,535.
+    assert_eq!((a.rcv_wnd, syn.segments[0].wnd), (65_536, 65_535));
+    let out = at(&t, &cfg, &mut a, Input::Segment(seg(S | A, ISS_B, ISS_A + 1)));
+    // tcp_mss(): roundup(65536, 1460) = 45 × 1460; the field still says 65,535.
+    assert_eq!(a.rcv_buffer(), 65_700);
+    assert_eq!((a.rcv_wnd, out.segments[0].wnd), (65_700, 65_535));
+    // RCV.WND is the buffer: a RST at RCV.NXT + 65,699 is in the window, one at
+    // RCV.NXT + 65,700 is not.
+    let rst = |off: u32| seg(R, ISS_B + 1 + off, 0);
+    assert_eq!(a.classify(&cfg, &Input::Segment(rst(65_699))), Event::RstInWindow);
+    assert_eq!(a.classify(&cfg, &Input::Segment(rst(65_700))), Event::RstOutOfWindow);
+}
+
+#[test]
+fn freebsd_keeps_the_syn_ack_window_until_the_handshake_completes_then_rounds_by_the_mss() {
+    let (t, cfg) = freebsd_cfg(1_440);
+    let mut b = Tcb::new();
+    at(&t, &cfg, &mut b, Input::Call(UserCall::PassiveOpen));
+    let synack = at(&t, &cfg, &mut b, Input::Segment(seg(S, ISS_B, 0)));
+    // syncache_add(): sc_wnd = min(65536, TCP_MAXWIN), the window of the SYN,ACK.
+    assert_eq!((b.rcv_wnd, synack.segments[0].wnd), (65_535, 65_535));
+    assert_eq!(
+        b.classify(&cfg, &Input::Segment(seg(R, ISS_B + 1 + 65_535, 0))),
+        Event::RstOutOfWindow
+    );
+    // The ACK of our SYN,ACK makes the socket: 66,240 = 46 × 1440, less the text it
+    // carries.
+    let ack = model::Segment {
+        len: 100,
+        ..seg(A, ISS_B + 1, ISS_A + 1)
+    };
+    at(&t, &cfg, &mut b, Input::Segment(ack));
+    assert_eq!(b.state, State::Established);
+    assert_eq!((b.rcv_buffer(), b.rcv_wnd), (66_240, 66_140));
+}
+
+#[test]
+fn freebsd_rounds_a_scaled_window_up_to_the_scale_unit() {
+    let (t, cfg) = freebsd_cfg(1_460);
+    let rfc = Config {
+        scaled_window_rounds_up: false,
+        ..cfg
+    };
+    for (cfg, wnd) in [(cfg, 1_027), (rfc, 1_026)] {
+        let mut a = Tcb::new();
+        at(&t, &cfg, &mut a, Input::Call(UserCall::ActiveOpen));
+        let synack = model::Segment {
+            opts: model::TcpOptions {
+                wscale: Some(0),
+                ..model::TcpOptions::NONE
+            },
+            ..seg(S | A, ISS_B, ISS_A + 1)
+        };
+        at(&t, &cfg, &mut a, Input::Segment(synack));
+        assert_eq!(a.opts.rcv_shift, 6);
+        let text = model::Segment {
+            len: 10,
+            ..seg(A, ISS_B + 1, ISS_A + 1)
+        };
+        let out = at(&t, &cfg, &mut a, Input::Segment(text));
+        // 65,690 bytes free: 1026.4 units of 64.
+        assert_eq!(a.rcv_wnd, 65_690);
+        let ack = out.segments.last().expect("an ACK");
+        assert_eq!(ack.wnd, wnd, "rounds up: {}", cfg.scaled_window_rounds_up);
+    }
+}
+
+#[test]
+fn an_unscaled_window_field_carries_at_most_65535() {
+    let t = Table::rfc9293();
+    let cfg = Config {
+        rcv_buf: 1 << 20,
+        ..Config::default()
+    };
+    let mut a = Tcb::new();
+    let syn = at(&t, &cfg, &mut a, Input::Call(UserCall::ActiveOpen));
+    assert_eq!(syn.segments[0].wnd, 65_535);
+    let out = at(&t, &cfg, &mut a, Input::Segment(seg(S | A, ISS_B, ISS_A + 1)));
+    assert_eq!((a.rcv_wnd, out.segments[0].wnd), (1 << 20, 65_535));
+}
