@@ -419,6 +419,7 @@ impl Options {
         c.abort_on_unread_close = want.abort_on_unread_close;
         c.delayed_ack = want.delayed_ack;
         c.max_quickacks = want.max_quickacks;
+        c.ack_policy = want.ack_policy;
         c.accept_without_ts = want.accept_without_ts;
         c.ts_recent_after_ack = want.ts_recent_after_ack;
         c.push_at_window_edge = want.push_at_window_edge;

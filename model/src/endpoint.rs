@@ -81,6 +81,9 @@ pub struct Config {
     /// segment is unacknowledged, or for out-of-order text; else by the timer, unless
     /// something we send carries the ACK first (see [`AckState`]).
     pub delayed_ack: Option<u32>,
+    /// Which rule decides, with `delayed_ack` set, whether an ACK of text waits
+    /// ([`AckPolicy`]).
+    pub ack_policy: AckPolicy,
     /// Quick-ACK mode's budget with delayed ACKs on: how many ACKs of new text go out at
     /// once at the start, or after a gap (Linux `TCP_MAX_QUICKACKS`, 16;
     /// `tcp_incr_quickack()` takes at most RCV.WND / (2 × rcv_mss) of them).
@@ -115,6 +118,25 @@ pub struct Config {
     /// already have reports that text in a first SACK block (Linux `net.ipv4.tcp_dsack` =
     /// 1: `tcp_dsack_set()`, `tcp_send_dupack()`).
     pub dsack: bool,
+}
+
+/// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
+/// in-order text waits for the delayed-ACK timer. Either way out-of-order text, or text
+/// that finds the out-of-order queue not empty, is ACKed at once (RFC 5681 §4.2), and
+/// so are duplicates and (but under Linux's `tcp_fin()` rows) a FIN.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AckPolicy {
+    /// Linux's `__tcp_ack_snd_check()`: at once in quick-ACK mode or when more than one
+    /// full segment is unacknowledged; else by the timer (see [`AckState`]).
+    #[default]
+    Linux,
+    /// FreeBSD's `DELAY_ACK()` (`sys/netinet/tcp_input.c`): the ACK waits only if the
+    /// delayed-ACK timer is not running already (so every second segment is ACKed at
+    /// once, RFC 1122 §4.2.3.2) and the segment is at most the MSS (`t_maxseg`); no
+    /// quick-ACK mode. Not modelled: `TF_RXWIN0SENT` (no delay after a zero window
+    /// was advertised).
+    Freebsd,
 }
 
 /// What our SYN offers (RFC 9293 §3.7.1, RFC 7323, RFC 2018).
@@ -189,6 +211,7 @@ impl Default for Config {
             fin_retransmit_ack: false,
             abort_on_unread_close: true,
             delayed_ack: None,
+            ack_policy: AckPolicy::Linux,
             max_quickacks: 16,
             accept_without_ts: false,
             ts_recent_after_ack: false,
@@ -530,6 +553,7 @@ impl Tcb {
             self.opts.ts_recent = val;
         }
         if cfg.delayed_ack.is_some()
+            && cfg.ack_policy == AckPolicy::Linux
             && event == Event::Unacceptable
             && let Input::Segment(seg) = &input
             && seg.len > 0
@@ -657,6 +681,18 @@ impl Tcb {
         fin: bool,
         out: &mut Outcome,
     ) {
+        if cfg.ack_policy == AckPolicy::Freebsd {
+            self.ack.scheduled = true;
+            // tcp_do_segment(): in-order text with the reassembly queue empty sets
+            // TF_DELACK if DELAY_ACK(), else TF_ACKNOW.
+            let len = seg.map_or(0, |s| s.len).max(out.accepted);
+            if out.ack_now || fin || self.timers.delayed_ack.is_some() || len > cfg.mss {
+                out.segments.push(self.ack_segment(cfg));
+            } else {
+                self.timers.delayed_ack = Some(now.saturating_add(u64::from(ato)));
+            }
+            return;
+        }
         let mss = self.rcv_mss(cfg);
         self.ack.scheduled = true;
         if out.accepted > 0 {
@@ -1301,7 +1337,10 @@ impl Tcb {
             Emit::WindowUpdate => {
                 if out.delivered > 0 && self.rcv_wnd == out.delivered {
                     out.segments.push(self.ack_segment(cfg));
-                } else if cfg.delayed_ack.is_some() && self.ack.scheduled {
+                } else if cfg.delayed_ack.is_some()
+                    && cfg.ack_policy == AckPolicy::Linux
+                    && self.ack.scheduled
+                {
                     // A read sends an ACK still due (Linux tcp_cleanup_rbuf()): more than
                     // one full segment unacknowledged, or a short segment and the read
                     // emptied the buffer.

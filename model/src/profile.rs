@@ -7,7 +7,7 @@
 //! later profile's parameter wins. Broken profiles (mutants) exist for the model checker
 //! to refute; they are marked `broken` everywhere they appear.
 
-use crate::endpoint::{Config, SynOptions};
+use crate::endpoint::{AckPolicy, Config, SynOptions};
 use crate::rows::*;
 use crate::table::{Action, Emit, Event, Guard, Span, State, Timer};
 use serde::Serialize;
@@ -69,6 +69,8 @@ pub enum Param {
     DelayedAck(Option<u32>),
     /// Quick-ACK mode's budget ([`Config::max_quickacks`]).
     MaxQuickacks(u8),
+    /// Which rule delays an ACK ([`Config::ack_policy`]).
+    AckPolicy(AckPolicy),
     /// A segment without TSopt while timestamps are on is processed
     /// ([`Config::accept_without_ts`]).
     AcceptWithoutTs(bool),
@@ -94,7 +96,7 @@ pub enum Param {
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 21] = [
+    pub const NAMES: [&'static str; 22] = [
         "syn_options",
         "rto",
         "rto_max",
@@ -108,6 +110,7 @@ impl Param {
         "abort_on_unread_close",
         "delayed_ack",
         "max_quickacks",
+        "ack_policy",
         "accept_without_ts",
         "ts_recent_after_ack",
         "push_at_window_edge",
@@ -134,6 +137,7 @@ impl Param {
             Param::AbortOnUnreadClose(_) => "abort_on_unread_close",
             Param::DelayedAck(_) => "delayed_ack",
             Param::MaxQuickacks(_) => "max_quickacks",
+            Param::AckPolicy(_) => "ack_policy",
             Param::AcceptWithoutTs(_) => "accept_without_ts",
             Param::TsRecentAfterAck(_) => "ts_recent_after_ack",
             Param::PushAtWindowEdge(_) => "push_at_window_edge",
@@ -184,6 +188,7 @@ impl Param {
             Param::AbortOnUnreadClose(b) => cfg.abort_on_unread_close = b,
             Param::DelayedAck(ms) => cfg.delayed_ack = ms.map(t),
             Param::MaxQuickacks(n) => cfg.max_quickacks = n,
+            Param::AckPolicy(p) => cfg.ack_policy = p,
             Param::AcceptWithoutTs(b) => cfg.accept_without_ts = b,
             Param::TsRecentAfterAck(b) => cfg.ts_recent_after_ack = b,
             Param::PushAtWindowEdge(b) => cfg.push_at_window_edge = b,
@@ -245,6 +250,11 @@ impl Param {
                 .delayed_ack
                 .map_or("off (every ACK at once)".to_string(), ms),
             "max_quickacks" => cfg.max_quickacks.to_string(),
+            "ack_policy" => match cfg.ack_policy {
+                AckPolicy::Linux => "linux (quick-ACK mode, more than a full segment unacknowledged)",
+                AckPolicy::Freebsd => "freebsd (every second segment, DELAY_ACK())",
+            }
+            .to_string(),
             "accept_without_ts" => cfg.accept_without_ts.to_string(),
             "ts_recent_after_ack" => cfg.ts_recent_after_ack.to_string(),
             "push_at_window_edge" => cfg.push_at_window_edge.to_string(),
@@ -615,7 +625,7 @@ static LINUX_PARAMS: [Setting; 15] = [
 
 /// FreeBSD's parameters (defaults of a current kernel; `sys/netinet/tcp_timer.h` unless
 /// named).
-static FREEBSD_PARAMS: [Setting; 14] = [
+static FREEBSD_PARAMS: [Setting; 16] = [
     Setting {
         param: Param::SynOptions(SynOptions::FREEBSD),
         source: "tcp_output(), tcp_addoptions(); request_r_scale from kern.ipc.maxsockbuf (2 MiB): wscale 6",
@@ -659,6 +669,14 @@ static FREEBSD_PARAMS: [Setting; 14] = [
     Setting {
         param: Param::AckCarriesFin(true),
         source: "tcp_output(): flags = tcp_outflags[t_state] (TH_FIN in FIN_WAIT_1, CLOSING, LAST_ACK); with TF_SENTFIN and snd_nxt == snd_max, snd_nxt-- (\"if resending a FIN, be sure not to use a new sequence number\")",
+    },
+    Setting {
+        param: Param::DelayedAck(Some(40)),
+        source: "net.inet.tcp.delayed_ack = 1, net.inet.tcp.delacktime = TCPTV_DELACK (hz/25, 40 ms; hz/10 in old releases): tcp_timer_activate(TT_DELACK) (tcp_input.c, tcp_timer.c)",
+    },
+    Setting {
+        param: Param::AckPolicy(AckPolicy::Freebsd),
+        source: "tcp_do_segment(): DELAY_ACK() (the delayed-ACK timer not running, tlen <= t_maxseg, no zero window sent) sets TF_DELACK, else TF_ACKNOW; out-of-order text (tcp_reass()), a FIN and duplicates: TF_ACKNOW",
     },
     Setting {
         param: Param::RcvBuf(65_536),

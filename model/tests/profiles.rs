@@ -410,6 +410,11 @@ fn freebsd_keeps_the_syn_ack_window_until_the_handshake_completes_then_rounds_by
 #[test]
 fn freebsd_rounds_a_scaled_window_up_to_the_scale_unit() {
     let (t, cfg) = freebsd_cfg(1_460);
+    // Every ACK at once, to read its window.
+    let cfg = Config {
+        delayed_ack: None,
+        ..cfg
+    };
     let rfc = Config {
         scaled_window_rounds_up: false,
         ..cfg
@@ -450,4 +455,44 @@ fn an_unscaled_window_field_carries_at_most_65535() {
     assert_eq!(syn.segments[0].wnd, 65_535);
     let out = at(&t, &cfg, &mut a, Input::Segment(seg(S | A, ISS_B, ISS_A + 1)));
     assert_eq!((a.rcv_wnd, out.segments[0].wnd), (1 << 20, 65_535));
+}
+
+/// Under `freebsd` (1 tick = 1 ms): an endpoint ESTABLISHED by an active open.
+fn freebsd_established() -> (Table, Config, Tcb) {
+    let (t, cfg) = freebsd_cfg(1_460);
+    let mut a = Tcb::new();
+    at(&t, &cfg, &mut a, Input::Call(UserCall::ActiveOpen));
+    at(&t, &cfg, &mut a, Input::Segment(seg(S | A, ISS_B, ISS_A + 1)));
+    assert_eq!(a.state, State::Established);
+    (t, cfg, a)
+}
+
+#[test]
+fn freebsd_delays_the_ack_of_one_segment_by_40_ms_and_acks_the_second_at_once() {
+    let (t, cfg, mut a) = freebsd_established();
+    // No quick-ACK mode: even the first text waits (DELAY_ACK(): no timer running).
+    assert_eq!(sent(&text_at(&t, &cfg, &mut a, ISS_B + 1, 10, 0)), "");
+    assert_eq!(a.timers.delayed_ack, Some(40));
+    let out = fire(&t, &cfg, &mut a, 40);
+    assert_eq!((sent(&out).as_str(), out.segments[0].ack), (".", ISS_B + 11));
+    // Two segments: the second finds the timer running and is ACKed at once.
+    assert_eq!(sent(&text_at(&t, &cfg, &mut a, ISS_B + 11, 10, 100)), "");
+    let out = text_at(&t, &cfg, &mut a, ISS_B + 21, 10, 110);
+    assert_eq!((sent(&out).as_str(), out.segments[0].ack), (".", ISS_B + 31));
+    assert_eq!(a.timers.delayed_ack, None);
+}
+
+#[test]
+fn freebsd_acks_at_once_a_segment_over_the_mss_out_of_order_text_and_a_fin() {
+    let (t, cfg, mut a) = freebsd_established();
+    // Longer than t_maxseg: not DELAY_ACK().
+    assert_eq!(sent(&text_at(&t, &cfg, &mut a, ISS_B + 1, 1_461, 0)), ".");
+    let (t, cfg, mut a) = freebsd_established();
+    let mut cfg = cfg;
+    cfg.hold_out_of_order = true;
+    // Beyond RCV.NXT (tcp_reass()): TF_ACKNOW.
+    assert_eq!(sent(&text_at(&t, &cfg, &mut a, ISS_B + 11, 10, 0)), ".");
+    let (t, cfg, mut a) = freebsd_established();
+    let fin = at(&t, &cfg, &mut a, Input::Segment(seg(F | A, ISS_B + 1, ISS_A + 1)));
+    assert_eq!((sent(&fin).as_str(), a.state), (".", State::CloseWait));
 }
