@@ -608,9 +608,11 @@ impl ModelStack {
                         // Text to copy into a NULL buffer: nothing is read (Linux).
                         Ok(Ready::Done(-1, Some("EFAULT")))
                     }
-                    Some(fd) if self.by_fd(fd).is_some() => {
-                        Err(Wait::Read(fd, n.clamp(0, u32::MAX as i64) as u32, peek(call)))
-                    }
+                    Some(fd) if self.by_fd(fd).is_some() => Err(Wait::Read(
+                        fd,
+                        n.clamp(0, u32::MAX as i64) as u32,
+                        peek(call),
+                    )),
                     _ => Ok(Ready::Done(-1, Some("EBADF"))),
                 }
             }
@@ -1460,7 +1462,9 @@ impl Stack for ModelStack {
 
     fn nonblocking(&self, wait: &Wait) -> bool {
         let fd = match wait {
-            Wait::Connect(fd) | Wait::Accept(fd, _) | Wait::Read(fd, ..) | Wait::Write(fd, _) => *fd,
+            Wait::Connect(fd) | Wait::Accept(fd, _) | Wait::Read(fd, ..) | Wait::Write(fd, _) => {
+                *fd
+            }
             Wait::Poll(..) => return false,
         };
         self.by_fd(fd).is_some_and(|i| self.socks[i].nonblocking)

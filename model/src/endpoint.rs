@@ -1288,8 +1288,12 @@ impl Tcb {
         let sp = cfg.space;
         match emit {
             Emit::Syn => {
-                out.segments
-                    .push(Segment::control(Flags::SYN, self.iss, 0, self.window_field(cfg, true)));
+                out.segments.push(Segment::control(
+                    Flags::SYN,
+                    self.iss,
+                    0,
+                    self.window_field(cfg, true),
+                ));
                 self.snd_nxt = sp.add(self.iss, 1);
                 self.arm_retransmit(cfg, now);
             }

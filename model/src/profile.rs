@@ -251,7 +251,9 @@ impl Param {
                 .map_or("off (every ACK at once)".to_string(), ms),
             "max_quickacks" => cfg.max_quickacks.to_string(),
             "ack_policy" => match cfg.ack_policy {
-                AckPolicy::Linux => "linux (quick-ACK mode, more than a full segment unacknowledged)",
+                AckPolicy::Linux => {
+                    "linux (quick-ACK mode, more than a full segment unacknowledged)"
+                }
                 AckPolicy::Freebsd => "freebsd (every second segment, DELAY_ACK())",
             }
             .to_string(),

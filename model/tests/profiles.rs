@@ -373,15 +373,26 @@ fn freebsd_rounds_its_receive_buffer_up_to_a_multiple_of_the_mss_on_the_peers_sy
     let syn = at(&t, &cfg, &mut a, Input::Call(UserCall::ActiveOpen));
     // 65,536 bytes free, but a SYN's window field carries at most 65,535.
     assert_eq!((a.rcv_wnd, syn.segments[0].wnd), (65_536, 65_535));
-    let out = at(&t, &cfg, &mut a, Input::Segment(seg(S | A, ISS_B, ISS_A + 1)));
+    let out = at(
+        &t,
+        &cfg,
+        &mut a,
+        Input::Segment(seg(S | A, ISS_B, ISS_A + 1)),
+    );
     // tcp_mss(): roundup(65536, 1460) = 45 × 1460; the field still says 65,535.
     assert_eq!(a.rcv_buffer(), 65_700);
     assert_eq!((a.rcv_wnd, out.segments[0].wnd), (65_700, 65_535));
     // RCV.WND is the buffer: a RST at RCV.NXT + 65,699 is in the window, one at
     // RCV.NXT + 65,700 is not.
     let rst = |off: u32| seg(R, ISS_B + 1 + off, 0);
-    assert_eq!(a.classify(&cfg, &Input::Segment(rst(65_699))), Event::RstInWindow);
-    assert_eq!(a.classify(&cfg, &Input::Segment(rst(65_700))), Event::RstOutOfWindow);
+    assert_eq!(
+        a.classify(&cfg, &Input::Segment(rst(65_699))),
+        Event::RstInWindow
+    );
+    assert_eq!(
+        a.classify(&cfg, &Input::Segment(rst(65_700))),
+        Event::RstOutOfWindow
+    );
 }
 
 #[test]
@@ -453,7 +464,12 @@ fn an_unscaled_window_field_carries_at_most_65535() {
     let mut a = Tcb::new();
     let syn = at(&t, &cfg, &mut a, Input::Call(UserCall::ActiveOpen));
     assert_eq!(syn.segments[0].wnd, 65_535);
-    let out = at(&t, &cfg, &mut a, Input::Segment(seg(S | A, ISS_B, ISS_A + 1)));
+    let out = at(
+        &t,
+        &cfg,
+        &mut a,
+        Input::Segment(seg(S | A, ISS_B, ISS_A + 1)),
+    );
     assert_eq!((a.rcv_wnd, out.segments[0].wnd), (1 << 20, 65_535));
 }
 
@@ -462,7 +478,12 @@ fn freebsd_established() -> (Table, Config, Tcb) {
     let (t, cfg) = freebsd_cfg(1_460);
     let mut a = Tcb::new();
     at(&t, &cfg, &mut a, Input::Call(UserCall::ActiveOpen));
-    at(&t, &cfg, &mut a, Input::Segment(seg(S | A, ISS_B, ISS_A + 1)));
+    at(
+        &t,
+        &cfg,
+        &mut a,
+        Input::Segment(seg(S | A, ISS_B, ISS_A + 1)),
+    );
     assert_eq!(a.state, State::Established);
     (t, cfg, a)
 }
@@ -474,11 +495,17 @@ fn freebsd_delays_the_ack_of_one_segment_by_40_ms_and_acks_the_second_at_once() 
     assert_eq!(sent(&text_at(&t, &cfg, &mut a, ISS_B + 1, 10, 0)), "");
     assert_eq!(a.timers.delayed_ack, Some(40));
     let out = fire(&t, &cfg, &mut a, 40);
-    assert_eq!((sent(&out).as_str(), out.segments[0].ack), (".", ISS_B + 11));
+    assert_eq!(
+        (sent(&out).as_str(), out.segments[0].ack),
+        (".", ISS_B + 11)
+    );
     // Two segments: the second finds the timer running and is ACKed at once.
     assert_eq!(sent(&text_at(&t, &cfg, &mut a, ISS_B + 11, 10, 100)), "");
     let out = text_at(&t, &cfg, &mut a, ISS_B + 21, 10, 110);
-    assert_eq!((sent(&out).as_str(), out.segments[0].ack), (".", ISS_B + 31));
+    assert_eq!(
+        (sent(&out).as_str(), out.segments[0].ack),
+        (".", ISS_B + 31)
+    );
     assert_eq!(a.timers.delayed_ack, None);
 }
 
@@ -493,6 +520,11 @@ fn freebsd_acks_at_once_a_segment_over_the_mss_out_of_order_text_and_a_fin() {
     // Beyond RCV.NXT (tcp_reass()): TF_ACKNOW.
     assert_eq!(sent(&text_at(&t, &cfg, &mut a, ISS_B + 11, 10, 0)), ".");
     let (t, cfg, mut a) = freebsd_established();
-    let fin = at(&t, &cfg, &mut a, Input::Segment(seg(F | A, ISS_B + 1, ISS_A + 1)));
+    let fin = at(
+        &t,
+        &cfg,
+        &mut a,
+        Input::Segment(seg(F | A, ISS_B + 1, ISS_A + 1)),
+    );
     assert_eq!((sent(&fin).as_str(), a.state), (".", State::CloseWait));
 }

@@ -640,7 +640,10 @@ impl Stack for KernelStack {
             },
             Wait::Read(fd, n, peek) => {
                 let null = self.null_reads.contains(fd);
-                let r = ready(self.real(Some(*fd)).and_then(|f| k::read(f, *n, null, *peek)));
+                let r = ready(
+                    self.real(Some(*fd))
+                        .and_then(|f| k::read(f, *n, null, *peek)),
+                );
                 if matches!(r, Ready::Done(..)) {
                     self.null_reads.remove(fd);
                 }
@@ -664,7 +667,9 @@ impl Stack for KernelStack {
 
     fn nonblocking(&self, wait: &Wait) -> bool {
         let fd = match wait {
-            Wait::Connect(fd) | Wait::Accept(fd, _) | Wait::Read(fd, ..) | Wait::Write(fd, _) => *fd,
+            Wait::Connect(fd) | Wait::Accept(fd, _) | Wait::Read(fd, ..) | Wait::Write(fd, _) => {
+                *fd
+            }
             Wait::Poll(..) => return false,
         };
         self.fds.get(fd).is_some_and(|r| r.nonblocking)
