@@ -627,7 +627,7 @@ static LINUX_PARAMS: [Setting; 15] = [
 
 /// FreeBSD's parameters (defaults of a current kernel; `sys/netinet/tcp_timer.h` unless
 /// named).
-static FREEBSD_PARAMS: [Setting; 16] = [
+static FREEBSD_PARAMS: [Setting; 17] = [
     Setting {
         param: Param::SynOptions(SynOptions::FREEBSD),
         source: "tcp_output(), tcp_addoptions(); request_r_scale from kern.ipc.maxsockbuf (2 MiB): wscale 6",
@@ -679,6 +679,10 @@ static FREEBSD_PARAMS: [Setting; 16] = [
     Setting {
         param: Param::AckPolicy(AckPolicy::Freebsd),
         source: "tcp_do_segment(): DELAY_ACK() (the delayed-ACK timer not running, tlen <= t_maxseg, no zero window sent) sets TF_DELACK, else TF_ACKNOW; out-of-order text (tcp_reass()), a FIN and duplicates: TF_ACKNOW",
+    },
+    Setting {
+        param: Param::Dsack(true),
+        source: "tcp_update_dsack_list() (tcp_sack.c), called from tcp_do_segment() for a duplicate and from tcp_reass() for text already held: the block goes first (RFC 2883)",
     },
     Setting {
         param: Param::RcvBuf(65_536),

@@ -528,3 +528,31 @@ fn freebsd_acks_at_once_a_segment_over_the_mss_out_of_order_text_and_a_fin() {
     );
     assert_eq!((sent(&fin).as_str(), a.state), (".", State::CloseWait));
 }
+
+#[test]
+fn freebsd_reports_a_duplicate_in_a_dsack_block() {
+    let (t, cfg) = freebsd_cfg(1_460);
+    let cfg = Config {
+        hold_out_of_order: true,
+        ..cfg
+    };
+    let mut a = Tcb::new();
+    at(&t, &cfg, &mut a, Input::Call(UserCall::ActiveOpen));
+    let synack = model::Segment {
+        opts: model::TcpOptions {
+            sack_permitted: true,
+            ..model::TcpOptions::NONE
+        },
+        ..seg(S | A, ISS_B, ISS_A + 1)
+    };
+    at(&t, &cfg, &mut a, Input::Segment(synack));
+    assert!(a.opts.sack_ok);
+    text_at(&t, &cfg, &mut a, ISS_B + 1, 10, 0);
+    // The same text again: ACKed at once, the duplicate reported first (RFC 2883).
+    let dup = text_at(&t, &cfg, &mut a, ISS_B + 1, 10, 10);
+    assert_eq!(sent(&dup), ".");
+    assert_eq!(
+        dup.segments[0].opts.sack,
+        model::SackBlocks::new(&[(ISS_B + 1, ISS_B + 11)])
+    );
+}
