@@ -133,8 +133,9 @@ pub enum AckPolicy {
     Linux,
     /// FreeBSD's `DELAY_ACK()` (`sys/netinet/tcp_input.c`): the ACK waits only if the
     /// delayed-ACK timer is not running already (so every second segment is ACKed at
-    /// once, RFC 1122 §4.2.3.2) and the segment is at most the MSS (`t_maxseg`); no
-    /// quick-ACK mode. Not modelled: `TF_RXWIN0SENT` (no delay after a zero window
+    /// once, RFC 1122 §4.2.3.2), the segment is at most the MSS (`t_maxseg`) and no
+    /// D-SACK block is pending (text partly below RCV.NXT); no quick-ACK mode. Not
+    /// modelled: `TF_RXWIN0SENT` (no delay after a zero window
     /// was advertised).
     Freebsd,
 }
@@ -685,8 +686,11 @@ impl Tcb {
             self.ack.scheduled = true;
             // tcp_do_segment(): in-order text with the reassembly queue empty sets
             // TF_DELACK if DELAY_ACK(), else TF_ACKNOW.
+            // Text partly below RCV.NXT with a D-SACK block to report: TF_ACKNOW ("the
+            // next in-sequence segment will clear the DSACK block again").
             let len = seg.map_or(0, |s| s.len).max(out.accepted);
-            if out.ack_now || fin || self.timers.delayed_ack.is_some() || len > cfg.mss {
+            let dsack = self.ooo.dsack.is_some();
+            if out.ack_now || fin || dsack || self.timers.delayed_ack.is_some() || len > cfg.mss {
                 out.segments.push(self.ack_segment(cfg));
             } else {
                 self.timers.delayed_ack = Some(now.saturating_add(u64::from(ato)));

@@ -555,4 +555,15 @@ fn freebsd_reports_a_duplicate_in_a_dsack_block() {
         dup.segments[0].opts.sack,
         model::SackBlocks::new(&[(ISS_B + 1, ISS_B + 11)])
     );
+    // Old text and new: the new text alone would wait, but the D-SACK block goes at
+    // once (tcp_do_segment(): TF_ACKNOW after tcp_update_sack_list()).
+    let part = text_at(&t, &cfg, &mut a, ISS_B + 1, 20, 20);
+    assert_eq!(
+        (sent(&part).as_str(), part.segments[0].ack),
+        (".", ISS_B + 21)
+    );
+    assert_eq!(
+        part.segments[0].opts.sack,
+        model::SackBlocks::new(&[(ISS_B + 1, ISS_B + 11)])
+    );
 }
