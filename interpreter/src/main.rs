@@ -183,9 +183,10 @@ struct EndpointArgs {
     /// Maximum segment lifetime in seconds (TIME-WAIT lasts 2 MSL).
     #[arg(long, global = true)]
     msl: Option<u32>,
-    /// Receive buffer, the window offered when empty (16 bits: no window scaling).
+    /// Receive buffer, the window offered when empty (at most 2^30; a window field
+    /// without window scaling carries at most 65535). Default 65535, `freebsd` 65536.
     #[arg(long, global = true)]
-    rcv_buf: Option<u16>,
+    rcv_buf: Option<u32>,
     /// Retransmissions before the user timeout (R2).
     #[arg(long, global = true)]
     retries: Option<u8>,

@@ -310,7 +310,16 @@ impl Options {
                         OptionError::Value("the MSL must be below 2148 seconds".to_string())
                     })?;
             }
-            "rcv_buf" => self.config.rcv_buf = num::<u16>(name, value)?.into(),
+            "rcv_buf" => {
+                let n: u32 = num(name, value)?;
+                // RFC 7323 §2.3: a window is at most 2^30 bytes.
+                if n > 1 << 30 {
+                    return Err(OptionError::Value(format!(
+                        "--rcv_buf is at most 1073741824 bytes (RFC 7323 §2.3), not `{value}`"
+                    )));
+                }
+                self.config.rcv_buf = n;
+            }
             "mss" => self.config.mss = num::<u16>(name, value)?.max(MIN_MSS as u16).into(),
             "retries" => self.config.max_retransmits = num(name, value)?,
             "syn_options" => {
@@ -386,14 +395,19 @@ impl Options {
 
     /// The profile's endpoint parameters (SYN options, RTO, TIME-WAIT, retries, ...) over
     /// the defaults, except where an option was set by name (`--msl_secs` keeps the MSL
-    /// and a TIME-WAIT of 2 MSL, `--retries` R2, `--syn_options` the options).
+    /// and a TIME-WAIT of 2 MSL, `--retries` R2, `--syn_options` the options, `--rcv_buf`
+    /// the receive buffer).
     fn apply_profile_params(&mut self) -> Result<(), OptionError> {
         let profiles = model::Profile::parse_list(&self.profile).map_err(OptionError::Profile)?;
         // 1 tick = 1 µs here; parameters are in milliseconds.
         let want = model::profile::configure(Options::default().config, &profiles, 1_000);
         let kept = |name: &str| self.explicit.iter().any(|e| e == name);
-        let (keep_syn, keep_msl, keep_retries) =
-            (kept("syn_options"), kept("msl_secs"), kept("retries"));
+        let (keep_syn, keep_msl, keep_retries, keep_rcv_buf) = (
+            kept("syn_options"),
+            kept("msl_secs"),
+            kept("retries"),
+            kept("rcv_buf"),
+        );
         let c = &mut self.config;
         if !keep_syn {
             c.syn_options = want.syn_options;
@@ -405,6 +419,11 @@ impl Options {
         if !keep_retries {
             c.max_retransmits = want.max_retransmits;
         }
+        if !keep_rcv_buf {
+            c.rcv_buf = want.rcv_buf;
+        }
+        c.rcv_buf_mss_multiple = want.rcv_buf_mss_multiple;
+        c.scaled_window_rounds_up = want.scaled_window_rounds_up;
         c.rto = want.rto;
         c.rto_max = want.rto_max;
         c.rtt = want.rtt;
@@ -421,6 +440,7 @@ impl Options {
         c.abort_on_unread_close = want.abort_on_unread_close;
         c.delayed_ack = want.delayed_ack;
         c.max_quickacks = want.max_quickacks;
+        c.ack_policy = want.ack_policy;
         c.accept_without_ts = want.accept_without_ts;
         c.ts_recent_after_ack = want.ts_recent_after_ack;
         c.push_at_window_edge = want.push_at_window_edge;

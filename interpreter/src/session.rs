@@ -19,7 +19,7 @@ use crate::run::RunError;
 use crate::script::{Call, Value};
 use crate::stack::{Called, Mismatch, RawStep, Ready as SReady, Sent, Stack, Wait};
 use crate::syscall::Errno;
-use crate::syscall::args::{iov_total, list_items, null_buffer};
+use crate::syscall::args::{iov_total, list_items, null_buffer, peek};
 use crate::syscall::events::{bits as event_bits, text as events_text, *};
 pub use crate::transcript::{
     Entry, Failure, Kind, Place, Source, Step, Wire, place, seconds, time_wait_restart,
@@ -318,6 +318,17 @@ impl ModelStack {
         out
     }
 
+    /// `getsockopt(SO_RCVBUF)` reports the receive buffer: a profile sets it (FreeBSD's
+    /// `net.inet.tcp.recvspace`, which `SO_RCVBUF` reads back). Linux's (`sk_rcvbuf`,
+    /// twice what `SO_RCVBUF` set) is not the window here, so it stays unchecked.
+    fn rcv_buf_modelled(&self) -> bool {
+        model::Profile::parse_list(&self.opts.profile).is_ok_and(|p| {
+            model::profile::settings(&p)
+                .iter()
+                .any(|(_, s)| matches!(s.param, model::Param::RcvBuf(_)))
+        })
+    }
+
     /// What `getsockopt(TCP_MAXSEG)` returns, as Linux: before a connection (CLOSED,
     /// LISTEN) the socket's TCP_MAXSEG if set, else 536 (`TCP_MSS_DEFAULT`); then the
     /// largest text a segment carries: the send MSS less the options on every segment
@@ -611,9 +622,11 @@ impl ModelStack {
                         // Text to copy into a NULL buffer: nothing is read (Linux).
                         Ok(Ready::Done(-1, Some("EFAULT")))
                     }
-                    Some(fd) if self.by_fd(fd).is_some() => {
-                        Err(Wait::Read(fd, n.clamp(0, u32::MAX as i64) as u32))
-                    }
+                    Some(fd) if self.by_fd(fd).is_some() => Err(Wait::Read(
+                        fd,
+                        n.clamp(0, u32::MAX as i64) as u32,
+                        peek(call),
+                    )),
                     _ => Ok(Ready::Done(-1, Some("EBADF"))),
                 }
             }
@@ -881,6 +894,26 @@ impl ModelStack {
                     let wanted = call.args.get(3).and_then(|a| a.value.int());
                     if wanted.is_some_and(|w| w != actual) {
                         let mut f = Mismatch::fail("getsockopt(TCP_MAXSEG) found another MSS");
+                        f.expected = Some(format!("[{}]", wanted.unwrap_or(0)));
+                        f.actual = Some(format!("[{actual}]"));
+                        return Err(f);
+                    }
+                    Ok(Ready::Done(0, None))
+                } else if opt.is_some_and(|o| o.has_name("SO_RCVBUF")) && self.rcv_buf_modelled() {
+                    // The receive buffer (FreeBSD's so_rcv.sb_hiwat), where a profile sets
+                    // it: grown to a multiple of the MSS once the peer's SYN came.
+                    let Some(i) = fd().and_then(|fd| self.by_fd(fd)) else {
+                        return Err(Mismatch::bad("getsockopt on a descriptor that is not open"));
+                    };
+                    let tcb = &self.socks[i].tcb;
+                    let actual = if tcb.state == State::Closed {
+                        i64::from(self.opts.config.rcv_buf)
+                    } else {
+                        i64::from(tcb.rcv_buffer())
+                    };
+                    let wanted = call.args.get(3).and_then(|a| a.value.int());
+                    if wanted.is_some_and(|w| w != actual) {
+                        let mut f = Mismatch::fail("getsockopt(SO_RCVBUF) found another size");
                         f.expected = Some(format!("[{}]", wanted.unwrap_or(0)));
                         f.actual = Some(format!("[{actual}]"));
                         return Err(f);
@@ -1317,7 +1350,7 @@ impl ModelStack {
                     Ready::Done(-1, Some("EPIPE"))
                 }
             }
-            Wait::Read(fd, n) => {
+            Wait::Read(fd, n, peek) => {
                 let Some(i) = self.by_fd(fd) else {
                     return Ok(Ready::Done(-1, Some("EBADF")));
                 };
@@ -1330,6 +1363,11 @@ impl ModelStack {
                 // RCV_SHUTDOWN when nothing is queued (and it keeps queueing what arrives).
                 if s.shut_rd && s.tcb.recv_queue == 0 {
                     return Ok(Ready::Done(0, None));
+                }
+                // MSG_PEEK copies queued text and leaves it queued: no RECEIVE, so the
+                // window does not reopen and the next read returns the same bytes.
+                if peek && s.tcb.recv_queue > 0 && s.tcb.state != State::Listen {
+                    return Ok(Ready::Done(i64::from(n.min(s.tcb.recv_queue)), None));
                 }
                 let listening = s.tcb.state == State::Listen;
                 let who = self.socket_name(i);
@@ -1438,7 +1476,9 @@ impl Stack for ModelStack {
 
     fn nonblocking(&self, wait: &Wait) -> bool {
         let fd = match wait {
-            Wait::Connect(fd) | Wait::Accept(fd, _) | Wait::Read(fd, _) | Wait::Write(fd, _) => *fd,
+            Wait::Connect(fd) | Wait::Accept(fd, _) | Wait::Read(fd, ..) | Wait::Write(fd, _) => {
+                *fd
+            }
             Wait::Poll(..) => return false,
         };
         self.by_fd(fd).is_some_and(|i| self.socks[i].nonblocking)

@@ -157,6 +157,24 @@ pub mod args {
             .is_some_and(|a| a.value.has_name("NULL") || a.value == Value::Int(0))
     }
 
+    /// A read with `MSG_PEEK` among its flags (`recv`/`recvfrom`'s fourth argument,
+    /// `recvmsg`'s third): the text is copied and stays queued (POSIX `recv()`; Linux
+    /// `tcp_recvmsg_locked()`, FreeBSD `soreceive_generic()` leave the receive queue as it
+    /// is, so the window does not reopen).
+    pub fn peek(call: &Call) -> bool {
+        // MSG_PEEK is 2 on Linux and FreeBSD.
+        const MSG_PEEK: i64 = 2;
+        let at = match call.name.as_str() {
+            "recv" | "recvfrom" => 3,
+            "recvmsg" => 2,
+            _ => return false,
+        };
+        call.args.get(at).is_some_and(|a| match &a.value {
+            Value::Int(n) => n & MSG_PEEK != 0,
+            v => v.has_name("MSG_PEEK"),
+        })
+    }
+
     /// `SO_LINGER`'s `struct linger`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub struct Linger {

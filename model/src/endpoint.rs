@@ -36,8 +36,20 @@ pub struct Config {
     /// Retransmissions before the user timeout fires (RFC 1122 §4.2.3.5, R2).
     /// [`Config::R2_INFINITE`] never gives up.
     pub max_retransmits: u8,
-    /// Receive buffer: the window offered when empty.
+    /// Receive buffer: the window offered when empty. RCV.WND may exceed what the
+    /// window field carries: without window scaling the field is 16 bits, so at most
+    /// 65,535 is advertised (RFC 9293 §3.1, RFC 7323 §2.2; FreeBSD `TCP_MAXWIN`).
     pub rcv_buf: u32,
+    /// The receive buffer is sized as FreeBSD's: a passive open's RCV.WND in
+    /// SYN-RECEIVED is the SYN,ACK's window, at most 65,535 (`syncache_add()`: `sc_wnd`);
+    /// once the peer's MSS is known (a SYN in SYN-SENT, the ACK of our SYN,ACK), the
+    /// buffer grows to a multiple of the send MSS, `mss` (`tcp_mss()`:
+    /// `roundup(so_rcv.sb_hiwat, t_maxseg)`, 65,536 becoming 65,700 for an MSS of 1460).
+    pub rcv_buf_mss_multiple: bool,
+    /// With window scaling, the window we advertise is rounded up to a multiple of the
+    /// scale unit before the shift, so it never scales to less than is free (FreeBSD
+    /// `tcp_output()`: `roundup2(recwin, 1 << rcv_scale)`); else it is shifted down.
+    pub scaled_window_rounds_up: bool,
     /// Largest text a segment carries.
     pub mss: u32,
     /// FIN-WAIT-2 timeout, for profiles that arm one.
@@ -70,6 +82,9 @@ pub struct Config {
     /// segment is unacknowledged, or for out-of-order text; else by the timer, unless
     /// something we send carries the ACK first (see [`AckState`]).
     pub delayed_ack: Option<u32>,
+    /// Which rule decides, with `delayed_ack` set, whether an ACK of text waits
+    /// ([`AckPolicy`]).
+    pub ack_policy: AckPolicy,
     /// Quick-ACK mode's budget with delayed ACKs on: how many ACKs of new text go out at
     /// once at the start, or after a gap (Linux `TCP_MAX_QUICKACKS`, 16;
     /// `tcp_incr_quickack()` takes at most RCV.WND / (2 × rcv_mss) of them).
@@ -142,6 +157,26 @@ pub struct Config {
     pub tail_loss_probe: Option<u32>,
 }
 
+/// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
+/// in-order text waits for the delayed-ACK timer. Either way out-of-order text, or text
+/// that finds the out-of-order queue not empty, is ACKed at once (RFC 5681 §4.2), and
+/// so are duplicates and (but under Linux's `tcp_fin()` rows) a FIN.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AckPolicy {
+    /// Linux's `__tcp_ack_snd_check()`: at once in quick-ACK mode or when more than one
+    /// full segment is unacknowledged; else by the timer (see [`AckState`]).
+    #[default]
+    Linux,
+    /// FreeBSD's `DELAY_ACK()` (`sys/netinet/tcp_input.c`): the ACK waits only if the
+    /// delayed-ACK timer is not running already (so every second segment is ACKed at
+    /// once, RFC 1122 §4.2.3.2), the segment is at most the MSS (`t_maxseg`) and no
+    /// D-SACK block is pending (text partly below RCV.NXT); no quick-ACK mode. Not
+    /// modelled: `TF_RXWIN0SENT` (no delay after a zero window
+    /// was advertised).
+    Freebsd,
+}
+
 /// What our SYN offers (RFC 9293 §3.7.1, RFC 7323, RFC 2018).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct SynOptions {
@@ -204,6 +239,8 @@ impl Default for Config {
             backoff: true,
             max_retransmits: 15,
             rcv_buf: 65_535,
+            rcv_buf_mss_multiple: false,
+            scaled_window_rounds_up: false,
             mss: 1_460,
             fin_timeout: 60_000,
             syn_options: SynOptions::MSS_ONLY,
@@ -212,6 +249,7 @@ impl Default for Config {
             fin_retransmit_ack: false,
             abort_on_unread_close: true,
             delayed_ack: None,
+            ack_policy: AckPolicy::Linux,
             max_quickacks: 16,
             accept_without_ts: false,
             ts_recent_after_ack: false,
@@ -586,6 +624,7 @@ impl Tcb {
             self.opts.ts_recent = val;
         }
         if cfg.delayed_ack.is_some()
+            && cfg.ack_policy == AckPolicy::Linux
             && event == Event::Unacceptable
             && let Input::Segment(seg) = &input
             && seg.len > 0
@@ -713,6 +752,21 @@ impl Tcb {
         fin: bool,
         out: &mut Outcome,
     ) {
+        if cfg.ack_policy == AckPolicy::Freebsd {
+            self.ack.scheduled = true;
+            // tcp_do_segment(): in-order text with the reassembly queue empty sets
+            // TF_DELACK if DELAY_ACK(), else TF_ACKNOW.
+            // Text partly below RCV.NXT with a D-SACK block to report: TF_ACKNOW ("the
+            // next in-sequence segment will clear the DSACK block again").
+            let len = seg.map_or(0, |s| s.len).max(out.accepted);
+            let dsack = self.ooo.dsack.is_some();
+            if out.ack_now || fin || dsack || self.timers.delayed_ack.is_some() || len > cfg.mss {
+                out.segments.push(self.ack_segment(cfg));
+            } else {
+                self.timers.delayed_ack = Some(now.saturating_add(u64::from(ato)));
+            }
+            return;
+        }
         let mss = self.rcv_mss(cfg);
         self.ack.scheduled = true;
         if out.accepted > 0 {
@@ -765,10 +819,6 @@ impl Tcb {
         let o = cfg.syn_options;
         for s in &mut out.segments {
             let f = s.flags;
-            if f.syn() && o.wscale.is_some() {
-                // A SYN's window is never scaled: at most the 16-bit field.
-                s.wnd = s.wnd.min(u16::MAX as u32);
-            }
             if f.syn() && !f.ack() {
                 s.opts = TcpOptions {
                     mss: o.mss,
@@ -1096,6 +1146,14 @@ impl Tcb {
             Action::ChooseIss => self.choose_iss(env.iss),
             Action::RecordIrs => {
                 if let Some(s) = seg {
+                    if self.state == State::SynSent {
+                        // FreeBSD tcp_input(): a SYN in SYN-SENT calls tcp_mss().
+                        self.size_rcv_buf(cfg);
+                    } else if cfg.rcv_buf_mss_multiple {
+                        // FreeBSD syncache_add(): until the connection is made, its
+                        // window is the SYN,ACK's, sc_wnd = min(buffer, TCP_MAXWIN).
+                        self.rcv_wnd = self.rcv_wnd.min(u32::from(u16::MAX));
+                    }
                     self.irs = s.seq;
                     self.rcv_nxt = sp.add(s.seq, 1);
                     // The SYN's window is never scaled (RFC 7323 §2.2).
@@ -1208,6 +1266,12 @@ impl Tcb {
     /// §3.10.7.4 fifth step, ESTABLISHED: advance SND.UNA, update the send window.
     fn process_ack(&mut self, cfg: &Config, s: &Segment, now: u64) {
         let sp = cfg.space;
+        if self.state == State::SynReceived && sp.in_open_closed(self.snd_una, s.ack, self.snd_nxt)
+        {
+            // The ACK of our SYN,ACK makes the connection (FreeBSD syncache_socket()
+            // calls tcp_mss() before the segment's text is taken).
+            self.size_rcv_buf(cfg);
+        }
         if sp.in_open_closed(self.snd_una, s.ack, self.snd_nxt) {
             self.snd_una = s.ack;
             self.retries = 0;
@@ -1239,14 +1303,46 @@ impl Tcb {
         }
     }
 
-    /// A segment from us. Its window is RCV.WND scaled down by Rcv.Wind.Shift, except on
-    /// a SYN (RFC 7323 §2.2); RCV.WND itself (what acceptability tests) is unscaled.
-    fn segment(&self, flags: Flags, seq: u32) -> Segment {
-        let wnd = if flags.syn() || self.opts.rcv_shift == 0 {
+    /// [`Config::rcv_buf_mss_multiple`]: the receive buffer, `rcv_buf`, grows to a
+    /// multiple of the send MSS when it is larger than one (FreeBSD `tcp_mss()`); RCV.WND
+    /// grows with it. Idempotent: a buffer already that large stays.
+    fn size_rcv_buf(&mut self, cfg: &Config) {
+        let mss = cfg.mss.max(1);
+        if !cfg.rcv_buf_mss_multiple || cfg.rcv_buf <= mss {
+            return;
+        }
+        let want = cfg.rcv_buf.div_ceil(mss).saturating_mul(mss);
+        let have = self.rcv_wnd.saturating_add(self.recv_queue);
+        self.rcv_wnd += want.saturating_sub(have);
+    }
+
+    /// The receive buffer: RCV.WND and the text queued for the user.
+    pub fn rcv_buffer(&self) -> u32 {
+        self.rcv_wnd.saturating_add(self.recv_queue)
+    }
+
+    /// The window field of a segment we send: RCV.WND, at most the 16-bit field's 65,535
+    /// (RFC 9293 §3.1); with window scaling, shifted right by Rcv.Wind.Shift (rounded up
+    /// first where [`Config::scaled_window_rounds_up`] says), but never on a SYN
+    /// (RFC 7323 §2.2). RCV.WND itself (what acceptability tests) is unscaled.
+    fn window_field(&self, cfg: &Config, syn: bool) -> u32 {
+        let shift = self.opts.rcv_shift;
+        let wnd = if syn || shift == 0 {
             self.rcv_wnd
+        } else if cfg.scaled_window_rounds_up {
+            // roundup2(recwin, 1 << shift) >> shift
+            u64::from(self.rcv_wnd)
+                .div_ceil(1 << shift)
+                .min(u64::from(u32::MAX)) as u32
         } else {
-            (self.rcv_wnd >> self.opts.rcv_shift).min(u16::MAX as u32)
+            self.rcv_wnd >> shift
         };
+        wnd.min(u16::MAX as u32)
+    }
+
+    /// A segment from us, its window field as [`Tcb::window_field`] gives it.
+    fn segment(&self, cfg: &Config, flags: Flags, seq: u32) -> Segment {
+        let wnd = self.window_field(cfg, flags.syn());
         Segment::control(flags, seq, self.rcv_nxt, wnd)
     }
 
@@ -1261,9 +1357,9 @@ impl Tcb {
                 State::FinWait1 | State::Closing | State::LastAck
             )
         {
-            return self.segment(Flags::FIN | Flags::ACK, cfg.space.sub(self.snd_nxt, 1));
+            return self.segment(cfg, Flags::FIN | Flags::ACK, cfg.space.sub(self.snd_nxt, 1));
         }
-        self.segment(Flags::ACK, self.snd_nxt)
+        self.segment(cfg, Flags::ACK, self.snd_nxt)
     }
 
     fn arm_retransmit(&mut self, cfg: &Config, now: u64) {
@@ -1344,10 +1440,10 @@ impl Tcb {
             return;
         };
         let s = if self.fin_sent && last.end == self.snd_nxt {
-            self.segment(Flags::FIN | Flags::ACK, sp.sub(self.snd_nxt, 1))
+            self.segment(cfg, Flags::FIN | Flags::ACK, sp.sub(self.snd_nxt, 1))
         } else {
             let len = sp.sub(last.end, last.start).min(self.eff_mss(cfg)).max(1);
-            let mut s = self.segment(Flags::ACK | Flags::PSH, sp.sub(last.end, len));
+            let mut s = self.segment(cfg, Flags::ACK | Flags::PSH, sp.sub(last.end, len));
             s.len = len;
             s
         };
@@ -1417,8 +1513,12 @@ impl Tcb {
         let sp = cfg.space;
         match emit {
             Emit::Syn => {
-                out.segments
-                    .push(Segment::control(Flags::SYN, self.iss, 0, self.rcv_wnd));
+                out.segments.push(Segment::control(
+                    Flags::SYN,
+                    self.iss,
+                    0,
+                    self.window_field(cfg, true),
+                ));
                 self.snd_nxt = sp.add(self.iss, 1);
                 if self.rtt.sent.iter().any(|r| r.syn) {
                     self.rtt.retransmitted(sp, self.iss, 1, now);
@@ -1429,7 +1529,7 @@ impl Tcb {
             }
             Emit::SynAck => {
                 out.segments
-                    .push(self.segment(Flags::SYN | Flags::ACK, self.iss));
+                    .push(self.segment(cfg, Flags::SYN | Flags::ACK, self.iss));
                 self.snd_nxt = sp.add(self.iss, 1);
                 if !self.rtt.sent.iter().any(|r| r.syn) {
                     self.time_sent(cfg, self.iss, 1, now, true);
@@ -1482,7 +1582,10 @@ impl Tcb {
             Emit::WindowUpdate => {
                 if out.delivered > 0 && self.rcv_wnd == out.delivered {
                     out.segments.push(self.ack_segment(cfg));
-                } else if cfg.delayed_ack.is_some() && self.ack.scheduled {
+                } else if cfg.delayed_ack.is_some()
+                    && cfg.ack_policy == AckPolicy::Linux
+                    && self.ack.scheduled
+                {
                     // A read sends an ACK still due (Linux tcp_cleanup_rbuf()): more than
                     // one full segment unacknowledged, or a short segment and the read
                     // emptied the buffer.
@@ -1539,7 +1642,7 @@ impl Tcb {
                 || n == self.send_queue
                 || (cfg.push_at_window_edge && n == usable);
             let psh = if last { Flags::PSH } else { Flags::NONE };
-            let mut s = self.segment(Flags::ACK | psh, self.snd_nxt);
+            let mut s = self.segment(cfg, Flags::ACK | psh, self.snd_nxt);
             s.len = n;
             out.segments.push(s);
             self.time_sent(cfg, self.snd_nxt, n, now, false);
@@ -1550,7 +1653,7 @@ impl Tcb {
         }
         if self.fin_queued && self.send_queue == 0 {
             out.segments
-                .push(self.segment(Flags::FIN | Flags::ACK, self.snd_nxt));
+                .push(self.segment(cfg, Flags::FIN | Flags::ACK, self.snd_nxt));
             self.time_sent(cfg, self.snd_nxt, 1, now, false);
             self.snd_nxt = sp.add(self.snd_nxt, 1);
             self.fin_sent = true;
@@ -1588,9 +1691,9 @@ impl Tcb {
         }
         if self.syn_outstanding() {
             out.segments.push(if self.state == State::SynSent {
-                Segment::control(Flags::SYN, self.iss, 0, self.rcv_wnd)
+                Segment::control(Flags::SYN, self.iss, 0, self.window_field(cfg, true))
             } else {
-                self.segment(Flags::SYN | Flags::ACK, self.iss)
+                self.segment(cfg, Flags::SYN | Flags::ACK, self.iss)
             });
         } else {
             let text = in_flight - u32::from(self.fin_sent);
@@ -1599,12 +1702,12 @@ impl Tcb {
                 // PSH again only if this copy carries the last byte queued.
                 let last = cfg.push_every_segment || (len == text && self.send_queue == 0);
                 let psh = if last { Flags::PSH } else { Flags::NONE };
-                let mut s = self.segment(Flags::ACK | psh, self.snd_una);
+                let mut s = self.segment(cfg, Flags::ACK | psh, self.snd_una);
                 s.len = len;
                 out.segments.push(s);
             } else {
                 out.segments
-                    .push(self.segment(Flags::FIN | Flags::ACK, self.snd_una));
+                    .push(self.segment(cfg, Flags::FIN | Flags::ACK, self.snd_una));
             }
         }
         if let Some(s) = out.segments.last() {

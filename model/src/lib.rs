@@ -22,7 +22,7 @@ pub mod segment;
 pub mod seq;
 pub mod table;
 
-pub use endpoint::{Config, Input, Negotiated, Outcome, SynOptions, Tcb, UserCall};
+pub use endpoint::{AckPolicy, Config, Input, Negotiated, Outcome, SynOptions, Tcb, UserCall};
 pub use profile::{PROFILES, Param, Profile, Setting};
 pub use segment::{Flags, SackBlocks, Segment, TcpOptions};
 pub use seq::SeqSpace;

@@ -7,7 +7,7 @@
 //! later profile's parameter wins. Broken profiles (mutants) exist for the model checker
 //! to refute; they are marked `broken` everywhere they appear.
 
-use crate::endpoint::{Config, SynOptions};
+use crate::endpoint::{AckPolicy, Config, SynOptions};
 use crate::rows::*;
 use crate::rtt::{Estimator, SynFallback};
 use crate::table::{Action, Emit, Event, Guard, Span, State, Timer};
@@ -70,6 +70,8 @@ pub enum Param {
     DelayedAck(Option<u32>),
     /// Quick-ACK mode's budget ([`Config::max_quickacks`]).
     MaxQuickacks(u8),
+    /// Which rule delays an ACK ([`Config::ack_policy`]).
+    AckPolicy(AckPolicy),
     /// A segment without TSopt while timestamps are on is processed
     /// ([`Config::accept_without_ts`]).
     AcceptWithoutTs(bool),
@@ -98,11 +100,19 @@ pub enum Param {
     SynLinearTimeouts(u8),
     /// A tail loss probe, with Linux's 2 ms margin ([`Config::tail_loss_probe`]).
     TailLossProbe(bool),
+    /// The receive buffer, bytes ([`Config::rcv_buf`]).
+    RcvBuf(u32),
+    /// FreeBSD's buffer sizing: the SYN,ACK's window in SYN-RECEIVED, then a multiple of
+    /// the MSS ([`Config::rcv_buf_mss_multiple`]).
+    RcvBufMssMultiple(bool),
+    /// A scaled window is rounded up to the scale unit
+    /// ([`Config::scaled_window_rounds_up`]).
+    ScaledWindowRoundsUp(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 25] = [
+    pub const NAMES: [&'static str; 29] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -122,12 +132,16 @@ impl Param {
         "abort_on_unread_close",
         "delayed_ack",
         "max_quickacks",
+        "ack_policy",
         "accept_without_ts",
         "ts_recent_after_ack",
         "push_at_window_edge",
         "push_every_segment",
         "ack_carries_fin",
         "dsack",
+        "rcv_buf",
+        "rcv_buf_mss_multiple",
+        "scaled_window_rounds_up",
     ];
 
     /// A stable name (`time_wait`).
@@ -146,6 +160,7 @@ impl Param {
             Param::AbortOnUnreadClose(_) => "abort_on_unread_close",
             Param::DelayedAck(_) => "delayed_ack",
             Param::MaxQuickacks(_) => "max_quickacks",
+            Param::AckPolicy(_) => "ack_policy",
             Param::AcceptWithoutTs(_) => "accept_without_ts",
             Param::TsRecentAfterAck(_) => "ts_recent_after_ack",
             Param::PushAtWindowEdge(_) => "push_at_window_edge",
@@ -158,6 +173,9 @@ impl Param {
             Param::SynRtoFallback(_) => "syn_rto_fallback",
             Param::SynLinearTimeouts(_) => "syn_linear_timeouts",
             Param::TailLossProbe(_) => "tail_loss_probe",
+            Param::RcvBuf(_) => "rcv_buf",
+            Param::RcvBufMssMultiple(_) => "rcv_buf_mss_multiple",
+            Param::ScaledWindowRoundsUp(_) => "scaled_window_rounds_up",
         }
     }
 
@@ -206,6 +224,7 @@ impl Param {
             Param::AbortOnUnreadClose(b) => cfg.abort_on_unread_close = b,
             Param::DelayedAck(ms) => cfg.delayed_ack = ms.map(t),
             Param::MaxQuickacks(n) => cfg.max_quickacks = n,
+            Param::AckPolicy(p) => cfg.ack_policy = p,
             Param::AcceptWithoutTs(b) => cfg.accept_without_ts = b,
             Param::TsRecentAfterAck(b) => cfg.ts_recent_after_ack = b,
             Param::PushAtWindowEdge(b) => cfg.push_at_window_edge = b,
@@ -219,6 +238,9 @@ impl Param {
             Param::SynLinearTimeouts(n) => cfg.syn_linear_timeouts = n,
             // TCP_TIMEOUT_MIN_US: 2 ms more than 2·SRTT with more than one segment out.
             Param::TailLossProbe(on) => cfg.tail_loss_probe = on.then(|| t(2)),
+            Param::RcvBuf(n) => cfg.rcv_buf = n,
+            Param::RcvBufMssMultiple(b) => cfg.rcv_buf_mss_multiple = b,
+            Param::ScaledWindowRoundsUp(b) => cfg.scaled_window_rounds_up = b,
         }
     }
 
@@ -272,6 +294,13 @@ impl Param {
                 .delayed_ack
                 .map_or("off (every ACK at once)".to_string(), ms),
             "max_quickacks" => cfg.max_quickacks.to_string(),
+            "ack_policy" => match cfg.ack_policy {
+                AckPolicy::Linux => {
+                    "linux (quick-ACK mode, more than a full segment unacknowledged)"
+                }
+                AckPolicy::Freebsd => "freebsd (every second segment, DELAY_ACK())",
+            }
+            .to_string(),
             "accept_without_ts" => cfg.accept_without_ts.to_string(),
             "ts_recent_after_ack" => cfg.ts_recent_after_ack.to_string(),
             "push_at_window_edge" => cfg.push_at_window_edge.to_string(),
@@ -298,6 +327,9 @@ impl Param {
             "tail_loss_probe" => cfg.tail_loss_probe.map_or("off".to_string(), |m| {
                 format!("2 SRTT + rto_min (one segment out) or + {}", ms(m))
             }),
+            "rcv_buf" => format!("{} bytes", cfg.rcv_buf),
+            "rcv_buf_mss_multiple" => cfg.rcv_buf_mss_multiple.to_string(),
+            "scaled_window_rounds_up" => cfg.scaled_window_rounds_up.to_string(),
             _ => String::new(),
         }
     }
@@ -728,7 +760,7 @@ static LINUX_PARAMS: [Setting; 22] = [
 
 /// FreeBSD's parameters (defaults of a current kernel; `sys/netinet/tcp_timer.h` unless
 /// named).
-static FREEBSD_PARAMS: [Setting; 11] = [
+static FREEBSD_PARAMS: [Setting; 17] = [
     Setting {
         param: Param::SynOptions(SynOptions::FREEBSD),
         source: "tcp_output(), tcp_addoptions(); request_r_scale from kern.ipc.maxsockbuf (2 MiB): wscale 6",
@@ -772,6 +804,30 @@ static FREEBSD_PARAMS: [Setting; 11] = [
     Setting {
         param: Param::AckCarriesFin(true),
         source: "tcp_output(): flags = tcp_outflags[t_state] (TH_FIN in FIN_WAIT_1, CLOSING, LAST_ACK); with TF_SENTFIN and snd_nxt == snd_max, snd_nxt-- (\"if resending a FIN, be sure not to use a new sequence number\")",
+    },
+    Setting {
+        param: Param::DelayedAck(Some(40)),
+        source: "net.inet.tcp.delayed_ack = 1, net.inet.tcp.delacktime = TCPTV_DELACK (hz/25, 40 ms; hz/10 in old releases): tcp_timer_activate(TT_DELACK) (tcp_input.c, tcp_timer.c)",
+    },
+    Setting {
+        param: Param::AckPolicy(AckPolicy::Freebsd),
+        source: "tcp_do_segment(): DELAY_ACK() (the delayed-ACK timer not running, tlen <= t_maxseg, no zero window sent) sets TF_DELACK, else TF_ACKNOW; out-of-order text (tcp_reass()), a FIN and duplicates: TF_ACKNOW",
+    },
+    Setting {
+        param: Param::Dsack(true),
+        source: "tcp_update_dsack_list() (tcp_sack.c), called from tcp_do_segment() for a duplicate and from tcp_reass() for text already held: the block goes first (RFC 2883)",
+    },
+    Setting {
+        param: Param::RcvBuf(65_536),
+        source: "net.inet.tcp.recvspace = 65536 (tcp_usrreq.c: tcp_attach() -> soreserve()); the window field without scaling is at most TCP_MAXWIN (65535)",
+    },
+    Setting {
+        param: Param::RcvBufMssMultiple(true),
+        source: "tcp_mss(): bufsize = roundup(so_rcv.sb_hiwat, t_maxseg) once the peer's MSS is known (a SYN in SYN-SENT, syncache_socket()): 65700 for an MSS of 1460; before, syncache_add(): sc_wnd = min(sb_hiwat, TCP_MAXWIN)",
+    },
+    Setting {
+        param: Param::ScaledWindowRoundsUp(true),
+        source: "tcp_output(): recwin = roundup2(recwin, 1 << rcv_scale) (\"avoid shrinking window with window scaling\")",
     },
 ];
 

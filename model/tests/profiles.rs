@@ -346,3 +346,225 @@ fn linux_acks_a_short_segment_when_the_read_empties_the_buffer() {
     assert_eq!(out.segments[0].ack, ISS_B + 11);
     assert_eq!(a.timers.delayed_ack, None);
 }
+
+/// Under `freebsd` (1 tick = 1 ms) with a send MSS of `mss`: the receive buffer is
+/// net.inet.tcp.recvspace, 65,536 bytes.
+fn freebsd_cfg(mss: u32) -> (Table, Config) {
+    let t = Table::from_spec("freebsd").unwrap();
+    let cfg = configure(
+        Config {
+            mss,
+            ..Config::default()
+        },
+        &[os("freebsd")],
+        1,
+    );
+    assert_eq!(cfg.rcv_buf, 65_536);
+    (t, cfg)
+}
+
+fn at(t: &Table, cfg: &Config, tcb: &mut Tcb, input: Input) -> model::Outcome {
+    tcb.step(t, cfg, input, model::endpoint::Env { now: 0, iss: ISS_A })
+}
+
+#[test]
+fn freebsd_rounds_its_receive_buffer_up_to_a_multiple_of_the_mss_on_the_peers_syn() {
+    let (t, cfg) = freebsd_cfg(1_460);
+    let mut a = Tcb::new();
+    let syn = at(&t, &cfg, &mut a, Input::Call(UserCall::ActiveOpen));
+    // 65,536 bytes free, but a SYN's window field carries at most 65,535.
+    assert_eq!((a.rcv_wnd, syn.segments[0].wnd), (65_536, 65_535));
+    let out = at(
+        &t,
+        &cfg,
+        &mut a,
+        Input::Segment(seg(S | A, ISS_B, ISS_A + 1)),
+    );
+    // tcp_mss(): roundup(65536, 1460) = 45 × 1460; the field still says 65,535.
+    assert_eq!(a.rcv_buffer(), 65_700);
+    assert_eq!((a.rcv_wnd, out.segments[0].wnd), (65_700, 65_535));
+    // RCV.WND is the buffer: a RST at RCV.NXT + 65,699 is in the window, one at
+    // RCV.NXT + 65,700 is not.
+    let rst = |off: u32| seg(R, ISS_B + 1 + off, 0);
+    assert_eq!(
+        a.classify(&cfg, &Input::Segment(rst(65_699))),
+        Event::RstInWindow
+    );
+    assert_eq!(
+        a.classify(&cfg, &Input::Segment(rst(65_700))),
+        Event::RstOutOfWindow
+    );
+}
+
+#[test]
+fn freebsd_keeps_the_syn_ack_window_until_the_handshake_completes_then_rounds_by_the_mss() {
+    let (t, cfg) = freebsd_cfg(1_440);
+    let mut b = Tcb::new();
+    at(&t, &cfg, &mut b, Input::Call(UserCall::PassiveOpen));
+    let synack = at(&t, &cfg, &mut b, Input::Segment(seg(S, ISS_B, 0)));
+    // syncache_add(): sc_wnd = min(65536, TCP_MAXWIN), the window of the SYN,ACK.
+    assert_eq!((b.rcv_wnd, synack.segments[0].wnd), (65_535, 65_535));
+    assert_eq!(
+        b.classify(&cfg, &Input::Segment(seg(R, ISS_B + 1 + 65_535, 0))),
+        Event::RstOutOfWindow
+    );
+    // The ACK of our SYN,ACK makes the socket: 66,240 = 46 × 1440, less the text it
+    // carries.
+    let ack = model::Segment {
+        len: 100,
+        ..seg(A, ISS_B + 1, ISS_A + 1)
+    };
+    at(&t, &cfg, &mut b, Input::Segment(ack));
+    assert_eq!(b.state, State::Established);
+    assert_eq!((b.rcv_buffer(), b.rcv_wnd), (66_240, 66_140));
+}
+
+#[test]
+fn freebsd_rounds_a_scaled_window_up_to_the_scale_unit() {
+    let (t, cfg) = freebsd_cfg(1_460);
+    // Every ACK at once, to read its window.
+    let cfg = Config {
+        delayed_ack: None,
+        ..cfg
+    };
+    let rfc = Config {
+        scaled_window_rounds_up: false,
+        ..cfg
+    };
+    for (cfg, wnd) in [(cfg, 1_027), (rfc, 1_026)] {
+        let mut a = Tcb::new();
+        at(&t, &cfg, &mut a, Input::Call(UserCall::ActiveOpen));
+        let synack = model::Segment {
+            opts: model::TcpOptions {
+                wscale: Some(0),
+                ..model::TcpOptions::NONE
+            },
+            ..seg(S | A, ISS_B, ISS_A + 1)
+        };
+        at(&t, &cfg, &mut a, Input::Segment(synack));
+        assert_eq!(a.opts.rcv_shift, 6);
+        let text = model::Segment {
+            len: 10,
+            ..seg(A, ISS_B + 1, ISS_A + 1)
+        };
+        let out = at(&t, &cfg, &mut a, Input::Segment(text));
+        // 65,690 bytes free: 1026.4 units of 64.
+        assert_eq!(a.rcv_wnd, 65_690);
+        let ack = out.segments.last().expect("an ACK");
+        assert_eq!(ack.wnd, wnd, "rounds up: {}", cfg.scaled_window_rounds_up);
+    }
+}
+
+#[test]
+fn an_unscaled_window_field_carries_at_most_65535() {
+    let t = Table::rfc9293();
+    let cfg = Config {
+        rcv_buf: 1 << 20,
+        ..Config::default()
+    };
+    let mut a = Tcb::new();
+    let syn = at(&t, &cfg, &mut a, Input::Call(UserCall::ActiveOpen));
+    assert_eq!(syn.segments[0].wnd, 65_535);
+    let out = at(
+        &t,
+        &cfg,
+        &mut a,
+        Input::Segment(seg(S | A, ISS_B, ISS_A + 1)),
+    );
+    assert_eq!((a.rcv_wnd, out.segments[0].wnd), (1 << 20, 65_535));
+}
+
+/// Under `freebsd` (1 tick = 1 ms): an endpoint ESTABLISHED by an active open.
+fn freebsd_established() -> (Table, Config, Tcb) {
+    let (t, cfg) = freebsd_cfg(1_460);
+    let mut a = Tcb::new();
+    at(&t, &cfg, &mut a, Input::Call(UserCall::ActiveOpen));
+    at(
+        &t,
+        &cfg,
+        &mut a,
+        Input::Segment(seg(S | A, ISS_B, ISS_A + 1)),
+    );
+    assert_eq!(a.state, State::Established);
+    (t, cfg, a)
+}
+
+#[test]
+fn freebsd_delays_the_ack_of_one_segment_by_40_ms_and_acks_the_second_at_once() {
+    let (t, cfg, mut a) = freebsd_established();
+    // No quick-ACK mode: even the first text waits (DELAY_ACK(): no timer running).
+    assert_eq!(sent(&text_at(&t, &cfg, &mut a, ISS_B + 1, 10, 0)), "");
+    assert_eq!(a.timers.delayed_ack, Some(40));
+    let out = fire(&t, &cfg, &mut a, 40);
+    assert_eq!(
+        (sent(&out).as_str(), out.segments[0].ack),
+        (".", ISS_B + 11)
+    );
+    // Two segments: the second finds the timer running and is ACKed at once.
+    assert_eq!(sent(&text_at(&t, &cfg, &mut a, ISS_B + 11, 10, 100)), "");
+    let out = text_at(&t, &cfg, &mut a, ISS_B + 21, 10, 110);
+    assert_eq!(
+        (sent(&out).as_str(), out.segments[0].ack),
+        (".", ISS_B + 31)
+    );
+    assert_eq!(a.timers.delayed_ack, None);
+}
+
+#[test]
+fn freebsd_acks_at_once_a_segment_over_the_mss_out_of_order_text_and_a_fin() {
+    let (t, cfg, mut a) = freebsd_established();
+    // Longer than t_maxseg: not DELAY_ACK().
+    assert_eq!(sent(&text_at(&t, &cfg, &mut a, ISS_B + 1, 1_461, 0)), ".");
+    let (t, cfg, mut a) = freebsd_established();
+    let mut cfg = cfg;
+    cfg.hold_out_of_order = true;
+    // Beyond RCV.NXT (tcp_reass()): TF_ACKNOW.
+    assert_eq!(sent(&text_at(&t, &cfg, &mut a, ISS_B + 11, 10, 0)), ".");
+    let (t, cfg, mut a) = freebsd_established();
+    let fin = at(
+        &t,
+        &cfg,
+        &mut a,
+        Input::Segment(seg(F | A, ISS_B + 1, ISS_A + 1)),
+    );
+    assert_eq!((sent(&fin).as_str(), a.state), (".", State::CloseWait));
+}
+
+#[test]
+fn freebsd_reports_a_duplicate_in_a_dsack_block() {
+    let (t, cfg) = freebsd_cfg(1_460);
+    let cfg = Config {
+        hold_out_of_order: true,
+        ..cfg
+    };
+    let mut a = Tcb::new();
+    at(&t, &cfg, &mut a, Input::Call(UserCall::ActiveOpen));
+    let synack = model::Segment {
+        opts: model::TcpOptions {
+            sack_permitted: true,
+            ..model::TcpOptions::NONE
+        },
+        ..seg(S | A, ISS_B, ISS_A + 1)
+    };
+    at(&t, &cfg, &mut a, Input::Segment(synack));
+    assert!(a.opts.sack_ok);
+    text_at(&t, &cfg, &mut a, ISS_B + 1, 10, 0);
+    // The same text again: ACKed at once, the duplicate reported first (RFC 2883).
+    let dup = text_at(&t, &cfg, &mut a, ISS_B + 1, 10, 10);
+    assert_eq!(sent(&dup), ".");
+    assert_eq!(
+        dup.segments[0].opts.sack,
+        model::SackBlocks::new(&[(ISS_B + 1, ISS_B + 11)])
+    );
+    // Old text and new: the new text alone would wait, but the D-SACK block goes at
+    // once (tcp_do_segment(): TF_ACKNOW after tcp_update_sack_list()).
+    let part = text_at(&t, &cfg, &mut a, ISS_B + 1, 20, 20);
+    assert_eq!(
+        (sent(&part).as_str(), part.segments[0].ack),
+        (".", ISS_B + 21)
+    );
+    assert_eq!(
+        part.segments[0].opts.sack,
+        model::SackBlocks::new(&[(ISS_B + 1, ISS_B + 11)])
+    );
+}

@@ -163,8 +163,8 @@ pub fn accept(fd: RawFd) -> Result<OwnedFd, Errno> {
 
 /// Reads up to `n` bytes (discarded): how many were read, 0 at end of file. With `null`
 /// the buffer is a NULL pointer, as the script wrote it: the kernel answers (`EFAULT`
-/// when there is text to copy).
-pub fn read(fd: RawFd, n: u32, null: bool) -> Res {
+/// when there is text to copy). With `peek` (`MSG_PEEK`) the text stays queued.
+pub fn read(fd: RawFd, n: u32, null: bool, peek: bool) -> Res {
     let mut buf = vec![0u8; if null { 0 } else { n.min(1 << 24) as usize }];
     let (ptr, len) = if null {
         (std::ptr::null_mut(), n as usize)
@@ -173,7 +173,8 @@ pub fn read(fd: RawFd, n: u32, null: bool) -> Res {
     };
     // SAFETY: recv(2) into a buffer we own, at most its length, or into NULL, which the
     // kernel checks (it never writes through it).
-    let r = unsafe { libc::recv(fd, ptr, len, 0) };
+    let flags = if peek { libc::MSG_PEEK } else { 0 };
+    let r = unsafe { libc::recv(fd, ptr, len, flags) };
     if r < 0 {
         Err(Errno::last())
     } else {

@@ -390,7 +390,11 @@ impl Stack for KernelStack {
                     } else {
                         self.null_reads.remove(&fd);
                     }
-                    Called::Wait(Wait::Read(fd, args::read_len(&call.name, a)))
+                    Called::Wait(Wait::Read(
+                        fd,
+                        args::read_len(&call.name, a),
+                        args::peek(call),
+                    ))
                 }
                 Err(e) => Called::Done(-1, Some(e)),
             },
@@ -634,9 +638,12 @@ impl Stack for KernelStack {
                 }
                 Err(e) => ready(Err(e)),
             },
-            Wait::Read(fd, n) => {
+            Wait::Read(fd, n, peek) => {
                 let null = self.null_reads.contains(fd);
-                let r = ready(self.real(Some(*fd)).and_then(|f| k::read(f, *n, null)));
+                let r = ready(
+                    self.real(Some(*fd))
+                        .and_then(|f| k::read(f, *n, null, *peek)),
+                );
                 if matches!(r, Ready::Done(..)) {
                     self.null_reads.remove(fd);
                 }
@@ -660,7 +667,9 @@ impl Stack for KernelStack {
 
     fn nonblocking(&self, wait: &Wait) -> bool {
         let fd = match wait {
-            Wait::Connect(fd) | Wait::Accept(fd, _) | Wait::Read(fd, _) | Wait::Write(fd, _) => *fd,
+            Wait::Connect(fd) | Wait::Accept(fd, _) | Wait::Read(fd, ..) | Wait::Write(fd, _) => {
+                *fd
+            }
             Wait::Poll(..) => return false,
         };
         self.fds.get(fd).is_some_and(|r| r.nonblocking)

@@ -40,8 +40,8 @@ pub enum Wait {
     Connect(i64),
     /// `accept` on the listener's fd; the fd the script wants the connection to get.
     Accept(i64, i64),
-    /// A read of at most this many bytes.
-    Read(i64, u32),
+    /// A read of at most this many bytes; with `MSG_PEEK` (true) the text stays queued.
+    Read(i64, u32, bool),
     /// A write of this many bytes on a blocking socket that cannot send yet: Linux's
     /// `tcp_sendmsg_locked()` waits in SYN-SENT and SYN-RECEIVED
     /// (`sk_stream_wait_connect()`), and for room in the send buffer.
