@@ -39,7 +39,9 @@ bin=${INTERPRETER:-${CARGO_TARGET_DIR:-$root/target}/release/interpreter}
 # Out of scope (issue 12): congestion control, fast open, SACK loss recovery, zero-copy:
 # these folders, and elsewhere a script that uses Fast Open. They are run all the same,
 # and a parser rejection counts as a bad script.
-out_of_scope='^(cubic|cwnd_moderation|slow_start|fast_recovery|fast_retransmit|limited_transmit|sack|fastopen|zerocopy)$'
+# In FreeBSD's suite (freebsd-net/tcp-testsuite): fast-open, and tcp-over-udp
+# (FreeBSD's UDP encapsulation of TCP, net.inet.tcp.udp_tunneling_port: a layer of its own).
+out_of_scope='^(cubic|cwnd_moderation|slow_start|fast_recovery|fast_retransmit|limited_transmit|sack|fastopen|fast-open|zerocopy|tcp-over-udp)$'
 
 # Issue 12's connection-management folders, summed on the last line.
 connection_management='^(close|shutdown|blocking|validate|ioctl|mss|syscall_bad_arg|user_timeout|inq)$'

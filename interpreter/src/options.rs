@@ -361,10 +361,10 @@ impl Options {
             }
             "mtu" => {
                 let mtu: u32 = num(name, value)?;
-                // IPv4's minimum datagram every host takes (RFC 791) up to 64 KiB.
-                if !(576..=65_535).contains(&mtu) {
+                // IPv4's minimum MTU (RFC 791: 68 bytes) up to 64 KiB.
+                if !(68..=65_535).contains(&mtu) {
                     return Err(OptionError::Value(format!(
-                        "--mtu is 576 to 65535 bytes, not `{value}`"
+                        "--mtu is 68 to 65535 bytes, not `{value}`"
                     )));
                 }
                 self.mtu = mtu;

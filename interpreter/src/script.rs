@@ -749,13 +749,16 @@ fn state_name(input: &mut In<'_>) -> ModalResult<State> {
 }
 
 /// A state in RFC (`SYN-RECEIVED`), id (`SYN_RECEIVED`) or Linux spelling, with or
-/// without Linux's `TCP_` prefix (`SYN_RECV`); `TCPI_ESTABLISHED` as `TCP_ESTABLISHED`.
+/// without Linux's `TCP_` prefix (`SYN_RECV`); `TCPI_ESTABLISHED` as `TCP_ESTABLISHED`,
+/// and FreeBSD's `TCPI_CLOSED`, `TCPI_FIN_WAIT_1` (its `TCPS_` names) as the RFC's.
 pub fn parse_state(word: &str) -> Option<State> {
     let word = match word.strip_prefix("TCPI_") {
         Some(rest) => format!("TCP_{rest}"),
         None => word.to_string(),
     };
-    State::parse(&word).or_else(|| State::parse(&format!("TCP_{word}")))
+    State::parse(&word)
+        .or_else(|| State::parse(&format!("TCP_{word}")))
+        .or_else(|| word.strip_prefix("TCP_").and_then(State::parse))
 }
 
 /// `%{ ... }%`: an `assert tcpi_state == TCP_X` inside is checked; anything else is skipped.

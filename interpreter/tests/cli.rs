@@ -772,7 +772,7 @@ fn ip_version_and_mtu_set_the_mss_our_syn_offers_and_the_largest_text_sent() {
             text(&out.stdout)
         );
     }
-    for bad in ["--ip_version=ipv5\n", "--mtu=100\n"] {
+    for bad in ["--ip_version=ipv5\n", "--mtu=60\n"] {
         let f = temp("ipv-bad.pkt", &script(bad, 1460));
         let out = interpreter(&["run", f.to_str().unwrap()], None);
         assert_eq!(out.status.code(), Some(2), "{bad}: {}", text(&out.stdout));

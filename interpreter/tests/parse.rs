@@ -273,3 +273,23 @@ fn the_line_index_agrees_with_counting() {
     assert_eq!(src.place(text.find('é').unwrap() + 1).column, 18);
     assert_eq!(src.offset_of(99, 1), text.len());
 }
+
+#[test]
+fn state_names_in_every_spelling_scripts_use() {
+    use interpreter::script::parse_state;
+    for (word, state) in [
+        ("ESTABLISHED", State::Established),
+        ("SYN-RECEIVED", State::SynReceived),
+        ("TCP_SYN_RECV", State::SynReceived),
+        ("SYN_RECV", State::SynReceived),
+        ("TCPI_ESTABLISHED", State::Established),
+        // FreeBSD's scripts assert its TCPS_ names with packetdrill's TCPI_ prefix.
+        ("TCPI_CLOSED", State::Closed),
+        ("TCPI_FIN_WAIT_1", State::FinWait1),
+        ("TCPI_SYN_RECEIVED", State::SynReceived),
+        ("TCPI_TIME_WAIT", State::TimeWait),
+    ] {
+        assert_eq!(parse_state(word), Some(state), "{word}");
+    }
+    assert_eq!(parse_state("TCPI_OPEN"), None);
+}
