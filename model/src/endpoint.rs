@@ -10,6 +10,7 @@
 //! No clocks, sockets or printing: the caller passes the time (`Env::now`, in abstract ticks)
 //! and the ISN to use if a row chooses one (`Env::iss`), and gets segments and signals back.
 
+use crate::out_of_line::{OutOfLine, static_default};
 use crate::rtt::{self, Estimator, Rtt, SynFallback};
 use crate::segment::{Flags, SackBlocks, Segment, TcpOptions};
 use crate::seq::SeqSpace;
@@ -425,12 +426,12 @@ pub struct Tcb {
     /// (never in the checker); left out of the state's encoding and hash like
     /// [`Tcb::opts`].
     #[serde(skip)]
-    pub rtt: Rtt,
+    pub rtt: OutOfLine<Rtt>,
     /// Out-of-order text held, and the SACK blocks reported, kept only with
     /// [`Config::hold_out_of_order`] set (never in the checker); left out of the state's
     /// encoding and hash like [`Tcb::opts`].
     #[serde(skip)]
-    pub ooo: Reassembly,
+    pub ooo: OutOfLine<Reassembly>,
 }
 
 /// The out-of-order queue (RFC 9293 §3.10.7.4, SHLD-31; Linux's `out_of_order_queue`)
@@ -454,6 +455,9 @@ pub struct Reassembly {
 impl std::hash::Hash for Reassembly {
     fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
+
+static_default!(Reassembly);
+static_default!(Rtt);
 
 /// What the delayed-ACK rule needs (Linux's `icsk_ack`), kept only with
 /// [`Config::delayed_ack`] set. Not modelled: the adaptive ATO (Linux moves it between
@@ -1200,11 +1204,12 @@ impl Tcb {
                 self.held_fin = false;
                 // Nothing follows a FIN (Linux tcp_fin(): the out-of-order queue is
                 // purged, the SACK blocks reset).
-                let dsack = self.ooo.dsack;
-                self.ooo = Reassembly {
-                    dsack,
-                    ..Reassembly::default()
-                };
+                if let Some(ooo) = self.ooo.if_present() {
+                    *ooo = Reassembly {
+                        dsack: ooo.dsack,
+                        ..Reassembly::default()
+                    };
+                }
             }
             Action::QueueText => {
                 if let Input::Call(UserCall::Send(n)) = input {
@@ -1226,7 +1231,7 @@ impl Tcb {
             Action::StopTimers => {
                 self.timers = Timers::default();
                 self.retries = 0;
-                self.rtt.probe = false;
+                self.clear_probe();
             }
             Action::Signal(s) => out.signals.push(s),
             Action::Reject(e) => out.error = Some(e),
@@ -1284,7 +1289,7 @@ impl Tcb {
             }
             // RFC 6298 §5.2–5.3: stop when all is acknowledged, else restart; or a tail
             // loss probe (Linux tcp_set_xmit_timer()).
-            self.rtt.probe = false;
+            self.clear_probe();
             self.timers.retransmit =
                 (self.snd_una != self.snd_nxt).then(|| now.saturating_add(self.rto(cfg)));
             if self.timers.retransmit.is_some() {
@@ -1368,6 +1373,13 @@ impl Tcb {
         }
     }
 
+    /// No tail loss probe is pending (without allocating the estimator's state to say so).
+    fn clear_probe(&mut self) {
+        if let Some(rtt) = self.rtt.if_present() {
+            rtt.probe = false;
+        }
+    }
+
     /// Restarts the RTO (Linux `tcp_rearm_rto()`): from now, or, replacing a pending
     /// probe, from the oldest segment's last transmission (`tcp_rto_delta_us()`).
     fn rearm_rto(&mut self, cfg: &Config, now: u64) {
@@ -1376,7 +1388,7 @@ impl Tcb {
             (true, Some(head)) => head.last,
             _ => now,
         };
-        self.rtt.probe = false;
+        self.clear_probe();
         self.timers.retransmit = Some(base.saturating_add(rto).max(now.saturating_add(1)));
     }
 
@@ -1680,7 +1692,8 @@ impl Tcb {
         if in_flight == 0 {
             return;
         }
-        if std::mem::take(&mut self.rtt.probe) {
+        if self.rtt.probe {
+            self.clear_probe();
             self.send_probe(cfg, now, out);
             return;
         }
@@ -1710,8 +1723,9 @@ impl Tcb {
                     .push(self.segment(cfg, Flags::FIN | Flags::ACK, self.snd_una));
             }
         }
-        if let Some(s) = out.segments.last() {
-            self.rtt.retransmitted(sp, s.seq, s.seg_len(), now);
+        // With nothing measured (never allocated) there is nothing to mark.
+        if let (Some(s), Some(rtt)) = (out.segments.last(), self.rtt.if_present()) {
+            rtt.retransmitted(sp, s.seq, s.seg_len(), now);
         }
         self.retries = cfg.retries_after(self.retries);
         if cfg.rtt.is_some() {
@@ -1902,11 +1916,13 @@ impl Tcb {
                 break;
             }
         }
-        if self.ooo.held.is_empty() {
-            self.ooo.sacks.clear();
-        } else {
-            let nxt = self.rcv_nxt;
-            self.ooo.sacks.retain(|&(a, _)| sp.lt(nxt, a));
+        let nxt = self.rcv_nxt;
+        if let Some(ooo) = self.ooo.if_present() {
+            if ooo.held.is_empty() {
+                ooo.sacks.clear();
+            } else {
+                ooo.sacks.retain(|&(a, _)| sp.lt(nxt, a));
+            }
         }
     }
 

@@ -14,6 +14,7 @@ pub mod check;
 pub mod diff;
 pub mod endpoint;
 pub mod msc;
+pub mod out_of_line;
 pub mod profile;
 pub mod render;
 mod rows;
