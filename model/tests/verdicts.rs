@@ -584,6 +584,14 @@ fn drive(m: &System, steps: &[&str]) -> (Sys, Vec<String>) {
         if fx.stale {
             log.push("STALE ACCEPTED".into());
         }
+        for p in &model::check::properties::PROPERTIES {
+            if let model::check::properties::Check::Step(holds) = p.check
+                && p.kind == model::check::properties::Kind::Always
+                && !holds(m, &s, &fx, &n)
+            {
+                log.push(format!("VIOLATES {}", p.name));
+            }
+        }
         s = n;
     }
     (s, log)
@@ -691,4 +699,69 @@ fn reachability_is_reported_failing_when_a_state_is_never_reached() {
         Verdict::NeverReached
     ));
     assert!(!verdict(&r, "reach-TIME-WAIT").passed());
+}
+
+/// The `--data` counterexample to `clean-close` is not the coarse tick's doing. B enters
+/// TIME-WAIT at t0; B's ACK of A's byte, sent just before, arrives at A as late as a
+/// segment may (MSL - 1 ticks) and restarts A's retransmission timer (RFC 6298 §5.3), so
+/// A's FIN, whose ACK was lost, goes out an RTO after that and arrives up to MSL - 1 ticks
+/// later: t0 + 2(MSL - 1) + RTO, past 2MSL once RTO is 2 ticks or more. At MSL = 4 ticks
+/// and RTO = MSL (the bound that keeps a close without data clean) the FIN arrives a tick
+/// after TIME-WAIT ended, with no tie inside an instant; in real time (delays up to, not
+/// below, MSL) any RTO will do. Only a TIME-WAIT of 2MSL + RTO covers it.
+#[test]
+fn with_data_a_late_ack_restarts_the_fin_timer_past_time_wait_at_finer_ticks() {
+    let m = System::new(Options {
+        msl: 4,
+        rto: 4,
+        data: true,
+        incarnations: 1,
+        ..Options::default()
+    })
+    .unwrap();
+    let tick = "tick";
+    let (s, log) = drive(
+        &m,
+        &[
+            "A: active OPEN (ISS=0)",
+            "B: passive OPEN",
+            "A -> B  SYN seq=0  delivered",
+            "B -> A  SYN,ACK seq=16 ack=1  delivered",
+            "A: Send(1)",
+            "A: Close",
+            "A -> B  ACK seq=1 ack=17  delivered",
+            "B: Close",
+            "B -> A  FIN,ACK seq=17 ack=1  delivered",
+            "A -> B  ACK seq=1 ack=17 len=1  delivered",
+            "A -> B  FIN,ACK seq=2 ack=17  delivered",
+            "B -> A  ACK seq=18 ack=3  LOST",
+            // t0: B enters TIME-WAIT; its 2MSL timer is due at t0 + 8.
+            "A -> B  ACK seq=3 ack=18  delivered",
+            tick,
+            tick,
+            tick,
+            // t0 + 3: the ACK of the byte, 3 ticks old, restarts A's timer: due at t0 + 7.
+            "B -> A  ACK seq=18 ack=2  delivered",
+            tick,
+            tick,
+            tick,
+            tick,
+            "A: retransmission timer fires",
+            tick,
+            "B: TIME-WAIT timer fires",
+            tick,
+            // t0 + 9: a tick after TIME-WAIT ended, the FIN is 2 ticks old.
+            "A -> B  FIN,ACK seq=2 ack=18  delivered",
+            "B -> A  RST seq=18  delivered",
+        ],
+    );
+    assert_eq!(s.states(), (State::Closed, State::Closed), "{log:#?}");
+    assert_eq!(
+        log.iter()
+            .filter(|l| l.starts_with("VIOLATES"))
+            .collect::<Vec<_>>(),
+        ["VIOLATES clean-close"],
+        "{log:#?}"
+    );
+    assert_eq!(log.last().unwrap(), "VIOLATES clean-close", "{log:#?}");
 }
