@@ -216,9 +216,7 @@ impl Default for Options {
 }
 
 /// A segment in flight.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Flight {
     /// Where it goes.
     pub to: Side,
@@ -233,6 +231,39 @@ pub struct Flight {
     pub orphan: bool,
     /// The segment.
     pub seg: SegKey,
+}
+
+/// Packed into three words, every field named (as [`crate::Tcb`]'s hash): the checker
+/// fingerprints each state it reaches.
+impl std::hash::Hash for Flight {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let Flight {
+            to,
+            age,
+            owner: Instance { side, inc },
+            stale,
+            orphan,
+            seg:
+                SegKey {
+                    flags,
+                    seq,
+                    ack,
+                    wnd,
+                    len,
+                },
+        } = self;
+        h.write_u64(
+            *to as u64
+                | u64::from(*age) << 8
+                | (*side as u64) << 16
+                | u64::from(*inc) << 24
+                | u64::from(*stale) << 32
+                | u64::from(*orphan) << 33
+                | u64::from(*flags) << 40,
+        );
+        h.write_u64(u64::from(*seq) | u64::from(*ack) << 32);
+        h.write_u64(u64::from(*wnd) | u64::from(*len) << 32);
+    }
 }
 
 /// A TCB instance: a side and its n-th OPEN (1-based; 0 for no TCB ever).
