@@ -664,7 +664,10 @@ impl Tcb {
         } else {
             self.classify(cfg, &input)
         };
-        let una_before = self.snd_una;
+        // SND.UNA of a connection that was there before this step (a new TCB's is no
+        // progress).
+        let una_before =
+            (!matches!(self.state, State::Closed | State::Listen)).then_some(self.snd_una);
         let row_id = table.lookup(self.state, event, self.origin);
         let row = table.row(row_id);
         // RFC 7323 §4.3 records TS.Recent before the ACK is looked at; Linux only once
@@ -740,7 +743,7 @@ impl Tcb {
     /// `tcp_clamp_rto_to_user_timeout()`). See [`Config::user_timeout`] and
     /// [`Config::user_timeout_from_retransmit`]; the retransmission itself starts the
     /// clock in `retransmit`.
-    fn run_user_clock(&mut self, cfg: &Config, now: u64, una_before: u32) {
+    fn run_user_clock(&mut self, cfg: &Config, now: u64, una_before: Option<u32>) {
         let Some(ut) = cfg.user_timeout else {
             return;
         };
@@ -752,7 +755,16 @@ impl Tcb {
             *clock = None;
             return;
         }
-        if self.snd_una != una_before {
+        if cfg.user_timeout_from_retransmit
+            && self.state == State::SynReceived
+            && self.origin == Origin::Passive
+        {
+            // Linux: a passive open's SYN,ACK is a request socket's, whose timer
+            // (reqsk_timer_handler()) counts tcp_synack_retries only.
+            *clock = None;
+            return;
+        }
+        if una_before.is_some_and(|una| una != self.snd_una) {
             // Forward progress: the clock starts again (Linux: from the next
             // retransmission, icsk_retransmits being reset by tcp_ack()).
             *clock = (!cfg.user_timeout_from_retransmit).then_some(now);

@@ -70,7 +70,10 @@ fn rfc_user_timeout_aborts_when_text_stays_unacknowledged_from_its_first_transmi
     let cfg = rfc(1_500);
     let mut t = established_with_text(&cfg, 100, 10);
     let (when, out) = fire(&cfg, &mut t);
-    assert_eq!((when, out.event, out.segments.len()), (1_100, Event::RetransmitTimeout, 1));
+    assert_eq!(
+        (when, out.event, out.segments.len()),
+        (1_100, Event::RetransmitTimeout, 1)
+    );
     let (when, out) = fire(&cfg, &mut t);
     assert_eq!(when, 1_600);
     assert_eq!(out.event, Event::UserTimeout);
@@ -95,7 +98,11 @@ fn linux_user_timeout_counts_from_the_first_retransmission_and_clamps_the_rto() 
     // clock; the next RTO (1.2 s after 1000) is clamped to 400 + 1000.
     let cfg = linux(1_000);
     let mut t = established_with_text(&cfg, 100, 10);
-    assert_eq!(t.timers.retransmit, Some(400), "not clamped before a retransmission");
+    assert_eq!(
+        t.timers.retransmit,
+        Some(400),
+        "not clamped before a retransmission"
+    );
     let (when, out) = fire(&cfg, &mut t);
     assert_eq!((when, out.event), (400, Event::RetransmitTimeout));
     let (when, out) = fire(&cfg, &mut t);
@@ -186,4 +193,47 @@ fn the_user_clock_is_not_part_of_the_checkers_state() {
         s.finish()
     };
     assert_eq!(h(&a), h(&b));
+}
+
+#[test]
+fn linux_user_timeout_in_syn_sent_counts_from_the_first_syn() {
+    // tcp_connect() sets retrans_stamp: SYNs at 0, 1 and 2 s (linear timeouts), then the
+    // timer is clamped to 2.5 s and the connect times out there.
+    let cfg = linux(2_500);
+    let table = Table::rfc9293();
+    let mut t = Tcb::new();
+    let env = Env { now: 0, iss: 77 };
+    t.step(&table, &cfg, Input::Call(UserCall::ActiveOpen), env);
+    assert_eq!(t.user_clock.since, Some(0));
+    let events: Vec<(u64, Event)> = (0..3)
+        .map(|_| {
+            let (when, out) = fire(&cfg, &mut t);
+            (when, out.event)
+        })
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            (1_000, Event::RetransmitTimeout),
+            (2_000, Event::RetransmitTimeout),
+            (2_500, Event::UserTimeout),
+        ]
+    );
+}
+
+#[test]
+fn linux_user_timeout_leaves_a_passive_syn_received_to_its_syn_ack_retries() {
+    // A request socket's SYN,ACK timer knows no user timeout (reqsk_timer_handler()).
+    let cfg = linux(500);
+    let table = Table::rfc9293();
+    let mut t = Tcb::new();
+    t.step(&table, &cfg, Input::Call(UserCall::PassiveOpen), at(0));
+    let syn = Segment::control(Flags::SYN, PEER, 0, 65_535);
+    t.step(&table, &cfg, Input::Segment(syn), at(0));
+    for _ in 0..3 {
+        let (_, out) = fire(&cfg, &mut t);
+        assert_eq!(out.event, Event::RetransmitTimeout);
+        assert_eq!(t.user_clock.since, None);
+    }
+    assert_eq!(t.state, State::SynReceived);
 }
