@@ -438,6 +438,8 @@ impl Options {
         c.fin_timeout = want.fin_timeout;
         c.fin_retransmit_ack = want.fin_retransmit_ack;
         c.abort_on_unread_close = want.abort_on_unread_close;
+        c.abort_on_data_reply = want.abort_on_data_reply;
+        c.user_timeout_from_retransmit = want.user_timeout_from_retransmit;
         c.delayed_ack = want.delayed_ack;
         c.max_quickacks = want.max_quickacks;
         c.ack_policy = want.ack_policy;

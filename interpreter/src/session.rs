@@ -43,6 +43,10 @@ struct Socket {
     /// `setsockopt(TCP_MAXSEG)`: the MSS our SYN offers and the largest text we send,
     /// when below the endpoint's (Linux's `user_mss`; children inherit a listener's).
     user_mss: Option<u32>,
+    /// `setsockopt(TCP_USER_TIMEOUT)`, ms: the connection's user timeout (RFC 9293
+    /// §3.9.1, RFC 5482; Linux's `icsk_user_timeout`, which children inherit from their
+    /// listener); `None` for 0, the default.
+    user_timeout: Option<u32>,
     /// A pending socket error (`sk_err`), reported by the next call.
     error: Option<&'static str>,
     /// A soft error (an ICMP message, RFC 1122 §4.2.3.9): reported only if the
@@ -65,6 +69,7 @@ impl Socket {
             shut_rd: false,
             wakeups: 0,
             user_mss: None,
+            user_timeout: None,
             error: None,
             soft_error: None,
             connected: false,
@@ -268,6 +273,10 @@ impl ModelStack {
         let user_mss = self.socks[i].user_mss.unwrap_or(u32::MAX);
         let mut cfg = Config {
             mss: self.send_mss.min(user_mss),
+            // The socket's user timeout is the endpoint's (1 tick = 1 µs).
+            user_timeout: self.socks[i]
+                .user_timeout
+                .map(|ms| ms.saturating_mul(1_000)),
             ..self.opts.config
         };
         // Our SYN's MSS option offers our own limit (`--mss`, or the socket's TCP_MAXSEG).
@@ -424,6 +433,23 @@ impl ModelStack {
     fn inject(&mut self, seg: Segment) {
         if let Some(i) = self.wire() {
             let who = self.socket_name(i);
+            if self.text_after_close(i, &seg) && self.opts.config.abort_on_data_reply {
+                // Linux: tcp_rcv_state_process() resets the connection (tcp_reset():
+                // tcp_done(), nothing sent) and tcp_v4_do_rcv() answers the segment with
+                // tcp_v4_send_reset(), as a closed port would (Config::abort_on_data_reply).
+                self.socks[i].tcb = Tcb::default();
+                self.last_conn = Some(State::Closed);
+                self.closed_port(seg);
+                if let Some(step) = self.steps.last_mut() {
+                    step.note = Some(
+                        "text after close(): nobody will read it, the connection is reset \
+                         without a word and the segment answered as at a closed port (Linux \
+                         tcp_rcv_state_process(), tcp_v4_send_reset())"
+                            .to_string(),
+                    );
+                }
+                return;
+            }
             if self.text_after_close(i, &seg) {
                 // RFC 9293 §3.6.1 SHLD-2 (RFC 1122 §4.2.2.13): close() is a full close,
                 // nobody will read this text, so the connection is aborted (Linux:
@@ -452,6 +478,7 @@ impl ModelStack {
                 let child = std::mem::replace(&mut self.socks[l].tcb, saved);
                 self.socks.push(Socket {
                     user_mss: self.socks[l].user_mss,
+                    user_timeout: self.socks[l].user_timeout,
                     ..Socket::new(child, None)
                 });
                 if let Some(step) = self.steps.last_mut() {
@@ -460,6 +487,11 @@ impl ModelStack {
             }
             return;
         }
+        self.closed_port(seg);
+    }
+
+    /// A segment reaches no connection and no listener: the table's CLOSED rows answer.
+    fn closed_port(&mut self, seg: Segment) {
         self.socks.push(Socket::new(Tcb::new(), None));
         let i = self.socks.len() - 1;
         self.step(i, Input::Segment(seg), "closed port".to_string());
@@ -899,6 +931,20 @@ impl ModelStack {
                         return Err(f);
                     }
                     Ok(Ready::Done(0, None))
+                } else if opt.is_some_and(|o| o.has_name("TCP_USER_TIMEOUT")) {
+                    let Some(i) = fd().and_then(|fd| self.by_fd(fd)) else {
+                        return Err(Mismatch::bad("getsockopt on a descriptor that is not open"));
+                    };
+                    let actual = i64::from(self.socks[i].user_timeout.unwrap_or(0));
+                    let wanted = call.args.get(3).and_then(|a| a.value.int());
+                    if wanted.is_some_and(|w| w != actual) {
+                        let mut f =
+                            Mismatch::fail("getsockopt(TCP_USER_TIMEOUT) found another timeout");
+                        f.expected = Some(format!("[{}]", wanted.unwrap_or(0)));
+                        f.actual = Some(format!("[{actual}]"));
+                        return Err(f);
+                    }
+                    Ok(Ready::Done(0, None))
                 } else if opt.is_some_and(|o| o.has_name("SO_RCVBUF")) && self.rcv_buf_modelled() {
                     // The receive buffer (FreeBSD's so_rcv.sb_hiwat), where a profile sets
                     // it: grown to a multiple of the MSS once the peer's SYN came.
@@ -971,6 +1017,21 @@ impl ModelStack {
                         }
                         88..=32767 => {
                             s.user_mss = Some(v as u32);
+                            Ready::Done(0, None)
+                        }
+                        _ => Ready::Done(-1, Some("EINVAL")),
+                    }))
+                } else if opt.is_some_and(|o| o.has_name("TCP_USER_TIMEOUT")) {
+                    // Linux's tcp_sock_set_user_timeout(): ms, 0 for none, EINVAL if
+                    // negative.
+                    let v = val.and_then(Value::int).unwrap_or(-1);
+                    Ok(self.with_fd(fd(), |s, _| match v {
+                        0 => {
+                            s.user_timeout = None;
+                            Ready::Done(0, None)
+                        }
+                        1.. => {
+                            s.user_timeout = Some(v.min(i64::from(u32::MAX)) as u32);
                             Ready::Done(0, None)
                         }
                         _ => Ready::Done(-1, Some("EINVAL")),

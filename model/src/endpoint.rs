@@ -156,6 +156,33 @@ pub struct Config {
     /// `TCP_TIMEOUT_MIN_US`, 2 ms), never after the RTO would, and resends the last
     /// segment, once, without backing off. `None`: no probe. Read only with `rtt` set.
     pub tail_loss_probe: Option<u32>,
+    /// The user timeout (RFC 9293 §3.9.1 USER TIMEOUT, RFC 5482; Linux's
+    /// `TCP_USER_TIMEOUT`, `icsk_user_timeout`), in ticks: the longest the connection
+    /// waits for an acknowledgment of what it sent before it is aborted (the user is told
+    /// the connection timed out, the TCB is deleted, nothing is sent: §3.10.8). Set, it is
+    /// R2 measured in time rather than in retransmissions (RFC 1122 §4.2.3.5 lets R2 be
+    /// either; Linux's `retransmits_timed_out()` then ignores `tcp_retries2`); in SYN-SENT
+    /// and SYN-RECEIVED the SYN retry counts apply as well (`tcp_write_timeout()`). The
+    /// retransmission timer is clamped so that it fires when the timeout passes
+    /// (`tcp_clamp_rto_to_user_timeout()`). `None` (the default, and the checker's): R2
+    /// counts retransmissions. An endpoint input: a socket layer sets it per connection
+    /// (`setsockopt`), as §3.9.1's OPEN and SEND calls take it.
+    pub user_timeout: Option<u32>,
+    /// The user timeout counts from the first retransmission by the retransmission timer
+    /// since the last forward progress (true: Linux, whose `tcp_retransmit_skb()` saves
+    /// `retrans_stamp` there and `retransmits_timed_out()` measures from it; a tail loss
+    /// probe does not start it; in SYN-SENT from the first SYN, `tcp_connect()`), rather
+    /// than from when the oldest unacknowledged segment went out, or from the last ACK of
+    /// new data since (false: RFC 5482 §1, how long "transmitted data may remain
+    /// unacknowledged").
+    pub user_timeout_from_retransmit: bool,
+    /// Read by a socket layer, not by `step`: text that arrives in FIN-WAIT-1 or
+    /// FIN-WAIT-2 after close() (nobody will read it) deletes the TCB without a word and
+    /// is answered as at a closed port, `<SEQ=SEG.ACK><CTL=RST>` (true: Linux's
+    /// `tcp_rcv_state_process()` calls `tcp_reset()` and returns non-zero, so
+    /// `tcp_v4_do_rcv()` answers the segment with `tcp_v4_send_reset()`), rather than by
+    /// ABORT's reset from the connection (false: RFC 9293 §3.6.1 SHLD-2 with §3.10.5).
+    pub abort_on_data_reply: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -266,6 +293,9 @@ impl Default for Config {
             rto_fallback: 3_000,
             syn_linear_timeouts: 0,
             tail_loss_probe: None,
+            user_timeout: None,
+            user_timeout_from_retransmit: false,
+            abort_on_data_reply: false,
         }
     }
 }
@@ -345,7 +375,8 @@ impl std::hash::Hash for Timers {
 /// Hashes what the model checker keeps of a TCB, packed into few words: the checker
 /// fingerprints every state it reaches through this, so fewer hasher rounds is a faster
 /// check. Every field is named, so a new one cannot be left out unnoticed; `opts`, `ack`,
-/// `rtt` and `ooo` stay at their defaults in the checker and hash to nothing, as before.
+/// `rtt`, `ooo` and `user_clock` stay at their defaults in the checker and hash to
+/// nothing, as before.
 impl std::hash::Hash for Tcb {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
         let Tcb {
@@ -374,6 +405,7 @@ impl std::hash::Hash for Tcb {
             ack: _,
             rtt: _,
             ooo: _,
+            user_clock: _,
         } = self;
         let pair = |a: &u32, b: &u32| u64::from(*a) | u64::from(*b) << 32;
         h.write_u64(
@@ -486,6 +518,26 @@ pub struct Tcb {
     /// encoding and hash like [`Tcb::opts`].
     #[serde(skip)]
     pub ooo: OutOfLine<Reassembly>,
+    /// When the user timeout's clock started, kept only with [`Config::user_timeout`]
+    /// set (never in the checker); left out of the state's encoding and hash like
+    /// [`Tcb::opts`].
+    #[serde(skip)]
+    pub user_clock: UserClock,
+}
+
+/// The user timeout's clock (RFC 9293 §3.9.1; Linux's `retrans_stamp` as
+/// `retransmits_timed_out()` reads it), with [`Config::user_timeout`] set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct UserClock {
+    /// When it started; `None` while it is not running (nothing unacknowledged, or, with
+    /// [`Config::user_timeout_from_retransmit`], nothing retransmitted since the last
+    /// forward progress).
+    pub since: Option<u64>,
+}
+
+/// Leaves nothing to hash: see [`Tcb::user_clock`].
+impl std::hash::Hash for UserClock {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 /// The out-of-order queue (RFC 9293 §3.10.7.4, SHLD-31; Linux's `out_of_order_queue`)
@@ -666,7 +718,16 @@ impl Tcb {
 
     /// Classify, look up, apply. See the module documentation.
     pub fn step(&mut self, table: &Table, cfg: &Config, input: Input, env: Env) -> Outcome {
-        let event = self.classify(cfg, &input);
+        let event = if self.user_timed_out(cfg, &input, env.now) {
+            self.timers.retransmit = None;
+            Event::UserTimeout
+        } else {
+            self.classify(cfg, &input)
+        };
+        // SND.UNA of a connection that was there before this step (a new TCB's is no
+        // progress).
+        let una_before =
+            (!matches!(self.state, State::Closed | State::Listen)).then_some(self.snd_una);
         let row_id = table.lookup(self.state, event, self.origin);
         let row = table.row(row_id);
         // RFC 7323 §4.3 records TS.Recent before the ACK is looked at; Linux only once
@@ -722,7 +783,62 @@ impl Tcb {
         if cfg.delayed_ack.is_some() {
             self.ack_sent(&out);
         }
+        self.run_user_clock(cfg, env.now, una_before);
         out
+    }
+
+    /// The retransmission timer fired and the user timeout has passed (Linux
+    /// `tcp_write_timeout()`: `retransmits_timed_out()` with `icsk_user_timeout`).
+    fn user_timed_out(&self, cfg: &Config, input: &Input, now: u64) -> bool {
+        matches!(input, Input::Timeout(Timer::Retransmit))
+            && cfg.user_timeout.is_some_and(|ut| {
+                self.user_clock
+                    .since
+                    .is_some_and(|since| now >= since.saturating_add(u64::from(ut)))
+            })
+    }
+
+    /// Starts, restarts or stops the user timeout's clock after a step, and clamps the
+    /// retransmission timer to it, so that it fires when the timeout passes (Linux
+    /// `tcp_clamp_rto_to_user_timeout()`). See [`Config::user_timeout`] and
+    /// [`Config::user_timeout_from_retransmit`]; the retransmission itself starts the
+    /// clock in `retransmit`.
+    fn run_user_clock(&mut self, cfg: &Config, now: u64, una_before: Option<u32>) {
+        let Some(ut) = cfg.user_timeout else {
+            return;
+        };
+        let clock = &mut self.user_clock.since;
+        if matches!(self.state, State::Closed | State::Listen | State::TimeWait)
+            || self.snd_una == self.snd_nxt
+        {
+            // Nothing unacknowledged: nothing to time out.
+            *clock = None;
+            return;
+        }
+        if cfg.user_timeout_from_retransmit
+            && self.state == State::SynReceived
+            && self.origin == Origin::Passive
+        {
+            // Linux: a passive open's SYN,ACK is a request socket's, whose timer
+            // (reqsk_timer_handler()) counts tcp_synack_retries only.
+            *clock = None;
+            return;
+        }
+        if una_before.is_some_and(|una| una != self.snd_una) {
+            // Forward progress: the clock starts again (Linux: from the next
+            // retransmission, icsk_retransmits being reset by tcp_ack()).
+            *clock = (!cfg.user_timeout_from_retransmit).then_some(now);
+        } else if clock.is_none()
+            && (!cfg.user_timeout_from_retransmit || self.state == State::SynSent)
+        {
+            // Something went out with nothing unacknowledged before it (Linux, in
+            // SYN-SENT: tcp_connect() sets retrans_stamp at the first SYN).
+            *clock = Some(now);
+        }
+        if let (Some(since), Some(at)) = (*clock, self.timers.retransmit) {
+            let deadline = since.saturating_add(u64::from(ut)).max(now);
+            self.timers.retransmit = Some(at.min(deadline));
+        }
     }
 
     /// RFC 7323 §4.3: the SEG.TSval TS.Recent takes from this segment, if any: one of an
@@ -977,7 +1093,14 @@ impl Tcb {
                 match timer {
                     // A tail loss probe is no retransmission of the R2 count.
                     Timer::Retransmit if self.rtt.probe => Event::RetransmitTimeout,
-                    Timer::Retransmit if limit != Config::R2_INFINITE && self.retries >= limit => {
+                    // With a user timeout the time decides in the synchronized states,
+                    // not the count (Linux retransmits_timed_out() with a timeout given).
+                    Timer::Retransmit
+                        if limit != Config::R2_INFINITE
+                            && self.retries >= limit
+                            && (cfg.user_timeout.is_none()
+                                || matches!(self.state, State::SynSent | State::SynReceived)) =>
+                    {
                         Event::UserTimeout
                     }
                     Timer::Retransmit => Event::RetransmitTimeout,
@@ -1755,6 +1878,11 @@ impl Tcb {
             // Loss recovery until all now in flight is acknowledged (Linux tcp_enter_loss():
             // high_seq = SND.NXT): no tail loss probe meanwhile.
             self.rtt.recovery = Some(self.snd_nxt);
+        }
+        if cfg.user_timeout.is_some() && self.user_clock.since.is_none() {
+            // The first retransmission since the last forward progress (Linux
+            // tcp_retransmit_skb(): "Save stamp of the first (attempted) retransmit").
+            self.user_clock.since = Some(now);
         }
         if self.syn_outstanding() {
             out.segments.push(if self.state == State::SynSent {

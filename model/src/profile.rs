@@ -108,11 +108,17 @@ pub enum Param {
     /// A scaled window is rounded up to the scale unit
     /// ([`Config::scaled_window_rounds_up`]).
     ScaledWindowRoundsUp(bool),
+    /// The user timeout counts from the first retransmission
+    /// ([`Config::user_timeout_from_retransmit`]).
+    UserTimeoutFromRetransmit(bool),
+    /// Text after close() is answered as at a closed port
+    /// ([`Config::abort_on_data_reply`]).
+    AbortOnDataReply(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 29] = [
+    pub const NAMES: [&'static str; 31] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -130,6 +136,8 @@ impl Param {
         "fin_timeout",
         "fin_retransmit_ack",
         "abort_on_unread_close",
+        "abort_on_data_reply",
+        "user_timeout_from_retransmit",
         "delayed_ack",
         "max_quickacks",
         "ack_policy",
@@ -176,6 +184,8 @@ impl Param {
             Param::RcvBuf(_) => "rcv_buf",
             Param::RcvBufMssMultiple(_) => "rcv_buf_mss_multiple",
             Param::ScaledWindowRoundsUp(_) => "scaled_window_rounds_up",
+            Param::UserTimeoutFromRetransmit(_) => "user_timeout_from_retransmit",
+            Param::AbortOnDataReply(_) => "abort_on_data_reply",
         }
     }
 
@@ -192,6 +202,7 @@ impl Param {
                 | Param::SynRtoFallback(_)
                 | Param::SynLinearTimeouts(_)
                 | Param::TailLossProbe(_)
+                | Param::UserTimeoutFromRetransmit(_)
                 | Param::Msl(_)
                 | Param::TimeWait(_)
                 | Param::FinTimeout(_)
@@ -241,6 +252,8 @@ impl Param {
             Param::RcvBuf(n) => cfg.rcv_buf = n,
             Param::RcvBufMssMultiple(b) => cfg.rcv_buf_mss_multiple = b,
             Param::ScaledWindowRoundsUp(b) => cfg.scaled_window_rounds_up = b,
+            Param::UserTimeoutFromRetransmit(b) => cfg.user_timeout_from_retransmit = b,
+            Param::AbortOnDataReply(b) => cfg.abort_on_data_reply = b,
         }
     }
 
@@ -330,6 +343,8 @@ impl Param {
             "rcv_buf" => format!("{} bytes", cfg.rcv_buf),
             "rcv_buf_mss_multiple" => cfg.rcv_buf_mss_multiple.to_string(),
             "scaled_window_rounds_up" => cfg.scaled_window_rounds_up.to_string(),
+            "user_timeout_from_retransmit" => cfg.user_timeout_from_retransmit.to_string(),
+            "abort_on_data_reply" => cfg.abort_on_data_reply.to_string(),
             _ => String::new(),
         }
     }
@@ -667,7 +682,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 22] = [
+static LINUX_PARAMS: [Setting; 24] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -731,6 +746,14 @@ static LINUX_PARAMS: [Setting; 22] = [
     Setting {
         param: Param::AbortOnUnreadClose(true),
         source: "__tcp_close() (net/ipv4/tcp.c): data_was_unread -> tcp_send_active_reset() (RFC 2525 §2.17)",
+    },
+    Setting {
+        param: Param::AbortOnDataReply(true),
+        source: "tcp_rcv_state_process(), FIN-WAIT-1/2 with RCV_SHUTDOWN: new text -> tcp_reset() (tcp_done(), nothing sent; LINUX_MIB_TCPABORTONDATA) and a non-zero return, so tcp_v4_do_rcv() answers the segment with tcp_v4_send_reset(): <SEQ=SEG.ACK><CTL=RST>",
+    },
+    Setting {
+        param: Param::UserTimeoutFromRetransmit(true),
+        source: "tcp_retransmit_skb() saves retrans_stamp at the first (attempted) retransmission (not a loss probe's, __tcp_retransmit_skb()); retransmits_timed_out() measures icsk_user_timeout from it, tcp_clamp_rto_to_user_timeout() clamps the RTO to what is left (net/ipv4/tcp_timer.c); in SYN-SENT from tcp_connect()",
     },
     Setting {
         param: Param::DelayedAck(Some(40)),
