@@ -135,8 +135,10 @@ struct CheckArgs {
     #[arg(long, default_value = "2", value_parser = parse_retransmits)]
     retransmits: u8,
     /// Retransmission timeout, in ticks. Default: MSL, the largest that keeps a close clean
-    /// (the peer's retransmitted FIN reaches TIME-WAIT before 2MSL ends). At
-    /// least 1: a timer due at once would fire forever without time passing.
+    /// (the peer's retransmitted FIN reaches TIME-WAIT before 2MSL ends) when no data is in
+    /// flight; with `--data` a late ACK of data restarts the FIN's timer, and no RTO of 2
+    /// ticks or more is short enough (README: the `--data` counterexample). At least 1: a
+    /// timer due at once would fire forever without time passing.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     rto: Option<u32>,
     /// Each side also sends one byte of data per incarnation.

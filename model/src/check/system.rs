@@ -174,7 +174,10 @@ impl Options {
     /// The default retransmission timeout for an MSL: MSL ticks. A close stays clean only
     /// if the peer's retransmitted FIN reaches TIME-WAIT before its 2MSL end: sent RTO
     /// after a FIN that may have started TIME-WAIT at once, it arrives by RTO + MSL - 1,
-    /// so RTO <= MSL (`--sweep rto` finds the same bound). Real RTOs (seconds) are far
+    /// so RTO <= MSL (`--sweep rto` finds the same bound). That bound assumes the timer
+    /// was last started when the FIN went out: with data, a late ACK of it restarts the
+    /// timer up to MSL - 1 ticks after TIME-WAIT began, and then no RTO of 2 ticks or more
+    /// keeps the close clean (`--data`). Real RTOs (seconds) are far
     /// below MSL (minutes); in the model a segment may take up to MSL - 1 ticks each way,
     /// so retransmissions may also be spurious.
     pub fn default_rto(msl: u32) -> u32 {
