@@ -336,6 +336,12 @@ impl Expander<'_> {
         out: &mut Expanded,
         actions: &mut Vec<Act>,
     ) {
+        #[cfg(test)]
+        if tests::PANIC_IN_CHUNK.load(Ordering::Relaxed) == c
+            && tests::PANIC_FOR_MODEL.load(Ordering::Relaxed) == self.model as *const _ as usize
+        {
+            panic!("a worker's bug, simulated");
+        }
         let mut chunk = std::mem::take(&mut out.chunk);
         out.failure = level.read_chunk(c, &mut chunk).err().map(|e| e.to_string());
         if out.failure.is_some() {
@@ -668,20 +674,44 @@ impl Search<'_> {
             spare: Vec<Expanded>,
             merged: usize,
             stop: bool,
+            /// A worker panicked (a bug): its chunk will never come, so the merge must not
+            /// wait for it. The scope then re-raises the panic; the run never hangs.
+            panicked: bool,
         }
         let ring = Mutex::new(Ring {
             slots: (0..n).map(|_| None).collect(),
             spare: Vec::new(),
             merged: 0,
             stop: false,
+            panicked: false,
         });
         let changed = Condvar::new();
         let next = AtomicUsize::new(0);
         let skip = AtomicU64::new(self.recorded());
         let lock = || ring.lock().unwrap_or_else(|e| e.into_inner());
+        /// Raised when a worker unwinds: tells the merge and the other workers to stop.
+        struct Alarm<'r> {
+            ring: &'r Mutex<Ring>,
+            changed: &'r Condvar,
+        }
+        impl Drop for Alarm<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    let mut r = self.ring.lock().unwrap_or_else(|e| e.into_inner());
+                    r.panicked = true;
+                    r.stop = true;
+                    drop(r);
+                    self.changed.notify_all();
+                }
+            }
+        }
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|| {
+                    let _alarm = Alarm {
+                        ring: &ring,
+                        changed: &changed,
+                    };
                     let mut actions = Vec::new();
                     loop {
                         let c = next.fetch_add(1, Ordering::Relaxed);
@@ -710,11 +740,16 @@ impl Search<'_> {
                     let mut r = lock();
                     loop {
                         if let Some(ex) = r.slots[c].take() {
-                            break ex;
+                            break Some(ex);
+                        }
+                        if r.panicked {
+                            break None;
                         }
                         r = changed.wait(r).unwrap_or_else(|e| e.into_inner());
                     }
                 };
+                // The scope re-raises the worker's panic once every thread has stopped.
+                let Some(ex) = ex else { return false };
                 let go_on = self.merge(known, &ex);
                 skip.store(self.recorded(), Ordering::Relaxed);
                 let mut r = lock();
@@ -1134,4 +1169,39 @@ pub fn proc_status_bytes(field: &str) -> u64 {
             line.split_whitespace().nth(1)?.parse::<u64>().ok()
         })
         .map_or(0, |kb| kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Options;
+
+    /// The chunk whose expansion panics, and the model (its address) whose run it is, so
+    /// that no other test's run is touched.
+    pub(super) static PANIC_IN_CHUNK: AtomicUsize = AtomicUsize::new(usize::MAX);
+    pub(super) static PANIC_FOR_MODEL: AtomicUsize = AtomicUsize::new(0);
+
+    /// A bug that panics in a worker thread ends the run with that panic; the merge, which
+    /// waits for the chunks in order, does not wait for it for ever.
+    #[test]
+    fn a_panicking_worker_ends_the_run_instead_of_hanging_it() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let model = System::new(Options::default()).unwrap();
+            PANIC_FOR_MODEL.store(&model as *const _ as usize, Ordering::Relaxed);
+            PANIC_IN_CHUNK.store(3, Ordering::Relaxed);
+            let limits = Limits {
+                threads: 2,
+                max_states: Some(200_000),
+                ..Limits::default()
+            };
+            let run = std::panic::catch_unwind(|| explore(&model, limits, false));
+            PANIC_IN_CHUNK.store(usize::MAX, Ordering::Relaxed);
+            tx.send(run.is_err()).unwrap();
+        });
+        let panicked = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the run hung after a worker panicked");
+        assert!(panicked, "the worker's panic reaches the caller");
+    }
 }
