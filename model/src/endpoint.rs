@@ -155,6 +155,24 @@ pub struct Config {
     /// `TCP_TIMEOUT_MIN_US`, 2 ms), never after the RTO would, and resends the last
     /// segment, once, without backing off. `None`: no probe. Read only with `rtt` set.
     pub tail_loss_probe: Option<u32>,
+    /// A passively opened SYN-RECEIVED checks a segment's ACK before its sequence number
+    /// (Linux's request socket, `tcp_check_req()`: "Invalid ACK: reset will be sent by
+    /// listening socket"): a segment with ACK, without RST, whose SEG.ACK is not ISS+1 is
+    /// `ack_unacceptable` (answered `<SEQ=SEG.ACK><CTL=RST>`, the connection kept),
+    /// wherever it lies and whether or not it carries SYN. RFC 9293 §3.10.7.4 checks the
+    /// sequence number first (an unacceptable segment is answered with an ACK) and a SYN
+    /// before the ACK. A RST is judged by its sequence number alone, as RFC 9293's
+    /// second step does (Linux 6.18.44, as measured: an exact one drops the request
+    /// whatever its ACK, one elsewhere in the window draws an ACK, one outside is
+    /// dropped).
+    pub syn_received_ack_first: bool,
+    /// In SYN-SENT, a segment whose ACK is unacceptable (answered with a reset, or a RST
+    /// dropped) re-arms the retransmission timer to this many ticks while our SYN has not
+    /// been retransmitted, so the SYN goes again at once (Linux
+    /// `tcp_rcv_synsent_state_process()`: "Previous FIN/ACK or RST/ACK might be ignored",
+    /// `TCP_TIMEOUT_MIN`); the timer's firing is an ordinary retransmission, counted and
+    /// timed as any other. `None`: the timer runs on (RFC 9293 §3.10.7.3).
+    pub syn_retransmit_after_bad_ack: Option<u32>,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -265,6 +283,8 @@ impl Default for Config {
             rto_fallback: 3_000,
             syn_linear_timeouts: 0,
             tail_loss_probe: None,
+            syn_received_ack_first: false,
+            syn_retransmit_after_bad_ack: None,
         }
     }
 }
@@ -652,6 +672,9 @@ impl Tcb {
         for action in row.actions {
             self.apply(cfg, *action, &input, env, &mut out);
         }
+        if let Input::Segment(seg) = &input {
+            self.rearm_after_bad_ack(cfg, seg, env.now);
+        }
         self.state = row.to;
         if let Some(val) = ts_recent
             && cfg.ts_recent_after_ack
@@ -665,6 +688,22 @@ impl Tcb {
             self.ack_sent(&out);
         }
         out
+    }
+
+    /// [`Config::syn_retransmit_after_bad_ack`]: in SYN-SENT, a segment whose ACK is
+    /// unacceptable (SEG.ACK =< ISS or SEG.ACK > SND.NXT, with or without RST) brings the
+    /// SYN's retransmission forward while it has not been retransmitted (Linux
+    /// `tcp_rcv_synsent_state_process()`: `icsk_retransmits == 0`,
+    /// `tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, TCP_TIMEOUT_MIN, false)`).
+    fn rearm_after_bad_ack(&mut self, cfg: &Config, seg: &Segment, now: u64) {
+        if let Some(soon) = cfg.syn_retransmit_after_bad_ack
+            && self.state == State::SynSent
+            && seg.flags.ack()
+            && !cfg.space.in_open_closed(self.iss, seg.ack, self.snd_nxt)
+            && self.retries == 0
+        {
+            self.timers.retransmit = Some(now.saturating_add(u64::from(soon)));
+        }
     }
 
     /// RFC 7323 §4.3: the SEG.TSval TS.Recent takes from this segment, if any: one of an
@@ -1007,6 +1046,20 @@ impl Tcb {
             && sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt)
         {
             return Event::AckOfSyn;
+        }
+        // Linux's request socket reads the ACK of a segment without RST before its
+        // sequence number, PAWS and the SYN bit (tcp_check_req();
+        // Config::syn_received_ack_first): a bad one goes to the listener, which resets
+        // it (tcp_rcv_state_process() in TCP_LISTEN, tcp_v4_send_reset()) and keeps the
+        // request.
+        if cfg.syn_received_ack_first
+            && self.state == State::SynReceived
+            && self.origin == Origin::Passive
+            && f.ack()
+            && !f.rst()
+            && !sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt)
+        {
+            return Event::AckUnacceptable;
         }
         // RFC 7323 §3.2: "If a non-<RST> segment is received without a TSopt, a TCP
         // SHOULD silently drop the segment" (`no_ack`'s rows drop silently); Linux

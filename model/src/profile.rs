@@ -108,11 +108,17 @@ pub enum Param {
     /// A scaled window is rounded up to the scale unit
     /// ([`Config::scaled_window_rounds_up`]).
     ScaledWindowRoundsUp(bool),
+    /// A passively opened SYN-RECEIVED checks the ACK before the sequence number
+    /// ([`Config::syn_received_ack_first`]).
+    SynReceivedAckFirst(bool),
+    /// In SYN-SENT, an unacceptable ACK brings the SYN's first retransmission forward to
+    /// this many ms; `None`: it does not ([`Config::syn_retransmit_after_bad_ack`]).
+    SynRetransmitAfterBadAck(Option<u32>),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 29] = [
+    pub const NAMES: [&'static str; 31] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -122,6 +128,7 @@ impl Param {
         "syn_rto_fallback",
         "syn_linear_timeouts",
         "tail_loss_probe",
+        "syn_retransmit_after_bad_ack",
         "max_retransmits",
         "syn_retries",
         "synack_retries",
@@ -133,6 +140,7 @@ impl Param {
         "delayed_ack",
         "max_quickacks",
         "ack_policy",
+        "syn_received_ack_first",
         "accept_without_ts",
         "ts_recent_after_ack",
         "push_at_window_edge",
@@ -176,6 +184,8 @@ impl Param {
             Param::RcvBuf(_) => "rcv_buf",
             Param::RcvBufMssMultiple(_) => "rcv_buf_mss_multiple",
             Param::ScaledWindowRoundsUp(_) => "scaled_window_rounds_up",
+            Param::SynReceivedAckFirst(_) => "syn_received_ack_first",
+            Param::SynRetransmitAfterBadAck(_) => "syn_retransmit_after_bad_ack",
         }
     }
 
@@ -192,6 +202,7 @@ impl Param {
                 | Param::SynRtoFallback(_)
                 | Param::SynLinearTimeouts(_)
                 | Param::TailLossProbe(_)
+                | Param::SynRetransmitAfterBadAck(_)
                 | Param::Msl(_)
                 | Param::TimeWait(_)
                 | Param::FinTimeout(_)
@@ -204,7 +215,10 @@ impl Param {
     /// SYN options and timestamps (its channel carries no options) or what a socket
     /// layer does.
     pub fn checker_honours(&self) -> bool {
-        matches!(self, Param::FinRetransmitAck(_) | Param::AckCarriesFin(_))
+        matches!(
+            self,
+            Param::FinRetransmitAck(_) | Param::AckCarriesFin(_) | Param::SynReceivedAckFirst(_)
+        )
     }
 
     /// Sets it in `cfg`, with times at `ticks_per_ms` ticks a millisecond (saturating).
@@ -241,6 +255,8 @@ impl Param {
             Param::RcvBuf(n) => cfg.rcv_buf = n,
             Param::RcvBufMssMultiple(b) => cfg.rcv_buf_mss_multiple = b,
             Param::ScaledWindowRoundsUp(b) => cfg.scaled_window_rounds_up = b,
+            Param::SynReceivedAckFirst(b) => cfg.syn_received_ack_first = b,
+            Param::SynRetransmitAfterBadAck(ms) => cfg.syn_retransmit_after_bad_ack = ms.map(t),
         }
     }
 
@@ -330,6 +346,12 @@ impl Param {
             "rcv_buf" => format!("{} bytes", cfg.rcv_buf),
             "rcv_buf_mss_multiple" => cfg.rcv_buf_mss_multiple.to_string(),
             "scaled_window_rounds_up" => cfg.scaled_window_rounds_up.to_string(),
+            "syn_received_ack_first" => cfg.syn_received_ack_first.to_string(),
+            "syn_retransmit_after_bad_ack" => cfg
+                .syn_retransmit_after_bad_ack
+                .map_or("off (the RTO runs on)".to_string(), |t| {
+                    format!("{} after a bad ACK, before any retransmission", ms(t))
+                }),
             _ => String::new(),
         }
     }
@@ -667,7 +689,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 22] = [
+static LINUX_PARAMS: [Setting; 24] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -705,6 +727,10 @@ static LINUX_PARAMS: [Setting; 22] = [
         source: "net.ipv4.tcp_early_retrans = 3: tcp_schedule_loss_probe() (with SACK, in TCP_CA_Open: PTO = 2 srtt + TCP_RTO_MIN with one packet out, else + TCP_TIMEOUT_MIN_US; at most the RTO), tcp_send_loss_probe() (the last segment again, once per tlp_high_seq)",
     },
     Setting {
+        param: Param::SynRetransmitAfterBadAck(Some(8)),
+        source: "tcp_rcv_synsent_state_process() (net/ipv4/tcp_input.c): an unacceptable ACK with icsk_retransmits == 0 -> tcp_reset_xmit_timer(ICSK_TIME_RETRANS, TCP_TIMEOUT_MIN) (\"Previous FIN/ACK or RST/ACK might be ignored\"); TCP_TIMEOUT_MIN = 2 jiffies, 8 ms at HZ = 250; tcp_retransmit_timer() then resends the SYN as any retransmission",
+    },
+    Setting {
         param: Param::MaxRetransmits(15),
         source: "net.ipv4.tcp_retries2 = 15 (TCP_RETR2)",
     },
@@ -739,6 +765,10 @@ static LINUX_PARAMS: [Setting; 22] = [
     Setting {
         param: Param::MaxQuickacks(16),
         source: "TCP_MAX_QUICKACKS = 16: tcp_incr_quickack() at the first text and after a gap over the RTO (tcp_event_data_recv()), tcp_enter_quickack_mode() for a duplicate (tcp_send_dupack())",
+    },
+    Setting {
+        param: Param::SynReceivedAckFirst(true),
+        source: "tcp_check_req() (net/ipv4/tcp_minisocks.c): after a retransmitted SYN, (flg & TCP_FLAG_ACK) && ack_seq != snt_isn + 1 -> return sk (\"Invalid ACK: reset will be sent by listening socket\": tcp_rcv_state_process() in TCP_LISTEN, tcp_v4_send_reset()) before PAWS, tcp_in_window() and SYN; a RST is judged by its sequence number (measured on 6.18.44)",
     },
     Setting {
         param: Param::AcceptWithoutTs(true),
@@ -903,7 +933,7 @@ fn linux() -> Vec<Rule> {
             .label("rcv SYN / snd challenge ACK"),
         // The same for a SYN,ACK: <SEQ=SEG.ACK><CTL=RST>. (One whose ACK is not ours is
         // also answered so, by the listener, but the request stays: tcp_check_req() reads
-        // the ACK first; README, syn-received-ack-checked-first.)
+        // the ACK first, Param::SynReceivedAckFirst, which makes it ack_unacceptable.)
         on(SynAck, &[SYN_RCVD]).when(OpenedPassively).does(&[RESET_REPLY, ReturnToListen]).to(LISTEN)
             .rfc("Linux tcp_check_req(): embryonic_reset, tcp_v4_send_reset()")
             .label("rcv SYN / snd RST, return to LISTEN"),
