@@ -559,17 +559,6 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
         // but the delayed ACK's (above) would make it.
         return Some("real-time-jitter");
     }
-    let sent_syn = sent.is_some_and(|f| f.syn());
-    if sent_syn
-        && let Departure::Mistimed {
-            sent: at, latest, ..
-        } = kernel
-        && at < latest
-        && at < 1_000_000
-    {
-        // A SYN well before any RTO: resent at once after a bad ACK (below).
-        return Some("syn-resent-after-bad-ack");
-    }
     if (timer_line && late_or_missing) || late.is_some_and(|l| l < 0) {
         // A retransmission timer the model times otherwise: RACK's reordering timer,
         // TCP_USER_TIMEOUT, a cached RTT (tcp_init_metrics()), timers past their slack.
@@ -584,10 +573,6 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
         // A retransmitted SYN in SYN-RECEIVED: Linux sends its SYN,ACK again
         // (tcp_check_req() -> inet_rtx_syn_ack()), the endpoint an ACK.
         return Some("syn-ack-resent-for-duplicate-syn");
-    }
-    if flags_differ && sent == Some(Flags::RST) && in_syn_received {
-        // A request socket checks the ACK before the sequence number (tcp_check_req()).
-        return Some("syn-received-ack-checked-first");
     }
     if flags_differ
         && sent == Some(Flags::ACK)
@@ -616,11 +601,6 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
         // (tcp_ack() refuses only an ACK before SND.UNA or after SND.NXT) and is
         // established; RFC 9293 §3.10.7.4 asks SND.UNA < SEG.ACK and resets.
         return Some("simultaneous-open-ack-of-nothing");
-    }
-    if flags_differ && sent_syn {
-        // After a SYN,ACK with a bad ACK, Linux retransmits its SYN at once
-        // (tcp_rcv_synsent_state_process(): TCP_TIMEOUT_MIN).
-        return Some("syn-resent-after-bad-ack");
     }
     if let (Line::Call, Departure::CallResult { expected, actual }) = (d.line_kind, kernel) {
         if expected == -1 && actual >= 0 && in_syn_received {
@@ -662,11 +642,6 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
             // request socket finds the whole segment outside its window
             // (tcp_check_req() -> tcp_in_window()), ACKs it, and stays.
             Some("syn-received-old-syn-untrimmed")
-        }
-        (Line::Assert(State::Listen), Departure::OtherState(State::SynReceived)) => {
-            // A SYN,ACK whose ACK is not ours: the listener resets it and the request
-            // stays (tcp_check_req() reads the ACK first); the endpoint returns to LISTEN.
-            Some("syn-received-ack-checked-first")
         }
         (
             Line::Assert(State::CloseWait | State::LastAck | State::Closing),
