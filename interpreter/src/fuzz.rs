@@ -536,6 +536,15 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
         // unacceptable segment (tcp_oow_rate_limited(), 500 ms).
         return Some("ack-delayed-or-rate-limited");
     }
+    if expected == Some(Flags::SYN | Flags::ACK)
+        && !timer_line
+        && kernel == Departure::NothingSent
+        && in_syn_received
+    {
+        // The SYN,ACK a request socket sends again for the peer's SYN again comes under
+        // the same limit (tcp_check_req(): tcp_oow_rate_limited() before tcp_rtx_synack()).
+        return Some("ack-delayed-or-rate-limited");
+    }
     if kernel == Departure::NothingSent
         && expected.is_some_and(|f| f.contains(Flags::PSH | Flags::ACK) && !f.syn() && !f.rst())
     {
@@ -565,15 +574,6 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
         return Some("retransmission-timing");
     }
     let flags_differ = kernel == Departure::SegmentDiffers(Field::Flags);
-    if flags_differ
-        && sent == Some(Flags::SYN | Flags::ACK)
-        && expected == Some(Flags::ACK)
-        && in_syn_received
-    {
-        // A retransmitted SYN in SYN-RECEIVED: Linux sends its SYN,ACK again
-        // (tcp_check_req() -> inet_rtx_syn_ack()), the endpoint an ACK.
-        return Some("syn-ack-resent-for-duplicate-syn");
-    }
     if flags_differ
         && sent == Some(Flags::ACK)
         && expected.is_some_and(|f| f.rst())

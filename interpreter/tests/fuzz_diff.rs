@@ -298,6 +298,27 @@ fn explain_names_the_class_of_each_known_difference_and_none_for_others() {
             None,
         ),
         (
+            // The SYN,ACK again for the peer's SYN again, rate-limited by the kernel.
+            difference(
+                outbound(syn | ack, false),
+                Departure::NothingSent,
+                None,
+                &[State::SynReceived],
+            ),
+            Some("ack-delayed-or-rate-limited"),
+        ),
+        (
+            // An ACK where the kernel sends its SYN,ACK: the `linux` profile resends it
+            // for the peer's SYN again, so this is no class any more.
+            difference(
+                outbound(ack, false),
+                Departure::SegmentDiffers(Field::Flags),
+                seen(syn | ack),
+                &[State::SynReceived],
+            ),
+            None,
+        ),
+        (
             difference(
                 Line::Assert(State::Closed),
                 Departure::OtherState(State::SynReceived),

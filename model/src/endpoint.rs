@@ -1550,6 +1550,22 @@ impl Tcb {
         }
     }
 
+    /// The peer's SYN again while ours is unacknowledged: SEG.SEQ = IRS, SYN without ACK
+    /// or RST (other bits and text are ignored), its TSval not older than TS.Recent
+    /// (Linux `tcp_check_req()`: `flg == TCP_FLAG_SYN && !paws_reject`).
+    fn is_syn_again(&self, s: Segment) -> bool {
+        let paws_reject = self.opts.ts_ok
+            && s.opts
+                .timestamps
+                .is_some_and(|(val, _)| (val.wrapping_sub(self.opts.ts_recent) as i32) < 0);
+        self.syn_outstanding()
+            && s.seq == self.irs
+            && s.flags.syn()
+            && !s.flags.ack()
+            && !s.flags.rst()
+            && !paws_reject
+    }
+
     /// The SYN is sent and not yet acknowledged.
     fn syn_outstanding(&self) -> bool {
         self.snd_una == self.iss && self.snd_nxt != self.iss
@@ -1598,6 +1614,18 @@ impl Tcb {
                 self.arm_retransmit(cfg, now);
             }
             Emit::Ack | Emit::ChallengeAck => out.segments.push(self.ack_segment(cfg)),
+            Emit::AckOrSynAck => match seg {
+                Some(s) if self.is_syn_again(s) => {
+                    // tcp_check_req() resends it (tcp_rtx_synack(): num_retrans, so no
+                    // RTT sample) and restarts the request's timer from now at
+                    // tcp_reqsk_timeout(), the backed-off RTO; num_timeout is unchanged.
+                    out.segments
+                        .push(self.segment(cfg, Flags::SYN | Flags::ACK, self.iss));
+                    self.rtt.retransmitted(sp, self.iss, 1, now);
+                    self.timers.retransmit = Some(now.saturating_add(self.rto(cfg)));
+                }
+                _ => out.segments.push(self.ack_segment(cfg)),
+            },
             Emit::AckIfText if out.accepted > 0 || out.ack_now => match cfg.delayed_ack {
                 Some(ato) => self.ack_or_delay(cfg, ato, seg, now, false, out),
                 None => out.segments.push(self.ack_segment(cfg)),

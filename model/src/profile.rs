@@ -862,6 +862,7 @@ static FREEBSD_PARAMS: [Setting; 17] = [
 ];
 
 const ACK_FIN_DELAYABLE: Action = Action::Emit(Emit::AckFinDelayable);
+const ACK_OR_SYN_ACK: Action = Action::Emit(Emit::AckOrSynAck);
 
 #[rustfmt::skip]
 fn linux() -> Vec<Rule> {
@@ -948,6 +949,15 @@ fn linux() -> Vec<Rule> {
         on(RstExact, &[SYN_RCVD]).when(OpenedPassively).does(&[ReturnToListen]).to(LISTEN)
             .rfc("Linux tcp_check_req(): embryonic_reset, the request dropped")
             .label("rcv RST / return to LISTEN"),
+        // The peer's SYN again, below RCV.NXT: a request sock sends its SYN,ACK again
+        // ("Check for pure retransmitted SYN"), any other unacceptable segment an ACK. A
+        // simultaneous open's full socket ACKs it (tcp_validate_incoming()).
+        on(Unacceptable, &[SYN_RCVD]).when(OpenedPassively).does(&[ACK_OR_SYN_ACK])
+            .rfc("Linux tcp_check_req(): a retransmitted SYN -> tcp_rtx_synack(), else req->rsk_ops->send_ack()")
+            .label("rcv unacceptable / snd ACK (SYN,ACK for the SYN again)"),
+        on(Unacceptable, &[SYN_RCVD]).when(OpenedActively).does(&[SND_ACK])
+            .rfc("Linux tcp_validate_incoming(): tcp_send_dupack(), or a challenge ACK for a SYN")
+            .label("rcv unacceptable / snd ACK"),
     ]
 }
 

@@ -210,3 +210,43 @@ fn rfc9293_lets_the_rto_run_after_a_bad_ack_in_syn_sent() {
     let p = Param::SynRetransmitAfterBadAck(Some(8));
     assert!(p.is_timing() && !p.checker_honours());
 }
+
+#[test]
+fn under_linux_the_peers_syn_again_in_a_passive_syn_received_gets_our_syn_ack_again() {
+    let (t, cfg) = linux();
+    let mut b = passive_syn_received(&t, &cfg);
+    assert_eq!(b.timers.retransmit, Some(1_000));
+    let out = arrive(&t, &cfg, &mut b, seg(S, ISS_B, 0), 500);
+    assert_eq!(out.event, Event::Unacceptable);
+    assert_eq!(out.row, model::RowId(9022));
+    assert_eq!(only(&out), (S | A, ISS_A, ISS_B + 1));
+    assert_eq!(b.state, State::SynReceived);
+    // The request's timer restarts from now (mod_timer_pending()); no retry is counted.
+    assert_eq!(b.timers.retransmit, Some(1_500));
+    assert_eq!(b.retries, 0);
+    // Any other unacceptable segment still gets an ACK.
+    let out = arrive(&t, &cfg, &mut b, seg(A, ISS_B + 1 + 90_000, ISS_A + 1), 600);
+    assert_eq!(only(&out), (A, ISS_A + 1, ISS_B + 1));
+    // So does the SYN again in a simultaneous open (a full socket: row 9023), and under
+    // RFC 9293 (§3.10.7.4's first step).
+    let mut a = Tcb::new();
+    a.step(&t, &cfg, Input::Call(model::UserCall::ActiveOpen), at(0));
+    arrive(&t, &cfg, &mut a, seg(S, ISS_B, 0), 0);
+    let out = arrive(&t, &cfg, &mut a, seg(S, ISS_B, 0), 10);
+    assert_eq!(out.row, model::RowId(9023));
+    assert_eq!(only(&out).0, A);
+    let (t, cfg) = (Table::rfc9293(), common::cfg());
+    let mut b = passive_syn_received(&t, &cfg);
+    let out = arrive(&t, &cfg, &mut b, seg(S, ISS_B, 0), 1);
+    assert_eq!(only(&out), (A, ISS_A + 1, ISS_B + 1));
+}
+
+#[test]
+fn under_linux_a_syn_again_with_an_ack_is_not_a_retransmitted_syn() {
+    // tcp_check_req()'s test is flg == TCP_FLAG_SYN: with ACK it is the ACK check's.
+    let (t, cfg) = linux();
+    let mut b = passive_syn_received(&t, &cfg);
+    let out = arrive(&t, &cfg, &mut b, seg(S | A, ISS_B, ISS_A), 10);
+    assert_eq!(out.event, Event::AckUnacceptable);
+    assert_eq!(only(&out), (R, ISS_A, 0));
+}
