@@ -634,15 +634,6 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
             // (reqsk_timer_handler()).
             Some("request-outlives-listener")
         }
-        (Line::Assert(State::Established), Departure::OtherState(State::SynReceived))
-            if in_syn_received =>
-        {
-            // The peer's SYN again with an ACK, at RCV.NXT-1: the endpoint trims the old
-            // SYN and reads the ACK (§3.10.7.4: only the new parts are processed); a
-            // request socket finds the whole segment outside its window
-            // (tcp_check_req() -> tcp_in_window()), ACKs it, and stays.
-            Some("syn-received-old-syn-untrimmed")
-        }
         (
             Line::Assert(State::CloseWait | State::LastAck | State::Closing),
             Departure::OtherState(State::Listen | State::Closed),

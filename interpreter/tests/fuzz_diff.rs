@@ -298,6 +298,17 @@ fn explain_names_the_class_of_each_known_difference_and_none_for_others() {
             None,
         ),
         (
+            // ESTABLISHED where the kernel stays in SYN-RECEIVED after the peer's SYN,ACK
+            // again: the `linux` profile finds it outside the window too.
+            difference(
+                Line::Assert(State::Established),
+                Departure::OtherState(State::SynReceived),
+                None,
+                &[State::SynReceived],
+            ),
+            None,
+        ),
+        (
             // The SYN,ACK again for the peer's SYN again, rate-limited by the kernel.
             difference(
                 outbound(syn | ack, false),

@@ -166,6 +166,12 @@ pub struct Config {
     /// whatever its ACK, one elsewhere in the window draws an ACK, one outside is
     /// dropped).
     pub syn_received_ack_first: bool,
+    /// A passively opened SYN-RECEIVED tests the peer's SYN,ACK again (SEG.SEQ = IRS,
+    /// nothing but the SYN) whole against its window, where it lies just below RCV.NXT:
+    /// `unacceptable`, answered with an ACK, the connection kept (Linux's request socket,
+    /// `tcp_check_req()`: `tcp_in_window()` before "Truncate SYN"). RFC 9293 (Figure 7,
+    /// §3.10.7.4's "only the new parts") trims the old SYN and takes the ACK of ours.
+    pub syn_received_window_untrimmed: bool,
     /// In SYN-SENT, a segment whose ACK is unacceptable (answered with a reset, or a RST
     /// dropped) re-arms the retransmission timer to this many ticks while our SYN has not
     /// been retransmitted, so the SYN goes again at once (Linux
@@ -284,6 +290,7 @@ impl Default for Config {
             syn_linear_timeouts: 0,
             tail_loss_probe: None,
             syn_received_ack_first: false,
+            syn_received_window_untrimmed: false,
             syn_retransmit_after_bad_ack: None,
         }
     }
@@ -1038,6 +1045,11 @@ impl Tcb {
         // already took, so the strict test of the first step would find it unacceptable;
         // the figure (and Linux's tcp_validate_incoming) take it as the ACK of our SYN. So
         // does FIN-WAIT-1 entered by a CLOSE in SYN-RECEIVED, while our SYN is unacknowledged.
+        // Linux's request socket finds a bare SYN,ACK there outside its window
+        // (Config::syn_received_window_untrimmed).
+        let untrimmed = cfg.syn_received_window_untrimmed
+            && self.origin == Origin::Passive
+            && seg.seg_len() == 1;
         if self.syn_outstanding()
             && f.syn()
             && f.ack()
@@ -1045,7 +1057,11 @@ impl Tcb {
             && seg.seq == self.irs
             && sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt)
         {
-            return Event::AckOfSyn;
+            return if untrimmed {
+                Event::Unacceptable
+            } else {
+                Event::AckOfSyn
+            };
         }
         // Linux's request socket reads the ACK of a segment without RST before its
         // sequence number, PAWS and the SYN bit (tcp_check_req();

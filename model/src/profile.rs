@@ -111,6 +111,9 @@ pub enum Param {
     /// A passively opened SYN-RECEIVED checks the ACK before the sequence number
     /// ([`Config::syn_received_ack_first`]).
     SynReceivedAckFirst(bool),
+    /// A passive SYN-RECEIVED takes the peer's SYN,ACK again as outside its window
+    /// ([`Config::syn_received_window_untrimmed`]).
+    SynReceivedWindowUntrimmed(bool),
     /// In SYN-SENT, an unacceptable ACK brings the SYN's first retransmission forward to
     /// this many ms; `None`: it does not ([`Config::syn_retransmit_after_bad_ack`]).
     SynRetransmitAfterBadAck(Option<u32>),
@@ -118,7 +121,7 @@ pub enum Param {
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 31] = [
+    pub const NAMES: [&'static str; 32] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -141,6 +144,7 @@ impl Param {
         "max_quickacks",
         "ack_policy",
         "syn_received_ack_first",
+        "syn_received_window_untrimmed",
         "accept_without_ts",
         "ts_recent_after_ack",
         "push_at_window_edge",
@@ -185,6 +189,7 @@ impl Param {
             Param::RcvBufMssMultiple(_) => "rcv_buf_mss_multiple",
             Param::ScaledWindowRoundsUp(_) => "scaled_window_rounds_up",
             Param::SynReceivedAckFirst(_) => "syn_received_ack_first",
+            Param::SynReceivedWindowUntrimmed(_) => "syn_received_window_untrimmed",
             Param::SynRetransmitAfterBadAck(_) => "syn_retransmit_after_bad_ack",
         }
     }
@@ -217,7 +222,10 @@ impl Param {
     pub fn checker_honours(&self) -> bool {
         matches!(
             self,
-            Param::FinRetransmitAck(_) | Param::AckCarriesFin(_) | Param::SynReceivedAckFirst(_)
+            Param::FinRetransmitAck(_)
+                | Param::AckCarriesFin(_)
+                | Param::SynReceivedAckFirst(_)
+                | Param::SynReceivedWindowUntrimmed(_)
         )
     }
 
@@ -256,6 +264,7 @@ impl Param {
             Param::RcvBufMssMultiple(b) => cfg.rcv_buf_mss_multiple = b,
             Param::ScaledWindowRoundsUp(b) => cfg.scaled_window_rounds_up = b,
             Param::SynReceivedAckFirst(b) => cfg.syn_received_ack_first = b,
+            Param::SynReceivedWindowUntrimmed(b) => cfg.syn_received_window_untrimmed = b,
             Param::SynRetransmitAfterBadAck(ms) => cfg.syn_retransmit_after_bad_ack = ms.map(t),
         }
     }
@@ -347,6 +356,7 @@ impl Param {
             "rcv_buf_mss_multiple" => cfg.rcv_buf_mss_multiple.to_string(),
             "scaled_window_rounds_up" => cfg.scaled_window_rounds_up.to_string(),
             "syn_received_ack_first" => cfg.syn_received_ack_first.to_string(),
+            "syn_received_window_untrimmed" => cfg.syn_received_window_untrimmed.to_string(),
             "syn_retransmit_after_bad_ack" => cfg
                 .syn_retransmit_after_bad_ack
                 .map_or("off (the RTO runs on)".to_string(), |t| {
@@ -689,7 +699,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 24] = [
+static LINUX_PARAMS: [Setting; 25] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -769,6 +779,10 @@ static LINUX_PARAMS: [Setting; 24] = [
     Setting {
         param: Param::SynReceivedAckFirst(true),
         source: "tcp_check_req() (net/ipv4/tcp_minisocks.c): after a retransmitted SYN, (flg & TCP_FLAG_ACK) && ack_seq != snt_isn + 1 -> return sk (\"Invalid ACK: reset will be sent by listening socket\": tcp_rcv_state_process() in TCP_LISTEN, tcp_v4_send_reset()) before PAWS, tcp_in_window() and SYN; a RST is judged by its sequence number (measured on 6.18.44)",
+    },
+    Setting {
+        param: Param::SynReceivedWindowUntrimmed(true),
+        source: "tcp_check_req() (net/ipv4/tcp_minisocks.c): tcp_in_window(seq, end_seq, rcv_nxt, ...) tests the whole segment, SYN included, before \"Truncate SYN\": a SYN,ACK at rcv_isn ends at rcv_nxt, out of window -> req->rsk_ops->send_ack()",
     },
     Setting {
         param: Param::AcceptWithoutTs(true),

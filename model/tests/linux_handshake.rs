@@ -250,3 +250,33 @@ fn under_linux_a_syn_again_with_an_ack_is_not_a_retransmitted_syn() {
     assert_eq!(out.event, Event::AckUnacceptable);
     assert_eq!(only(&out), (R, ISS_A, 0));
 }
+
+#[test]
+fn under_linux_the_peers_syn_ack_again_lies_outside_a_passive_syn_received_window() {
+    // SEG.SEQ = IRS with the ACK of our SYN: tcp_check_req()'s tcp_in_window() tests the
+    // whole segment, SYN included, and it ends at RCV.NXT.
+    let again = seg(S | A, ISS_B, ISS_A + 1);
+    let (t, cfg) = linux();
+    assert!(cfg.syn_received_window_untrimmed);
+    let mut b = passive_syn_received(&t, &cfg);
+    let out = arrive(&t, &cfg, &mut b, again, 10);
+    assert_eq!(out.event, Event::Unacceptable);
+    assert_eq!(only(&out), (A, ISS_A + 1, ISS_B + 1));
+    assert_eq!(b.state, State::SynReceived);
+    // RFC 9293 trims the old SYN and reads the ACK (Figure 7, §3.10.7.4).
+    let (t, cfg) = (Table::rfc9293(), common::cfg());
+    let mut b = passive_syn_received(&t, &cfg);
+    let out = arrive(&t, &cfg, &mut b, again, 10);
+    assert_eq!(out.event, Event::AckOfSyn);
+    assert_eq!(b.state, State::Established);
+    // So does a simultaneous open under linux: Figure 7's SYN,ACK is its ACK of our SYN.
+    let (t, cfg) = linux();
+    let mut a = Tcb::new();
+    a.step(&t, &cfg, Input::Call(model::UserCall::ActiveOpen), at(0));
+    arrive(&t, &cfg, &mut a, seg(S, ISS_B, 0), 0);
+    let out = arrive(&t, &cfg, &mut a, again, 10);
+    assert_eq!(out.event, Event::AckOfSyn);
+    assert_eq!(a.state, State::Established);
+    let p = Param::SynReceivedWindowUntrimmed(true);
+    assert!(p.checker_honours() && !p.is_timing());
+}
