@@ -536,6 +536,15 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
         // unacceptable segment (tcp_oow_rate_limited(), 500 ms).
         return Some("ack-delayed-or-rate-limited");
     }
+    if expected == Some(Flags::SYN | Flags::ACK)
+        && !timer_line
+        && kernel == Departure::NothingSent
+        && in_syn_received
+    {
+        // The SYN,ACK a request socket sends again for the peer's SYN again comes under
+        // the same limit (tcp_check_req(): tcp_oow_rate_limited() before tcp_rtx_synack()).
+        return Some("ack-delayed-or-rate-limited");
+    }
     if kernel == Departure::NothingSent
         && expected.is_some_and(|f| f.contains(Flags::PSH | Flags::ACK) && !f.syn() && !f.rst())
     {
@@ -559,36 +568,12 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
         // but the delayed ACK's (above) would make it.
         return Some("real-time-jitter");
     }
-    let sent_syn = sent.is_some_and(|f| f.syn());
-    if sent_syn
-        && let Departure::Mistimed {
-            sent: at, latest, ..
-        } = kernel
-        && at < latest
-        && at < 1_000_000
-    {
-        // A SYN well before any RTO: resent at once after a bad ACK (below).
-        return Some("syn-resent-after-bad-ack");
-    }
     if (timer_line && late_or_missing) || late.is_some_and(|l| l < 0) {
         // A retransmission timer the model times otherwise: RACK's reordering timer,
         // TCP_USER_TIMEOUT, a cached RTT (tcp_init_metrics()), timers past their slack.
         return Some("retransmission-timing");
     }
     let flags_differ = kernel == Departure::SegmentDiffers(Field::Flags);
-    if flags_differ
-        && sent == Some(Flags::SYN | Flags::ACK)
-        && expected == Some(Flags::ACK)
-        && in_syn_received
-    {
-        // A retransmitted SYN in SYN-RECEIVED: Linux sends its SYN,ACK again
-        // (tcp_check_req() -> inet_rtx_syn_ack()), the endpoint an ACK.
-        return Some("syn-ack-resent-for-duplicate-syn");
-    }
-    if flags_differ && sent == Some(Flags::RST) && in_syn_received {
-        // A request socket checks the ACK before the sequence number (tcp_check_req()).
-        return Some("syn-received-ack-checked-first");
-    }
     if flags_differ
         && sent == Some(Flags::ACK)
         && expected.is_some_and(|f| f.rst())
@@ -616,11 +601,6 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
         // (tcp_ack() refuses only an ACK before SND.UNA or after SND.NXT) and is
         // established; RFC 9293 §3.10.7.4 asks SND.UNA < SEG.ACK and resets.
         return Some("simultaneous-open-ack-of-nothing");
-    }
-    if flags_differ && sent_syn {
-        // After a SYN,ACK with a bad ACK, Linux retransmits its SYN at once
-        // (tcp_rcv_synsent_state_process(): TCP_TIMEOUT_MIN).
-        return Some("syn-resent-after-bad-ack");
     }
     if let (Line::Call, Departure::CallResult { expected, actual }) = (d.line_kind, kernel) {
         if expected == -1 && actual >= 0 && in_syn_received {
@@ -653,20 +633,6 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
             // A request socket outlives its listener until its SYN,ACK timer
             // (reqsk_timer_handler()).
             Some("request-outlives-listener")
-        }
-        (Line::Assert(State::Established), Departure::OtherState(State::SynReceived))
-            if in_syn_received =>
-        {
-            // The peer's SYN again with an ACK, at RCV.NXT-1: the endpoint trims the old
-            // SYN and reads the ACK (§3.10.7.4: only the new parts are processed); a
-            // request socket finds the whole segment outside its window
-            // (tcp_check_req() -> tcp_in_window()), ACKs it, and stays.
-            Some("syn-received-old-syn-untrimmed")
-        }
-        (Line::Assert(State::Listen), Departure::OtherState(State::SynReceived)) => {
-            // A SYN,ACK whose ACK is not ours: the listener resets it and the request
-            // stays (tcp_check_req() reads the ACK first); the endpoint returns to LISTEN.
-            Some("syn-received-ack-checked-first")
         }
         (
             Line::Assert(State::CloseWait | State::LastAck | State::Closing),

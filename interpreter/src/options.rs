@@ -433,6 +433,9 @@ impl Options {
         c.rto_fallback = want.rto_fallback;
         c.syn_linear_timeouts = want.syn_linear_timeouts;
         c.tail_loss_probe = want.tail_loss_probe;
+        c.syn_retransmit_after_bad_ack = want.syn_retransmit_after_bad_ack;
+        c.syn_received_ack_first = want.syn_received_ack_first;
+        c.syn_received_window_untrimmed = want.syn_received_window_untrimmed;
         c.syn_retries = want.syn_retries;
         c.synack_retries = want.synack_retries;
         c.fin_timeout = want.fin_timeout;

@@ -183,6 +183,30 @@ pub struct Config {
     /// `tcp_v4_do_rcv()` answers the segment with `tcp_v4_send_reset()`), rather than by
     /// ABORT's reset from the connection (false: RFC 9293 §3.6.1 SHLD-2 with §3.10.5).
     pub abort_on_data_reply: bool,
+    /// A passively opened SYN-RECEIVED checks a segment's ACK before its sequence number
+    /// (Linux's request socket, `tcp_check_req()`: "Invalid ACK: reset will be sent by
+    /// listening socket"): a segment with ACK, without RST, whose SEG.ACK is not ISS+1 is
+    /// `ack_unacceptable` (answered `<SEQ=SEG.ACK><CTL=RST>`, the connection kept),
+    /// wherever it lies and whether or not it carries SYN. RFC 9293 §3.10.7.4 checks the
+    /// sequence number first (an unacceptable segment is answered with an ACK) and a SYN
+    /// before the ACK. A RST is judged by its sequence number alone, as RFC 9293's
+    /// second step does (Linux 6.18.44, as measured: an exact one drops the request
+    /// whatever its ACK, one elsewhere in the window draws an ACK, one outside is
+    /// dropped).
+    pub syn_received_ack_first: bool,
+    /// A passively opened SYN-RECEIVED tests the peer's SYN,ACK again (SEG.SEQ = IRS,
+    /// nothing but the SYN) whole against its window, where it lies just below RCV.NXT:
+    /// `unacceptable`, answered with an ACK, the connection kept (Linux's request socket,
+    /// `tcp_check_req()`: `tcp_in_window()` before "Truncate SYN"). RFC 9293 (Figure 7,
+    /// §3.10.7.4's "only the new parts") trims the old SYN and takes the ACK of ours.
+    pub syn_received_window_untrimmed: bool,
+    /// In SYN-SENT, a segment whose ACK is unacceptable (answered with a reset, or a RST
+    /// dropped) re-arms the retransmission timer to this many ticks while our SYN has not
+    /// been retransmitted, so the SYN goes again at once (Linux
+    /// `tcp_rcv_synsent_state_process()`: "Previous FIN/ACK or RST/ACK might be ignored",
+    /// `TCP_TIMEOUT_MIN`); the timer's firing is an ordinary retransmission, counted and
+    /// timed as any other. `None`: the timer runs on (RFC 9293 §3.10.7.3).
+    pub syn_retransmit_after_bad_ack: Option<u32>,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -296,6 +320,9 @@ impl Default for Config {
             user_timeout: None,
             user_timeout_from_retransmit: false,
             abort_on_data_reply: false,
+            syn_received_ack_first: false,
+            syn_received_window_untrimmed: false,
+            syn_retransmit_after_bad_ack: None,
         }
     }
 }
@@ -771,6 +798,9 @@ impl Tcb {
         for action in row.actions {
             self.apply(cfg, *action, &input, env, &mut out);
         }
+        if let Input::Segment(seg) = &input {
+            self.rearm_after_bad_ack(cfg, seg, env.now);
+        }
         self.state = row.to;
         if let Some(val) = ts_recent
             && cfg.ts_recent_after_ack
@@ -838,6 +868,22 @@ impl Tcb {
         if let (Some(since), Some(at)) = (*clock, self.timers.retransmit) {
             let deadline = since.saturating_add(u64::from(ut)).max(now);
             self.timers.retransmit = Some(at.min(deadline));
+        }
+    }
+
+    /// [`Config::syn_retransmit_after_bad_ack`]: in SYN-SENT, a segment whose ACK is
+    /// unacceptable (SEG.ACK =< ISS or SEG.ACK > SND.NXT, with or without RST) brings the
+    /// SYN's retransmission forward while it has not been retransmitted (Linux
+    /// `tcp_rcv_synsent_state_process()`: `icsk_retransmits == 0`,
+    /// `tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, TCP_TIMEOUT_MIN, false)`).
+    fn rearm_after_bad_ack(&mut self, cfg: &Config, seg: &Segment, now: u64) {
+        if let Some(soon) = cfg.syn_retransmit_after_bad_ack
+            && self.state == State::SynSent
+            && seg.flags.ack()
+            && !cfg.space.in_open_closed(self.iss, seg.ack, self.snd_nxt)
+            && self.retries == 0
+        {
+            self.timers.retransmit = Some(now.saturating_add(u64::from(soon)));
         }
     }
 
@@ -1180,6 +1226,11 @@ impl Tcb {
         // already took, so the strict test of the first step would find it unacceptable;
         // the figure (and Linux's tcp_validate_incoming) take it as the ACK of our SYN. So
         // does FIN-WAIT-1 entered by a CLOSE in SYN-RECEIVED, while our SYN is unacknowledged.
+        // Linux's request socket finds a bare SYN,ACK there outside its window
+        // (Config::syn_received_window_untrimmed).
+        let untrimmed = cfg.syn_received_window_untrimmed
+            && self.origin == Origin::Passive
+            && seg.seg_len() == 1;
         if self.syn_outstanding()
             && f.syn()
             && f.ack()
@@ -1187,7 +1238,25 @@ impl Tcb {
             && seg.seq == self.irs
             && sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt)
         {
-            return Event::AckOfSyn;
+            return if untrimmed {
+                Event::Unacceptable
+            } else {
+                Event::AckOfSyn
+            };
+        }
+        // Linux's request socket reads the ACK of a segment without RST before its
+        // sequence number, PAWS and the SYN bit (tcp_check_req();
+        // Config::syn_received_ack_first): a bad one goes to the listener, which resets
+        // it (tcp_rcv_state_process() in TCP_LISTEN, tcp_v4_send_reset()) and keeps the
+        // request.
+        if cfg.syn_received_ack_first
+            && self.state == State::SynReceived
+            && self.origin == Origin::Passive
+            && f.ack()
+            && !f.rst()
+            && !sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt)
+        {
+            return Event::AckUnacceptable;
         }
         // RFC 7323 §3.2: "If a non-<RST> segment is received without a TSopt, a TCP
         // SHOULD silently drop the segment" (`no_ack`'s rows drop silently); Linux
@@ -1686,6 +1755,22 @@ impl Tcb {
         }
     }
 
+    /// The peer's SYN again while ours is unacknowledged: SEG.SEQ = IRS, SYN without ACK
+    /// or RST (other bits and text are ignored), its TSval not older than TS.Recent
+    /// (Linux `tcp_check_req()`: `flg == TCP_FLAG_SYN && !paws_reject`).
+    fn is_syn_again(&self, s: Segment) -> bool {
+        let paws_reject = self.opts.ts_ok
+            && s.opts
+                .timestamps
+                .is_some_and(|(val, _)| (val.wrapping_sub(self.opts.ts_recent) as i32) < 0);
+        self.syn_outstanding()
+            && s.seq == self.irs
+            && s.flags.syn()
+            && !s.flags.ack()
+            && !s.flags.rst()
+            && !paws_reject
+    }
+
     /// The SYN is sent and not yet acknowledged.
     fn syn_outstanding(&self) -> bool {
         self.snd_una == self.iss && self.snd_nxt != self.iss
@@ -1734,6 +1819,18 @@ impl Tcb {
                 self.arm_retransmit(cfg, now);
             }
             Emit::Ack | Emit::ChallengeAck => out.segments.push(self.ack_segment(cfg)),
+            Emit::AckOrSynAck => match seg {
+                Some(s) if self.is_syn_again(s) => {
+                    // tcp_check_req() resends it (tcp_rtx_synack(): num_retrans, so no
+                    // RTT sample) and restarts the request's timer from now at
+                    // tcp_reqsk_timeout(), the backed-off RTO; num_timeout is unchanged.
+                    out.segments
+                        .push(self.segment(cfg, Flags::SYN | Flags::ACK, self.iss));
+                    self.rtt.retransmitted(sp, self.iss, 1, now);
+                    self.timers.retransmit = Some(now.saturating_add(self.rto(cfg)));
+                }
+                _ => out.segments.push(self.ack_segment(cfg)),
+            },
             Emit::AckIfText if out.accepted > 0 || out.ack_now => match cfg.delayed_ack {
                 Some(ato) => self.ack_or_delay(cfg, ato, seg, now, false, out),
                 None => out.segments.push(self.ack_segment(cfg)),

@@ -114,11 +114,20 @@ pub enum Param {
     /// Text after close() is answered as at a closed port
     /// ([`Config::abort_on_data_reply`]).
     AbortOnDataReply(bool),
+    /// A passively opened SYN-RECEIVED checks the ACK before the sequence number
+    /// ([`Config::syn_received_ack_first`]).
+    SynReceivedAckFirst(bool),
+    /// A passive SYN-RECEIVED takes the peer's SYN,ACK again as outside its window
+    /// ([`Config::syn_received_window_untrimmed`]).
+    SynReceivedWindowUntrimmed(bool),
+    /// In SYN-SENT, an unacceptable ACK brings the SYN's first retransmission forward to
+    /// this many ms; `None`: it does not ([`Config::syn_retransmit_after_bad_ack`]).
+    SynRetransmitAfterBadAck(Option<u32>),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 31] = [
+    pub const NAMES: [&'static str; 34] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -128,6 +137,7 @@ impl Param {
         "syn_rto_fallback",
         "syn_linear_timeouts",
         "tail_loss_probe",
+        "syn_retransmit_after_bad_ack",
         "max_retransmits",
         "syn_retries",
         "synack_retries",
@@ -141,6 +151,8 @@ impl Param {
         "delayed_ack",
         "max_quickacks",
         "ack_policy",
+        "syn_received_ack_first",
+        "syn_received_window_untrimmed",
         "accept_without_ts",
         "ts_recent_after_ack",
         "push_at_window_edge",
@@ -186,6 +198,9 @@ impl Param {
             Param::ScaledWindowRoundsUp(_) => "scaled_window_rounds_up",
             Param::UserTimeoutFromRetransmit(_) => "user_timeout_from_retransmit",
             Param::AbortOnDataReply(_) => "abort_on_data_reply",
+            Param::SynReceivedAckFirst(_) => "syn_received_ack_first",
+            Param::SynReceivedWindowUntrimmed(_) => "syn_received_window_untrimmed",
+            Param::SynRetransmitAfterBadAck(_) => "syn_retransmit_after_bad_ack",
         }
     }
 
@@ -203,6 +218,7 @@ impl Param {
                 | Param::SynLinearTimeouts(_)
                 | Param::TailLossProbe(_)
                 | Param::UserTimeoutFromRetransmit(_)
+                | Param::SynRetransmitAfterBadAck(_)
                 | Param::Msl(_)
                 | Param::TimeWait(_)
                 | Param::FinTimeout(_)
@@ -215,7 +231,13 @@ impl Param {
     /// SYN options and timestamps (its channel carries no options) or what a socket
     /// layer does.
     pub fn checker_honours(&self) -> bool {
-        matches!(self, Param::FinRetransmitAck(_) | Param::AckCarriesFin(_))
+        matches!(
+            self,
+            Param::FinRetransmitAck(_)
+                | Param::AckCarriesFin(_)
+                | Param::SynReceivedAckFirst(_)
+                | Param::SynReceivedWindowUntrimmed(_)
+        )
     }
 
     /// Sets it in `cfg`, with times at `ticks_per_ms` ticks a millisecond (saturating).
@@ -254,6 +276,9 @@ impl Param {
             Param::ScaledWindowRoundsUp(b) => cfg.scaled_window_rounds_up = b,
             Param::UserTimeoutFromRetransmit(b) => cfg.user_timeout_from_retransmit = b,
             Param::AbortOnDataReply(b) => cfg.abort_on_data_reply = b,
+            Param::SynReceivedAckFirst(b) => cfg.syn_received_ack_first = b,
+            Param::SynReceivedWindowUntrimmed(b) => cfg.syn_received_window_untrimmed = b,
+            Param::SynRetransmitAfterBadAck(ms) => cfg.syn_retransmit_after_bad_ack = ms.map(t),
         }
     }
 
@@ -345,6 +370,13 @@ impl Param {
             "scaled_window_rounds_up" => cfg.scaled_window_rounds_up.to_string(),
             "user_timeout_from_retransmit" => cfg.user_timeout_from_retransmit.to_string(),
             "abort_on_data_reply" => cfg.abort_on_data_reply.to_string(),
+            "syn_received_ack_first" => cfg.syn_received_ack_first.to_string(),
+            "syn_received_window_untrimmed" => cfg.syn_received_window_untrimmed.to_string(),
+            "syn_retransmit_after_bad_ack" => cfg
+                .syn_retransmit_after_bad_ack
+                .map_or("off (the RTO runs on)".to_string(), |t| {
+                    format!("{} after a bad ACK, before any retransmission", ms(t))
+                }),
             _ => String::new(),
         }
     }
@@ -682,7 +714,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 24] = [
+static LINUX_PARAMS: [Setting; 27] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -718,6 +750,10 @@ static LINUX_PARAMS: [Setting; 24] = [
     Setting {
         param: Param::TailLossProbe(true),
         source: "net.ipv4.tcp_early_retrans = 3: tcp_schedule_loss_probe() (with SACK, in TCP_CA_Open: PTO = 2 srtt + TCP_RTO_MIN with one packet out, else + TCP_TIMEOUT_MIN_US; at most the RTO), tcp_send_loss_probe() (the last segment again, once per tlp_high_seq)",
+    },
+    Setting {
+        param: Param::SynRetransmitAfterBadAck(Some(8)),
+        source: "tcp_rcv_synsent_state_process() (net/ipv4/tcp_input.c): an unacceptable ACK with icsk_retransmits == 0 -> tcp_reset_xmit_timer(ICSK_TIME_RETRANS, TCP_TIMEOUT_MIN) (\"Previous FIN/ACK or RST/ACK might be ignored\"); TCP_TIMEOUT_MIN = 2 jiffies, 8 ms at HZ = 250; tcp_retransmit_timer() then resends the SYN as any retransmission",
     },
     Setting {
         param: Param::MaxRetransmits(15),
@@ -762,6 +798,14 @@ static LINUX_PARAMS: [Setting; 24] = [
     Setting {
         param: Param::MaxQuickacks(16),
         source: "TCP_MAX_QUICKACKS = 16: tcp_incr_quickack() at the first text and after a gap over the RTO (tcp_event_data_recv()), tcp_enter_quickack_mode() for a duplicate (tcp_send_dupack())",
+    },
+    Setting {
+        param: Param::SynReceivedAckFirst(true),
+        source: "tcp_check_req() (net/ipv4/tcp_minisocks.c): after a retransmitted SYN, (flg & TCP_FLAG_ACK) && ack_seq != snt_isn + 1 -> return sk (\"Invalid ACK: reset will be sent by listening socket\": tcp_rcv_state_process() in TCP_LISTEN, tcp_v4_send_reset()) before PAWS, tcp_in_window() and SYN; a RST is judged by its sequence number (measured on 6.18.44)",
+    },
+    Setting {
+        param: Param::SynReceivedWindowUntrimmed(true),
+        source: "tcp_check_req() (net/ipv4/tcp_minisocks.c): tcp_in_window(seq, end_seq, rcv_nxt, ...) tests the whole segment, SYN included, before \"Truncate SYN\": a SYN,ACK at rcv_isn ends at rcv_nxt, out of window -> req->rsk_ops->send_ack()",
     },
     Setting {
         param: Param::AcceptWithoutTs(true),
@@ -855,6 +899,7 @@ static FREEBSD_PARAMS: [Setting; 17] = [
 ];
 
 const ACK_FIN_DELAYABLE: Action = Action::Emit(Emit::AckFinDelayable);
+const ACK_OR_SYN_ACK: Action = Action::Emit(Emit::AckOrSynAck);
 
 #[rustfmt::skip]
 fn linux() -> Vec<Rule> {
@@ -926,7 +971,7 @@ fn linux() -> Vec<Rule> {
             .label("rcv SYN / snd challenge ACK"),
         // The same for a SYN,ACK: <SEQ=SEG.ACK><CTL=RST>. (One whose ACK is not ours is
         // also answered so, by the listener, but the request stays: tcp_check_req() reads
-        // the ACK first; README, syn-received-ack-checked-first.)
+        // the ACK first, Param::SynReceivedAckFirst, which makes it ack_unacceptable.)
         on(SynAck, &[SYN_RCVD]).when(OpenedPassively).does(&[RESET_REPLY, ReturnToListen]).to(LISTEN)
             .rfc("Linux tcp_check_req(): embryonic_reset, tcp_v4_send_reset()")
             .label("rcv SYN / snd RST, return to LISTEN"),
@@ -941,6 +986,15 @@ fn linux() -> Vec<Rule> {
         on(RstExact, &[SYN_RCVD]).when(OpenedPassively).does(&[ReturnToListen]).to(LISTEN)
             .rfc("Linux tcp_check_req(): embryonic_reset, the request dropped")
             .label("rcv RST / return to LISTEN"),
+        // The peer's SYN again, below RCV.NXT: a request sock sends its SYN,ACK again
+        // ("Check for pure retransmitted SYN"), any other unacceptable segment an ACK. A
+        // simultaneous open's full socket ACKs it (tcp_validate_incoming()).
+        on(Unacceptable, &[SYN_RCVD]).when(OpenedPassively).does(&[ACK_OR_SYN_ACK])
+            .rfc("Linux tcp_check_req(): a retransmitted SYN -> tcp_rtx_synack(), else req->rsk_ops->send_ack()")
+            .label("rcv unacceptable / snd ACK (SYN,ACK for the SYN again)"),
+        on(Unacceptable, &[SYN_RCVD]).when(OpenedActively).does(&[SND_ACK])
+            .rfc("Linux tcp_validate_incoming(): tcp_send_dupack(), or a challenge ACK for a SYN")
+            .label("rcv unacceptable / snd ACK"),
     ]
 }
 

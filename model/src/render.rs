@@ -11,6 +11,7 @@ impl fmt::Display for Emit {
             Emit::Syn => "snd SYN",
             Emit::SynAck => "snd SYN,ACK",
             Emit::Ack => "snd ACK",
+            Emit::AckOrSynAck => "snd ACK (SYN,ACK again for the peer's SYN again)",
             Emit::AckIfText => "snd ACK if text",
             Emit::AckFinDelayable => "snd ACK (may be delayed)",
             Emit::ChallengeAck => "snd challenge ACK",

@@ -424,6 +424,12 @@ pub enum Emit {
     SynAck,
     /// `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`
     Ack,
+    /// The ACK above, but for the peer's SYN again (SEG.SEQ = IRS; SYN without ACK or
+    /// RST, not refused by PAWS) while our SYN is unacknowledged: our SYN,ACK again, its
+    /// timer restarted from now at the RTO in force, no retransmission counted (Linux's
+    /// request socket: `tcp_check_req()`, "Check for pure retransmitted SYN",
+    /// `tcp_rtx_synack()`, `mod_timer_pending()`).
+    AckOrSynAck,
     /// The ACK above, only when this segment's text was accepted: at once, or later by
     /// the delayed-ACK timer where [`crate::Config::delayed_ack`] allows (§3.10.7.4's
     /// seventh step, "without incurring undue delay"; §3.8.6.3).
