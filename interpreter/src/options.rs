@@ -446,6 +446,7 @@ impl Options {
         c.push_at_window_edge = want.push_at_window_edge;
         c.push_every_segment = want.push_every_segment;
         c.ack_carries_fin = want.ack_carries_fin;
+        c.time_wait_acks_all = want.time_wait_acks_all;
         c.dsack = want.dsack;
         self.apply_wscale();
         Ok(())

@@ -114,6 +114,15 @@ pub struct Config {
     /// `tcp_output()`: `tcp_outflags[]` has FIN in those states, and with `TF_SENTFIN`
     /// `snd_nxt` steps back onto the FIN). RFC 9293 sends a bare ACK.
     pub ack_carries_fin: bool,
+    /// TIME-WAIT answers as FreeBSD's `tcp_twcheck()` (sys/netinet/tcp_timewait.c)
+    /// rather than by §3.10.7.4's steps: a RST is dropped (the profile's rows), a SYN
+    /// without ACK above RCV.NXT is a new connection request (`syn`), any other segment
+    /// without ACK is dropped (`no_ack`), a FIN retransmission ending just at RCV.NXT is
+    /// acknowledged and restarts the 2MSL timer (`fin_retransmit`), a pure duplicate ACK
+    /// (only ACK set, no text, SEG.SEQ = RCV.NXT, SEG.ACK = SND.NXT) is absorbed (`ack`),
+    /// and everything else, acceptable or not, is answered with an ACK (`unacceptable`:
+    /// "Acknowledge the segment if it has data or is not a duplicate ACK").
+    pub time_wait_acks_all: bool,
     /// Text and a FIN that arrive in the window beyond RCV.NXT are held for later
     /// processing (RFC 9293 §3.10.7.4, SHLD-31; Linux `tcp_data_queue_ofo()`), within the
     /// receive window, and taken in order once the gap before them fills; with SACK
@@ -257,6 +266,7 @@ impl Default for Config {
             push_at_window_edge: true,
             push_every_segment: false,
             ack_carries_fin: false,
+            time_wait_acks_all: false,
             hold_out_of_order: false,
             dsack: false,
             rtt: None,
@@ -1053,6 +1063,9 @@ impl Tcb {
     /// §3.10.7.4, for SYN-RECEIVED and the synchronized states.
     fn classify_synchronized(&self, cfg: &Config, seg: &Segment) -> Event {
         let (sp, f) = (cfg.space, seg.flags);
+        if self.state == State::TimeWait && cfg.time_wait_acks_all && !f.rst() {
+            return self.classify_twcheck(cfg, seg);
+        }
         // Figure 7, step 6: in a simultaneous open the peer's SYN,ACK repeats the SYN we
         // already took, so the strict test of the first step would find it unacceptable;
         // the figure (and Linux's tcp_validate_incoming) take it as the ACK of our SYN. So
@@ -1160,6 +1173,41 @@ impl Tcb {
             (true, false) => Event::Fin,
             (false, true) => Event::AckOfFin,
             (false, false) => Event::Ack,
+        }
+    }
+
+    /// TIME-WAIT as FreeBSD's `tcp_twcheck()` reads a segment other than a RST
+    /// ([`Config::time_wait_acks_all`]), in its order.
+    fn classify_twcheck(&self, cfg: &Config, seg: &Segment) -> Event {
+        let (sp, f) = (cfg.space, seg.flags);
+        // "If a new connection request is received while in TIME_WAIT, drop the old
+        // connection and start over if the sequence numbers are above the previous ones."
+        if f.syn() && !f.ack() && sp.lt(self.rcv_nxt, seg.seq) {
+            return Event::Syn;
+        }
+        // "Drop the segment if it does not contain an ACK."
+        if !f.ack() {
+            return Event::NoAck;
+        }
+        // RFC 7323 §3.2: timestamps negotiated, none on the segment: dropped silently.
+        if self.opts.ts_ok && seg.opts.timestamps.is_none() && !cfg.accept_without_ts {
+            return Event::NoAck;
+        }
+        // "Reset the 2MSL timer if this is a duplicate FIN" (and acknowledge it).
+        let end = sp.add(seg.seq, seg.len + u32::from(f.syn()));
+        if f.fin() && sp.add(end, 1) == self.rcv_nxt {
+            return Event::FinRetransmit;
+        }
+        // "Acknowledge the segment if it has data or is not a duplicate ACK."
+        let pure_duplicate = !f.syn()
+            && !f.fin()
+            && seg.len == 0
+            && seg.seq == self.rcv_nxt
+            && seg.ack == self.snd_nxt;
+        if pure_duplicate {
+            Event::Ack
+        } else {
+            Event::Unacceptable
         }
     }
 

@@ -87,6 +87,9 @@ pub enum Param {
     AckCarriesFin(bool),
     /// D-SACK blocks report duplicate segments ([`Config::dsack`]).
     Dsack(bool),
+    /// TIME-WAIT answers every segment but a pure duplicate ACK, as FreeBSD's
+    /// `tcp_twcheck()` ([`Config::time_wait_acks_all`]).
+    TimeWaitAcksAll(bool),
     /// How a measured RTT sets the RTO ([`Config::rtt`]; the interpreter's default is
     /// RFC 6298's; the checker measures none).
     RttEstimator(Estimator),
@@ -112,7 +115,7 @@ pub enum Param {
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 29] = [
+    pub const NAMES: [&'static str; 30] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -138,6 +141,7 @@ impl Param {
         "push_at_window_edge",
         "push_every_segment",
         "ack_carries_fin",
+        "time_wait_acks_all",
         "dsack",
         "rcv_buf",
         "rcv_buf_mss_multiple",
@@ -167,6 +171,7 @@ impl Param {
             Param::PushEverySegment(_) => "push_every_segment",
             Param::AckCarriesFin(_) => "ack_carries_fin",
             Param::Dsack(_) => "dsack",
+            Param::TimeWaitAcksAll(_) => "time_wait_acks_all",
             Param::RttEstimator(_) => "rtt_estimator",
             Param::RtoMin(_) => "rto_min",
             Param::ClockGranularity(_) => "clock_granularity",
@@ -204,7 +209,10 @@ impl Param {
     /// SYN options and timestamps (its channel carries no options) or what a socket
     /// layer does.
     pub fn checker_honours(&self) -> bool {
-        matches!(self, Param::FinRetransmitAck(_) | Param::AckCarriesFin(_))
+        matches!(
+            self,
+            Param::FinRetransmitAck(_) | Param::AckCarriesFin(_) | Param::TimeWaitAcksAll(_)
+        )
     }
 
     /// Sets it in `cfg`, with times at `ticks_per_ms` ticks a millisecond (saturating).
@@ -231,6 +239,7 @@ impl Param {
             Param::PushEverySegment(b) => cfg.push_every_segment = b,
             Param::AckCarriesFin(b) => cfg.ack_carries_fin = b,
             Param::Dsack(b) => cfg.dsack = b,
+            Param::TimeWaitAcksAll(b) => cfg.time_wait_acks_all = b,
             Param::RttEstimator(e) => cfg.rtt = Some(e),
             Param::RtoMin(ms) => cfg.rto_min = t(ms),
             Param::ClockGranularity(ms) => cfg.clock_granularity = t(ms),
@@ -307,6 +316,7 @@ impl Param {
             "push_every_segment" => cfg.push_every_segment.to_string(),
             "ack_carries_fin" => cfg.ack_carries_fin.to_string(),
             "dsack" => cfg.dsack.to_string(),
+            "time_wait_acks_all" => cfg.time_wait_acks_all.to_string(),
             "rtt_estimator" => match cfg.rtt {
                 None => "off (the RTO is rto, backed off)".to_string(),
                 Some(Estimator::Rfc6298) => "RFC 6298".to_string(),
@@ -760,7 +770,7 @@ static LINUX_PARAMS: [Setting; 22] = [
 
 /// FreeBSD's parameters (defaults of a current kernel; `sys/netinet/tcp_timer.h` unless
 /// named).
-static FREEBSD_PARAMS: [Setting; 17] = [
+static FREEBSD_PARAMS: [Setting; 18] = [
     Setting {
         param: Param::SynOptions(SynOptions::FREEBSD),
         source: "tcp_output(), tcp_addoptions(); request_r_scale from kern.ipc.maxsockbuf (2 MiB): wscale 6",
@@ -804,6 +814,10 @@ static FREEBSD_PARAMS: [Setting; 17] = [
     Setting {
         param: Param::AckCarriesFin(true),
         source: "tcp_output(): flags = tcp_outflags[t_state] (TH_FIN in FIN_WAIT_1, CLOSING, LAST_ACK); with TF_SENTFIN and snd_nxt == snd_max, snd_nxt-- (\"if resending a FIN, be sure not to use a new sequence number\")",
+    },
+    Setting {
+        param: Param::TimeWaitAcksAll(true),
+        source: "tcp_twcheck() (tcp_timewait.c): RST dropped; a SYN above RCV.NXT reopens; no ACK: dropped; a duplicate FIN restarts 2MSL (tcp_tw_2msl_reset()); \"Acknowledge the segment if it has data or is not a duplicate ACK\" (tcp_twrespond(TH_ACK))",
     },
     Setting {
         param: Param::DelayedAck(Some(40)),
@@ -923,7 +937,9 @@ fn linux() -> Vec<Rule> {
 
 #[rustfmt::skip]
 fn freebsd() -> Vec<Rule> {
-    use Event::{Abort, AckOfFin, Close, FinWait2Timeout, RstExact, RstInWindow};
+    use Event::{
+        Abort, Ack, AckOfFin, Close, FinWait2Timeout, RstExact, RstInWindow, Unacceptable,
+    };
     vec![
         // tcp_disconnect() with SO_LINGER 0 calls tcp_drop(): TCPS_HAVERCVDSYN, so every
         // state from SYN-RECEIVED on sends tcp_outflags[TCPS_CLOSED] = TH_RST|TH_ACK ...
@@ -948,6 +964,14 @@ fn freebsd() -> Vec<Rule> {
             .label("rcv RST / ignore"),
         on(RstInWindow, &[TIME_WAIT]).rfc("FreeBSD tcp_twcheck(): RST dropped (RFC 1337)")
             .label("rcv RST / ignore"),
+        // tcp_twcheck() (Config::time_wait_acks_all classifies): every segment with ACK
+        // is answered but a pure duplicate ACK, acceptable or not.
+        on(Unacceptable, &[TIME_WAIT]).does(&[SND_ACK])
+            .rfc("FreeBSD tcp_twcheck(): \"Acknowledge the segment if it has data or is not a duplicate ACK\"")
+            .label("rcv segment / snd ACK"),
+        on(Ack, &[TIME_WAIT])
+            .rfc("FreeBSD tcp_twcheck(): a duplicate ACK is dropped")
+            .label("rcv duplicate ACK / ignore"),
     ]
 }
 
