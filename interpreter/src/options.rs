@@ -432,6 +432,7 @@ impl Options {
         c.syn_fallback = want.syn_fallback;
         c.rto_fallback = want.rto_fallback;
         c.syn_linear_timeouts = want.syn_linear_timeouts;
+        c.rto_slop = want.rto_slop;
         c.tail_loss_probe = want.tail_loss_probe;
         c.syn_retries = want.syn_retries;
         c.synack_retries = want.synack_retries;

@@ -604,6 +604,10 @@ fn seconds(input: &mut In<'_>) -> ModalResult<u64> {
 
 fn time(input: &mut In<'_>) -> ModalResult<Time> {
     let relative = opt('+').parse_next(input)?.is_some();
+    if relative {
+        // packetdrill's lexer makes `+` a token of its own: `+ 1.00` is `+1.00`.
+        let _: &str = take_while(0.., [' ', '\t']).parse_next(input)?;
+    }
     let micros = if relative {
         cut_err(seconds)
             .context(StrContext::Label("time"))

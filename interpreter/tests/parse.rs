@@ -293,3 +293,19 @@ fn state_names_in_every_spelling_scripts_use() {
     }
     assert_eq!(parse_state("TCPI_OPEN"), None);
 }
+
+#[test]
+fn a_relative_time_may_have_a_space_after_its_plus_sign() {
+    // packetdrill's lexer reads `+` as a token of its own (FreeBSD's suite writes
+    // `+ 1.00`).
+    let t = |micros| {
+        When::At(Time {
+            relative: true,
+            micros,
+        })
+    };
+    assert_eq!(one("+ 1.00 state CLOSED").when, t(1_000_000));
+    assert_eq!(one("+\t.5 state CLOSED").when, t(500_000));
+    // A `+` with no time after it is still an error, at the place the time should be.
+    assert_eq!(error("+  state CLOSED").0, 1);
+}

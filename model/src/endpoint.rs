@@ -158,6 +158,10 @@ pub struct Config {
     /// added to `syn_retries` (Linux `net.ipv4.tcp_syn_linear_timeouts`:
     /// `tcp_retransmit_timer()`, `tcp_write_timeout()`); 0: back off from the first.
     pub syn_linear_timeouts: u8,
+    /// Added to every RTO computed after the initial one, backed off or measured, the
+    /// sum at most `rto_max` (FreeBSD's `TCPT_RANGESET()`: `net.inet.tcp.rexmit_slop`,
+    /// 200 ms, in `tcp_timer_rexmt()` and `tcp_xmit_timer()`). 0 (RFC 6298, Linux): none.
+    pub rto_slop: u32,
     /// A tail loss probe (RFC 8985 §7, Linux `tcp_schedule_loss_probe()`,
     /// `tcp_send_loss_probe()`) with SACK on and no RTO recovery under way: the
     /// retransmission timer first fires after PTO = 2·SRTT plus the RTO minimum with one
@@ -275,6 +279,7 @@ impl Default for Config {
             syn_fallback: SynFallback::SynRetransmitted,
             rto_fallback: 3_000,
             syn_linear_timeouts: 0,
+            rto_slop: 0,
             tail_loss_probe: None,
         }
     }
@@ -667,10 +672,18 @@ impl Tcb {
     /// The RTO in force: the measured one ([`Config::rtt`]), backed off since, or else
     /// the fixed one after this many retransmissions.
     pub fn rto(&self, cfg: &Config) -> u64 {
-        if cfg.rtt.is_some() {
-            self.rtt.rto(u64::from(cfg.rto))
+        // FreeBSD's TCPT_RANGESET() adds the slop to every RTO it computes, backed off or
+        // measured, but not to the initial one (Config::rto_slop).
+        let (rto, computed) = if cfg.rtt.is_some() {
+            (self.rtt.rto(u64::from(cfg.rto)), self.rtt.rto != 0)
         } else {
-            u64::from(cfg.rto_after(self.retries))
+            (u64::from(cfg.rto_after(self.retries)), self.retries > 0)
+        };
+        if computed && cfg.rto_slop > 0 {
+            rto.saturating_add(u64::from(cfg.rto_slop))
+                .min(u64::from(cfg.rto_max))
+        } else {
+            rto
         }
     }
 

@@ -101,6 +101,8 @@ pub enum Param {
     SynRtoFallback(SynFallback),
     /// SYN retransmissions before the RTO backs off ([`Config::syn_linear_timeouts`]).
     SynLinearTimeouts(u8),
+    /// Added to every computed RTO, ms ([`Config::rto_slop`]).
+    RtoSlop(u32),
     /// A tail loss probe, with Linux's 2 ms margin ([`Config::tail_loss_probe`]).
     TailLossProbe(bool),
     /// The receive buffer, bytes ([`Config::rcv_buf`]).
@@ -115,7 +117,7 @@ pub enum Param {
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 30] = [
+    pub const NAMES: [&'static str; 31] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -124,6 +126,7 @@ impl Param {
         "clock_granularity",
         "syn_rto_fallback",
         "syn_linear_timeouts",
+        "rto_slop",
         "tail_loss_probe",
         "max_retransmits",
         "syn_retries",
@@ -177,6 +180,7 @@ impl Param {
             Param::ClockGranularity(_) => "clock_granularity",
             Param::SynRtoFallback(_) => "syn_rto_fallback",
             Param::SynLinearTimeouts(_) => "syn_linear_timeouts",
+            Param::RtoSlop(_) => "rto_slop",
             Param::TailLossProbe(_) => "tail_loss_probe",
             Param::RcvBuf(_) => "rcv_buf",
             Param::RcvBufMssMultiple(_) => "rcv_buf_mss_multiple",
@@ -196,6 +200,7 @@ impl Param {
                 | Param::ClockGranularity(_)
                 | Param::SynRtoFallback(_)
                 | Param::SynLinearTimeouts(_)
+                | Param::RtoSlop(_)
                 | Param::TailLossProbe(_)
                 | Param::Msl(_)
                 | Param::TimeWait(_)
@@ -245,6 +250,7 @@ impl Param {
             Param::ClockGranularity(ms) => cfg.clock_granularity = t(ms),
             Param::SynRtoFallback(f) => cfg.syn_fallback = f,
             Param::SynLinearTimeouts(n) => cfg.syn_linear_timeouts = n,
+            Param::RtoSlop(ms) => cfg.rto_slop = t(ms),
             // TCP_TIMEOUT_MIN_US: 2 ms more than 2·SRTT with more than one segment out.
             Param::TailLossProbe(on) => cfg.tail_loss_probe = on.then(|| t(2)),
             Param::RcvBuf(n) => cfg.rcv_buf = n,
@@ -334,6 +340,7 @@ impl Param {
                 }
             },
             "syn_linear_timeouts" => cfg.syn_linear_timeouts.to_string(),
+            "rto_slop" => ms(cfg.rto_slop),
             "tail_loss_probe" => cfg.tail_loss_probe.map_or("off".to_string(), |m| {
                 format!("2 SRTT + rto_min (one segment out) or + {}", ms(m))
             }),
@@ -770,7 +777,7 @@ static LINUX_PARAMS: [Setting; 22] = [
 
 /// FreeBSD's parameters (defaults of a current kernel; `sys/netinet/tcp_timer.h` unless
 /// named).
-static FREEBSD_PARAMS: [Setting; 18] = [
+static FREEBSD_PARAMS: [Setting; 19] = [
     Setting {
         param: Param::SynOptions(SynOptions::FREEBSD),
         source: "tcp_output(), tcp_addoptions(); request_r_scale from kern.ipc.maxsockbuf (2 MiB): wscale 6",
@@ -782,6 +789,10 @@ static FREEBSD_PARAMS: [Setting; 18] = [
     Setting {
         param: Param::RtoMax(64_000),
         source: "TCPTV_REXMTMAX (64 s)",
+    },
+    Setting {
+        param: Param::RtoSlop(200),
+        source: "net.inet.tcp.rexmit_slop = TCPTV_CPU_VAR (200 ms), added by TCPT_RANGESET() (tcp_timer.h) to each RTO after the initial one: tcp_timer_rexmt() sets t_rxtcur = tcp_rexmit_initial (SYN-SENT) or TCP_REXMTVAL() times tcp_backoff[t_rxtshift] (1, 2, 4, ...) plus the slop, at most TCPTV_REXMTMAX; tcp_xmit_timer() likewise",
     },
     Setting {
         param: Param::MaxRetransmits(12),

@@ -684,3 +684,54 @@ fn freebsd_restarts_time_wait_on_a_retransmitted_fin_only() {
     assert_eq!(out.segments.len(), 1);
     assert_eq!(deadline(&b), before);
 }
+
+#[test]
+fn freebsd_backs_a_syn_off_from_the_initial_rto_plus_200_ms_of_slop_up_to_64_s() {
+    // tcp_timer_rexmt(): tcp_rexmit_initial × tcp_backoff[t_rxtshift] + rexmit_slop
+    // (TCPT_RANGESET()), at most TCPTV_REXMTMAX; the first timeout is 1 s flat.
+    let gaps = [1_000, 2_200, 4_200, 8_200, 16_200, 32_200, 64_000, 64_000];
+    for rtt in [None, Some(model::rtt::Estimator::Rfc6298)] {
+        let t = Table::from_spec("freebsd").unwrap();
+        let mut cfg = configure(Config::default(), &[os("freebsd")], 1);
+        cfg.rtt = rtt;
+        assert_eq!(cfg.rto_slop, 200);
+        let mut a = Tcb::new();
+        let env = |now| model::endpoint::Env { now, iss: ISS_A };
+        a.step(&t, &cfg, Input::Call(UserCall::ActiveOpen), env(0));
+        let mut now = 0;
+        for gap in gaps {
+            let (_, at) = a.next_timer().unwrap();
+            assert_eq!(at - now, gap, "{rtt:?}");
+            now = at;
+            let out = a.step(
+                &t,
+                &cfg,
+                Input::Timeout(model::table::Timer::Retransmit),
+                env(now),
+            );
+            assert_eq!(out.segments[0].flags, Flags::SYN, "{rtt:?}");
+        }
+    }
+    // RFC 9293 (RFC 6298 §5.5): the RTO doubles, no slop.
+    let t = Table::rfc9293();
+    let cfg = Config {
+        rto: 1_000,
+        rto_max: 64_000,
+        ..Config::default()
+    };
+    let mut a = Tcb::new();
+    a.step(
+        &t,
+        &cfg,
+        Input::Call(UserCall::ActiveOpen),
+        Default::default(),
+    );
+    let (_, first) = a.next_timer().unwrap();
+    a.step(
+        &t,
+        &cfg,
+        Input::Timeout(model::table::Timer::Retransmit),
+        model::endpoint::Env { now: first, iss: 0 },
+    );
+    assert_eq!(a.next_timer().unwrap().1 - first, 2_000);
+}
