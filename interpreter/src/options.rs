@@ -177,6 +177,20 @@ pub const PACKETDRILL_OPTIONS: &[&str] = &[
     "send_omit_free",
 ];
 
+/// Options of packetdrill (Google's or nplab's, which FreeBSD's suite uses) for features
+/// the model does not have: accepted in a script and ignored, with a notice saying what
+/// is not modelled.
+pub const UNMODELLED_OPTIONS: &[(&str, &str)] = &[
+    (
+        "udp_encapsulation",
+        "segments carried in UDP (nplab packetdrill; FreeBSD's TCP over UDP, RFC 6951) are not modelled: they are taken as plain TCP",
+    ),
+    (
+        "tcp_md5_secret",
+        "TCP MD5 signatures (RFC 2385, TCP_MD5SIG) are not modelled: none is made or checked",
+    ),
+];
+
 /// Why an option cannot be set (its message is what the user reads).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum OptionError {
@@ -211,6 +225,9 @@ impl Options {
             self.user_defines.push(name.to_string());
             self.defines.push(name.to_string());
             return Ok(None);
+        }
+        if let Some((_, why)) = UNMODELLED_OPTIONS.iter().find(|(n, _)| *n == name) {
+            return Ok(Some(format!("--{name}: {why}; ignored")));
         }
         if PACKETDRILL_OPTIONS.contains(&name) {
             return Ok(Some(format!(
