@@ -112,7 +112,8 @@ pub struct Config {
     /// Every ACK sent from FIN-WAIT-1, CLOSING or LAST-ACK while our FIN is
     /// unacknowledged carries the FIN again, at its sequence number (FreeBSD's
     /// `tcp_output()`: `tcp_outflags[]` has FIN in those states, and with `TF_SENTFIN`
-    /// `snd_nxt` steps back onto the FIN). RFC 9293 sends a bare ACK.
+    /// `snd_nxt` steps back onto the FIN). RFC 9293 sends a bare ACK. A challenge ACK
+    /// stays bare (`tcp_send_challenge_ack()` sends it with `tcp_respond()`).
     pub ack_carries_fin: bool,
     /// TIME-WAIT answers as FreeBSD's `tcp_twcheck()` (sys/netinet/tcp_timewait.c)
     /// rather than by §3.10.7.4's steps: a RST is dropped (the profile's rows), a SYN
@@ -1671,7 +1672,12 @@ impl Tcb {
                 }
                 self.arm_retransmit(cfg, now);
             }
-            Emit::Ack | Emit::ChallengeAck => out.segments.push(self.ack_segment(cfg)),
+            Emit::Ack => out.segments.push(self.ack_segment(cfg)),
+            // Never the FIN again: FreeBSD's tcp_send_challenge_ack() builds it with
+            // tcp_respond(TH_ACK), not tcp_output() (Config::ack_carries_fin).
+            Emit::ChallengeAck => out
+                .segments
+                .push(self.segment(cfg, Flags::ACK, self.snd_nxt)),
             Emit::AckIfText if out.accepted > 0 || out.ack_now => match cfg.delayed_ack {
                 Some(ato) => self.ack_or_delay(cfg, ato, seg, now, false, out),
                 None => out.segments.push(self.ack_segment(cfg)),

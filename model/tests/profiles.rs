@@ -735,3 +735,22 @@ fn freebsd_backs_a_syn_off_from_the_initial_rto_plus_200_ms_of_slop_up_to_64_s()
     );
     assert_eq!(a.next_timer().unwrap().1 - first, 2_000);
 }
+
+#[test]
+fn freebsd_sends_a_challenge_ack_without_the_fin_from_last_ack() {
+    // tcp_send_challenge_ack() -> tcp_respond(TH_ACK): never the FIN again, unlike the ACKs
+    // tcp_output() sends there (ack_carries_fin).
+    let t = Table::from_spec("freebsd").unwrap();
+    let cfg = configure(cfg(), &[os("freebsd")], 1);
+    for s in [seg(S, ISS_A + 2, 0), seg(R, ISS_A + 3, 0)] {
+        let mut b = last_ack(&t, &cfg);
+        let out = b.step(&t, &cfg, Input::Segment(s), Default::default());
+        assert_eq!(b.state, State::LastAck);
+        let sent: Vec<_> = out
+            .segments
+            .iter()
+            .map(|s| (s.flags, s.seq, s.ack))
+            .collect();
+        assert_eq!(sent, vec![(A, ISS_B + 2, ISS_A + 2)], "{s:?}");
+    }
+}
