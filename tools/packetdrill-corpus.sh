@@ -67,6 +67,8 @@ while IFS= read -r folder; do
     scope=
     if [[ $top =~ $out_of_scope ]]; then scope=$top
     elif grep -qE 'TCP_FASTOPEN|MSG_FASTOPEN' "$s"; then scope=fastopen
+    # FreeBSD's suite: TCP over UDP outside its folder (socket-api/setsockopt).
+    elif grep -q -- '--udp_encapsulation' "$s"; then scope=tcp-over-udp
     fi
     case $line in
       BAD*) b=$((b+1)) ;;

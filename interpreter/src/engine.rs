@@ -667,8 +667,26 @@ impl<S: Stack> Engine<S> {
             && let Some(n) = self.notice_once(
                 format!("ip:{}", pkt.ip.join(",")),
                 format!(
-                    "IP marks not modelled (no ECN), ignored: [{}]",
+                    "IP marks not modelled (no ECN, TTL or traffic class), ignored: [{}]",
                     pkt.ip.join("] [")
+                ),
+            )
+        {
+            parts.push(n);
+        }
+        if pkt.bang
+            && let Some(n) = self.notice_once(
+                "bang".to_string(),
+                "`!` after the sequence range (nplab packetdrill) not modelled: the numbers are compared as written".to_string(),
+            )
+        {
+            parts.push(n);
+        }
+        if let Some(udp) = &pkt.udp
+            && let Some(n) = self.notice_once(
+                format!("udp:{udp}"),
+                format!(
+                    "UDP encapsulation /udp({udp}) not modelled (FreeBSD net.inet.tcp.udp_tunneling_port): the segment is taken as plain TCP"
                 ),
             )
         {

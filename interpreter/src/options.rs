@@ -177,6 +177,20 @@ pub const PACKETDRILL_OPTIONS: &[&str] = &[
     "send_omit_free",
 ];
 
+/// Options of packetdrill (Google's or nplab's, which FreeBSD's suite uses) for features
+/// the model does not have: accepted in a script and ignored, with a notice saying what
+/// is not modelled.
+pub const UNMODELLED_OPTIONS: &[(&str, &str)] = &[
+    (
+        "udp_encapsulation",
+        "segments carried in UDP (nplab packetdrill; FreeBSD's TCP over UDP, RFC 6951) are not modelled: they are taken as plain TCP",
+    ),
+    (
+        "tcp_md5_secret",
+        "TCP MD5 signatures (RFC 2385, TCP_MD5SIG) are not modelled: none is made or checked",
+    ),
+];
+
 /// Why an option cannot be set (its message is what the user reads).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum OptionError {
@@ -211,6 +225,9 @@ impl Options {
             self.user_defines.push(name.to_string());
             self.defines.push(name.to_string());
             return Ok(None);
+        }
+        if let Some((_, why)) = UNMODELLED_OPTIONS.iter().find(|(n, _)| *n == name) {
+            return Ok(Some(format!("--{name}: {why}; ignored")));
         }
         if PACKETDRILL_OPTIONS.contains(&name) {
             return Ok(Some(format!(
@@ -432,6 +449,7 @@ impl Options {
         c.syn_fallback = want.syn_fallback;
         c.rto_fallback = want.rto_fallback;
         c.syn_linear_timeouts = want.syn_linear_timeouts;
+        c.rto_slop = want.rto_slop;
         c.tail_loss_probe = want.tail_loss_probe;
         c.syn_retransmit_after_bad_ack = want.syn_retransmit_after_bad_ack;
         c.syn_received_ack_first = want.syn_received_ack_first;
@@ -451,6 +469,7 @@ impl Options {
         c.push_at_window_edge = want.push_at_window_edge;
         c.push_every_segment = want.push_every_segment;
         c.ack_carries_fin = want.ack_carries_fin;
+        c.time_wait_acks_all = want.time_wait_acks_all;
         c.dsack = want.dsack;
         self.apply_wscale();
         Ok(())

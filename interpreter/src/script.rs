@@ -148,8 +148,18 @@ pub struct Packet {
     pub any_seq: bool,
     /// The length (or end) was written `...`: any matches (only on `>`).
     pub any_len: bool,
-    /// IP-level marks written in brackets (`[ect0]`, `[ce]`, `[tos 0x2]`): not modelled.
+    /// IP-level marks written in brackets (`[ect0]`, `[ce]`, `[tos 0x2]`), or IP header
+    /// fields in parentheses as FreeBSD's suite writes them for nplab's packetdrill
+    /// (`(ttl 4)`, `(hlim 4)`, `(tos 0x28)`, `(class 0x28)`): not modelled.
     pub ip: Vec<String>,
+    /// A `!` after the sequence range (nplab's packetdrill; FreeBSD's suite writes it on
+    /// RST,ACKs with `<SEQ=0>`): parsed, not modelled (the numbers are compared as
+    /// written).
+    pub bang: bool,
+    /// `/udp(SRC > DST)` after the segment: carried in UDP (FreeBSD's TCP over UDP,
+    /// `net.inet.tcp.udp_tunneling_port`, RFC 6951's encapsulation): parsed, not
+    /// modelled; the segment is taken as plain TCP.
+    pub udp: Option<String>,
     /// `ack N`.
     pub ack: Option<u32>,
     /// Where the acknowledgment number is written.
@@ -604,6 +614,10 @@ fn seconds(input: &mut In<'_>) -> ModalResult<u64> {
 
 fn time(input: &mut In<'_>) -> ModalResult<Time> {
     let relative = opt('+').parse_next(input)?.is_some();
+    if relative {
+        // packetdrill's lexer makes `+` a token of its own: `+ 1.00` is `+1.00`.
+        let _: &str = take_while(0.., [' ', '\t']).parse_next(input)?;
+    }
     let micros = if relative {
         cut_err(seconds)
             .context(StrContext::Label("time"))
@@ -881,6 +895,23 @@ fn ip_prefix(input: &mut In<'_>) -> ModalResult<(Vec<String>, Option<u32>)> {
     let mut echoed = None;
     loop {
         ws(input)?;
+        if input.starts_with("(") {
+            // nplab packetdrill's IP header fields: `(ttl 4)`, `(hlim 4)`, `(tos 0x28)`,
+            // `(class 0x28)`.
+            let _ = any::<_, ContextError>.parse_next(input);
+            let words: &str = cut_err(take_while(1.., |c: char| {
+                c.is_ascii_alphanumeric() || " \t_.,".contains(c)
+            }))
+            .context(StrContext::Label("IP header fields"))
+            .context(expected("`(ttl N)`, `(hlim N)`, `(tos N)` or `(class N)`"))
+            .parse_next(input)?;
+            let _: char = cut_err(')')
+                .context(StrContext::Label("IP header fields"))
+                .context(expected("`)`"))
+                .parse_next(input)?;
+            ip.push(words.trim().to_string());
+            continue;
+        }
         if !input.starts_with("[") {
             return Ok((ip, echoed));
         }
@@ -1066,6 +1097,7 @@ fn packet(input: &mut In<'_>, inbound: bool) -> ModalResult<Packet> {
         .context(expected("`start:end(length)`"))
         .with_span()
         .parse_next(input)?;
+    let bang = opt('!').parse_next(input)?.is_some();
     let (any_seq, any_len) = (start.is_none(), end.is_none() || len.is_none());
     if inbound && (any_seq || any_len) {
         input.reset(&before_range);
@@ -1100,6 +1132,8 @@ fn packet(input: &mut In<'_>, inbound: bool) -> ModalResult<Packet> {
         any_seq,
         any_len,
         ip: Vec::new(),
+        bang: false,
+        udp: None,
         ack: None,
         ack_span: None,
         win: None,
@@ -1107,6 +1141,7 @@ fn packet(input: &mut In<'_>, inbound: bool) -> ModalResult<Packet> {
         mss: None,
         tcp: model::TcpOptions::NONE,
     };
+    p.bang = bang;
     loop {
         ws(input)?;
         if input.starts_with("ack") && p.ack.is_none() {
@@ -1161,6 +1196,23 @@ fn packet(input: &mut In<'_>, inbound: bool) -> ModalResult<Packet> {
         } else if input.starts_with("<") && p.options.is_empty() {
             (p.options, p.tcp) = options(input)?;
             p.mss = p.tcp.mss;
+        } else if input.starts_with("/udp") && p.udp.is_none() {
+            let _: &str = "/udp".parse_next(input)?;
+            let _: char = cut_err('(')
+                .context(StrContext::Label("UDP encapsulation"))
+                .context(expected("`/udp(SRC > DST)`"))
+                .parse_next(input)?;
+            let ports: &str = cut_err(take_while(1.., |c: char| {
+                c.is_ascii_digit() || " \t>".contains(c)
+            }))
+            .context(StrContext::Label("UDP encapsulation"))
+            .context(expected("`/udp(SRC > DST)` with port numbers"))
+            .parse_next(input)?;
+            let _: char = cut_err(')')
+                .context(StrContext::Label("UDP encapsulation"))
+                .context(expected("`)` after the ports"))
+                .parse_next(input)?;
+            p.udp = Some(ports.split_whitespace().collect::<Vec<_>>().join(" "));
         } else {
             break;
         }

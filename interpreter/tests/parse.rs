@@ -293,3 +293,47 @@ fn state_names_in_every_spelling_scripts_use() {
     }
     assert_eq!(parse_state("TCPI_OPEN"), None);
 }
+
+#[test]
+fn a_relative_time_may_have_a_space_after_its_plus_sign() {
+    // packetdrill's lexer reads `+` as a token of its own (FreeBSD's suite writes
+    // `+ 1.00`).
+    let t = |micros| {
+        When::At(Time {
+            relative: true,
+            micros,
+        })
+    };
+    assert_eq!(one("+ 1.00 state CLOSED").when, t(1_000_000));
+    assert_eq!(one("+\t.5 state CLOSED").when, t(500_000));
+    // A `+` with no time after it is still an error, at the place the time should be.
+    assert_eq!(error("+  state CLOSED").0, 1);
+}
+
+#[test]
+fn freebsd_suite_ip_fields_bang_and_udp_suffix_parse_and_bad_ones_point_at_the_place() {
+    // nplab packetdrill's IP header fields, `!` after the range, TCP over UDP.
+    let s = one("+0 > (ttl 4) R. 0:0(0)! ack 2 win 0 <nop,nop,md5 valid>/udp(9811 > 1)");
+    let Action::Outbound(p) = s.action else {
+        panic!("{s:?}")
+    };
+    assert_eq!(p.ip, vec!["ttl 4".to_string()]);
+    assert!(p.bang);
+    assert_eq!(p.udp.as_deref(), Some("9811 > 1"));
+    assert_eq!(p.options, vec!["nop", "nop", "md5"]);
+    let s = one("+0 < (class 0x28) S 0:0(0) win 32767");
+    let Action::Inbound(p) = s.action else {
+        panic!("{s:?}")
+    };
+    assert_eq!(
+        (p.ip, p.bang, p.udp),
+        (vec!["class 0x28".to_string()], false, None)
+    );
+    // Unclosed or empty: a line:column error.
+    let at = |text: &str| {
+        let (line, column, _) = error(text);
+        (line, column)
+    };
+    assert_eq!(at("+0 < (ttl 4 S 0:0(0) win 1"), (1, 16));
+    assert_eq!(at("+0 < S 0:0(0) win 1/udp(x)"), (1, 25));
+}

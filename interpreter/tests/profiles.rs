@@ -145,3 +145,48 @@ fn a_linux_connect_gives_up_after_ten_syn_retransmissions() {
     // compared.
     assert!(passes(s), "{:?}", verdict(s));
 }
+
+#[test]
+fn freebsd_retransmits_its_syn_after_1_s_then_doubles_the_initial_rto_and_adds_200_ms() {
+    // tcp_timer_rexmt(): t_rxtcur = tcp_rexmit_initial × tcp_backoff[t_rxtshift] plus
+    // net.inet.tcp.rexmit_slop (TCPT_RANGESET()), at most TCPTV_REXMTMAX; the first
+    // timeout is the initial RTO alone.
+    let s = "--profile=freebsd\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+             +0 fcntl(3, F_SETFL, O_RDWR | O_NONBLOCK) = 0\n\
+             +0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)\n\
+             +0 > S 0:0(0)\n+1 > S 0:0(0)\n+2.2 > S 0:0(0)\n+4.2 > S 0:0(0)\n\
+             +8.2 > S 0:0(0)\n+16.2 > S 0:0(0)\n+32.2 > S 0:0(0)\n+64 > S 0:0(0)\n\
+             +64 > S 0:0(0)\n+0 close(3) = 0\n";
+    assert!(passes(s), "{:?}", verdict(s));
+    // Without the slop (the second SYN 2 s after the first) FreeBSD's timing fails.
+    let exact = s.replace("+2.2 > S", "+2 > S");
+    assert!(!passes(&exact));
+}
+
+/// FreeBSD in TIME-WAIT after an active close (RCV.NXT = 2, SND.NXT = 2), then `then`.
+fn freebsd_time_wait(then: &str) -> String {
+    format!(
+        "{}+0 close(4) = 0\n+0 > F. 1:1(0) ack 1\n+.1 < F. 1:1(0) ack 2 win 65535\n\
+         +0 > . 2:2(0) ack 2\n{then}+0 state TIME_WAIT\n",
+        established("freebsd")
+    )
+}
+
+#[test]
+fn freebsd_acks_every_segment_in_time_wait_but_a_pure_duplicate_ack_and_one_without_ack() {
+    // tcp_twcheck(): an ACK in the window (acceptable, RFC 9293 would ignore it) is
+    // acknowledged ...
+    let in_window = freebsd_time_wait("+.1 < . 3:3(0) ack 2 win 65535\n+0 > . 2:2(0) ack 2\n");
+    assert!(passes(&in_window), "{:?}", verdict(&in_window));
+    // ... a pure duplicate ACK (SEG.SEQ = RCV.NXT, SEG.ACK = SND.NXT, no text) is not ...
+    let duplicate = freebsd_time_wait("+.1 < . 2:2(0) ack 2 win 65535\n");
+    assert!(passes(&duplicate), "{:?}", verdict(&duplicate));
+    // ... and neither is a FIN without ACK, even one below the window; the ACK after it is.
+    let fin = freebsd_time_wait(
+        "+.1 < F 1:1(0) win 65535\n+.1 < . 1:1(0) ack 2 win 65535\n+0 > . 2:2(0) ack 2\n",
+    );
+    assert!(passes(&fin), "{:?}", verdict(&fin));
+    // RFC 9293 ignores the ACK in the window.
+    let rfc = in_window.replace("--profile=freebsd\n", "");
+    assert!(!passes(&rfc));
+}

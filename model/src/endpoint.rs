@@ -112,8 +112,18 @@ pub struct Config {
     /// Every ACK sent from FIN-WAIT-1, CLOSING or LAST-ACK while our FIN is
     /// unacknowledged carries the FIN again, at its sequence number (FreeBSD's
     /// `tcp_output()`: `tcp_outflags[]` has FIN in those states, and with `TF_SENTFIN`
-    /// `snd_nxt` steps back onto the FIN). RFC 9293 sends a bare ACK.
+    /// `snd_nxt` steps back onto the FIN). RFC 9293 sends a bare ACK. A challenge ACK
+    /// stays bare (`tcp_send_challenge_ack()` sends it with `tcp_respond()`).
     pub ack_carries_fin: bool,
+    /// TIME-WAIT answers as FreeBSD's `tcp_twcheck()` (sys/netinet/tcp_timewait.c)
+    /// rather than by §3.10.7.4's steps: a RST is dropped (the profile's rows), a SYN
+    /// without ACK above RCV.NXT is a new connection request (`syn`), any other segment
+    /// without ACK is dropped (`no_ack`), a FIN retransmission ending just at RCV.NXT is
+    /// acknowledged and restarts the 2MSL timer (`fin_retransmit`), a pure duplicate ACK
+    /// (only ACK set, no text, SEG.SEQ = RCV.NXT, SEG.ACK = SND.NXT) is absorbed (`ack`),
+    /// and everything else, acceptable or not, is answered with an ACK (`unacceptable`:
+    /// "Acknowledge the segment if it has data or is not a duplicate ACK").
+    pub time_wait_acks_all: bool,
     /// Text and a FIN that arrive in the window beyond RCV.NXT are held for later
     /// processing (RFC 9293 §3.10.7.4, SHLD-31; Linux `tcp_data_queue_ofo()`), within the
     /// receive window, and taken in order once the gap before them fills; with SACK
@@ -149,6 +159,10 @@ pub struct Config {
     /// added to `syn_retries` (Linux `net.ipv4.tcp_syn_linear_timeouts`:
     /// `tcp_retransmit_timer()`, `tcp_write_timeout()`); 0: back off from the first.
     pub syn_linear_timeouts: u8,
+    /// Added to every RTO computed after the initial one, backed off or measured, the
+    /// sum at most `rto_max` (FreeBSD's `TCPT_RANGESET()`: `net.inet.tcp.rexmit_slop`,
+    /// 200 ms, in `tcp_timer_rexmt()` and `tcp_xmit_timer()`). 0 (RFC 6298, Linux): none.
+    pub rto_slop: u32,
     /// A tail loss probe (RFC 8985 §7, Linux `tcp_schedule_loss_probe()`,
     /// `tcp_send_loss_probe()`) with SACK on and no RTO recovery under way: the
     /// retransmission timer first fires after PTO = 2·SRTT plus the RTO minimum with one
@@ -308,6 +322,7 @@ impl Default for Config {
             push_at_window_edge: true,
             push_every_segment: false,
             ack_carries_fin: false,
+            time_wait_acks_all: false,
             hold_out_of_order: false,
             dsack: false,
             rtt: None,
@@ -316,6 +331,7 @@ impl Default for Config {
             syn_fallback: SynFallback::SynRetransmitted,
             rto_fallback: 3_000,
             syn_linear_timeouts: 0,
+            rto_slop: 0,
             tail_loss_probe: None,
             user_timeout: None,
             user_timeout_from_retransmit: false,
@@ -736,10 +752,18 @@ impl Tcb {
     /// The RTO in force: the measured one ([`Config::rtt`]), backed off since, or else
     /// the fixed one after this many retransmissions.
     pub fn rto(&self, cfg: &Config) -> u64 {
-        if cfg.rtt.is_some() {
-            self.rtt.rto(u64::from(cfg.rto))
+        // FreeBSD's TCPT_RANGESET() adds the slop to every RTO it computes, backed off or
+        // measured, but not to the initial one (Config::rto_slop).
+        let (rto, computed) = if cfg.rtt.is_some() {
+            (self.rtt.rto(u64::from(cfg.rto)), self.rtt.rto != 0)
         } else {
-            u64::from(cfg.rto_after(self.retries))
+            (u64::from(cfg.rto_after(self.retries)), self.retries > 0)
+        };
+        if computed && cfg.rto_slop > 0 {
+            rto.saturating_add(u64::from(cfg.rto_slop))
+                .min(u64::from(cfg.rto_max))
+        } else {
+            rto
         }
     }
 
@@ -1222,6 +1246,9 @@ impl Tcb {
     /// §3.10.7.4, for SYN-RECEIVED and the synchronized states.
     fn classify_synchronized(&self, cfg: &Config, seg: &Segment) -> Event {
         let (sp, f) = (cfg.space, seg.flags);
+        if self.state == State::TimeWait && cfg.time_wait_acks_all && !f.rst() {
+            return self.classify_twcheck(cfg, seg);
+        }
         // Figure 7, step 6: in a simultaneous open the peer's SYN,ACK repeats the SYN we
         // already took, so the strict test of the first step would find it unacceptable;
         // the figure (and Linux's tcp_validate_incoming) take it as the ACK of our SYN. So
@@ -1352,6 +1379,41 @@ impl Tcb {
             (true, false) => Event::Fin,
             (false, true) => Event::AckOfFin,
             (false, false) => Event::Ack,
+        }
+    }
+
+    /// TIME-WAIT as FreeBSD's `tcp_twcheck()` reads a segment other than a RST
+    /// ([`Config::time_wait_acks_all`]), in its order.
+    fn classify_twcheck(&self, cfg: &Config, seg: &Segment) -> Event {
+        let (sp, f) = (cfg.space, seg.flags);
+        // "If a new connection request is received while in TIME_WAIT, drop the old
+        // connection and start over if the sequence numbers are above the previous ones."
+        if f.syn() && !f.ack() && sp.lt(self.rcv_nxt, seg.seq) {
+            return Event::Syn;
+        }
+        // "Drop the segment if it does not contain an ACK."
+        if !f.ack() {
+            return Event::NoAck;
+        }
+        // RFC 7323 §3.2: timestamps negotiated, none on the segment: dropped silently.
+        if self.opts.ts_ok && seg.opts.timestamps.is_none() && !cfg.accept_without_ts {
+            return Event::NoAck;
+        }
+        // "Reset the 2MSL timer if this is a duplicate FIN" (and acknowledge it).
+        let end = sp.add(seg.seq, seg.len + u32::from(f.syn()));
+        if f.fin() && sp.add(end, 1) == self.rcv_nxt {
+            return Event::FinRetransmit;
+        }
+        // "Acknowledge the segment if it has data or is not a duplicate ACK."
+        let pure_duplicate = !f.syn()
+            && !f.fin()
+            && seg.len == 0
+            && seg.seq == self.rcv_nxt
+            && seg.ack == self.snd_nxt;
+        if pure_duplicate {
+            Event::Ack
+        } else {
+            Event::Unacceptable
         }
     }
 
@@ -1818,7 +1880,12 @@ impl Tcb {
                 }
                 self.arm_retransmit(cfg, now);
             }
-            Emit::Ack | Emit::ChallengeAck => out.segments.push(self.ack_segment(cfg)),
+            Emit::Ack => out.segments.push(self.ack_segment(cfg)),
+            // Never the FIN again: FreeBSD's tcp_send_challenge_ack() builds it with
+            // tcp_respond(TH_ACK), not tcp_output() (Config::ack_carries_fin).
+            Emit::ChallengeAck => out
+                .segments
+                .push(self.segment(cfg, Flags::ACK, self.snd_nxt)),
             Emit::AckOrSynAck => match seg {
                 Some(s) if self.is_syn_again(s) => {
                     // tcp_check_req() resends it (tcp_rtx_synack(): num_retrans, so no

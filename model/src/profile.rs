@@ -87,6 +87,9 @@ pub enum Param {
     AckCarriesFin(bool),
     /// D-SACK blocks report duplicate segments ([`Config::dsack`]).
     Dsack(bool),
+    /// TIME-WAIT answers every segment but a pure duplicate ACK, as FreeBSD's
+    /// `tcp_twcheck()` ([`Config::time_wait_acks_all`]).
+    TimeWaitAcksAll(bool),
     /// How a measured RTT sets the RTO ([`Config::rtt`]; the interpreter's default is
     /// RFC 6298's; the checker measures none).
     RttEstimator(Estimator),
@@ -98,6 +101,8 @@ pub enum Param {
     SynRtoFallback(SynFallback),
     /// SYN retransmissions before the RTO backs off ([`Config::syn_linear_timeouts`]).
     SynLinearTimeouts(u8),
+    /// Added to every computed RTO, ms ([`Config::rto_slop`]).
+    RtoSlop(u32),
     /// A tail loss probe, with Linux's 2 ms margin ([`Config::tail_loss_probe`]).
     TailLossProbe(bool),
     /// The receive buffer, bytes ([`Config::rcv_buf`]).
@@ -127,7 +132,7 @@ pub enum Param {
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 34] = [
+    pub const NAMES: [&'static str; 36] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -136,6 +141,7 @@ impl Param {
         "clock_granularity",
         "syn_rto_fallback",
         "syn_linear_timeouts",
+        "rto_slop",
         "tail_loss_probe",
         "syn_retransmit_after_bad_ack",
         "max_retransmits",
@@ -158,6 +164,7 @@ impl Param {
         "push_at_window_edge",
         "push_every_segment",
         "ack_carries_fin",
+        "time_wait_acks_all",
         "dsack",
         "rcv_buf",
         "rcv_buf_mss_multiple",
@@ -187,11 +194,13 @@ impl Param {
             Param::PushEverySegment(_) => "push_every_segment",
             Param::AckCarriesFin(_) => "ack_carries_fin",
             Param::Dsack(_) => "dsack",
+            Param::TimeWaitAcksAll(_) => "time_wait_acks_all",
             Param::RttEstimator(_) => "rtt_estimator",
             Param::RtoMin(_) => "rto_min",
             Param::ClockGranularity(_) => "clock_granularity",
             Param::SynRtoFallback(_) => "syn_rto_fallback",
             Param::SynLinearTimeouts(_) => "syn_linear_timeouts",
+            Param::RtoSlop(_) => "rto_slop",
             Param::TailLossProbe(_) => "tail_loss_probe",
             Param::RcvBuf(_) => "rcv_buf",
             Param::RcvBufMssMultiple(_) => "rcv_buf_mss_multiple",
@@ -216,6 +225,7 @@ impl Param {
                 | Param::ClockGranularity(_)
                 | Param::SynRtoFallback(_)
                 | Param::SynLinearTimeouts(_)
+                | Param::RtoSlop(_)
                 | Param::TailLossProbe(_)
                 | Param::UserTimeoutFromRetransmit(_)
                 | Param::SynRetransmitAfterBadAck(_)
@@ -237,6 +247,7 @@ impl Param {
                 | Param::AckCarriesFin(_)
                 | Param::SynReceivedAckFirst(_)
                 | Param::SynReceivedWindowUntrimmed(_)
+                | Param::TimeWaitAcksAll(_)
         )
     }
 
@@ -264,11 +275,13 @@ impl Param {
             Param::PushEverySegment(b) => cfg.push_every_segment = b,
             Param::AckCarriesFin(b) => cfg.ack_carries_fin = b,
             Param::Dsack(b) => cfg.dsack = b,
+            Param::TimeWaitAcksAll(b) => cfg.time_wait_acks_all = b,
             Param::RttEstimator(e) => cfg.rtt = Some(e),
             Param::RtoMin(ms) => cfg.rto_min = t(ms),
             Param::ClockGranularity(ms) => cfg.clock_granularity = t(ms),
             Param::SynRtoFallback(f) => cfg.syn_fallback = f,
             Param::SynLinearTimeouts(n) => cfg.syn_linear_timeouts = n,
+            Param::RtoSlop(ms) => cfg.rto_slop = t(ms),
             // TCP_TIMEOUT_MIN_US: 2 ms more than 2·SRTT with more than one segment out.
             Param::TailLossProbe(on) => cfg.tail_loss_probe = on.then(|| t(2)),
             Param::RcvBuf(n) => cfg.rcv_buf = n,
@@ -345,6 +358,7 @@ impl Param {
             "push_every_segment" => cfg.push_every_segment.to_string(),
             "ack_carries_fin" => cfg.ack_carries_fin.to_string(),
             "dsack" => cfg.dsack.to_string(),
+            "time_wait_acks_all" => cfg.time_wait_acks_all.to_string(),
             "rtt_estimator" => match cfg.rtt {
                 None => "off (the RTO is rto, backed off)".to_string(),
                 Some(Estimator::Rfc6298) => "RFC 6298".to_string(),
@@ -362,6 +376,7 @@ impl Param {
                 }
             },
             "syn_linear_timeouts" => cfg.syn_linear_timeouts.to_string(),
+            "rto_slop" => ms(cfg.rto_slop),
             "tail_loss_probe" => cfg.tail_loss_probe.map_or("off".to_string(), |m| {
                 format!("2 SRTT + rto_min (one segment out) or + {}", ms(m))
             }),
@@ -827,7 +842,7 @@ static LINUX_PARAMS: [Setting; 27] = [
 
 /// FreeBSD's parameters (defaults of a current kernel; `sys/netinet/tcp_timer.h` unless
 /// named).
-static FREEBSD_PARAMS: [Setting; 17] = [
+static FREEBSD_PARAMS: [Setting; 19] = [
     Setting {
         param: Param::SynOptions(SynOptions::FREEBSD),
         source: "tcp_output(), tcp_addoptions(); request_r_scale from kern.ipc.maxsockbuf (2 MiB): wscale 6",
@@ -839,6 +854,10 @@ static FREEBSD_PARAMS: [Setting; 17] = [
     Setting {
         param: Param::RtoMax(64_000),
         source: "TCPTV_REXMTMAX (64 s)",
+    },
+    Setting {
+        param: Param::RtoSlop(200),
+        source: "net.inet.tcp.rexmit_slop = TCPTV_CPU_VAR (200 ms), added by TCPT_RANGESET() (tcp_timer.h) to each RTO after the initial one: tcp_timer_rexmt() sets t_rxtcur = tcp_rexmit_initial (SYN-SENT) or TCP_REXMTVAL() times tcp_backoff[t_rxtshift] (1, 2, 4, ...) plus the slop, at most TCPTV_REXMTMAX; tcp_xmit_timer() likewise",
     },
     Setting {
         param: Param::MaxRetransmits(12),
@@ -871,6 +890,10 @@ static FREEBSD_PARAMS: [Setting; 17] = [
     Setting {
         param: Param::AckCarriesFin(true),
         source: "tcp_output(): flags = tcp_outflags[t_state] (TH_FIN in FIN_WAIT_1, CLOSING, LAST_ACK); with TF_SENTFIN and snd_nxt == snd_max, snd_nxt-- (\"if resending a FIN, be sure not to use a new sequence number\")",
+    },
+    Setting {
+        param: Param::TimeWaitAcksAll(true),
+        source: "tcp_twcheck() (tcp_timewait.c): RST dropped; a SYN above RCV.NXT reopens; no ACK: dropped; a duplicate FIN restarts 2MSL (tcp_tw_2msl_reset()); \"Acknowledge the segment if it has data or is not a duplicate ACK\" (tcp_twrespond(TH_ACK))",
     },
     Setting {
         param: Param::DelayedAck(Some(40)),
@@ -1000,7 +1023,9 @@ fn linux() -> Vec<Rule> {
 
 #[rustfmt::skip]
 fn freebsd() -> Vec<Rule> {
-    use Event::{Abort, AckOfFin, Close, FinWait2Timeout, RstExact, RstInWindow};
+    use Event::{
+        Abort, Ack, AckOfFin, Close, FinWait2Timeout, RstExact, RstInWindow, Unacceptable,
+    };
     vec![
         // tcp_disconnect() with SO_LINGER 0 calls tcp_drop(): TCPS_HAVERCVDSYN, so every
         // state from SYN-RECEIVED on sends tcp_outflags[TCPS_CLOSED] = TH_RST|TH_ACK ...
@@ -1025,6 +1050,14 @@ fn freebsd() -> Vec<Rule> {
             .label("rcv RST / ignore"),
         on(RstInWindow, &[TIME_WAIT]).rfc("FreeBSD tcp_twcheck(): RST dropped (RFC 1337)")
             .label("rcv RST / ignore"),
+        // tcp_twcheck() (Config::time_wait_acks_all classifies): every segment with ACK
+        // is answered but a pure duplicate ACK, acceptable or not.
+        on(Unacceptable, &[TIME_WAIT]).does(&[SND_ACK])
+            .rfc("FreeBSD tcp_twcheck(): \"Acknowledge the segment if it has data or is not a duplicate ACK\"")
+            .label("rcv segment / snd ACK"),
+        on(Ack, &[TIME_WAIT])
+            .rfc("FreeBSD tcp_twcheck(): a duplicate ACK is dropped")
+            .label("rcv duplicate ACK / ignore"),
     ]
 }
 

@@ -568,3 +568,189 @@ fn freebsd_reports_a_duplicate_in_a_dsack_block() {
         model::SackBlocks::new(&[(ISS_B + 1, ISS_B + 11)])
     );
 }
+
+/// A (ISS 100) in TIME-WAIT under `freebsd` (RCV.NXT = ISS_B + 2, SND.NXT =
+/// ISS_A + 2), with the profile's parameters over the harness's [`cfg`].
+fn freebsd_time_wait() -> (Table, Config, Tcb) {
+    let t = Table::from_spec("freebsd").unwrap();
+    let cfg = configure(cfg(), &[os("freebsd")], 1);
+    assert!(cfg.time_wait_acks_all);
+    let a = reach(&t, State::TimeWait, model::Origin::Active);
+    assert_eq!((a.rcv_nxt, a.snd_nxt), (ISS_B + 2, ISS_A + 2));
+    (t, cfg, a)
+}
+
+#[test]
+fn freebsd_acknowledges_every_segment_in_time_wait_but_a_pure_duplicate_ack() {
+    let (t, cfg, a) = freebsd_time_wait();
+    let ack = (A, ISS_A + 2, ISS_B + 2);
+    let mut text = seg(A, ISS_B + 2, ISS_A + 2);
+    text.len = 10;
+    for (what, s, event, answer) in [
+        (
+            "a pure duplicate ACK",
+            seg(A, ISS_B + 2, ISS_A + 2),
+            Event::Ack,
+            None,
+        ),
+        (
+            "an ACK in the window",
+            seg(A, ISS_B + 3, ISS_A + 2),
+            Event::Unacceptable,
+            Some(ack),
+        ),
+        (
+            "an ACK below RCV.NXT",
+            seg(A, ISS_B + 1, ISS_A + 2),
+            Event::Unacceptable,
+            Some(ack),
+        ),
+        (
+            "an old ACK field",
+            seg(A, ISS_B + 2, ISS_A + 1),
+            Event::Unacceptable,
+            Some(ack),
+        ),
+        ("text at RCV.NXT", text, Event::Unacceptable, Some(ack)),
+        (
+            "a SYN,ACK",
+            seg(S | A, ISS_B + 2, ISS_A + 2),
+            Event::Unacceptable,
+            Some(ack),
+        ),
+        (
+            "a FIN without ACK",
+            seg(F, ISS_B + 1, 0),
+            Event::NoAck,
+            None,
+        ),
+        ("a SYN at RCV.NXT", seg(S, ISS_B + 2, 0), Event::NoAck, None),
+        (
+            "a SYN below RCV.NXT",
+            seg(S, ISS_B + 1, 0),
+            Event::NoAck,
+            None,
+        ),
+        (
+            "a RST at RCV.NXT",
+            seg(R, ISS_B + 2, 0),
+            Event::RstExact,
+            None,
+        ),
+    ] {
+        let mut b = a.clone();
+        let out = b.step(&t, &cfg, Input::Segment(s), Default::default());
+        assert_eq!(out.event, event, "{what}");
+        assert_eq!(b.state, State::TimeWait, "{what}");
+        let sent: Vec<_> = out
+            .segments
+            .iter()
+            .map(|s| (s.flags, s.seq, s.ack))
+            .collect();
+        assert_eq!(sent, answer.into_iter().collect::<Vec<_>>(), "{what}");
+    }
+    // RFC 9293 ignores the acceptable ACK in the window (§3.10.7.4, TIME-WAIT).
+    let t9293 = Table::rfc9293();
+    let mut b = reach(&t9293, State::TimeWait, model::Origin::Active);
+    let out = b.step(
+        &t9293,
+        &common::cfg(),
+        Input::Segment(seg(A, ISS_B + 3, ISS_A + 2)),
+        Default::default(),
+    );
+    assert_eq!((out.event, out.segments.len()), (Event::Ack, 0));
+}
+
+#[test]
+fn freebsd_restarts_time_wait_on_a_retransmitted_fin_only() {
+    let (t, cfg, a) = freebsd_time_wait();
+    let now = 5;
+    let env = model::endpoint::Env { now, iss: ISS_A };
+    let deadline = |b: &Tcb| b.next_timer().map(|(_, d)| d);
+    let before = deadline(&a);
+    // The peer's FIN again: acknowledged, and 2MSL restarts from now (tcp_tw_2msl_reset()).
+    let mut b = a.clone();
+    let out = b.step(
+        &t,
+        &cfg,
+        Input::Segment(seg(F | A, ISS_B + 1, ISS_A + 2)),
+        env,
+    );
+    assert_eq!((out.event, out.segments.len()), (Event::FinRetransmit, 1));
+    assert_eq!(deadline(&b), Some(now + u64::from(2 * cfg.msl)));
+    // Any other segment is acknowledged; the timer runs on.
+    let mut b = a.clone();
+    let out = b.step(&t, &cfg, Input::Segment(seg(A, ISS_B + 3, ISS_A + 2)), env);
+    assert_eq!(out.segments.len(), 1);
+    assert_eq!(deadline(&b), before);
+}
+
+#[test]
+fn freebsd_backs_a_syn_off_from_the_initial_rto_plus_200_ms_of_slop_up_to_64_s() {
+    // tcp_timer_rexmt(): tcp_rexmit_initial × tcp_backoff[t_rxtshift] + rexmit_slop
+    // (TCPT_RANGESET()), at most TCPTV_REXMTMAX; the first timeout is 1 s flat.
+    let gaps = [1_000, 2_200, 4_200, 8_200, 16_200, 32_200, 64_000, 64_000];
+    for rtt in [None, Some(model::rtt::Estimator::Rfc6298)] {
+        let t = Table::from_spec("freebsd").unwrap();
+        let mut cfg = configure(Config::default(), &[os("freebsd")], 1);
+        cfg.rtt = rtt;
+        assert_eq!(cfg.rto_slop, 200);
+        let mut a = Tcb::new();
+        let env = |now| model::endpoint::Env { now, iss: ISS_A };
+        a.step(&t, &cfg, Input::Call(UserCall::ActiveOpen), env(0));
+        let mut now = 0;
+        for gap in gaps {
+            let (_, at) = a.next_timer().unwrap();
+            assert_eq!(at - now, gap, "{rtt:?}");
+            now = at;
+            let out = a.step(
+                &t,
+                &cfg,
+                Input::Timeout(model::table::Timer::Retransmit),
+                env(now),
+            );
+            assert_eq!(out.segments[0].flags, Flags::SYN, "{rtt:?}");
+        }
+    }
+    // RFC 9293 (RFC 6298 §5.5): the RTO doubles, no slop.
+    let t = Table::rfc9293();
+    let cfg = Config {
+        rto: 1_000,
+        rto_max: 64_000,
+        ..Config::default()
+    };
+    let mut a = Tcb::new();
+    a.step(
+        &t,
+        &cfg,
+        Input::Call(UserCall::ActiveOpen),
+        Default::default(),
+    );
+    let (_, first) = a.next_timer().unwrap();
+    a.step(
+        &t,
+        &cfg,
+        Input::Timeout(model::table::Timer::Retransmit),
+        model::endpoint::Env { now: first, iss: 0 },
+    );
+    assert_eq!(a.next_timer().unwrap().1 - first, 2_000);
+}
+
+#[test]
+fn freebsd_sends_a_challenge_ack_without_the_fin_from_last_ack() {
+    // tcp_send_challenge_ack() -> tcp_respond(TH_ACK): never the FIN again, unlike the ACKs
+    // tcp_output() sends there (ack_carries_fin).
+    let t = Table::from_spec("freebsd").unwrap();
+    let cfg = configure(cfg(), &[os("freebsd")], 1);
+    for s in [seg(S, ISS_A + 2, 0), seg(R, ISS_A + 3, 0)] {
+        let mut b = last_ack(&t, &cfg);
+        let out = b.step(&t, &cfg, Input::Segment(s), Default::default());
+        assert_eq!(b.state, State::LastAck);
+        let sent: Vec<_> = out
+            .segments
+            .iter()
+            .map(|s| (s.flags, s.seq, s.ack))
+            .collect();
+        assert_eq!(sent, vec![(A, ISS_B + 2, ISS_A + 2)], "{s:?}");
+    }
+}
