@@ -92,12 +92,14 @@ impl Default for Options {
 }
 
 /// The names `#ifdef` finds defined for the platform a profile list stands for: a script
-/// written for both systems keeps its FreeBSD branch (`#ifdef __FreeBSD__`, the macro
-/// FreeBSD's compiler defines) under `freebsd`, and its `#ifdef linux` branch otherwise,
-/// as packetdrill built on Linux keeps it ([`crate::script::DEFAULT_DEFINES`]).
+/// written for both systems keeps its FreeBSD branch under `freebsd` (`#ifdef
+/// __FreeBSD__`, the macro FreeBSD's compiler defines, and `#ifdef FreeBSD`, the name
+/// FreeBSD's own test suite writes its expectations under, kept by the packetdrill it
+/// runs on there), and its `#ifdef linux` branch otherwise, as packetdrill built on Linux
+/// keeps it ([`crate::script::DEFAULT_DEFINES`]).
 pub fn platform_defines(profile: &str) -> &'static [&'static str] {
     if profile.split(',').any(|p| p.trim() == "freebsd") {
-        &["__FreeBSD__"]
+        &["__FreeBSD__", "FreeBSD"]
     } else {
         crate::script::DEFAULT_DEFINES
     }

@@ -596,6 +596,27 @@ fn the_freebsd_profile_takes_the_freebsd_branch_and_keeps_user_defines() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
 
+/// FreeBSD's own test suite writes FreeBSD's expectations under `#ifdef FreeBSD` (and
+/// the RFC's under `#ifdef STANDARD`): the freebsd profile keeps that branch, the others
+/// do not.
+#[test]
+fn the_freebsd_profile_keeps_the_freebsd_suites_ifdef_freebsd_branch() {
+    let f = temp(
+        "ifdef-freebsd-suite.pkt",
+        "#ifdef FreeBSD\n0 state SYN_SENT\n#endif\n0 state CLOSED\n",
+    );
+    let path = f.to_str().unwrap();
+    let out = interpreter(&["run", "--profile", "freebsd", path], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("SYN_SENT"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = interpreter(&["run", "--profile", "linux", path], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
 #[test]
 fn a_struct_linger_is_read_in_both_spellings_and_a_wrong_one_is_a_bad_script() {
     let script = |linger: &str| {
