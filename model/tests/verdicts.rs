@@ -711,50 +711,18 @@ fn reachability_is_reported_failing_when_a_state_is_never_reached() {
 /// below, MSL) any RTO will do. Only a TIME-WAIT of 2MSL + RTO covers it.
 #[test]
 fn with_data_a_late_ack_restarts_the_fin_timer_past_time_wait_at_finer_ticks() {
-    let m = System::new(Options {
-        msl: 4,
-        rto: 4,
-        data: true,
-        incarnations: 1,
-        ..Options::default()
-    })
-    .unwrap();
     let tick = "tick";
-    let (s, log) = drive(
-        &m,
-        &[
-            "A: active OPEN (ISS=0)",
-            "B: passive OPEN",
-            "A -> B  SYN seq=0  delivered",
-            "B -> A  SYN,ACK seq=16 ack=1  delivered",
-            "A: Send(1)",
-            "A: Close",
-            "A -> B  ACK seq=1 ack=17  delivered",
-            "B: Close",
-            "B -> A  FIN,ACK seq=17 ack=1  delivered",
-            "A -> B  ACK seq=1 ack=17 len=1  delivered",
-            "A -> B  FIN,ACK seq=2 ack=17  delivered",
-            "B -> A  ACK seq=18 ack=3  LOST",
-            // t0: B enters TIME-WAIT; its 2MSL timer is due at t0 + 8.
-            "A -> B  ACK seq=3 ack=18  delivered",
-            tick,
-            tick,
-            tick,
-            // t0 + 3: the ACK of the byte, 3 ticks old, restarts A's timer: due at t0 + 7.
-            "B -> A  ACK seq=18 ack=2  delivered",
-            tick,
-            tick,
-            tick,
-            tick,
-            "A: retransmission timer fires",
-            tick,
-            "B: TIME-WAIT timer fires",
-            tick,
-            // t0 + 9: a tick after TIME-WAIT ended, the FIN is 2 ticks old.
-            "A -> B  FIN,ACK seq=2 ack=18  delivered",
-            "B -> A  RST seq=18  delivered",
-        ],
-    );
+    let m = late_ack_system(None);
+    let mut path = late_ack_prefix();
+    path.extend([
+        tick,
+        "B: TIME-WAIT timer fires",
+        tick,
+        // t0 + 9: a tick after TIME-WAIT ended, the FIN is 2 ticks old.
+        "A -> B  FIN,ACK seq=2 ack=18  delivered",
+        "B -> A  RST seq=18  delivered",
+    ]);
+    let (s, log) = drive(&m, &path);
     assert_eq!(s.states(), (State::Closed, State::Closed), "{log:#?}");
     assert_eq!(
         log.iter()
@@ -764,4 +732,68 @@ fn with_data_a_late_ack_restarts_the_fin_timer_past_time_wait_at_finer_ticks() {
         "{log:#?}"
     );
     assert_eq!(log.last().unwrap(), "VIOLATES clean-close", "{log:#?}");
+
+    // A TIME-WAIT of 2MSL + RTO - 1 ticks (11) outlasts the latest such FIN (t0 + 2MSL - 2
+    // + RTO = t0 + 10): B is still there to acknowledge it, and the close ends cleanly.
+    let m = late_ack_system(Some(11));
+    let mut path = late_ack_prefix();
+    path.extend([
+        tick,
+        tick,
+        tick,
+        "A -> B  FIN,ACK seq=2 ack=18  delivered",
+        "B -> A  ACK seq=18 ack=3  delivered",
+    ]);
+    let (s, log) = drive(&m, &path);
+    assert_eq!(s.states().1, State::TimeWait, "{log:#?}");
+    assert_eq!(
+        s.states().0,
+        State::TimeWait,
+        "A's FIN acknowledged: {log:#?}"
+    );
+    assert!(!log.iter().any(|l| l.starts_with("VIOLATES")), "{log:#?}");
+}
+
+/// The system of the late-ACK path: MSL 4 ticks, RTO = MSL, one byte each way.
+fn late_ack_system(time_wait: Option<u32>) -> System {
+    System::new(Options {
+        msl: 4,
+        rto: 4,
+        data: true,
+        incarnations: 1,
+        time_wait,
+        ..Options::default()
+    })
+    .unwrap()
+}
+
+/// The late-ACK path up to A's retransmitted FIN, at t0 + 7 (t0: B enters TIME-WAIT).
+fn late_ack_prefix() -> Vec<&'static str> {
+    let tick = "tick";
+    vec![
+        "A: active OPEN (ISS=0)",
+        "B: passive OPEN",
+        "A -> B  SYN seq=0  delivered",
+        "B -> A  SYN,ACK seq=16 ack=1  delivered",
+        "A: Send(1)",
+        "A: Close",
+        "A -> B  ACK seq=1 ack=17  delivered",
+        "B: Close",
+        "B -> A  FIN,ACK seq=17 ack=1  delivered",
+        "A -> B  ACK seq=1 ack=17 len=1  delivered",
+        "A -> B  FIN,ACK seq=2 ack=17  delivered",
+        "B -> A  ACK seq=18 ack=3  LOST",
+        // t0: B enters TIME-WAIT.
+        "A -> B  ACK seq=3 ack=18  delivered",
+        tick,
+        tick,
+        tick,
+        // t0 + 3: the ACK of the byte, 3 ticks old, restarts A's timer: due at t0 + 7.
+        "B -> A  ACK seq=18 ack=2  delivered",
+        tick,
+        tick,
+        tick,
+        tick,
+        "A: retransmission timer fires",
+    ]
 }
