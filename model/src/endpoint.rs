@@ -1684,8 +1684,8 @@ impl Tcb {
     /// [`Config::syn_challenge_first`], gets the bare challenge ACK.
     fn ack_segment(&self, cfg: &Config, answering: Option<&Segment>) -> Segment {
         let fin_unacked = self.fin_sent && self.snd_una != self.snd_nxt;
-        let challenge = cfg.syn_challenge_first
-            && answering.is_some_and(|s| s.flags.syn() && !s.flags.rst());
+        let challenge =
+            cfg.syn_challenge_first && answering.is_some_and(|s| s.flags.syn() && !s.flags.rst());
         if cfg.ack_carries_fin
             && !challenge
             && fin_unacked
