@@ -472,6 +472,11 @@ impl Options {
         c.push_every_segment = want.push_every_segment;
         c.ack_carries_fin = want.ack_carries_fin;
         c.time_wait_acks_all = want.time_wait_acks_all;
+        c.syn_challenge_first = want.syn_challenge_first;
+        // A set-up line's `net.inet.tcp.drop_synfin` outlives a later profile change.
+        if !kept("drop_synfin") {
+            c.drop_synfin = want.drop_synfin;
+        }
         c.dsack = want.dsack;
         self.apply_wscale();
         Ok(())

@@ -212,6 +212,12 @@ pub const SYSCTLS: &[Known] = &[
         },
     },
     Known {
+        name: "net.inet.tcp.drop_synfin",
+        system: "freebsd",
+        source: "FreeBSD tcp_input.c: V_drop_synfin (1: a segment with SYN and FIN is dropped before the connection lookup; 0, the default: processed)",
+        effect: |v| flag(v).map(|b| Effect::Param(model::Param::DropSynfin(b))),
+    },
+    Known {
         name: "net.inet.tcp.rfc1323",
         system: "freebsd",
         source: "FreeBSD tcp_subr.c: V_tcp_do_rfc1323 (1, the default: SYN offers window scale and timestamps)",

@@ -155,3 +155,34 @@ fn linux_timestamps_off_removes_ts_from_our_syn() {
         "{text}"
     );
 }
+
+/// A listener takes a SYN,FIN, then a SYN a second later.
+const LISTEN_THEN_SYN_FIN: &str = "\
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < SF 0:0(0) win 65535 <mss 1460>
++1 < S 10:10(0) win 65535 <mss 1460>
++0 > S. 0:0(0) ack 11 <...>
+";
+
+#[test]
+fn drop_synfin_set_up_makes_freebsd_drop_a_syn_fin_before_the_listener_sees_it() {
+    // A later profile change (insecure_syn) keeps it: the line is set-up, not profile data.
+    let script = format!(
+        " 0.00 `sysctl -w net.inet.tcp.drop_synfin=1`\n+0 `sysctl -w net.inet.tcp.insecure_syn=1`\n{LISTEN_THEN_SYN_FIN}"
+    );
+    let (out, text) = run("drop-synfin.pkt", &script, &["--profile", "freebsd"]);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("sysctl net.inet.tcp.drop_synfin=1 read as set-up: drop_synfin set to true"),
+        "{text}"
+    );
+    // Without it (FreeBSD's default, 0) the SYN,FIN opens: its SYN,ACK comes first.
+    let (out, _) = run(
+        "drop-synfin-without.pkt",
+        LISTEN_THEN_SYN_FIN,
+        &["--profile", "freebsd"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

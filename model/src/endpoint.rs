@@ -124,6 +124,17 @@ pub struct Config {
     /// and everything else, acceptable or not, is answered with an ACK (`unacceptable`:
     /// "Acknowledge the segment if it has data or is not a duplicate ACK").
     pub time_wait_acks_all: bool,
+    /// A SYN in a synchronized state is answered by RFC 5961 §4.2's challenge ACK
+    /// "irrespective of the sequence number", before the acceptability test: one outside
+    /// the window gets the same bare ACK as one inside, never the FIN that
+    /// [`Config::ack_carries_fin`] puts on the ACK of another unacceptable segment
+    /// (FreeBSD's `tcp_do_segment()`: the SYN check and `tcp_send_challenge_ack()` come
+    /// before PAWS and the trimming of the segment to the window).
+    pub syn_challenge_first: bool,
+    /// A segment with both SYN and FIN is dropped before any connection (or closed port)
+    /// sees it, RST or not (FreeBSD's `tcp_input()`: `net.inet.tcp.drop_synfin = 1`,
+    /// `V_drop_synfin`). Off by default, as in FreeBSD.
+    pub drop_synfin: bool,
     /// Text and a FIN that arrive in the window beyond RCV.NXT are held for later
     /// processing (RFC 9293 §3.10.7.4, SHLD-31; Linux `tcp_data_queue_ofo()`), within the
     /// receive window, and taken in order once the gap before them fills; with SACK
@@ -323,6 +334,8 @@ impl Default for Config {
             push_every_segment: false,
             ack_carries_fin: false,
             time_wait_acks_all: false,
+            syn_challenge_first: false,
+            drop_synfin: false,
             hold_out_of_order: false,
             dsack: false,
             rtt: None,
@@ -1005,7 +1018,7 @@ impl Tcb {
             let len = seg.map_or(0, |s| s.len).max(out.accepted);
             let dsack = self.ooo.dsack.is_some();
             if out.ack_now || fin || dsack || self.timers.delayed_ack.is_some() || len > cfg.mss {
-                out.segments.push(self.ack_segment(cfg));
+                out.segments.push(self.ack_segment(cfg, None));
             } else {
                 self.timers.delayed_ack = Some(now.saturating_add(u64::from(ato)));
             }
@@ -1038,7 +1051,7 @@ impl Tcb {
         // (RFC 5681 §4.2): at once.
         let unacked = cfg.space.sub(self.rcv_nxt, self.ack.rcv_wup);
         if unacked > self.ack.rcv_mss || (self.ack.quick > 0 && !self.ack.pingpong) || out.ack_now {
-            out.segments.push(self.ack_segment(cfg));
+            out.segments.push(self.ack_segment(cfg, None));
             return;
         }
         let ato = if self.ack.ato_on { ato } else { 0 };
@@ -1046,7 +1059,7 @@ impl Tcb {
         if let Some(d) = self.timers.delayed_ack {
             // A timer about to expire: ACK now. Else the earlier deadline stands.
             if d <= now.saturating_add(u64::from(ato / 4)) {
-                out.segments.push(self.ack_segment(cfg));
+                out.segments.push(self.ack_segment(cfg, None));
                 return;
             }
             at = at.min(d);
@@ -1195,6 +1208,12 @@ impl Tcb {
 
     fn classify_segment(&self, cfg: &Config, seg: &Segment) -> Event {
         let (sp, f) = (cfg.space, seg.flags);
+        // FreeBSD's tcp_input() drops a SYN,FIN before the connection lookup
+        // (Config::drop_synfin): classified as the one segment every state drops without
+        // an answer, an unmatched RST.
+        if cfg.drop_synfin && f.syn() && f.fin() {
+            return Event::RstOutOfWindow;
+        }
         match self.state {
             // §3.10.7.1–2: no window to test against; RSTs are dropped, any ACK is bad.
             State::Closed | State::Listen => {
@@ -1661,9 +1680,14 @@ impl Tcb {
 
     /// An ACK: `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`, or the FIN again where the
     /// profile's [`Config::ack_carries_fin`] says so.
-    fn ack_segment(&self, cfg: &Config) -> Segment {
+    /// `answering` is the segment it answers, if any: a SYN there, under
+    /// [`Config::syn_challenge_first`], gets the bare challenge ACK.
+    fn ack_segment(&self, cfg: &Config, answering: Option<&Segment>) -> Segment {
         let fin_unacked = self.fin_sent && self.snd_una != self.snd_nxt;
+        let challenge =
+            cfg.syn_challenge_first && answering.is_some_and(|s| s.flags.syn() && !s.flags.rst());
         if cfg.ack_carries_fin
+            && !challenge
             && fin_unacked
             && matches!(
                 self.state,
@@ -1880,7 +1904,7 @@ impl Tcb {
                 }
                 self.arm_retransmit(cfg, now);
             }
-            Emit::Ack => out.segments.push(self.ack_segment(cfg)),
+            Emit::Ack => out.segments.push(self.ack_segment(cfg, seg.as_ref())),
             // Never the FIN again: FreeBSD's tcp_send_challenge_ack() builds it with
             // tcp_respond(TH_ACK), not tcp_output() (Config::ack_carries_fin).
             Emit::ChallengeAck => out
@@ -1896,16 +1920,16 @@ impl Tcb {
                     self.rtt.retransmitted(sp, self.iss, 1, now);
                     self.timers.retransmit = Some(now.saturating_add(self.rto(cfg)));
                 }
-                _ => out.segments.push(self.ack_segment(cfg)),
+                _ => out.segments.push(self.ack_segment(cfg, None)),
             },
             Emit::AckIfText if out.accepted > 0 || out.ack_now => match cfg.delayed_ack {
                 Some(ato) => self.ack_or_delay(cfg, ato, seg, now, false, out),
-                None => out.segments.push(self.ack_segment(cfg)),
+                None => out.segments.push(self.ack_segment(cfg, None)),
             },
             Emit::AckIfText => {}
             Emit::AckFinDelayable => match cfg.delayed_ack {
                 Some(ato) => self.ack_or_delay(cfg, ato, seg, now, true, out),
-                None => out.segments.push(self.ack_segment(cfg)),
+                None => out.segments.push(self.ack_segment(cfg, None)),
             },
             Emit::Fin => {
                 self.fin_queued = true;
@@ -1934,7 +1958,7 @@ impl Tcb {
             // timer here, so the sender would otherwise not learn that it reopened.
             Emit::WindowUpdate => {
                 if out.delivered > 0 && self.rcv_wnd == out.delivered {
-                    out.segments.push(self.ack_segment(cfg));
+                    out.segments.push(self.ack_segment(cfg, None));
                 } else if cfg.delayed_ack.is_some()
                     && cfg.ack_policy == AckPolicy::Linux
                     && self.ack.scheduled
@@ -1948,7 +1972,7 @@ impl Tcb {
                     if unacked > self.ack.rcv_mss
                         || (out.delivered > 0 && pushed && self.recv_queue == 0)
                     {
-                        out.segments.push(self.ack_segment(cfg));
+                        out.segments.push(self.ack_segment(cfg, None));
                     }
                 }
             }

@@ -90,6 +90,12 @@ pub enum Param {
     /// TIME-WAIT answers every segment but a pure duplicate ACK, as FreeBSD's
     /// `tcp_twcheck()` ([`Config::time_wait_acks_all`]).
     TimeWaitAcksAll(bool),
+    /// A SYN in a synchronized state gets the bare challenge ACK whatever its sequence
+    /// number ([`Config::syn_challenge_first`]).
+    SynChallengeFirst(bool),
+    /// A segment with SYN and FIN is dropped before any connection sees it
+    /// ([`Config::drop_synfin`]).
+    DropSynfin(bool),
     /// How a measured RTT sets the RTO ([`Config::rtt`]; the interpreter's default is
     /// RFC 6298's; the checker measures none).
     RttEstimator(Estimator),
@@ -132,7 +138,7 @@ pub enum Param {
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 36] = [
+    pub const NAMES: [&'static str; 38] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -165,6 +171,8 @@ impl Param {
         "push_every_segment",
         "ack_carries_fin",
         "time_wait_acks_all",
+        "syn_challenge_first",
+        "drop_synfin",
         "dsack",
         "rcv_buf",
         "rcv_buf_mss_multiple",
@@ -195,6 +203,8 @@ impl Param {
             Param::AckCarriesFin(_) => "ack_carries_fin",
             Param::Dsack(_) => "dsack",
             Param::TimeWaitAcksAll(_) => "time_wait_acks_all",
+            Param::SynChallengeFirst(_) => "syn_challenge_first",
+            Param::DropSynfin(_) => "drop_synfin",
             Param::RttEstimator(_) => "rtt_estimator",
             Param::RtoMin(_) => "rto_min",
             Param::ClockGranularity(_) => "clock_granularity",
@@ -248,6 +258,8 @@ impl Param {
                 | Param::SynReceivedAckFirst(_)
                 | Param::SynReceivedWindowUntrimmed(_)
                 | Param::TimeWaitAcksAll(_)
+                | Param::SynChallengeFirst(_)
+                | Param::DropSynfin(_)
         )
     }
 
@@ -276,6 +288,8 @@ impl Param {
             Param::AckCarriesFin(b) => cfg.ack_carries_fin = b,
             Param::Dsack(b) => cfg.dsack = b,
             Param::TimeWaitAcksAll(b) => cfg.time_wait_acks_all = b,
+            Param::SynChallengeFirst(b) => cfg.syn_challenge_first = b,
+            Param::DropSynfin(b) => cfg.drop_synfin = b,
             Param::RttEstimator(e) => cfg.rtt = Some(e),
             Param::RtoMin(ms) => cfg.rto_min = t(ms),
             Param::ClockGranularity(ms) => cfg.clock_granularity = t(ms),
@@ -359,6 +373,8 @@ impl Param {
             "ack_carries_fin" => cfg.ack_carries_fin.to_string(),
             "dsack" => cfg.dsack.to_string(),
             "time_wait_acks_all" => cfg.time_wait_acks_all.to_string(),
+            "syn_challenge_first" => cfg.syn_challenge_first.to_string(),
+            "drop_synfin" => cfg.drop_synfin.to_string(),
             "rtt_estimator" => match cfg.rtt {
                 None => "off (the RTO is rto, backed off)".to_string(),
                 Some(Estimator::Rfc6298) => "RFC 6298".to_string(),
@@ -842,7 +858,7 @@ static LINUX_PARAMS: [Setting; 27] = [
 
 /// FreeBSD's parameters (defaults of a current kernel; `sys/netinet/tcp_timer.h` unless
 /// named).
-static FREEBSD_PARAMS: [Setting; 19] = [
+static FREEBSD_PARAMS: [Setting; 20] = [
     Setting {
         param: Param::SynOptions(SynOptions::FREEBSD),
         source: "tcp_output(), tcp_addoptions(); request_r_scale from kern.ipc.maxsockbuf (2 MiB): wscale 6",
@@ -894,6 +910,10 @@ static FREEBSD_PARAMS: [Setting; 19] = [
     Setting {
         param: Param::TimeWaitAcksAll(true),
         source: "tcp_twcheck() (tcp_timewait.c): RST dropped; a SYN above RCV.NXT reopens; no ACK: dropped; a duplicate FIN restarts 2MSL (tcp_tw_2msl_reset()); \"Acknowledge the segment if it has data or is not a duplicate ACK\" (tcp_twrespond(TH_ACK))",
+    },
+    Setting {
+        param: Param::SynChallengeFirst(true),
+        source: "tcp_do_segment() (tcp_input.c): \"RFC5961 Section 4.2: Send challenge ACK for any SYN in synchronized state\" (tcp_send_challenge_ack(), a bare tcp_respond(TH_ACK)) comes before PAWS and the trimming of the segment to the window, so a SYN outside the window gets it too",
     },
     Setting {
         param: Param::DelayedAck(Some(40)),

@@ -754,3 +754,74 @@ fn freebsd_sends_a_challenge_ack_without_the_fin_from_last_ack() {
         assert_eq!(sent, vec![(A, ISS_B + 2, ISS_A + 2)], "{s:?}");
     }
 }
+
+/// LAST-ACK's receive window under `cfg`: RCV.NXT + it is the first number beyond it.
+fn b_window(t: &Table, cfg: &Config) -> u32 {
+    last_ack(t, cfg).rcv_wnd
+}
+
+#[test]
+fn freebsd_answers_a_syn_outside_the_window_of_last_ack_with_a_bare_challenge_ack() {
+    // tcp_do_segment(): the SYN check and tcp_send_challenge_ack() come before the
+    // segment is trimmed to the window, so a SYN below RCV.NXT (the peer's old SYN) or
+    // beyond the window is challenged as one inside: no FIN on it (syn_challenge_first).
+    let t = Table::from_spec("freebsd").unwrap();
+    let cfg = configure(cfg(), &[os("freebsd")], 1);
+    assert!(cfg.syn_challenge_first);
+    for seq in [ISS_A + 1, ISS_A + 2 + b_window(&t, &cfg)] {
+        let mut b = last_ack(&t, &cfg);
+        let out = b.step(&t, &cfg, Input::Segment(seg(S, seq, 0)), Default::default());
+        assert_eq!(out.event, Event::Unacceptable, "{seq}");
+        assert_eq!(b.state, State::LastAck, "{seq}");
+        let sent: Vec<_> = out
+            .segments
+            .iter()
+            .map(|s| (s.flags, s.seq, s.ack))
+            .collect();
+        assert_eq!(sent, vec![(A, ISS_B + 2, ISS_A + 2)], "{seq}");
+    }
+    // Any other unacceptable segment still gets tcp_output()'s ACK, with the FIN.
+    let mut b = last_ack(&t, &cfg);
+    let out = b.step(
+        &t,
+        &cfg,
+        Input::Segment(seg(A, ISS_A + 1, ISS_B + 1)),
+        Default::default(),
+    );
+    assert_eq!(out.segments[0].flags, Flags::FIN | A);
+}
+
+#[test]
+fn with_drop_synfin_a_syn_fin_is_dropped_in_every_state_even_at_a_closed_port() {
+    // tcp_input(): V_drop_synfin drops it before the connection lookup.
+    let t = Table::from_spec("freebsd").unwrap();
+    let mut cfg = configure(cfg(), &[os("freebsd")], 1);
+    assert!(!cfg.drop_synfin, "net.inet.tcp.drop_synfin defaults to 0");
+    Param::DropSynfin(true).apply(&mut cfg, 1);
+    let synfin = seg(S | Flags::FIN, ISS_A, 0);
+    // A closed port: no RST.
+    let mut c = Tcb::new();
+    let out = c.step(&t, &cfg, Input::Segment(synfin), Default::default());
+    assert!(out.segments.is_empty());
+    // A listener: no SYN,ACK, still listening.
+    let mut l = Tcb::new();
+    l.step(
+        &t,
+        &cfg,
+        Input::Call(UserCall::PassiveOpen),
+        Default::default(),
+    );
+    let out = l.step(&t, &cfg, Input::Segment(synfin), Default::default());
+    assert!(out.segments.is_empty());
+    assert_eq!(l.state, State::Listen);
+    // LAST-ACK: no challenge ACK.
+    let mut b = last_ack(&t, &cfg);
+    let out = b.step(
+        &t,
+        &cfg,
+        Input::Segment(seg(S | Flags::FIN, ISS_A + 1, 0)),
+        Default::default(),
+    );
+    assert!(out.segments.is_empty());
+    assert_eq!(b.state, State::LastAck);
+}
