@@ -348,7 +348,8 @@ fn ecn_marks_are_parsed_and_ignored_with_a_notice() {
          +0 < [ce] . 1:1(0) ack 1 win 1000\n+0 < [ect1] . 1:1(0) ack 1 win 1000\n"
     ));
     assert!(
-        notices(&r).contains("IP marks not modelled (no ECN), ignored: [ect0]"),
+        notices(&r)
+            .contains("IP marks not modelled (no ECN, TTL or traffic class), ignored: [ect0]"),
         "{}",
         notices(&r)
     );
