@@ -4,32 +4,14 @@
 //! `tests/scripts/rto-from-rtt.pkt` and `tests/scripts/linux/rto-from-rtt.pkt` show the
 //! plain cases.
 
-use interpreter::run::{Verdict, run_source, transcript};
-use interpreter::session::Options;
+mod common;
 
-/// Runs strict (a segment after the last `>` line fails), as the corpus tests do.
-#[track_caller]
-fn assert_passes(script: &str) {
-    let strict = Options {
-        strict: true,
-        ..Options::default()
-    };
-    let run = run_source("t.pkt", script, &strict).unwrap();
-    assert!(matches!(run.verdict, Verdict::Pass), "{}", transcript(&run));
-}
+use common::assert_passes;
 
+/// Asserts the script fails (strict).
 #[track_caller]
 fn assert_fails(script: &str) {
-    let strict = Options {
-        strict: true,
-        ..Options::default()
-    };
-    let run = run_source("t.pkt", script, &strict).unwrap();
-    assert!(
-        !matches!(run.verdict, Verdict::Pass),
-        "{}",
-        transcript(&run)
-    );
+    common::assert_fails(script, true);
 }
 
 const LISTEN: &str =

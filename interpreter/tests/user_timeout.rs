@@ -6,28 +6,14 @@
 //! `tests/scripts/linux/text-after-close-answered-as-closed-port.pkt` show both against
 //! the kernel.
 
-use interpreter::run::{Verdict, run_source, transcript};
-use interpreter::session::Options;
+mod common;
 
-/// Runs strict (a segment after the last `>` line fails).
-#[track_caller]
-fn assert_passes(script: &str) {
-    let strict = Options {
-        strict: true,
-        ..Options::default()
-    };
-    let run = run_source("t.pkt", script, &strict).unwrap();
-    assert!(matches!(run.verdict, Verdict::Pass), "{}", transcript(&run));
-}
+use common::assert_passes;
 
+/// Asserts the script fails.
 #[track_caller]
 fn assert_fails(script: &str) {
-    let run = run_source("t.pkt", script, &Options::default()).unwrap();
-    assert!(
-        !matches!(run.verdict, Verdict::Pass),
-        "{}",
-        transcript(&run)
-    );
+    common::assert_fails(script, false);
 }
 
 /// A connection accepted at 0.1 s (SRTT 100 ms), `setup` run on the listener first.
