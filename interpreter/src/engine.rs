@@ -42,6 +42,11 @@ pub struct Engine<S: Stack> {
     now: u64,
     /// The time of the previous statement: the base of relative times.
     last: u64,
+    /// Real time: how late the runner injected its last segment or made its last call,
+    /// past the statement's time (woken late on a loaded machine). The kernel cannot answer
+    /// before it is asked, so a `>` line may come that much later than written: the
+    /// tolerance judges the kernel, not the runner. Always 0 for the model.
+    lag: u64,
     outbound: VecDeque<Sent>,
     pending: Option<Pending>,
     /// Script and live sequence numbers.
@@ -66,6 +71,7 @@ impl<S: Stack> Engine<S> {
             opts,
             now: 0,
             last: 0,
+            lag: 0,
             outbound: VecDeque::new(),
             pending: None,
             entries: Vec::new(),
@@ -494,6 +500,7 @@ impl<S: Stack> Engine<S> {
             Action::Inbound(pkt) => {
                 self.advance(start)?;
                 self.catch_up();
+                self.lag = self.now.saturating_sub(start);
                 let seg = self.inbound_segment(pkt);
                 let mut e = self.entry(Kind::Inbound, text);
                 e.notice = self.packet_notice(pkt, true);
@@ -514,6 +521,7 @@ impl<S: Stack> Engine<S> {
                 }
                 self.advance(start)?;
                 self.catch_up();
+                self.lag = self.now.saturating_sub(start);
                 match st.when {
                     When::Blocking(a, b) => {
                         let base = self.last;
@@ -766,7 +774,7 @@ impl<S: Stack> Engine<S> {
             self.collect();
             // Real time: the segment may come a little late, within the tolerance.
             if S::REAL_TIME {
-                let limit = start.saturating_add(self.opts.tolerance);
+                let limit = start.saturating_add(self.opts.tolerance + self.lag);
                 while self.outbound.is_empty() && self.now < limit {
                     let d = self.stack.poll_timeout().unwrap_or(limit).min(limit);
                     self.advance_to(d, true)?;
@@ -859,9 +867,19 @@ impl<S: Stack> Engine<S> {
         }
         let tol = self.opts.tolerance;
         let (lo, hi) = window.unwrap_or((start, start));
-        if sent.time.saturating_add(tol) < lo || sent.time > hi.saturating_add(tol) {
+        if sent.time.saturating_add(tol) < lo
+            || sent.time > hi.saturating_add(tol).saturating_add(self.lag)
+        {
+            let late = if self.lag > 0 {
+                format!(
+                    " (and the {} ms the runner's last statement was late)",
+                    self.lag as f64 / 1000.0
+                )
+            } else {
+                String::new()
+            };
             let mut f = self.fail(format!(
-                "the segment was sent at {}, expected at {}",
+                "the segment was sent at {}, expected at {}{late}",
                 seconds(sent.time),
                 match window {
                     Some((_, u64::MAX)) => "any time".to_string(),
@@ -1020,4 +1038,118 @@ fn expected_text(p: &Packet) -> String {
         let _ = write!(s, " <{}>", p.tcp);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::{Verdict, run_engine};
+    use crate::script::Icmp;
+    use model::Flags;
+
+    /// A real-time stack on a clock the test drives: the runner wakes `late` µs after each
+    /// time it sleeps to, and the "kernel" answers a SYN with a SYN,ACK `reply` µs after
+    /// the SYN arrives.
+    struct Clocked {
+        now: u64,
+        late: u64,
+        reply: u64,
+        out: VecDeque<Sent>,
+    }
+
+    impl Stack for Clocked {
+        const REAL_TIME: bool = true;
+        fn handle_segment(&mut self, now: u64, seg: Segment, _: &[String]) -> Result<(), Mismatch> {
+            let flags = Flags::SYN.union(Flags::ACK);
+            let syn_ack = Segment::control(flags, 5000, seg.seq.wrapping_add(1), 65535);
+            self.out.push_back(Sent {
+                time: now + self.reply,
+                seg: syn_ack,
+            });
+            Ok(())
+        }
+        fn handle_icmp(&mut self, _: u64, _: &Icmp, _: u32) -> String {
+            String::new()
+        }
+        fn call(
+            &mut self,
+            _: u64,
+            _: &Call,
+            _: bool,
+        ) -> Result<(Called, Option<String>), Mismatch> {
+            Ok((Called::Done(0, None), None))
+        }
+        fn attempt(&mut self, _: u64, _: &Wait) -> Result<Ready, Mismatch> {
+            Ok(Ready::Done(0, None))
+        }
+        fn nonblocking(&self, _: &Wait) -> bool {
+            false
+        }
+        fn handle_timeout(&mut self, now: u64) -> Result<Option<&'static str>, Mismatch> {
+            self.now = self.now.max(now + self.late);
+            Ok(None)
+        }
+        fn take_steps(&mut self) -> Vec<RawStep> {
+            Vec::new()
+        }
+        fn poll_transmit(&mut self) -> Option<Sent> {
+            self.out.pop_front()
+        }
+        fn wall_clock(&self) -> Option<u64> {
+            Some(self.now)
+        }
+        fn poll_timeout(&self) -> Option<u64> {
+            None
+        }
+        fn state(&self) -> State {
+            State::SynReceived
+        }
+        fn describe(&self, _: u32) -> (State, String) {
+            (State::SynReceived, String::new())
+        }
+    }
+
+    const SCRIPT: &str = "0.100 < S 0:0(0) win 65535\n0.100 > S. 0:0(0) ack 1\n";
+
+    fn verdict(late: u64, reply: u64) -> Verdict {
+        let opts = Options::default();
+        let (run, _) = run_engine("t.pkt", SCRIPT, &opts, |o| {
+            let stack = Clocked {
+                now: 0,
+                late,
+                reply,
+                out: VecDeque::new(),
+            };
+            Ok(Engine::with_stack(stack, o.clone()))
+        })
+        .unwrap();
+        run.verdict
+    }
+
+    #[test]
+    fn a_reply_late_only_because_the_runner_injected_late_is_on_time() {
+        // The runner woke 20 ms late (5 times the tolerance) to inject the SYN; the kernel
+        // answered at once.
+        assert!(matches!(verdict(20_000, 0), Verdict::Pass));
+    }
+
+    #[test]
+    fn a_kernel_late_by_itself_still_fails_the_line() {
+        // The SYN went in on time and the answer came 20 ms later: that is the kernel's.
+        let Verdict::Fail { failure } = verdict(0, 20_000) else {
+            panic!("a reply 20 ms late passed");
+        };
+        assert!(
+            failure.message.contains("expected at 0.100"),
+            "{}",
+            failure.message
+        );
+    }
+
+    #[test]
+    fn the_runners_lateness_excuses_no_more_than_itself() {
+        // Injected 20 ms late and answered 10 ms after that: 10 ms is still the kernel's.
+        assert!(matches!(verdict(20_000, 10_000), Verdict::Fail { .. }));
+        assert!(matches!(verdict(20_000, 3_000), Verdict::Pass));
+    }
 }
