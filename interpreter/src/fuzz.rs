@@ -610,12 +610,6 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
             // child for any in-window segment; README: out-of-order text).
             return Some("out-of-order-text-ack-unread");
         }
-        if expected == -1 && actual > 0 && !in_syn_received {
-            // accept() where the endpoint's connection was reset before it was accepted:
-            // Linux keeps the closed child in the accept queue and hands it out
-            // (tcp_reset() -> tcp_done(); inet_csk_accept() does not look at its state).
-            return Some("reset-child-unseen");
-        }
         if expected == -1 && actual == 0 && !in_syn_received {
             // After a reset, once the error is read: the endpoint's read says ENOTCONN,
             // Linux's returns 0 (tcp_done() sets sk_shutdown = SHUTDOWN_MASK, and
@@ -629,11 +623,6 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
             // answers such a segment with an ACK, unread (README: out-of-order text).
             Some("out-of-order-text-ack-unread")
         }
-        (Line::Assert(State::Closed), Departure::OtherState(State::SynReceived)) => {
-            // A request socket outlives its listener until its SYN,ACK timer
-            // (reqsk_timer_handler()).
-            Some("request-outlives-listener")
-        }
         (
             Line::Assert(State::CloseWait | State::LastAck | State::Closing),
             Departure::OtherState(State::Listen | State::Closed),
@@ -642,13 +631,6 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
             // that has received a FIN (tcp_reset_check()); the endpoint drops it as out
             // of the window.
             Some("rst-before-fin-resets")
-        }
-        (Line::Assert(State::Closed), Departure::OtherState(State::Listen)) => {
-            // A connection reset before it was accepted: Linux keeps it, closed, in the
-            // listener's queue (tcp_reset() -> tcp_done(): unhashed, so sock_diag lists
-            // it no more) and the live `state` sees the listener; the endpoint's is
-            // CLOSED.
-            Some("reset-child-unseen")
         }
         _ => None,
     }

@@ -462,6 +462,8 @@ impl Options {
         c.fin_retransmit_ack = want.fin_retransmit_ack;
         c.abort_on_unread_close = want.abort_on_unread_close;
         c.abort_on_data_reply = want.abort_on_data_reply;
+        c.request_outlives_listener = want.request_outlives_listener;
+        c.reset_child_accepted = want.reset_child_accepted;
         c.user_timeout_from_retransmit = want.user_timeout_from_retransmit;
         c.delayed_ack = want.delayed_ack;
         c.max_quickacks = want.max_quickacks;

@@ -56,6 +56,12 @@ struct Socket {
     connected: bool,
     /// Accepted, or opened by the user: handed out.
     owned: bool,
+    /// A request (a passive SYN-RECEIVED) whose listener was closed, kept until its
+    /// timer fires or a segment reaches it ([`Config::request_outlives_listener`]).
+    orphaned: bool,
+    /// Closed before `accept()`, and kept in the accept queue for it
+    /// ([`Config::reset_child_accepted`]).
+    queued: bool,
 }
 
 impl Socket {
@@ -74,6 +80,8 @@ impl Socket {
             soft_error: None,
             connected: false,
             owned: fd.is_some(),
+            orphaned: false,
+            queued: false,
         }
     }
 }
@@ -379,6 +387,7 @@ impl ModelStack {
 
     fn after(&mut self, i: usize, out: &Outcome) {
         let freebsd = self.opts.freebsd_sockets();
+        let reset_child_accepted = self.opts.config.reset_child_accepted;
         let s = &mut self.socks[i];
         // A RST in CLOSING or LAST-ACK: RFC 9293 §3.10.7.4 deletes the TCB and signals
         // nothing, but the socket still held reports the reset, on Linux (tcp_reset():
@@ -414,12 +423,24 @@ impl ModelStack {
         if matches!(s.tcb.state, State::Established | State::CloseWait) {
             s.connected = true;
         }
+        // A connection closed before accept() stays in the accept queue under Linux
+        // (Config::reset_child_accepted); one that never got there (a request) is gone.
+        if reset_child_accepted
+            && s.fd.is_none()
+            && !s.owned
+            && s.connected
+            && s.tcb.state == State::Closed
+            && out.from != State::Closed
+        {
+            s.queued = true;
+        }
     }
 
     /// Forget sockets nobody holds that have nothing left to do.
     fn reap(&mut self) {
-        self.socks
-            .retain(|s| s.fd.is_some() || !matches!(s.tcb.state, State::Closed | State::Listen));
+        self.socks.retain(|s| {
+            s.fd.is_some() || s.queued || !matches!(s.tcb.state, State::Closed | State::Listen)
+        });
     }
 
     fn socket_name(&self, i: usize) -> String {
@@ -431,6 +452,17 @@ impl ModelStack {
 
     /// Delivers an inbound segment: to the connection, else the listener, else a closed port.
     fn inject(&mut self, seg: Segment) {
+        if let Some(i) = self.wire().filter(|&i| self.socks[i].orphaned) {
+            // Linux's tcp_v4_rcv(): a request whose listener is not in LISTEN is dropped
+            // (inet_csk_reqsk_queue_drop_and_put()) and the segment looked up again.
+            self.drop_request(
+                i,
+                "a segment reached it (tcp_v4_rcv(): inet_csk_reqsk_queue_drop_and_put(), \
+                 then the segment is looked up again)",
+            );
+            self.inject(seg);
+            return;
+        }
         if let Some(i) = self.wire() {
             let who = self.socket_name(i);
             if self.text_after_close(i, &seg) && self.opts.config.abort_on_data_reply {
@@ -1134,7 +1166,7 @@ impl ModelStack {
             let acceptable = self
                 .socks
                 .iter()
-                .any(|c| !c.owned && c.tcb.state.is_synchronized());
+                .any(|c| !c.owned && (c.tcb.state.is_synchronized() || c.queued));
             if acceptable {
                 m |= POLLIN | POLLRDNORM;
             }
@@ -1237,17 +1269,48 @@ impl ModelStack {
     }
 
     /// Connections listener `l` had not handed out die with it (Linux
-    /// `inet_csk_listen_stop()`): ABORT on each.
+    /// `inet_csk_listen_stop()`): ABORT on each. Under
+    /// [`Config::request_outlives_listener`] one still in SYN-RECEIVED (a request) is
+    /// left until its timer or its next segment ([`ModelStack::drop_request`]); one
+    /// already closed in the accept queue goes without a word (`inet_child_forget()`:
+    /// `tcp_disconnect()` of a `TCP_CLOSE` socket sends nothing).
     fn abort_orphans(&mut self, l: usize) {
-        let orphans: Vec<usize> = (0..self.socks.len())
-            .filter(|&j| !self.socks[j].owned && self.socks[j].fd.is_none() && j != l)
-            .collect();
-        for j in orphans {
-            self.step(
-                j,
-                Input::Call(UserCall::Abort),
-                "unaccepted connection".to_string(),
-            );
+        let keep_requests = self.opts.config.request_outlives_listener;
+        for j in 0..self.socks.len() {
+            let s = &mut self.socks[j];
+            if s.owned || s.fd.is_some() || j == l {
+                continue;
+            }
+            if s.queued {
+                s.queued = false;
+            } else if keep_requests && s.tcb.state == State::SynReceived {
+                s.orphaned = true;
+            } else {
+                self.step(
+                    j,
+                    Input::Call(UserCall::Abort),
+                    "unaccepted connection".to_string(),
+                );
+                // Aborted with its listener: not left in a queue.
+                self.socks[j].queued = false;
+            }
+        }
+    }
+
+    /// A request whose listener is gone is dropped: ABORT's row, with `why` in the
+    /// transcript (Linux: `reqsk_timer_handler()` or `tcp_v4_rcv()`, nothing sent).
+    fn drop_request(&mut self, i: usize, why: &str) {
+        self.socks[i].orphaned = false;
+        self.step(
+            i,
+            Input::Call(UserCall::Abort),
+            "request (its listener closed)".to_string(),
+        );
+        if let Some(step) = self.steps.last_mut() {
+            step.note = Some(format!(
+                "the listener was closed and this request outlived it until {why}: it is \
+                 dropped (request_outlives_listener)"
+            ));
         }
     }
 
@@ -1375,16 +1438,19 @@ impl ModelStack {
                 if self.socks[l].tcb.state != State::Listen {
                     return Ok(Ready::Done(-1, Some("EINVAL")));
                 }
+                // The accept queue: connections established, or closed there
+                // (Config::reset_child_accepted), handed out with their pending error.
                 let ready = self
                     .socks
                     .iter()
-                    .position(|s| !s.owned && s.tcb.state.is_synchronized());
+                    .position(|s| !s.owned && (s.tcb.state.is_synchronized() || s.queued));
                 match ready {
                     Some(c) => {
                         let nfd = self.label(wanted);
                         let s = &mut self.socks[c];
                         s.fd = Some(nfd);
                         s.owned = true;
+                        s.queued = false;
                         s.connected = true;
                         Ready::Done(nfd, None)
                     }
@@ -1550,8 +1616,18 @@ impl Stack for ModelStack {
         let Some((i, timer, _)) = self.next_deadline().filter(|&(_, _, d)| d <= now) else {
             return Ok(None);
         };
-        let who = self.socket_name(i);
-        self.step(i, Input::Timeout(timer), who);
+        if self.socks[i].orphaned {
+            // Linux's reqsk_timer_handler(): the listener is not in LISTEN, so the
+            // request is dropped instead of sending its SYN,ACK again.
+            self.drop_request(
+                i,
+                "its SYN,ACK timer fired (reqsk_timer_handler(): the listener is not in \
+                 TCP_LISTEN, inet_csk_reqsk_queue_drop_and_put())",
+            );
+        } else {
+            let who = self.socket_name(i);
+            self.step(i, Input::Timeout(timer), who);
+        }
         self.reap();
         Ok(Some(timer_text(timer)))
     }

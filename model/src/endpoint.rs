@@ -208,6 +208,22 @@ pub struct Config {
     /// `tcp_v4_do_rcv()` answers the segment with `tcp_v4_send_reset()`), rather than by
     /// ABORT's reset from the connection (false: RFC 9293 §3.6.1 SHLD-2 with §3.10.5).
     pub abort_on_data_reply: bool,
+    /// Read by a socket layer, not by `step`: a passively opened connection still in
+    /// SYN-RECEIVED outlives its listener's close() (true: Linux keeps the request
+    /// socket hashed, `inet_csk_listen_stop()` only empties the accept queue): it is
+    /// dropped, nothing sent (ABORT's row), when its SYN,ACK timer next fires
+    /// (`reqsk_timer_handler()`: the listener is not in LISTEN) or when a segment reaches
+    /// it (`tcp_v4_rcv()`: `inet_csk_reqsk_queue_drop_and_put()`, then the segment is
+    /// looked up again, as at a closed port when nothing else listens). False: RFC 9293
+    /// §3.10.4's CLOSE of a listener aborts it at once (ABORT, §3.10.5).
+    pub request_outlives_listener: bool,
+    /// Read by a socket layer, not by `step`: a connection that reached ESTABLISHED and
+    /// was closed (reset) before `accept()` stays in its listener's accept queue, and
+    /// `accept()` hands it out, CLOSED, with its error (true: Linux, `tcp_reset()` ->
+    /// `tcp_done()` leaves a child that is not orphaned where it is, and
+    /// `inet_csk_accept()` takes the queue's head whatever its state). False: the TCB is
+    /// deleted (RFC 9293 §3.10.7.4) and nothing is left to accept.
+    pub reset_child_accepted: bool,
     /// A passively opened SYN-RECEIVED checks a segment's ACK before its sequence number
     /// (Linux's request socket, `tcp_check_req()`: "Invalid ACK: reset will be sent by
     /// listening socket"): a segment with ACK, without RST, whose SEG.ACK is not ISS+1 is
@@ -349,6 +365,8 @@ impl Default for Config {
             user_timeout: None,
             user_timeout_from_retransmit: false,
             abort_on_data_reply: false,
+            request_outlives_listener: false,
+            reset_child_accepted: false,
             syn_received_ack_first: false,
             syn_received_window_untrimmed: false,
             syn_retransmit_after_bad_ack: None,

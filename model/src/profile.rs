@@ -125,6 +125,12 @@ pub enum Param {
     /// Text after close() is answered as at a closed port
     /// ([`Config::abort_on_data_reply`]).
     AbortOnDataReply(bool),
+    /// A passive SYN-RECEIVED outlives its listener's close() until its SYN,ACK timer or
+    /// its next segment ([`Config::request_outlives_listener`]).
+    RequestOutlivesListener(bool),
+    /// A child reset before accept() stays in the accept queue and accept() returns it
+    /// ([`Config::reset_child_accepted`]).
+    ResetChildAccepted(bool),
     /// A passively opened SYN-RECEIVED checks the ACK before the sequence number
     /// ([`Config::syn_received_ack_first`]).
     SynReceivedAckFirst(bool),
@@ -138,7 +144,7 @@ pub enum Param {
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 38] = [
+    pub const NAMES: [&'static str; 40] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -159,6 +165,8 @@ impl Param {
         "fin_retransmit_ack",
         "abort_on_unread_close",
         "abort_on_data_reply",
+        "request_outlives_listener",
+        "reset_child_accepted",
         "user_timeout_from_retransmit",
         "delayed_ack",
         "max_quickacks",
@@ -217,6 +225,8 @@ impl Param {
             Param::ScaledWindowRoundsUp(_) => "scaled_window_rounds_up",
             Param::UserTimeoutFromRetransmit(_) => "user_timeout_from_retransmit",
             Param::AbortOnDataReply(_) => "abort_on_data_reply",
+            Param::RequestOutlivesListener(_) => "request_outlives_listener",
+            Param::ResetChildAccepted(_) => "reset_child_accepted",
             Param::SynReceivedAckFirst(_) => "syn_received_ack_first",
             Param::SynReceivedWindowUntrimmed(_) => "syn_received_window_untrimmed",
             Param::SynRetransmitAfterBadAck(_) => "syn_retransmit_after_bad_ack",
@@ -303,6 +313,8 @@ impl Param {
             Param::ScaledWindowRoundsUp(b) => cfg.scaled_window_rounds_up = b,
             Param::UserTimeoutFromRetransmit(b) => cfg.user_timeout_from_retransmit = b,
             Param::AbortOnDataReply(b) => cfg.abort_on_data_reply = b,
+            Param::RequestOutlivesListener(b) => cfg.request_outlives_listener = b,
+            Param::ResetChildAccepted(b) => cfg.reset_child_accepted = b,
             Param::SynReceivedAckFirst(b) => cfg.syn_received_ack_first = b,
             Param::SynReceivedWindowUntrimmed(b) => cfg.syn_received_window_untrimmed = b,
             Param::SynRetransmitAfterBadAck(ms) => cfg.syn_retransmit_after_bad_ack = ms.map(t),
@@ -401,6 +413,8 @@ impl Param {
             "scaled_window_rounds_up" => cfg.scaled_window_rounds_up.to_string(),
             "user_timeout_from_retransmit" => cfg.user_timeout_from_retransmit.to_string(),
             "abort_on_data_reply" => cfg.abort_on_data_reply.to_string(),
+            "request_outlives_listener" => cfg.request_outlives_listener.to_string(),
+            "reset_child_accepted" => cfg.reset_child_accepted.to_string(),
             "syn_received_ack_first" => cfg.syn_received_ack_first.to_string(),
             "syn_received_window_untrimmed" => cfg.syn_received_window_untrimmed.to_string(),
             "syn_retransmit_after_bad_ack" => cfg
@@ -745,7 +759,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 27] = [
+static LINUX_PARAMS: [Setting; 29] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -817,6 +831,14 @@ static LINUX_PARAMS: [Setting; 27] = [
     Setting {
         param: Param::AbortOnDataReply(true),
         source: "tcp_rcv_state_process(), FIN-WAIT-1/2 with RCV_SHUTDOWN: new text -> tcp_reset() (tcp_done(), nothing sent; LINUX_MIB_TCPABORTONDATA) and a non-zero return, so tcp_v4_do_rcv() answers the segment with tcp_v4_send_reset(): <SEQ=SEG.ACK><CTL=RST>",
+    },
+    Setting {
+        param: Param::RequestOutlivesListener(true),
+        source: "inet_csk_listen_stop() empties only the accept queue; the request sock stays hashed (sock_diag: SYN-RECV) until reqsk_timer_handler() finds its listener not in TCP_LISTEN at the next SYN,ACK timeout and drops it (inet_csk_reqsk_queue_drop_and_put(), nothing sent), or tcp_v4_rcv() (TCP_NEW_SYN_RECV, listener not in TCP_LISTEN, no reuseport migration: net.ipv4.tcp_migrate_req = 0) drops it and looks the segment up again",
+    },
+    Setting {
+        param: Param::ResetChildAccepted(true),
+        source: "tcp_reset() -> tcp_done(): a child in the accept queue (not SOCK_DEAD) is set TCP_CLOSE and unhashed, not destroyed; inet_csk_accept() hands it out with sk_err (ECONNRESET, EPIPE in CLOSE-WAIT), then reads return 0 (RCV_SHUTDOWN), writes EPIPE (measured on 6.18.44)",
     },
     Setting {
         param: Param::UserTimeoutFromRetransmit(true),

@@ -358,6 +358,9 @@ pub struct Diag {
     pub dport: u16,
     /// The socket's inode (0 for a TIME-WAIT socket).
     pub inode: u32,
+    /// A listener's accept queue length (`idiag_rqueue` = `sk_ack_backlog`,
+    /// `tcp_diag_get_info()`); a connection's unread bytes.
+    pub rqueue: u32,
 }
 
 /// Every IPv4 TCP socket in this thread's namespace (`NETLINK_SOCK_DIAG`, as `ss` does).
@@ -421,6 +424,7 @@ pub fn diag() -> io::Result<Vec<Diag>> {
                             dport: be16(6),
                             dst: Ipv4Addr::new(body[24], body[25], body[26], body[27]),
                             inode: u32::from_ne_bytes([body[68], body[69], body[70], body[71]]),
+                            rqueue: u32::from_ne_bytes([body[56], body[57], body[58], body[59]]),
                         });
                     }
                 }

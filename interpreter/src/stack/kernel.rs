@@ -214,15 +214,18 @@ impl KernelStack {
         })
     }
 
-    /// The TCP connections of the namespace (not listeners) and the listeners.
-    fn sockets(&self) -> (Vec<k::Diag>, bool) {
+    /// The TCP connections of the namespace (not listeners), whether a socket listens,
+    /// and how many connections the listeners' accept queues hold.
+    fn sockets(&self) -> (Vec<k::Diag>, bool, u32) {
         let all = k::diag().unwrap_or_default();
-        let listening = all.iter().any(|d| d.state == State::Listen);
+        let listeners = all.iter().filter(|d| d.state == State::Listen);
+        let listening = listeners.clone().next().is_some();
+        let queued = listeners.map(|d| d.rqueue).sum();
         let conns = all
             .into_iter()
             .filter(|d| d.dst == REMOTE && d.state != State::Closed)
             .collect();
-        (conns, listening)
+        (conns, listening, queued)
     }
 }
 
@@ -713,7 +716,7 @@ impl Stack for KernelStack {
         if let Some(state) = self.held_connection_state() {
             return state;
         }
-        let (conns, listening) = self.sockets();
+        let (conns, listening, queued) = self.sockets();
         let on_wire = conns
             .iter()
             .find(|d| d.sport == self.us.port && d.dport == self.them.port)
@@ -722,6 +725,11 @@ impl Stack for KernelStack {
         match on_wire {
             Some(d) => d.state,
             None if self.had_conn => State::Closed,
+            // A connection closed (reset) before accept() stays in the accept queue,
+            // TCP_CLOSE and unhashed (tcp_done()): sock_diag lists it no more, but its
+            // listener counts it. The script's connection is gone, CLOSED, as the model
+            // says; LISTEN is for a listener with no connection left.
+            None if queued > 0 => State::Closed,
             None if listening => State::Listen,
             None => State::Closed,
         }
@@ -735,7 +743,12 @@ impl Stack for KernelStack {
         let parts: Vec<String> = all
             .iter()
             .map(|d| {
-                if d.state == State::Listen {
+                if d.state == State::Listen && d.rqueue > 0 {
+                    format!(
+                        "listener :{} LISTEN, {} in its accept queue",
+                        d.sport, d.rqueue
+                    )
+                } else if d.state == State::Listen {
                     format!("listener :{} LISTEN", d.sport)
                 } else {
                     format!("{}:{} > {}:{} {}", LOCAL, d.sport, d.dst, d.dport, d.state)
