@@ -134,11 +134,14 @@ pub enum Param {
     /// In SYN-SENT, an unacceptable ACK brings the SYN's first retransmission forward to
     /// this many ms; `None`: it does not ([`Config::syn_retransmit_after_bad_ack`]).
     SynRetransmitAfterBadAck(Option<u32>),
+    /// Out-of-window ACKs (challenge ACKs, duplicate ACKs for unacceptable segments) are
+    /// at most one per this many ms; `None`: no limit ([`Config::oow_ack_rate_limit`]).
+    OowAckRateLimit(Option<u32>),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 38] = [
+    pub const NAMES: [&'static str; 39] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -173,6 +176,7 @@ impl Param {
         "time_wait_acks_all",
         "syn_challenge_first",
         "drop_synfin",
+        "oow_ack_rate_limit",
         "dsack",
         "rcv_buf",
         "rcv_buf_mss_multiple",
@@ -220,6 +224,7 @@ impl Param {
             Param::SynReceivedAckFirst(_) => "syn_received_ack_first",
             Param::SynReceivedWindowUntrimmed(_) => "syn_received_window_untrimmed",
             Param::SynRetransmitAfterBadAck(_) => "syn_retransmit_after_bad_ack",
+            Param::OowAckRateLimit(_) => "oow_ack_rate_limit",
         }
     }
 
@@ -239,6 +244,7 @@ impl Param {
                 | Param::TailLossProbe(_)
                 | Param::UserTimeoutFromRetransmit(_)
                 | Param::SynRetransmitAfterBadAck(_)
+                | Param::OowAckRateLimit(_)
                 | Param::Msl(_)
                 | Param::TimeWait(_)
                 | Param::FinTimeout(_)
@@ -306,6 +312,7 @@ impl Param {
             Param::SynReceivedAckFirst(b) => cfg.syn_received_ack_first = b,
             Param::SynReceivedWindowUntrimmed(b) => cfg.syn_received_window_untrimmed = b,
             Param::SynRetransmitAfterBadAck(ms) => cfg.syn_retransmit_after_bad_ack = ms.map(t),
+            Param::OowAckRateLimit(ms) => cfg.oow_ack_rate_limit = ms.map(t),
         }
     }
 
@@ -375,6 +382,11 @@ impl Param {
             "time_wait_acks_all" => cfg.time_wait_acks_all.to_string(),
             "syn_challenge_first" => cfg.syn_challenge_first.to_string(),
             "drop_synfin" => cfg.drop_synfin.to_string(),
+            "oow_ack_rate_limit" => cfg
+                .oow_ack_rate_limit
+                .map_or("off (every out-of-window ACK is sent)".to_string(), |t| {
+                    format!("one out-of-window ACK per {}", ms(t))
+                }),
             "rtt_estimator" => match cfg.rtt {
                 None => "off (the RTO is rto, backed off)".to_string(),
                 Some(Estimator::Rfc6298) => "RFC 6298".to_string(),
@@ -745,7 +757,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 27] = [
+static LINUX_PARAMS: [Setting; 28] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -785,6 +797,10 @@ static LINUX_PARAMS: [Setting; 27] = [
     Setting {
         param: Param::SynRetransmitAfterBadAck(Some(8)),
         source: "tcp_rcv_synsent_state_process() (net/ipv4/tcp_input.c): an unacceptable ACK with icsk_retransmits == 0 -> tcp_reset_xmit_timer(ICSK_TIME_RETRANS, TCP_TIMEOUT_MIN) (\"Previous FIN/ACK or RST/ACK might be ignored\"); TCP_TIMEOUT_MIN = 2 jiffies, 8 ms at HZ = 250; tcp_retransmit_timer() then resends the SYN as any retransmission",
+    },
+    Setting {
+        param: Param::OowAckRateLimit(Some(500)),
+        source: "net.ipv4.tcp_invalid_ratelimit = 500 ms, per connection (tp->last_oow_ack_time; the request sock's and the timewait sock's own): __tcp_oow_rate_limited() from tcp_send_challenge_ack() (RST or SYN in the window, SEG.ACK too old or beyond SND.NXT) and tcp_oow_rate_limited() (only a segment with no text and no FIN, or with SYN) from tcp_validate_incoming() (the duplicate ACK for an unacceptable segment), tcp_check_req() and tcp_timewait_check_oow_rate_limit(); the host-wide net.ipv4.tcp_challenge_ack_limit is INT_MAX (off) since 6.0",
     },
     Setting {
         param: Param::MaxRetransmits(15),
@@ -981,8 +997,8 @@ fn linux() -> Vec<Rule> {
         on(Ack, &[TIME_WAIT]).does(&[ARM_2MSL])
             .rfc("Linux tcp_timewait_state_process(): inet_twsk_reschedule()")
             .label("rcv ACK / restart TIME-WAIT"),
-        on(Unacceptable, &[TIME_WAIT]).does(&[SND_ACK, ARM_2MSL])
-            .rfc("Linux tcp_timewait_state_process(): TCP_TW_ACK, inet_twsk_reschedule()")
+        on(Unacceptable, &[TIME_WAIT]).does(&[SND_DUP_ACK, ARM_2MSL])
+            .rfc("Linux tcp_timewait_state_process(): tcp_timewait_check_oow_rate_limit(), inet_twsk_reschedule()")
             .label("rcv unacceptable / snd ACK, restart TIME-WAIT"),
         // tcp_fin() in TCP_ESTABLISHED (and TCP_SYN_RECV, which the segment's ACK has
         // made established) only schedules the ACK and enters interactive mode, so the
@@ -1035,9 +1051,20 @@ fn linux() -> Vec<Rule> {
         on(Unacceptable, &[SYN_RCVD]).when(OpenedPassively).does(&[ACK_OR_SYN_ACK])
             .rfc("Linux tcp_check_req(): a retransmitted SYN -> tcp_rtx_synack(), else req->rsk_ops->send_ack()")
             .label("rcv unacceptable / snd ACK (SYN,ACK for the SYN again)"),
-        on(Unacceptable, &[SYN_RCVD]).when(OpenedActively).does(&[SND_ACK])
+        on(Unacceptable, &[SYN_RCVD]).when(OpenedActively).does(&[SND_DUP_ACK])
             .rfc("Linux tcp_validate_incoming(): tcp_send_dupack(), or a challenge ACK for a SYN")
             .label("rcv unacceptable / snd ACK"),
+        // Once the peer's FIN is in, text or a FIN at or after RCV.NXT is ignored without
+        // an ACK: tcp_rcv_state_process()'s step 7 breaks out for TCP_CLOSE_WAIT,
+        // TCP_CLOSING and TCP_LAST_ACK when !before(seq, rcv_nxt), and nothing schedules
+        // one. A FIN that also acknowledges ours ends CLOSING in step 5 (tcp_time_wait(),
+        // "goto consume"), unacknowledged.
+        on(Fin, &[CLOSE_WAIT, CLOSING, LAST_ACK])
+            .rfc("Linux tcp_rcv_state_process() step 7: TCP_CLOSE_WAIT/CLOSING/LAST_ACK, !before(seq, rcv_nxt) -> break")
+            .label("rcv FIN again, elsewhere / ignore"),
+        on(FinAckOfFin, &[CLOSING]).does(&[ProcessAck, StopTimers, ARM_2MSL]).to(TIME_WAIT)
+            .rfc("Linux tcp_rcv_state_process() TCP_CLOSING: tcp_time_wait(), goto consume")
+            .label("rcv ACK of FIN / enter TIME-WAIT"),
     ]
 }
 
