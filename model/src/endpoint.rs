@@ -242,6 +242,12 @@ pub struct Config {
     /// becomes a full socket and when TIME-WAIT begins. `None`: every one is sent (RFC
     /// 9293; RFC 5961 §7 leaves throttling to the implementation).
     pub oow_ack_rate_limit: Option<u32>,
+    /// Once the peer's FIN is in (CLOSE-WAIT, CLOSING, LAST-ACK), a segment whose text
+    /// or FIN lies beyond RCV.NXT in the window is read for its ACK alone (an ACK event:
+    /// no answer of its own) rather than answered as unacceptable (Linux
+    /// `tcp_rcv_state_process()`: step 5, then step 7 breaks out for these states when
+    /// `!before(seq, rcv_nxt)`; rows 9024–9026 do the same for a FIN at RCV.NXT).
+    pub ignore_beyond_after_fin: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -363,6 +369,7 @@ impl Default for Config {
             syn_received_window_untrimmed: false,
             syn_retransmit_after_bad_ack: None,
             oow_ack_rate_limit: None,
+            ignore_beyond_after_fin: false,
         }
     }
 }
@@ -1389,13 +1396,23 @@ impl Tcb {
             return Event::AckUnacceptable;
         }
         let hold = beyond && self.holds_out_of_order(cfg);
-        if beyond && !hold {
+        // Linux reads such a segment's ACK once the peer's FIN is in, and ignores the rest
+        // (Config::ignore_beyond_after_fin): an ACK-only event.
+        let ignored = beyond
+            && cfg.ignore_beyond_after_fin
+            && self.fin_received
+            && matches!(
+                self.state,
+                State::CloseWait | State::Closing | State::LastAck
+            );
+        if beyond && !hold && !ignored {
             return Event::Unacceptable;
         }
         // A FIN beyond the window is trimmed away with the text past it; a FIN held from
         // the peer's SYN is processed with the ACK of ours; a FIN held out of order once
         // the gap before it fills (the eighth step: "if the FIN is in sequence").
         let fin = (!hold
+            && !ignored
             && f.fin()
             && sp.in_window(self.rcv_nxt, sp.add(seg.seq, seg.len), self.rcv_wnd))
             || self.held_fin

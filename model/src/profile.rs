@@ -137,11 +137,14 @@ pub enum Param {
     /// Out-of-window ACKs (challenge ACKs, duplicate ACKs for unacceptable segments) are
     /// at most one per this many ms; `None`: no limit ([`Config::oow_ack_rate_limit`]).
     OowAckRateLimit(Option<u32>),
+    /// Once the peer's FIN is in, text or a FIN beyond RCV.NXT is read for its ACK alone
+    /// ([`Config::ignore_beyond_after_fin`]).
+    IgnoreBeyondAfterFin(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 39] = [
+    pub const NAMES: [&'static str; 40] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -177,6 +180,7 @@ impl Param {
         "syn_challenge_first",
         "drop_synfin",
         "oow_ack_rate_limit",
+        "ignore_beyond_after_fin",
         "dsack",
         "rcv_buf",
         "rcv_buf_mss_multiple",
@@ -225,6 +229,7 @@ impl Param {
             Param::SynReceivedWindowUntrimmed(_) => "syn_received_window_untrimmed",
             Param::SynRetransmitAfterBadAck(_) => "syn_retransmit_after_bad_ack",
             Param::OowAckRateLimit(_) => "oow_ack_rate_limit",
+            Param::IgnoreBeyondAfterFin(_) => "ignore_beyond_after_fin",
         }
     }
 
@@ -266,6 +271,7 @@ impl Param {
                 | Param::TimeWaitAcksAll(_)
                 | Param::SynChallengeFirst(_)
                 | Param::DropSynfin(_)
+                | Param::IgnoreBeyondAfterFin(_)
         )
     }
 
@@ -313,6 +319,7 @@ impl Param {
             Param::SynReceivedWindowUntrimmed(b) => cfg.syn_received_window_untrimmed = b,
             Param::SynRetransmitAfterBadAck(ms) => cfg.syn_retransmit_after_bad_ack = ms.map(t),
             Param::OowAckRateLimit(ms) => cfg.oow_ack_rate_limit = ms.map(t),
+            Param::IgnoreBeyondAfterFin(b) => cfg.ignore_beyond_after_fin = b,
         }
     }
 
@@ -382,6 +389,7 @@ impl Param {
             "time_wait_acks_all" => cfg.time_wait_acks_all.to_string(),
             "syn_challenge_first" => cfg.syn_challenge_first.to_string(),
             "drop_synfin" => cfg.drop_synfin.to_string(),
+            "ignore_beyond_after_fin" => cfg.ignore_beyond_after_fin.to_string(),
             "oow_ack_rate_limit" => cfg
                 .oow_ack_rate_limit
                 .map_or("off (every out-of-window ACK is sent)".to_string(), |t| {
@@ -757,7 +765,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 28] = [
+static LINUX_PARAMS: [Setting; 29] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -801,6 +809,10 @@ static LINUX_PARAMS: [Setting; 28] = [
     Setting {
         param: Param::OowAckRateLimit(Some(500)),
         source: "net.ipv4.tcp_invalid_ratelimit = 500 ms, per connection (tp->last_oow_ack_time; the request sock's and the timewait sock's own): __tcp_oow_rate_limited() from tcp_send_challenge_ack() (RST or SYN in the window, SEG.ACK too old or beyond SND.NXT) and tcp_oow_rate_limited() (only a segment with no text and no FIN, or with SYN) from tcp_validate_incoming() (the duplicate ACK for an unacceptable segment), tcp_check_req() and tcp_timewait_check_oow_rate_limit(); the host-wide net.ipv4.tcp_challenge_ack_limit is INT_MAX (off) since 6.0",
+    },
+    Setting {
+        param: Param::IgnoreBeyondAfterFin(true),
+        source: "tcp_rcv_state_process() (net/ipv4/tcp_input.c): the ACK is processed (step 5), then step 7 breaks out for TCP_CLOSE_WAIT, TCP_CLOSING and TCP_LAST_ACK when !before(seq, rcv_nxt): the text and FIN are dropped and nothing schedules an ACK",
     },
     Setting {
         param: Param::MaxRetransmits(15),
