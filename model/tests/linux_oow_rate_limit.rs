@@ -170,3 +170,33 @@ fn close_wait_ignores_a_fin_with_text_at_rcv_nxt_without_an_ack_under_linux() {
     let out = arrive(&t, &common::cfg(), &mut b, again, 1_000);
     assert_eq!(sent(&out), (Event::Fin, 1));
 }
+
+#[test]
+fn close_wait_reads_only_the_ack_of_text_beyond_rcv_nxt_under_linux() {
+    let (t, cfg) = linux();
+    let mut b = reach(&t, State::CloseWait, Origin::Active);
+    // A FIN one beyond RCV.NXT (302), inside the window.
+    let beyond = seg(F | A, ISS_B + 3, ISS_A + 1);
+    let out = arrive(&t, &cfg, &mut b, beyond, 1_000);
+    assert_eq!(sent(&out), (Event::Ack, 0));
+    assert_eq!((b.state, b.rcv_nxt), (State::CloseWait, ISS_B + 2));
+    // Its ACK is still checked first: one of unsent data draws the (limited) ACK.
+    let bad = seg(F | A, ISS_B + 3, ISS_A + 50);
+    let out = arrive(&t, &cfg, &mut b, bad, 1_010);
+    assert_eq!(sent(&out), (Event::AckUnacceptable, 1));
+    // RFC 9293 answers it as unacceptable.
+    let t = Table::rfc9293();
+    let mut b = reach(&t, State::CloseWait, Origin::Active);
+    let out = arrive(&t, &common::cfg(), &mut b, beyond, 1_000);
+    assert_eq!(sent(&out), (Event::Unacceptable, 1));
+}
+
+#[test]
+fn closing_ends_on_a_fin_that_acknowledges_ours_without_an_ack_under_linux() {
+    let (t, cfg) = linux();
+    let mut b = reach(&t, State::Closing, Origin::Active);
+    // RCV.NXT = 302, SND.NXT = 102: a FIN at RCV.NXT acknowledging ours.
+    let out = arrive(&t, &cfg, &mut b, seg(F | A, ISS_B + 2, ISS_A + 2), 1_000);
+    assert_eq!(sent(&out), (Event::FinAckOfFin, 0));
+    assert_eq!(b.state, State::TimeWait);
+}
