@@ -247,8 +247,35 @@ fn explain_names_the_class_of_each_known_difference_and_none_for_others() {
     let (syn, ack, rst) = (Flags::SYN, Flags::ACK, Flags::RST);
     let cases = [
         (
+            // An ACK due at once that the kernel never sends: the linux profile
+            // rate-limits out-of-window ACKs as Linux does, so this is no class.
             difference(outbound(ack, false), Departure::NothingSent, None, &[]),
-            Some("ack-delayed-or-rate-limited"),
+            None,
+        ),
+        (
+            // An ACK the model delays within a range, not sent by then.
+            difference(outbound(ack, true), Departure::NothingSent, None, &[]),
+            Some("ack-delayed"),
+        ),
+        (
+            // An ACK the kernel sends 200 ms later than the model.
+            difference(
+                outbound(ack, false),
+                mistimed(310_000, 110_000, 110_000),
+                seen(ack),
+                &[],
+            ),
+            Some("ack-delayed"),
+        ),
+        (
+            // One 6 ms late, after a late injection: real time.
+            difference(
+                outbound(ack, false),
+                mistimed(115_926, 110_000, 110_000),
+                seen(ack),
+                &[],
+            ),
+            Some("real-time-jitter"),
         ),
         (
             difference(
@@ -309,14 +336,15 @@ fn explain_names_the_class_of_each_known_difference_and_none_for_others() {
             None,
         ),
         (
-            // The SYN,ACK again for the peer's SYN again, rate-limited by the kernel.
+            // The SYN,ACK again for the peer's SYN again, rate-limited by the kernel: the
+            // linux profile rate-limits it too, so this is no class.
             difference(
                 outbound(syn | ack, false),
                 Departure::NothingSent,
                 None,
                 &[State::SynReceived],
             ),
-            Some("ack-delayed-or-rate-limited"),
+            None,
         ),
         (
             // An ACK where the kernel sends its SYN,ACK: the `linux` profile resends it

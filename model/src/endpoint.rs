@@ -248,6 +248,22 @@ pub struct Config {
     /// `TCP_TIMEOUT_MIN`); the timer's firing is an ordinary retransmission, counted and
     /// timed as any other. `None`: the timer runs on (RFC 9293 §3.10.7.3).
     pub syn_retransmit_after_bad_ack: Option<u32>,
+    /// Out-of-window ACKs are at most one per this many ticks: a challenge ACK
+    /// ([`Emit::ChallengeAck`]), the ACK for a bad ACK field ([`Emit::AckOfBadAck`]), and
+    /// the ACK for an unacceptable segment ([`Emit::DupAck`], [`Emit::AckOrSynAck`]) when
+    /// that segment has no text and no FIN, or has SYN, is skipped if the last one sent
+    /// went less than this long ago (Linux `__tcp_oow_rate_limited()`,
+    /// `net.ipv4.tcp_invalid_ratelimit`); each one sent restarts the count. The time is
+    /// the connection's ([`AckState::last_oow_ack`]), forgotten when a request sock
+    /// becomes a full socket and when TIME-WAIT begins. `None`: every one is sent (RFC
+    /// 9293; RFC 5961 §7 leaves throttling to the implementation).
+    pub oow_ack_rate_limit: Option<u32>,
+    /// Once the peer's FIN is in (CLOSE-WAIT, CLOSING, LAST-ACK), a segment whose text
+    /// or FIN lies beyond RCV.NXT in the window is read for its ACK alone (an ACK event:
+    /// no answer of its own) rather than answered as unacceptable (Linux
+    /// `tcp_rcv_state_process()`: step 5, then step 7 breaks out for these states when
+    /// `!before(seq, rcv_nxt)`; rows 9024–9026 do the same for a FIN at RCV.NXT).
+    pub ignore_beyond_after_fin: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -370,6 +386,8 @@ impl Default for Config {
             syn_received_ack_first: false,
             syn_received_window_untrimmed: false,
             syn_retransmit_after_bad_ack: None,
+            oow_ack_rate_limit: None,
+            ignore_beyond_after_fin: false,
         }
     }
 }
@@ -668,6 +686,9 @@ pub struct AckState {
     pub rcv_wup: u32,
     /// When text last arrived (`icsk_ack.lrcvtime`).
     pub last_rcv: u64,
+    /// When the last out-of-window ACK went ([`Config::oow_ack_rate_limit`]; Linux
+    /// `last_oow_ack_time`); `None`: none yet.
+    pub last_oow_ack: Option<u64>,
 }
 
 /// Leaves nothing to hash: see [`Tcb::ack`].
@@ -855,6 +876,16 @@ impl Tcb {
         }
         if let Input::Segment(seg) = &input {
             self.rearm_after_bad_ack(cfg, seg, env.now);
+        }
+        // A new socket keeps its own out-of-window ACK time: the child a request sock
+        // becomes (tcp_create_openreq_child()) and the timewait sock (tcp_time_wait():
+        // tw_last_oow_ack_time = 0).
+        if (self.state == State::SynReceived
+            && self.origin == Origin::Passive
+            && !matches!(row.to, State::SynReceived | State::Listen))
+            || (row.to == State::TimeWait && self.state != State::TimeWait)
+        {
+            self.ack.last_oow_ack = None;
         }
         self.state = row.to;
         if let Some(val) = ts_recent
@@ -1383,13 +1414,23 @@ impl Tcb {
             return Event::AckUnacceptable;
         }
         let hold = beyond && self.holds_out_of_order(cfg);
-        if beyond && !hold {
+        // Linux reads such a segment's ACK once the peer's FIN is in, and ignores the rest
+        // (Config::ignore_beyond_after_fin): an ACK-only event.
+        let ignored = beyond
+            && cfg.ignore_beyond_after_fin
+            && self.fin_received
+            && matches!(
+                self.state,
+                State::CloseWait | State::Closing | State::LastAck
+            );
+        if beyond && !hold && !ignored {
             return Event::Unacceptable;
         }
         // A FIN beyond the window is trimmed away with the text past it; a FIN held from
         // the peer's SYN is processed with the ACK of ours; a FIN held out of order once
         // the gap before it fills (the eighth step: "if the FIN is in sequence").
         let fin = (!hold
+            && !ignored
             && f.fin()
             && sp.in_window(self.rcv_nxt, sp.add(seg.seq, seg.len), self.rcv_wnd))
             || self.held_fin
@@ -1923,6 +1964,13 @@ impl Tcb {
                 self.arm_retransmit(cfg, now);
             }
             Emit::Ack => out.segments.push(self.ack_segment(cfg, seg.as_ref())),
+            Emit::DupAck | Emit::AckOfBadAck
+                if self.oow_rate_limited(cfg, emit, seg.as_ref(), now) => {}
+            Emit::DupAck | Emit::AckOfBadAck => {
+                out.segments.push(self.ack_segment(cfg, seg.as_ref()))
+            }
+            Emit::ChallengeAck | Emit::AckOrSynAck
+                if self.oow_rate_limited(cfg, emit, seg.as_ref(), now) => {}
             // Never the FIN again: FreeBSD's tcp_send_challenge_ack() builds it with
             // tcp_respond(TH_ACK), not tcp_output() (Config::ack_carries_fin).
             Emit::ChallengeAck => out
@@ -1996,6 +2044,38 @@ impl Tcb {
             }
             Emit::Retransmit => self.retransmit(cfg, now, out),
         }
+    }
+
+    /// [`Config::oow_ack_rate_limit`]: whether this out-of-window ACK is skipped. One
+    /// that is sent (or would be, without the limit) restarts the count (Linux
+    /// `__tcp_oow_rate_limited()`); [`Emit::DupAck`] and [`Emit::AckOrSynAck`] count only
+    /// for a segment with no text and no FIN, or with SYN (`tcp_oow_rate_limited()`).
+    fn oow_rate_limited(
+        &mut self,
+        cfg: &Config,
+        emit: Emit,
+        answering: Option<&Segment>,
+        now: u64,
+    ) -> bool {
+        let Some(limit) = cfg.oow_ack_rate_limit else {
+            return false;
+        };
+        let counted = match emit {
+            Emit::DupAck | Emit::AckOrSynAck => {
+                answering.is_none_or(|s| s.flags.syn() || (s.len == 0 && !s.flags.fin()))
+            }
+            _ => true,
+        };
+        if !counted {
+            return false;
+        }
+        if let Some(last) = self.ack.last_oow_ack
+            && now.saturating_sub(last) < u64::from(limit)
+        {
+            return true;
+        }
+        self.ack.last_oow_ack = Some(now);
+        false
     }
 
     /// ABORT's reset carries the timestamp option when it is on: RFC 7323 §3.2, "SHOULD

@@ -140,6 +140,12 @@ pub enum Param {
     /// In SYN-SENT, an unacceptable ACK brings the SYN's first retransmission forward to
     /// this many ms; `None`: it does not ([`Config::syn_retransmit_after_bad_ack`]).
     SynRetransmitAfterBadAck(Option<u32>),
+    /// Out-of-window ACKs (challenge ACKs, duplicate ACKs for unacceptable segments) are
+    /// at most one per this many ms; `None`: no limit ([`Config::oow_ack_rate_limit`]).
+    OowAckRateLimit(Option<u32>),
+    /// Once the peer's FIN is in, text or a FIN beyond RCV.NXT is read for its ACK alone
+    /// ([`Config::ignore_beyond_after_fin`]).
+    IgnoreBeyondAfterFin(bool),
 }
 
 impl Param {
@@ -181,6 +187,8 @@ impl Param {
         "time_wait_acks_all",
         "syn_challenge_first",
         "drop_synfin",
+        "oow_ack_rate_limit",
+        "ignore_beyond_after_fin",
         "dsack",
         "rcv_buf",
         "rcv_buf_mss_multiple",
@@ -230,6 +238,8 @@ impl Param {
             Param::SynReceivedAckFirst(_) => "syn_received_ack_first",
             Param::SynReceivedWindowUntrimmed(_) => "syn_received_window_untrimmed",
             Param::SynRetransmitAfterBadAck(_) => "syn_retransmit_after_bad_ack",
+            Param::OowAckRateLimit(_) => "oow_ack_rate_limit",
+            Param::IgnoreBeyondAfterFin(_) => "ignore_beyond_after_fin",
         }
     }
 
@@ -249,6 +259,7 @@ impl Param {
                 | Param::TailLossProbe(_)
                 | Param::UserTimeoutFromRetransmit(_)
                 | Param::SynRetransmitAfterBadAck(_)
+                | Param::OowAckRateLimit(_)
                 | Param::Msl(_)
                 | Param::TimeWait(_)
                 | Param::FinTimeout(_)
@@ -270,6 +281,7 @@ impl Param {
                 | Param::TimeWaitAcksAll(_)
                 | Param::SynChallengeFirst(_)
                 | Param::DropSynfin(_)
+                | Param::IgnoreBeyondAfterFin(_)
         )
     }
 
@@ -318,6 +330,8 @@ impl Param {
             Param::SynReceivedAckFirst(b) => cfg.syn_received_ack_first = b,
             Param::SynReceivedWindowUntrimmed(b) => cfg.syn_received_window_untrimmed = b,
             Param::SynRetransmitAfterBadAck(ms) => cfg.syn_retransmit_after_bad_ack = ms.map(t),
+            Param::OowAckRateLimit(ms) => cfg.oow_ack_rate_limit = ms.map(t),
+            Param::IgnoreBeyondAfterFin(b) => cfg.ignore_beyond_after_fin = b,
         }
     }
 
@@ -387,6 +401,12 @@ impl Param {
             "time_wait_acks_all" => cfg.time_wait_acks_all.to_string(),
             "syn_challenge_first" => cfg.syn_challenge_first.to_string(),
             "drop_synfin" => cfg.drop_synfin.to_string(),
+            "ignore_beyond_after_fin" => cfg.ignore_beyond_after_fin.to_string(),
+            "oow_ack_rate_limit" => cfg
+                .oow_ack_rate_limit
+                .map_or("off (every out-of-window ACK is sent)".to_string(), |t| {
+                    format!("one out-of-window ACK per {}", ms(t))
+                }),
             "rtt_estimator" => match cfg.rtt {
                 None => "off (the RTO is rto, backed off)".to_string(),
                 Some(Estimator::Rfc6298) => "RFC 6298".to_string(),
@@ -801,6 +821,14 @@ static LINUX_PARAMS: [Setting; 29] = [
         source: "tcp_rcv_synsent_state_process() (net/ipv4/tcp_input.c): an unacceptable ACK with icsk_retransmits == 0 -> tcp_reset_xmit_timer(ICSK_TIME_RETRANS, TCP_TIMEOUT_MIN) (\"Previous FIN/ACK or RST/ACK might be ignored\"); TCP_TIMEOUT_MIN = 2 jiffies, 8 ms at HZ = 250; tcp_retransmit_timer() then resends the SYN as any retransmission",
     },
     Setting {
+        param: Param::OowAckRateLimit(Some(500)),
+        source: "net.ipv4.tcp_invalid_ratelimit = 500 ms, per connection (tp->last_oow_ack_time; the request sock's and the timewait sock's own): __tcp_oow_rate_limited() from tcp_send_challenge_ack() (RST or SYN in the window, SEG.ACK too old or beyond SND.NXT) and tcp_oow_rate_limited() (only a segment with no text and no FIN, or with SYN) from tcp_validate_incoming() (the duplicate ACK for an unacceptable segment), tcp_check_req() and tcp_timewait_check_oow_rate_limit(); the host-wide net.ipv4.tcp_challenge_ack_limit is INT_MAX (off) since 6.0",
+    },
+    Setting {
+        param: Param::IgnoreBeyondAfterFin(true),
+        source: "tcp_rcv_state_process() (net/ipv4/tcp_input.c): the ACK is processed (step 5), then step 7 breaks out for TCP_CLOSE_WAIT, TCP_CLOSING and TCP_LAST_ACK when !before(seq, rcv_nxt): the text and FIN are dropped and nothing schedules an ACK",
+    },
+    Setting {
         param: Param::MaxRetransmits(15),
         source: "net.ipv4.tcp_retries2 = 15 (TCP_RETR2)",
     },
@@ -1003,8 +1031,8 @@ fn linux() -> Vec<Rule> {
         on(Ack, &[TIME_WAIT]).does(&[ARM_2MSL])
             .rfc("Linux tcp_timewait_state_process(): inet_twsk_reschedule()")
             .label("rcv ACK / restart TIME-WAIT"),
-        on(Unacceptable, &[TIME_WAIT]).does(&[SND_ACK, ARM_2MSL])
-            .rfc("Linux tcp_timewait_state_process(): TCP_TW_ACK, inet_twsk_reschedule()")
+        on(Unacceptable, &[TIME_WAIT]).does(&[SND_DUP_ACK, ARM_2MSL])
+            .rfc("Linux tcp_timewait_state_process(): tcp_timewait_check_oow_rate_limit(), inet_twsk_reschedule()")
             .label("rcv unacceptable / snd ACK, restart TIME-WAIT"),
         // tcp_fin() in TCP_ESTABLISHED (and TCP_SYN_RECV, which the segment's ACK has
         // made established) only schedules the ACK and enters interactive mode, so the
@@ -1057,9 +1085,20 @@ fn linux() -> Vec<Rule> {
         on(Unacceptable, &[SYN_RCVD]).when(OpenedPassively).does(&[ACK_OR_SYN_ACK])
             .rfc("Linux tcp_check_req(): a retransmitted SYN -> tcp_rtx_synack(), else req->rsk_ops->send_ack()")
             .label("rcv unacceptable / snd ACK (SYN,ACK for the SYN again)"),
-        on(Unacceptable, &[SYN_RCVD]).when(OpenedActively).does(&[SND_ACK])
+        on(Unacceptable, &[SYN_RCVD]).when(OpenedActively).does(&[SND_DUP_ACK])
             .rfc("Linux tcp_validate_incoming(): tcp_send_dupack(), or a challenge ACK for a SYN")
             .label("rcv unacceptable / snd ACK"),
+        // Once the peer's FIN is in, text or a FIN at or after RCV.NXT is ignored without
+        // an ACK: tcp_rcv_state_process()'s step 7 breaks out for TCP_CLOSE_WAIT,
+        // TCP_CLOSING and TCP_LAST_ACK when !before(seq, rcv_nxt), and nothing schedules
+        // one. A FIN that also acknowledges ours ends CLOSING in step 5 (tcp_time_wait(),
+        // "goto consume"), unacknowledged.
+        on(Fin, &[CLOSE_WAIT, CLOSING, LAST_ACK])
+            .rfc("Linux tcp_rcv_state_process() step 7: TCP_CLOSE_WAIT/CLOSING/LAST_ACK, !before(seq, rcv_nxt) -> break")
+            .label("rcv FIN again, elsewhere / ignore"),
+        on(FinAckOfFin, &[CLOSING]).does(&[ProcessAck, StopTimers, ARM_2MSL]).to(TIME_WAIT)
+            .rfc("Linux tcp_rcv_state_process() TCP_CLOSING: tcp_time_wait(), goto consume")
+            .label("rcv ACK of FIN / enter TIME-WAIT"),
     ]
 }
 

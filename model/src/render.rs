@@ -14,6 +14,8 @@ impl fmt::Display for Emit {
             Emit::AckOrSynAck => "snd ACK (SYN,ACK again for the peer's SYN again)",
             Emit::AckIfText => "snd ACK if text",
             Emit::AckFinDelayable => "snd ACK (may be delayed)",
+            Emit::DupAck => "snd ACK (out of window)",
+            Emit::AckOfBadAck => "snd ACK (bad ACK)",
             Emit::ChallengeAck => "snd challenge ACK",
             Emit::Fin => "snd FIN",
             Emit::Data => "snd queued text",

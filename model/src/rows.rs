@@ -34,6 +34,8 @@ pub(crate) const SND_SYN_ACK: Action = Action::Emit(Emit::SynAck);
 pub(crate) const SND_ACK: Action = Action::Emit(Emit::Ack);
 pub(crate) const ACK_TEXT: Action = Action::Emit(Emit::AckIfText);
 pub(crate) const CHALLENGE: Action = Action::Emit(Emit::ChallengeAck);
+pub(crate) const SND_DUP_ACK: Action = Action::Emit(Emit::DupAck);
+pub(crate) const ACK_BAD_ACK: Action = Action::Emit(Emit::AckOfBadAck);
 pub(crate) const SND_FIN: Action = Action::Emit(Emit::Fin);
 pub(crate) const SND_DATA: Action = Action::Emit(Emit::Data);
 pub(crate) const SND_RST: Action = Action::Emit(Emit::Rst);
@@ -300,7 +302,7 @@ fn segments_in_syn_received() -> Vec<Rule> {
     use Guard::{OpenedActively, OpenedPassively};
     vec![
         // §3.10.7.4 first: sequence number.
-        on(Unacceptable, &[SYN_RCVD]).does(&[SND_ACK]).rfc("§3.10.7.4")
+        on(Unacceptable, &[SYN_RCVD]).does(&[SND_DUP_ACK]).rfc("§3.10.7.4")
             .label("rcv unacceptable / snd ACK"),
         on(FinRetransmit, &[SYN_RCVD]).does(&[SND_ACK]).rfc("§3.10.7.4")
             .label("rcv unacceptable / snd ACK"),
@@ -351,7 +353,7 @@ fn segments_in_synchronized_states() -> Vec<Rule> {
     const FIN_SEEN: [State; 3] = [CLOSING, LAST_ACK, TIME_WAIT];
     vec![
         // first: sequence number.
-        on(Unacceptable, &SYNC).does(&[SND_ACK]).rfc("§3.10.7.4")
+        on(Unacceptable, &SYNC).does(&[SND_DUP_ACK]).rfc("§3.10.7.4")
             .label("rcv unacceptable / snd ACK"),
         // RFC 9293 restarts 2MSL on a retransmitted FIN (eighth step), though the strict
         // acceptability test would drop it first; the classifier tells it apart.
@@ -375,7 +377,7 @@ fn segments_in_synchronized_states() -> Vec<Rule> {
             .label("rcv SYN / snd challenge ACK"),
         // fifth: ACK.
         on(NoAck, &SYNC).rfc("§3.10.7.4").label("rcv segment without ACK / drop"),
-        on(AckUnacceptable, &SYNC).does(&[SND_ACK]).rfc("§3.10.7.4, RFC 5961 §5.2")
+        on(AckUnacceptable, &SYNC).does(&[ACK_BAD_ACK]).rfc("§3.10.7.4, RFC 5961 §5.2")
             .label("rcv ACK of unsent data / snd ACK"),
         on(Ack, &OPEN_RCV).does(&[ProcessAck, AcceptText, ACK_TEXT, SND_DATA]).rfc("§3.10.7.4")
             .label("rcv ACK / accept text"),

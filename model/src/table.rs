@@ -428,7 +428,8 @@ pub enum Emit {
     /// RST, not refused by PAWS) while our SYN is unacknowledged: our SYN,ACK again, its
     /// timer restarted from now at the RTO in force, no retransmission counted (Linux's
     /// request socket: `tcp_check_req()`, "Check for pure retransmitted SYN",
-    /// `tcp_rtx_synack()`, `mod_timer_pending()`).
+    /// `tcp_rtx_synack()`, `mod_timer_pending()`). Either is an out-of-window ACK as
+    /// [`Emit::DupAck`] is (`tcp_check_req()` asks `tcp_oow_rate_limited()` for both).
     AckOrSynAck,
     /// The ACK above, only when this segment's text was accepted: at once, or later by
     /// the delayed-ACK timer where [`crate::Config::delayed_ack`] allows (§3.10.7.4's
@@ -439,7 +440,19 @@ pub enum Emit {
     /// (`inet_csk_enter_pingpong_mode()`, which ends quick-ACK mode), so it goes by the
     /// delayed-ACK rule (`__tcp_ack_snd_check()`). At once when delayed ACKs are off.
     AckFinDelayable,
-    /// RFC 5961's challenge ACK: `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`.
+    /// The ACK above in reply to a segment that failed the sequence test (§3.10.7.4's
+    /// first step: "an acknowledgment should be sent in reply"). An out-of-window ACK:
+    /// where [`crate::Config::oow_ack_rate_limit`] is set, one answering a segment with
+    /// no text and no FIN, or with a SYN, is skipped within that time of the last
+    /// out-of-window ACK (Linux `tcp_oow_rate_limited()`).
+    DupAck,
+    /// The ACK above in reply to a segment whose ACK field is not acceptable (RFC 5961
+    /// §5.2: it acknowledges unsent data, or is too old). An out-of-window ACK whatever
+    /// the segment carries: Linux sends it through `tcp_send_challenge_ack()`
+    /// ([`crate::Config::oow_ack_rate_limit`]).
+    AckOfBadAck,
+    /// RFC 5961's challenge ACK: `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`. An out-of-window
+    /// ACK whatever the segment carries ([`crate::Config::oow_ack_rate_limit`]).
     ChallengeAck,
     /// Queue a FIN after all queued text: `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=FIN,ACK>`. Text
     /// (and so a FIN behind it) waits until our SYN is acknowledged (§3.10.2, §3.10.4).
