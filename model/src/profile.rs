@@ -150,7 +150,7 @@ pub enum Param {
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 40] = [
+    pub const NAMES: [&'static str; 42] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -779,7 +779,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 29] = [
+static LINUX_PARAMS: [Setting; 31] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
