@@ -454,6 +454,7 @@ impl Options {
         c.rto_slop = want.rto_slop;
         c.tail_loss_probe = want.tail_loss_probe;
         c.syn_retransmit_after_bad_ack = want.syn_retransmit_after_bad_ack;
+        c.fin_held_after_handshake_loss = want.fin_held_after_handshake_loss;
         c.syn_received_ack_first = want.syn_received_ack_first;
         c.syn_received_window_untrimmed = want.syn_received_window_untrimmed;
         c.syn_retries = want.syn_retries;

@@ -134,11 +134,14 @@ pub enum Param {
     /// In SYN-SENT, an unacceptable ACK brings the SYN's first retransmission forward to
     /// this many ms; `None`: it does not ([`Config::syn_retransmit_after_bad_ack`]).
     SynRetransmitAfterBadAck(Option<u32>),
+    /// After a retransmission timeout in the handshake, a FIN queued while our SYN is
+    /// unacknowledged waits for its ACK ([`Config::fin_held_after_handshake_loss`]).
+    FinHeldAfterHandshakeLoss(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 38] = [
+    pub const NAMES: [&'static str; 39] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -157,6 +160,7 @@ impl Param {
         "time_wait",
         "fin_timeout",
         "fin_retransmit_ack",
+        "fin_held_after_handshake_loss",
         "abort_on_unread_close",
         "abort_on_data_reply",
         "user_timeout_from_retransmit",
@@ -220,6 +224,7 @@ impl Param {
             Param::SynReceivedAckFirst(_) => "syn_received_ack_first",
             Param::SynReceivedWindowUntrimmed(_) => "syn_received_window_untrimmed",
             Param::SynRetransmitAfterBadAck(_) => "syn_retransmit_after_bad_ack",
+            Param::FinHeldAfterHandshakeLoss(_) => "fin_held_after_handshake_loss",
         }
     }
 
@@ -254,6 +259,7 @@ impl Param {
         matches!(
             self,
             Param::FinRetransmitAck(_)
+                | Param::FinHeldAfterHandshakeLoss(_)
                 | Param::AckCarriesFin(_)
                 | Param::SynReceivedAckFirst(_)
                 | Param::SynReceivedWindowUntrimmed(_)
@@ -306,6 +312,7 @@ impl Param {
             Param::SynReceivedAckFirst(b) => cfg.syn_received_ack_first = b,
             Param::SynReceivedWindowUntrimmed(b) => cfg.syn_received_window_untrimmed = b,
             Param::SynRetransmitAfterBadAck(ms) => cfg.syn_retransmit_after_bad_ack = ms.map(t),
+            Param::FinHeldAfterHandshakeLoss(b) => cfg.fin_held_after_handshake_loss = b,
         }
     }
 
@@ -354,6 +361,7 @@ impl Param {
                 .map_or(format!("2 MSL ({})", ms(cfg.msl.saturating_mul(2))), ms),
             "fin_timeout" => ms(cfg.fin_timeout),
             "fin_retransmit_ack" => cfg.fin_retransmit_ack.to_string(),
+            "fin_held_after_handshake_loss" => cfg.fin_held_after_handshake_loss.to_string(),
             "abort_on_unread_close" => cfg.abort_on_unread_close.to_string(),
             "delayed_ack" => cfg
                 .delayed_ack
@@ -745,7 +753,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 27] = [
+static LINUX_PARAMS: [Setting; 28] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -833,6 +841,10 @@ static LINUX_PARAMS: [Setting; 27] = [
     Setting {
         param: Param::SynReceivedAckFirst(true),
         source: "tcp_check_req() (net/ipv4/tcp_minisocks.c): after a retransmitted SYN, (flg & TCP_FLAG_ACK) && ack_seq != snt_isn + 1 -> return sk (\"Invalid ACK: reset will be sent by listening socket\": tcp_rcv_state_process() in TCP_LISTEN, tcp_v4_send_reset()) before PAWS, tcp_in_window() and SYN; a RST is judged by its sequence number (measured on 6.18.44)",
+    },
+    Setting {
+        param: Param::FinHeldAfterHandshakeLoss(true),
+        source: "tcp_retransmit_timer() -> tcp_enter_loss() (net/ipv4/tcp_input.c): snd_cwnd = packets in flight + 1 after a timeout in SYN-SENT or SYN-RECEIVED; __tcp_close() -> tcp_send_fin() queues the FIN, which tcp_write_xmit()'s tcp_cwnd_test() holds behind the unacknowledged SYN,ACK until its ACK (measured on 6.18.44)",
     },
     Setting {
         param: Param::SynReceivedWindowUntrimmed(true),
@@ -947,7 +959,7 @@ const ACK_OR_SYN_ACK: Action = Action::Emit(Emit::AckOrSynAck);
 #[rustfmt::skip]
 fn linux() -> Vec<Rule> {
     use Event::{Abort, Ack, AckOfFin, Fin, FinAckOfFin, FinWait2Timeout, RstExact, RstInWindow,
-        Syn, SynAck, Unacceptable};
+        Shutdown, Syn, SynAck, Unacceptable};
     use Guard::{OpenedActively, OpenedPassively};
     vec![
         // tcp_disconnect(): "ABORT function of RFC793", RST only where tcp_need_reset().
@@ -962,6 +974,17 @@ fn linux() -> Vec<Rule> {
         on(Abort, &[SYN_RCVD]).when(Guard::OpenedPassively).does(&[DeleteTcb]).to(CLOSED)
             .rfc("Linux reqsk_timer_handler(): a request sock whose listener is gone is dropped, nothing sent")
             .label("ABORT / delete TCB"),
+        // shutdown(SHUT_WR) in a simultaneous open's SYN-RECEIVED sends nothing and stays:
+        // tcp_shutdown() skips TCP_SYN_RECV (Linux 6.10, "tcp: defer
+        // shutdown(SEND_SHUTDOWN) for TCP_SYN_RECV sockets"), and tcp_rcv_state_process()
+        // calls it again on entering ESTABLISHED (§3.10.4's "queue for processing after
+        // entering ESTABLISHED state"). close() still sends its FIN (tcp_close_state()).
+        on(Shutdown, &[SYN_RCVD]).when(OpenedActively).does(&[Action::DeferClose])
+            .rfc("Linux tcp_shutdown(): not in TCP_SYN_RECV; tcp_rcv_state_process(): SEND_SHUTDOWN on entering ESTABLISHED")
+            .label("SHUTDOWN / queue until ESTABLISHED"),
+        on(Shutdown, &[SYN_RCVD]).when(OpenedPassively).does(&[SND_FIN]).to(FIN_WAIT_1)
+            .rfc("§3.10.4 (Linux: a request sock has no socket to shut down)")
+            .label("SHUTDOWN / snd FIN"),
         on(AckOfFin, &[FIN_WAIT_1]).does(&[ProcessAck, AcceptText, ACK_TEXT, ARM_FIN_WAIT_2])
             .to(FIN_WAIT_2).rfc("Linux tcp_rcv_state_process() TCP_FIN_WAIT1: tcp_fin_timeout")
             .label("rcv ACK of FIN / start FIN-WAIT-2 timer").classic(),
