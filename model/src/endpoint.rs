@@ -1484,7 +1484,10 @@ impl Tcb {
         // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT (RFC 5961 §5.2): an old ACK in that
         // range is a duplicate, ignored, and the text processed (§3.10.7.4). At most half
         // the space back (halved before narrowing: 2^32 does not fit in a u32).
-        let oldest = sp.sub(self.snd_una, self.max_snd_wnd.min((sp.modulus() / 2) as u32));
+        let oldest = sp.sub(
+            self.snd_una,
+            self.max_snd_wnd.min((sp.modulus() / 2) as u32),
+        );
         let span = sp.sub(self.snd_nxt, oldest) as u64 + 1;
         let ack_ok = (sp.sub(seg.ack, oldest) as u64) < span;
         if !ack_ok {

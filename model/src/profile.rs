@@ -974,17 +974,6 @@ fn linux() -> Vec<Rule> {
         on(Abort, &[SYN_RCVD]).when(Guard::OpenedPassively).does(&[DeleteTcb]).to(CLOSED)
             .rfc("Linux reqsk_timer_handler(): a request sock whose listener is gone is dropped, nothing sent")
             .label("ABORT / delete TCB"),
-        // shutdown(SHUT_WR) in a simultaneous open's SYN-RECEIVED sends nothing and stays:
-        // tcp_shutdown() skips TCP_SYN_RECV (Linux 6.10, "tcp: defer
-        // shutdown(SEND_SHUTDOWN) for TCP_SYN_RECV sockets"), and tcp_rcv_state_process()
-        // calls it again on entering ESTABLISHED (§3.10.4's "queue for processing after
-        // entering ESTABLISHED state"). close() still sends its FIN (tcp_close_state()).
-        on(Shutdown, &[SYN_RCVD]).when(OpenedActively).does(&[Action::DeferClose])
-            .rfc("Linux tcp_shutdown(): not in TCP_SYN_RECV; tcp_rcv_state_process(): SEND_SHUTDOWN on entering ESTABLISHED")
-            .label("SHUTDOWN / queue until ESTABLISHED"),
-        on(Shutdown, &[SYN_RCVD]).when(OpenedPassively).does(&[SND_FIN]).to(FIN_WAIT_1)
-            .rfc("§3.10.4 (Linux: a request sock has no socket to shut down)")
-            .label("SHUTDOWN / snd FIN"),
         on(AckOfFin, &[FIN_WAIT_1]).does(&[ProcessAck, AcceptText, ACK_TEXT, ARM_FIN_WAIT_2])
             .to(FIN_WAIT_2).rfc("Linux tcp_rcv_state_process() TCP_FIN_WAIT1: tcp_fin_timeout")
             .label("rcv ACK of FIN / start FIN-WAIT-2 timer").classic(),
@@ -1061,6 +1050,17 @@ fn linux() -> Vec<Rule> {
         on(Unacceptable, &[SYN_RCVD]).when(OpenedActively).does(&[SND_ACK])
             .rfc("Linux tcp_validate_incoming(): tcp_send_dupack(), or a challenge ACK for a SYN")
             .label("rcv unacceptable / snd ACK"),
+        // shutdown(SHUT_WR) in a simultaneous open's SYN-RECEIVED sends nothing and stays:
+        // tcp_shutdown() skips TCP_SYN_RECV (Linux 6.10, "tcp: defer
+        // shutdown(SEND_SHUTDOWN) for TCP_SYN_RECV sockets"), and tcp_rcv_state_process()
+        // calls it again on entering ESTABLISHED (§3.10.4's "queue for processing after
+        // entering ESTABLISHED state"). close() still sends its FIN (tcp_close_state()).
+        on(Shutdown, &[SYN_RCVD]).when(OpenedActively).does(&[Action::DeferClose])
+            .rfc("Linux tcp_shutdown(): not in TCP_SYN_RECV; tcp_rcv_state_process(): SEND_SHUTDOWN on entering ESTABLISHED")
+            .label("SHUTDOWN / queue until ESTABLISHED"),
+        on(Shutdown, &[SYN_RCVD]).when(OpenedPassively).does(&[SND_FIN]).to(FIN_WAIT_1)
+            .rfc("Linux tcp_shutdown() never sees a request sock (no socket): §3.10.4 kept")
+            .label("SHUTDOWN / snd FIN"),
     ]
 }
 

@@ -33,7 +33,10 @@ fn user(t: &Table, cfg: &Config, tcb: &mut Tcb, c: UserCall, now: u64) -> Outcom
 
 /// Every segment sent: flags, SEQ, ACK.
 fn sent(out: &Outcome) -> Vec<(Flags, u32, u32)> {
-    out.segments.iter().map(|s| (s.flags, s.seq, s.ack)).collect()
+    out.segments
+        .iter()
+        .map(|s| (s.flags, s.seq, s.ack))
+        .collect()
 }
 
 /// A simultaneous open: our SYN out, the peer's SYN in, our SYN,ACK out (ISS 100, the
