@@ -582,17 +582,6 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
         // in-window segment; README: out-of-order text).
         return Some("out-of-order-text-ack-unread");
     }
-    if kernel == Departure::NothingSent
-        && expected == Some(Flags::FIN | Flags::ACK)
-        && in_syn_received
-    {
-        // shutdown(SHUT_WR) in a simultaneous open's SYN-RECEIVED: the endpoint sends its
-        // FIN (§3.10.4's first branch) and is in FIN-WAIT-1; Linux stays in SYN-RECEIVED
-        // and sends the FIN once established, §3.10.4's other branch (tcp_shutdown()
-        // skips TCP_SYN_RECV; tcp_rcv_state_process() sends it: "tcp: defer
-        // shutdown(SEND_SHUTDOWN) for TCP_SYN_RECV sockets", Linux 6.10).
-        return Some("fin-deferred-in-syn-received");
-    }
     if kernel == Departure::NothingSent && expected == Some(Flags::RST) && in_syn_received {
         // A simultaneous open's SYN-RECEIVED takes SEG.ACK = SND.UNA as acceptable
         // (tcp_ack() refuses only an ACK before SND.UNA or after SND.NXT) and is

@@ -456,6 +456,7 @@ impl Options {
         c.syn_retransmit_after_bad_ack = want.syn_retransmit_after_bad_ack;
         c.oow_ack_rate_limit = want.oow_ack_rate_limit;
         c.ignore_beyond_after_fin = want.ignore_beyond_after_fin;
+        c.fin_held_after_handshake_loss = want.fin_held_after_handshake_loss;
         c.syn_received_ack_first = want.syn_received_ack_first;
         c.syn_received_window_untrimmed = want.syn_received_window_untrimmed;
         c.syn_retries = want.syn_retries;

@@ -264,6 +264,14 @@ pub struct Config {
     /// `tcp_rcv_state_process()`: step 5, then step 7 breaks out for these states when
     /// `!before(seq, rcv_nxt)`; rows 9024–9026 do the same for a FIN at RCV.NXT).
     pub ignore_beyond_after_fin: bool,
+    /// After a retransmission timeout while our SYN is unacknowledged (SYN-SENT or
+    /// SYN-RECEIVED), a FIN queued before the ACK of our SYN waits for it, as text does
+    /// (true: Linux, whose `tcp_retransmit_timer()` -> `tcp_enter_loss()` leaves a
+    /// congestion window of one segment, which the SYN,ACK in flight fills, so
+    /// `tcp_write_xmit()`'s `tcp_cwnd_test()` holds the FIN that `__tcp_close()` ->
+    /// `tcp_send_fin()` queued in SYN-RECEIVED). False: RFC 9293 §3.10.4, a CLOSE in
+    /// SYN-RECEIVED with nothing queued sends its FIN at once.
+    pub fin_held_after_handshake_loss: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -388,6 +396,7 @@ impl Default for Config {
             syn_retransmit_after_bad_ack: None,
             oow_ack_rate_limit: None,
             ignore_beyond_after_fin: false,
+            fin_held_after_handshake_loss: false,
         }
     }
 }
@@ -489,6 +498,7 @@ impl std::hash::Hash for Tcb {
             held_text,
             held_fin,
             fin_queued,
+            close_deferred,
             fin_sent,
             fin_received,
             retries,
@@ -507,6 +517,7 @@ impl std::hash::Hash for Tcb {
                 | u64::from(*fin_queued) << 17
                 | u64::from(*fin_sent) << 18
                 | u64::from(*fin_received) << 19
+                | u64::from(*close_deferred) << 20
                 | u64::from(*retries) << 24
                 | u64::from(*held_text) << 32,
         );
@@ -583,6 +594,9 @@ pub struct Tcb {
     pub held_fin: bool,
     /// CLOSE was called; the FIN goes after the queued text.
     pub fin_queued: bool,
+    /// A CLOSE queued in SYN-RECEIVED for processing after entering ESTABLISHED
+    /// ([`Action::DeferClose`]); nothing queued for sending yet.
+    pub close_deferred: bool,
     /// Our FIN has been sent (it is SND.NXT - 1).
     pub fin_sent: bool,
     /// The peer's FIN has been received.
@@ -827,6 +841,9 @@ impl Tcb {
         } else {
             self.classify(cfg, &input)
         };
+        if let Some(out) = self.deferred_close_then_fin(table, cfg, event, &input, env) {
+            return out;
+        }
         // SND.UNA of a connection that was there before this step (a new TCB's is no
         // progress).
         let una_before =
@@ -888,6 +905,7 @@ impl Tcb {
             self.ack.last_oow_ack = None;
         }
         self.state = row.to;
+        self.run_deferred_close(table, cfg, env, &mut out);
         if let Some(val) = ts_recent
             && cfg.ts_recent_after_ack
             && acks_processed
@@ -901,6 +919,84 @@ impl Tcb {
         }
         self.run_user_clock(cfg, env.now, una_before);
         out
+    }
+
+    /// A CLOSE queued in SYN-RECEIVED ([`Action::DeferClose`]) is processed once the
+    /// connection is synchronized, by the SHUTDOWN row of the state it entered (§3.10.4:
+    /// "queue for processing after entering ESTABLISHED state"; Linux
+    /// `tcp_rcv_state_process()`: `tcp_shutdown()` once TCP_SYN_RECV becomes
+    /// TCP_ESTABLISHED). The outcome keeps the first row's number; its end state is the
+    /// second row's. A segment with text or a FIN comes here as its ACK alone
+    /// (`deferred_close_then_fin`).
+    fn run_deferred_close(&mut self, table: &Table, cfg: &Config, env: Env, out: &mut Outcome) {
+        if !self.close_deferred || matches!(self.state, State::SynReceived) {
+            return;
+        }
+        self.close_deferred = false;
+        if self.state != State::Established {
+            // Reset or deleted meanwhile: nothing left to close.
+            return;
+        }
+        let row = table.row(table.lookup(self.state, Event::Shutdown, self.origin));
+        let call = Input::Call(UserCall::Shutdown);
+        for action in row.actions {
+            self.apply(cfg, *action, &call, env, out);
+        }
+        self.state = row.to;
+        out.to = row.to;
+    }
+
+    /// Text or a FIN on the ACK of our SYN while a CLOSE is queued in SYN-RECEIVED
+    /// ([`Action::DeferClose`]): Linux enters ESTABLISHED and sends its FIN
+    /// (`tcp_rcv_state_process()`: `tcp_shutdown()`) before the segment's text and FIN
+    /// are processed (`tcp_data_queue()`; a FIN there, `tcp_fin()`, finds FIN-WAIT-1 and
+    /// leads to CLOSING). So the
+    /// segment is taken in two steps: its ACK alone (ESTABLISHED, then the queued CLOSE:
+    /// FIN-WAIT-1), then the whole segment in the state that left. `None` for any other
+    /// step.
+    fn deferred_close_then_fin(
+        &mut self,
+        table: &Table,
+        cfg: &Config,
+        event: Event,
+        input: &Input,
+        env: Env,
+    ) -> Option<Outcome> {
+        let Input::Segment(seg) = input else {
+            return None;
+        };
+        let acks_syn = matches!(
+            event,
+            Event::AckOfSyn | Event::Ack | Event::AckOfFin | Event::Fin | Event::FinAckOfFin
+        );
+        if !self.close_deferred
+            || self.state != State::SynReceived
+            || !acks_syn
+            || (seg.len == 0 && !seg.flags.fin())
+        {
+            return None;
+        }
+        let ack_only = Segment {
+            flags: Flags::from_bits(seg.flags.bits() & !(Flags::FIN | Flags::PSH).bits()),
+            len: 0,
+            ..*seg
+        };
+        let first = self.step(table, cfg, Input::Segment(ack_only), env);
+        if self.close_deferred || self.state == State::SynReceived {
+            // The ACK alone did not synchronize (it does, as the segment's row reads the
+            // same ACK): keep the first step's outcome.
+            return Some(first);
+        }
+        let mut out = self.step(table, cfg, *input, env);
+        out.from = first.from;
+        let mut segments = first.segments;
+        segments.append(&mut out.segments);
+        out.segments = segments;
+        let mut signals = first.signals;
+        signals.append(&mut out.signals);
+        out.signals = signals;
+        out.accepted += first.accepted;
+        Some(out)
     }
 
     /// The retransmission timer fired and the user timeout has passed (Linux
@@ -1444,8 +1540,13 @@ impl Tcb {
                 Event::AckOfSyn
             };
         }
-        // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT (RFC 5961 §5.2)
-        let oldest = sp.sub(self.snd_una, self.max_snd_wnd.min(sp.modulus() as u32 / 2));
+        // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT (RFC 5961 §5.2): an old ACK in that
+        // range is a duplicate, ignored, and the text processed (§3.10.7.4). At most half
+        // the space back (halved before narrowing: 2^32 does not fit in a u32).
+        let oldest = sp.sub(
+            self.snd_una,
+            self.max_snd_wnd.min((sp.modulus() / 2) as u32),
+        );
         let span = sp.sub(self.snd_nxt, oldest) as u64 + 1;
         let ack_ok = (sp.sub(seg.ack, oldest) as u64) < span;
         if !ack_ok {
@@ -1597,6 +1698,7 @@ impl Tcb {
                     };
                 }
             }
+            Action::DeferClose => self.close_deferred = true,
             Action::QueueText => {
                 if let Input::Call(UserCall::Send(n)) = input {
                     self.send_queue = self.send_queue.saturating_add(*n);
@@ -1999,6 +2101,7 @@ impl Tcb {
             },
             Emit::Fin => {
                 self.fin_queued = true;
+                self.close_deferred = false;
                 self.flush(cfg, now, out);
             }
             Emit::Data => self.flush(cfg, now, out),
@@ -2126,7 +2229,11 @@ impl Tcb {
             usable -= n;
             sent = true;
         }
-        if self.fin_queued && self.send_queue == 0 {
+        // Linux: after a loss in the handshake the congestion window holds the FIN behind
+        // our unacknowledged SYN (Config::fin_held_after_handshake_loss).
+        let fin_held =
+            cfg.fin_held_after_handshake_loss && self.syn_outstanding() && self.retries > 0;
+        if self.fin_queued && self.send_queue == 0 && !fin_held {
             out.segments
                 .push(self.segment(cfg, Flags::FIN | Flags::ACK, self.snd_nxt));
             self.time_sent(cfg, self.snd_nxt, 1, now, false);

@@ -146,11 +146,14 @@ pub enum Param {
     /// Once the peer's FIN is in, text or a FIN beyond RCV.NXT is read for its ACK alone
     /// ([`Config::ignore_beyond_after_fin`]).
     IgnoreBeyondAfterFin(bool),
+    /// After a retransmission timeout in the handshake, a FIN queued while our SYN is
+    /// unacknowledged waits for its ACK ([`Config::fin_held_after_handshake_loss`]).
+    FinHeldAfterHandshakeLoss(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 42] = [
+    pub const NAMES: [&'static str; 43] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -169,6 +172,7 @@ impl Param {
         "time_wait",
         "fin_timeout",
         "fin_retransmit_ack",
+        "fin_held_after_handshake_loss",
         "abort_on_unread_close",
         "abort_on_data_reply",
         "request_outlives_listener",
@@ -240,6 +244,7 @@ impl Param {
             Param::SynRetransmitAfterBadAck(_) => "syn_retransmit_after_bad_ack",
             Param::OowAckRateLimit(_) => "oow_ack_rate_limit",
             Param::IgnoreBeyondAfterFin(_) => "ignore_beyond_after_fin",
+            Param::FinHeldAfterHandshakeLoss(_) => "fin_held_after_handshake_loss",
         }
     }
 
@@ -275,6 +280,7 @@ impl Param {
         matches!(
             self,
             Param::FinRetransmitAck(_)
+                | Param::FinHeldAfterHandshakeLoss(_)
                 | Param::AckCarriesFin(_)
                 | Param::SynReceivedAckFirst(_)
                 | Param::SynReceivedWindowUntrimmed(_)
@@ -332,6 +338,7 @@ impl Param {
             Param::SynRetransmitAfterBadAck(ms) => cfg.syn_retransmit_after_bad_ack = ms.map(t),
             Param::OowAckRateLimit(ms) => cfg.oow_ack_rate_limit = ms.map(t),
             Param::IgnoreBeyondAfterFin(b) => cfg.ignore_beyond_after_fin = b,
+            Param::FinHeldAfterHandshakeLoss(b) => cfg.fin_held_after_handshake_loss = b,
         }
     }
 
@@ -380,6 +387,7 @@ impl Param {
                 .map_or(format!("2 MSL ({})", ms(cfg.msl.saturating_mul(2))), ms),
             "fin_timeout" => ms(cfg.fin_timeout),
             "fin_retransmit_ack" => cfg.fin_retransmit_ack.to_string(),
+            "fin_held_after_handshake_loss" => cfg.fin_held_after_handshake_loss.to_string(),
             "abort_on_unread_close" => cfg.abort_on_unread_close.to_string(),
             "delayed_ack" => cfg
                 .delayed_ack
@@ -779,7 +787,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 31] = [
+static LINUX_PARAMS: [Setting; 32] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -883,6 +891,10 @@ static LINUX_PARAMS: [Setting; 31] = [
     Setting {
         param: Param::SynReceivedAckFirst(true),
         source: "tcp_check_req() (net/ipv4/tcp_minisocks.c): after a retransmitted SYN, (flg & TCP_FLAG_ACK) && ack_seq != snt_isn + 1 -> return sk (\"Invalid ACK: reset will be sent by listening socket\": tcp_rcv_state_process() in TCP_LISTEN, tcp_v4_send_reset()) before PAWS, tcp_in_window() and SYN; a RST is judged by its sequence number (measured on 6.18.44)",
+    },
+    Setting {
+        param: Param::FinHeldAfterHandshakeLoss(true),
+        source: "tcp_retransmit_timer() -> tcp_enter_loss() (net/ipv4/tcp_input.c): snd_cwnd = packets in flight + 1 after a timeout in SYN-SENT or SYN-RECEIVED; __tcp_close() -> tcp_send_fin() queues the FIN, which tcp_write_xmit()'s tcp_cwnd_test() holds behind the unacknowledged SYN,ACK until its ACK (measured on 6.18.44)",
     },
     Setting {
         param: Param::SynReceivedWindowUntrimmed(true),
@@ -997,7 +1009,7 @@ const ACK_OR_SYN_ACK: Action = Action::Emit(Emit::AckOrSynAck);
 #[rustfmt::skip]
 fn linux() -> Vec<Rule> {
     use Event::{Abort, Ack, AckOfFin, Fin, FinAckOfFin, FinWait2Timeout, RstExact, RstInWindow,
-        Syn, SynAck, Unacceptable};
+        Shutdown, Syn, SynAck, Unacceptable};
     use Guard::{OpenedActively, OpenedPassively};
     vec![
         // tcp_disconnect(): "ABORT function of RFC793", RST only where tcp_need_reset().
@@ -1099,6 +1111,17 @@ fn linux() -> Vec<Rule> {
         on(FinAckOfFin, &[CLOSING]).does(&[ProcessAck, StopTimers, ARM_2MSL]).to(TIME_WAIT)
             .rfc("Linux tcp_rcv_state_process() TCP_CLOSING: tcp_time_wait(), goto consume")
             .label("rcv ACK of FIN / enter TIME-WAIT"),
+        // shutdown(SHUT_WR) in a simultaneous open's SYN-RECEIVED sends nothing and stays:
+        // tcp_shutdown() skips TCP_SYN_RECV (Linux 6.10, "tcp: defer
+        // shutdown(SEND_SHUTDOWN) for TCP_SYN_RECV sockets"), and tcp_rcv_state_process()
+        // calls it again on entering ESTABLISHED (§3.10.4's "queue for processing after
+        // entering ESTABLISHED state"). close() still sends its FIN (tcp_close_state()).
+        on(Shutdown, &[SYN_RCVD]).when(OpenedActively).does(&[Action::DeferClose])
+            .rfc("Linux tcp_shutdown(): not in TCP_SYN_RECV; tcp_rcv_state_process(): SEND_SHUTDOWN on entering ESTABLISHED")
+            .label("SHUTDOWN / queue until ESTABLISHED"),
+        on(Shutdown, &[SYN_RCVD]).when(OpenedPassively).does(&[SND_FIN]).to(FIN_WAIT_1)
+            .rfc("Linux tcp_shutdown() never sees a request sock (no socket): §3.10.4 kept")
+            .label("SHUTDOWN / snd FIN"),
     ]
 }
 

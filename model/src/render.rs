@@ -85,6 +85,7 @@ impl fmt::Display for Action {
             Action::AcceptText => f.write_str("accept text"),
             Action::AcceptFin => f.write_str("RCV.NXT+=1 (FIN)"),
             Action::QueueText => f.write_str("queue text"),
+            Action::DeferClose => f.write_str("queue CLOSE until ESTABLISHED"),
             Action::ReadText => f.write_str("deliver text"),
             Action::Emit(e) => write!(f, "{e}"),
             Action::Arm(t, s) => write!(f, "start {t} timer ({s})"),

@@ -556,6 +556,11 @@ pub enum Action {
     AcceptFin,
     /// Queue the SEND's bytes.
     QueueText,
+    /// Queue the CLOSE (`shutdown(SHUT_WR)`) for processing after entering ESTABLISHED
+    /// (§3.10.4 in SYN-RECEIVED, "otherwise, queue for processing after entering
+    /// ESTABLISHED state"): the connection stays, nothing is sent; when the ACK of our
+    /// SYN brings it to ESTABLISHED, the endpoint runs the SHUTDOWN row of that state.
+    DeferClose,
     /// Hand received bytes to the RECEIVE call; the window reopens.
     ReadText,
     /// Send a segment.
