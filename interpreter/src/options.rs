@@ -456,6 +456,7 @@ impl Options {
         c.syn_retransmit_after_bad_ack = want.syn_retransmit_after_bad_ack;
         c.syn_received_ack_first = want.syn_received_ack_first;
         c.syn_received_window_untrimmed = want.syn_received_window_untrimmed;
+        c.syn_text_dropped = want.syn_text_dropped;
         c.syn_retries = want.syn_retries;
         c.synack_retries = want.synack_retries;
         c.fin_timeout = want.fin_timeout;

@@ -232,6 +232,13 @@ pub struct Config {
     /// `TCP_TIMEOUT_MIN`); the timer's firing is an ordinary retransmission, counted and
     /// timed as any other. `None`: the timer runs on (RFC 9293 §3.10.7.3).
     pub syn_retransmit_after_bad_ack: Option<u32>,
+    /// Text on a SYN (no Fast Open) is discarded, not held or taken: a listener's SYN
+    /// (Linux `tcp_conn_request()` queues no text without a TFO cookie), and a SYN or
+    /// SYN,ACK in SYN-SENT (`tcp_rcv_synsent_state_process()` ACKs the SYN,ACK's SYN
+    /// alone and frees the segment; "discard packet for sanity" for a simultaneous
+    /// open's SYN). The peer sends the text again. RFC 9293 §3.10.7.2 and §3.10.7.3 hold
+    /// or take it (false).
+    pub syn_text_dropped: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -352,6 +359,7 @@ impl Default for Config {
             syn_received_ack_first: false,
             syn_received_window_untrimmed: false,
             syn_retransmit_after_bad_ack: None,
+            syn_text_dropped: false,
         }
     }
 }
@@ -1502,7 +1510,8 @@ impl Tcb {
             }
             Action::HoldText => {
                 if let Some(s) = seg {
-                    self.held_text = s.len;
+                    // Config::syn_text_dropped: a SYN's text is not kept.
+                    self.held_text = if cfg.syn_text_dropped { 0 } else { s.len };
                     self.held_fin = s.flags.fin();
                 }
             }
@@ -1511,6 +1520,8 @@ impl Tcb {
                 let held = std::mem::take(&mut self.held_text);
                 self.take_text(sp, held, out);
                 // ... then this segment's (a SYN's text starts after the SYN).
+                // (Config::syn_text_dropped: none from a SYN.)
+                let seg = seg.filter(|s| !(s.flags.syn() && cfg.syn_text_dropped));
                 if let Some(s) = seg.filter(|_| cfg.hold_out_of_order) {
                     self.receive_text(cfg, &s, out);
                 } else if let Some(s) = seg.filter(|s| s.len > 0) {

@@ -134,11 +134,13 @@ pub enum Param {
     /// In SYN-SENT, an unacceptable ACK brings the SYN's first retransmission forward to
     /// this many ms; `None`: it does not ([`Config::syn_retransmit_after_bad_ack`]).
     SynRetransmitAfterBadAck(Option<u32>),
+    /// Text on a SYN is discarded ([`Config::syn_text_dropped`]).
+    SynTextDropped(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 38] = [
+    pub const NAMES: [&'static str; 39] = [
         "syn_options",
         "rtt_estimator",
         "rto",
@@ -165,6 +167,7 @@ impl Param {
         "ack_policy",
         "syn_received_ack_first",
         "syn_received_window_untrimmed",
+        "syn_text_dropped",
         "accept_without_ts",
         "ts_recent_after_ack",
         "push_at_window_edge",
@@ -220,6 +223,7 @@ impl Param {
             Param::SynReceivedAckFirst(_) => "syn_received_ack_first",
             Param::SynReceivedWindowUntrimmed(_) => "syn_received_window_untrimmed",
             Param::SynRetransmitAfterBadAck(_) => "syn_retransmit_after_bad_ack",
+            Param::SynTextDropped(_) => "syn_text_dropped",
         }
     }
 
@@ -306,6 +310,7 @@ impl Param {
             Param::SynReceivedAckFirst(b) => cfg.syn_received_ack_first = b,
             Param::SynReceivedWindowUntrimmed(b) => cfg.syn_received_window_untrimmed = b,
             Param::SynRetransmitAfterBadAck(ms) => cfg.syn_retransmit_after_bad_ack = ms.map(t),
+            Param::SynTextDropped(b) => cfg.syn_text_dropped = b,
         }
     }
 
@@ -403,6 +408,7 @@ impl Param {
             "abort_on_data_reply" => cfg.abort_on_data_reply.to_string(),
             "syn_received_ack_first" => cfg.syn_received_ack_first.to_string(),
             "syn_received_window_untrimmed" => cfg.syn_received_window_untrimmed.to_string(),
+            "syn_text_dropped" => cfg.syn_text_dropped.to_string(),
             "syn_retransmit_after_bad_ack" => cfg
                 .syn_retransmit_after_bad_ack
                 .map_or("off (the RTO runs on)".to_string(), |t| {
@@ -745,7 +751,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 27] = [
+static LINUX_PARAMS: [Setting; 28] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -837,6 +843,10 @@ static LINUX_PARAMS: [Setting; 27] = [
     Setting {
         param: Param::SynReceivedWindowUntrimmed(true),
         source: "tcp_check_req() (net/ipv4/tcp_minisocks.c): tcp_in_window(seq, end_seq, rcv_nxt, ...) tests the whole segment, SYN included, before \"Truncate SYN\": a SYN,ACK at rcv_isn ends at rcv_nxt, out of window -> req->rsk_ops->send_ack()",
+    },
+    Setting {
+        param: Param::SynTextDropped(true),
+        source: "tcp_conn_request() (net/ipv4/tcp_input.c) queues a SYN's text only with a Fast Open cookie (tcp_try_fastopen()); tcp_rcv_synsent_state_process(): a SYN,ACK -> tcp_send_ack() of the SYN and the segment freed (returns -1), a SYN (simultaneous open) -> the SYN,ACK and \"discard packet for sanity\"",
     },
     Setting {
         param: Param::AcceptWithoutTs(true),
