@@ -239,6 +239,14 @@ pub struct Config {
     /// open's SYN). The peer sends the text again. RFC 9293 §3.10.7.2 and §3.10.7.3 hold
     /// or take it (false).
     pub syn_text_dropped: bool,
+    /// Linux's initial receive window (`tcp_select_initial_window()`): `Some(space)`
+    /// starts RCV.WND at the smaller of `space` and `rcv_buf`, rounded down to a multiple
+    /// of the MSS the peer's text comes in (our MSS, less the timestamp option in a
+    /// passive open that agreed to timestamps: `tcp_openreq_init_rwin()`; an active
+    /// open's SYN does not subtract it, `tcp_connect_init()`). `space` is
+    /// `tcp_full_space()`: `net.ipv4.tcp_rmem[1]` at the default scaling ratio of one
+    /// half (`tcp_win_from_space()`). `None`: RCV.WND starts at `rcv_buf`.
+    pub initial_rcv_space: Option<u32>,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -360,6 +368,7 @@ impl Default for Config {
             syn_received_window_untrimmed: false,
             syn_retransmit_after_bad_ack: None,
             syn_text_dropped: false,
+            initial_rcv_space: None,
         }
     }
 }
@@ -1497,6 +1506,10 @@ impl Tcb {
                     self.rcv_nxt = sp.add(s.seq, 1);
                     // The SYN's window is never scaled (RFC 7323 §2.2).
                     self.negotiate(cfg, &s.opts);
+                    if self.state == State::Listen {
+                        // Config::initial_rcv_space: the timestamp option is known now.
+                        self.rcv_wnd = self.initial_rcv_wnd(cfg);
+                    }
                     self.snd_wnd = s.wnd;
                     self.max_snd_wnd = self.max_snd_wnd.max(s.wnd);
                     self.snd_wl1 = s.seq;
@@ -1593,10 +1606,25 @@ impl Tcb {
     }
 
     fn fresh(cfg: &Config, origin: Origin) -> Tcb {
-        Tcb {
+        let mut tcb = Tcb {
             origin,
-            rcv_wnd: cfg.rcv_buf,
             ..Tcb::default()
+        };
+        tcb.rcv_wnd = tcb.initial_rcv_wnd(cfg);
+        tcb
+    }
+
+    /// RCV.WND of a new connection: `rcv_buf`, or as [`Config::initial_rcv_space`] says
+    /// (Linux `tcp_select_initial_window()`: "Quantize space offering to a multiple of
+    /// mss if possible").
+    fn initial_rcv_wnd(&self, cfg: &Config) -> u32 {
+        match cfg.initial_rcv_space {
+            None => cfg.rcv_buf,
+            Some(space) => {
+                let space = space.min(cfg.rcv_buf);
+                let mss = self.adv_mss(cfg);
+                if space > mss { space / mss * mss } else { space }
+            }
         }
     }
 

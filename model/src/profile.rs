@@ -136,12 +136,17 @@ pub enum Param {
     SynRetransmitAfterBadAck(Option<u32>),
     /// Text on a SYN is discarded ([`Config::syn_text_dropped`]).
     SynTextDropped(bool),
+    /// Linux's `net.ipv4.tcp_rmem[1]` and `[2]`, bytes: the initial receive window is
+    /// half the first ([`Config::initial_rcv_space`]), and the window scale our SYN
+    /// offers comes from the second ([`linux_rcv_wscale`]).
+    TcpRmem(u32, u32),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 39] = [
+    pub const NAMES: [&'static str; 40] = [
         "syn_options",
+        "tcp_rmem",
         "rtt_estimator",
         "rto",
         "rto_min",
@@ -224,6 +229,7 @@ impl Param {
             Param::SynReceivedWindowUntrimmed(_) => "syn_received_window_untrimmed",
             Param::SynRetransmitAfterBadAck(_) => "syn_retransmit_after_bad_ack",
             Param::SynTextDropped(_) => "syn_text_dropped",
+            Param::TcpRmem(..) => "tcp_rmem",
         }
     }
 
@@ -311,6 +317,14 @@ impl Param {
             Param::SynReceivedWindowUntrimmed(b) => cfg.syn_received_window_untrimmed = b,
             Param::SynRetransmitAfterBadAck(ms) => cfg.syn_retransmit_after_bad_ack = ms.map(t),
             Param::SynTextDropped(b) => cfg.syn_text_dropped = b,
+            Param::TcpRmem(default, max) => {
+                // tcp_full_space(): tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO.
+                let space = default / 2;
+                cfg.initial_rcv_space = Some(space);
+                if let Some(w) = cfg.syn_options.wscale.as_mut() {
+                    *w = linux_rcv_wscale(space, max, LINUX_CORE_RMEM_MAX);
+                }
+            }
         }
     }
 
@@ -409,6 +423,11 @@ impl Param {
             "syn_received_ack_first" => cfg.syn_received_ack_first.to_string(),
             "syn_received_window_untrimmed" => cfg.syn_received_window_untrimmed.to_string(),
             "syn_text_dropped" => cfg.syn_text_dropped.to_string(),
+            "tcp_rmem" => cfg.initial_rcv_space.map_or(String::new(), |space| {
+                format!(
+                    "initial window {space} bytes (at most rcv_buf), rounded down to the MSS"
+                )
+            }),
             "syn_retransmit_after_bad_ack" => cfg
                 .syn_retransmit_after_bad_ack
                 .map_or("off (the RTO runs on)".to_string(), |t| {
@@ -417,6 +436,24 @@ impl Param {
             _ => String::new(),
         }
     }
+}
+
+/// Linux's default `net.ipv4.tcp_rmem` (min, default, max; `tcp_init()` with enough
+/// memory). The live runner pins a script's namespace to it, so the kernel's window and
+/// scale are the `linux` profile's on any host.
+pub const LINUX_TCP_RMEM: [u32; 3] = [4_096, 131_072, 6_291_456];
+
+/// Linux's default `net.core.rmem_max` (`SK_RMEM_MAX`, 212,992): global, not per
+/// namespace, so the live runner cannot pin it; a host's larger than `tcp_rmem[2]` would
+/// raise the kernel's scale.
+pub const LINUX_CORE_RMEM_MAX: u32 = 212_992;
+
+/// The window scale Linux offers (`tcp_select_initial_window()`, "Set window scaling on
+/// max possible window"): log2 of the largest of the initial `space`, `tcp_rmem[2]` and
+/// `net.core.rmem_max`, less 15, between 0 and 14 (`TCP_MAX_WSCALE`).
+pub fn linux_rcv_wscale(space: u32, tcp_rmem_max: u32, core_rmem_max: u32) -> u8 {
+    let largest = space.max(tcp_rmem_max).max(core_rmem_max).max(1);
+    (largest.ilog2().saturating_sub(15)).min(14) as u8
 }
 
 /// The parameters a layering of profiles sets, later profiles winning, each with the
@@ -751,10 +788,14 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 28] = [
+static LINUX_PARAMS: [Setting; 29] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
+    },
+    Setting {
+        param: Param::TcpRmem(LINUX_TCP_RMEM[1], LINUX_TCP_RMEM[2]),
+        source: "net.ipv4.tcp_rmem = 4096 131072 6291456 (tcp_init()); tcp_select_initial_window(): the window tcp_full_space() (131072 at the default scaling ratio, 1/2: 65536) rounded down to a multiple of the MSS (64240 = 44 x 1460; a passive open with timestamps: 65160 = 45 x 1448, tcp_openreq_init_rwin()), the scale ilog2(max(space, tcp_rmem[2], net.core.rmem_max)) - 15 = 7",
     },
     Setting {
         param: Param::RttEstimator(Estimator::Linux),
