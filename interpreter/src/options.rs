@@ -466,6 +466,7 @@ impl Options {
         c.syn_received_window_untrimmed = want.syn_received_window_untrimmed;
         c.syn_text_dropped = want.syn_text_dropped;
         c.initial_rcv_space = want.initial_rcv_space;
+        c.fin_on_last_segment = want.fin_on_last_segment;
         c.syn_retries = want.syn_retries;
         c.synack_retries = want.synack_retries;
         c.fin_timeout = want.fin_timeout;

@@ -247,6 +247,15 @@ pub struct Config {
     /// `tcp_full_space()`: `net.ipv4.tcp_rmem[1]` at the default scaling ratio of one
     /// half (`tcp_win_from_space()`). `None`: RCV.WND starts at `rcv_buf`.
     pub initial_rcv_space: Option<u32>,
+    /// A FIN queued behind text not yet sent rides on the segment that empties the
+    /// queue (`FP.`), and a retransmission of the last text carries the FIN sent after it
+    /// when both fit one segment (Linux `tcp_send_fin()` sets FIN on the write queue's
+    /// unsent tail; `tcp_retrans_try_collapse()` merges the FIN into the retransmitted
+    /// text, net.ipv4.tcp_retrans_collapse = 1). RFC 9293 §3.10.4 sends the FIN after
+    /// the text, on a segment of its own (false). (Linux's window test also counts the
+    /// FIN's sequence number, `tcp_snd_wnd_test()`; here the FIN rides whenever the text
+    /// goes.)
+    pub fin_on_last_segment: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -369,6 +378,7 @@ impl Default for Config {
             syn_retransmit_after_bad_ack: None,
             syn_text_dropped: false,
             initial_rcv_space: None,
+            fin_on_last_segment: false,
         }
     }
 }
@@ -1966,6 +1976,14 @@ impl Tcb {
                 None => out.segments.push(self.ack_segment(cfg, None)),
             },
             Emit::AckIfText => {}
+            Emit::AckIfTextOrSyn if seg.is_some_and(|s| s.flags.syn()) => {
+                // tcp_send_dupack(): quick-ACK mode, and the ACK at once.
+                if cfg.delayed_ack.is_some() {
+                    self.enter_quickack(cfg);
+                }
+                out.segments.push(self.ack_segment(cfg, None));
+            }
+            Emit::AckIfTextOrSyn => self.emit(cfg, Emit::AckIfText, seg, now, out),
             Emit::AckFinDelayable => match cfg.delayed_ack {
                 Some(ato) => self.ack_or_delay(cfg, ato, seg, now, true, out),
                 None => out.segments.push(self.ack_segment(cfg, None)),
@@ -2058,16 +2076,24 @@ impl Tcb {
                 || n == self.send_queue
                 || (cfg.push_at_window_edge && n == usable);
             let psh = if last { Flags::PSH } else { Flags::NONE };
-            let mut s = self.segment(cfg, Flags::ACK | psh, self.snd_nxt);
+            // Config::fin_on_last_segment: the FIN on the segment that empties the queue.
+            let fin = cfg.fin_on_last_segment && self.fin_queued && n == self.send_queue;
+            let flags = Flags::ACK | psh | if fin { Flags::FIN } else { Flags::NONE };
+            let mut s = self.segment(cfg, flags, self.snd_nxt);
             s.len = n;
             out.segments.push(s);
-            self.time_sent(cfg, self.snd_nxt, n, now, false);
-            self.snd_nxt = sp.add(self.snd_nxt, n);
+            let n_seq = n + u32::from(fin);
+            self.time_sent(cfg, self.snd_nxt, n_seq, now, false);
+            self.snd_nxt = sp.add(self.snd_nxt, n_seq);
             self.send_queue -= n;
             usable -= n;
             sent = true;
+            if fin {
+                self.fin_sent = true;
+                break;
+            }
         }
-        if self.fin_queued && self.send_queue == 0 {
+        if self.fin_queued && !self.fin_sent && self.send_queue == 0 {
             out.segments
                 .push(self.segment(cfg, Flags::FIN | Flags::ACK, self.snd_nxt));
             self.time_sent(cfg, self.snd_nxt, 1, now, false);
@@ -2124,7 +2150,10 @@ impl Tcb {
                 // PSH again only if this copy carries the last byte queued.
                 let last = cfg.push_every_segment || (len == text && self.send_queue == 0);
                 let psh = if last { Flags::PSH } else { Flags::NONE };
-                let mut s = self.segment(cfg, Flags::ACK | psh, self.snd_una);
+                // Config::fin_on_last_segment: the FIN collapsed into the last text.
+                let fin = cfg.fin_on_last_segment && self.fin_sent && len == text;
+                let fin = if fin { Flags::FIN } else { Flags::NONE };
+                let mut s = self.segment(cfg, Flags::ACK | psh | fin, self.snd_una);
                 s.len = len;
                 out.segments.push(s);
             } else {

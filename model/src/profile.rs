@@ -140,11 +140,13 @@ pub enum Param {
     /// half the first ([`Config::initial_rcv_space`]), and the window scale our SYN
     /// offers comes from the second ([`linux_rcv_wscale`]).
     TcpRmem(u32, u32),
+    /// A queued FIN rides on the last text segment ([`Config::fin_on_last_segment`]).
+    FinOnLastSegment(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 40] = [
+    pub const NAMES: [&'static str; 41] = [
         "syn_options",
         "tcp_rmem",
         "rtt_estimator",
@@ -177,6 +179,7 @@ impl Param {
         "ts_recent_after_ack",
         "push_at_window_edge",
         "push_every_segment",
+        "fin_on_last_segment",
         "ack_carries_fin",
         "time_wait_acks_all",
         "syn_challenge_first",
@@ -230,6 +233,7 @@ impl Param {
             Param::SynRetransmitAfterBadAck(_) => "syn_retransmit_after_bad_ack",
             Param::SynTextDropped(_) => "syn_text_dropped",
             Param::TcpRmem(..) => "tcp_rmem",
+            Param::FinOnLastSegment(_) => "fin_on_last_segment",
         }
     }
 
@@ -317,6 +321,7 @@ impl Param {
             Param::SynReceivedWindowUntrimmed(b) => cfg.syn_received_window_untrimmed = b,
             Param::SynRetransmitAfterBadAck(ms) => cfg.syn_retransmit_after_bad_ack = ms.map(t),
             Param::SynTextDropped(b) => cfg.syn_text_dropped = b,
+            Param::FinOnLastSegment(b) => cfg.fin_on_last_segment = b,
             Param::TcpRmem(default, max) => {
                 // tcp_full_space(): tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO.
                 let space = default / 2;
@@ -423,6 +428,7 @@ impl Param {
             "syn_received_ack_first" => cfg.syn_received_ack_first.to_string(),
             "syn_received_window_untrimmed" => cfg.syn_received_window_untrimmed.to_string(),
             "syn_text_dropped" => cfg.syn_text_dropped.to_string(),
+            "fin_on_last_segment" => cfg.fin_on_last_segment.to_string(),
             "tcp_rmem" => cfg.initial_rcv_space.map_or(String::new(), |space| {
                 format!(
                     "initial window {space} bytes (at most rcv_buf), rounded down to the MSS"
@@ -788,7 +794,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 29] = [
+static LINUX_PARAMS: [Setting; 30] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -902,6 +908,10 @@ static LINUX_PARAMS: [Setting; 29] = [
         source: "net.ipv4.tcp_dsack = 1: tcp_dsack_set() for a duplicate (tcp_send_dupack(), tcp_data_queue(), tcp_data_queue_ofo()), sent first by tcp_established_options()",
     },
     Setting {
+        param: Param::FinOnLastSegment(true),
+        source: "tcp_send_fin() (net/ipv4/tcp_output.c): with an unsent tail on the write queue, TCPHDR_FIN is set on it (end_seq++) rather than a FIN skb of its own; tcp_retrans_try_collapse() merges a FIN skb into the retransmitted text before it (net.ipv4.tcp_retrans_collapse = 1)",
+    },
+    Setting {
         param: Param::PushEverySegment(true),
         source: "as packetdrill sees Linux: every TSO/GSO packet from tcp_sendmsg_locked() carries PSH (gtests/net/tcp mss/, eor/, timestamping/ expect it); on the wire GSO leaves PSH on the last segment of each packet (tcp_gso_segment())",
     },
@@ -994,6 +1004,7 @@ static FREEBSD_PARAMS: [Setting; 20] = [
 
 const ACK_FIN_DELAYABLE: Action = Action::Emit(Emit::AckFinDelayable);
 const ACK_OR_SYN_ACK: Action = Action::Emit(Emit::AckOrSynAck);
+const ACK_TEXT_OR_SYN: Action = Action::Emit(Emit::AckIfTextOrSyn);
 
 #[rustfmt::skip]
 fn linux() -> Vec<Rule> {
@@ -1089,6 +1100,17 @@ fn linux() -> Vec<Rule> {
         on(Unacceptable, &[SYN_RCVD]).when(OpenedActively).does(&[SND_ACK])
             .rfc("Linux tcp_validate_incoming(): tcp_send_dupack(), or a challenge ACK for a SYN")
             .label("rcv unacceptable / snd ACK"),
+        // A simultaneous open's SYN-RECEIVED takes the peer's SYN,ACK (Figure 7) and, its
+        // SYN already received, acknowledges it: tcp_validate_incoming() lets it pass,
+        // tcp_ack() makes the connection, tcp_data_queue() finds it ends at RCV.NXT.
+        on(Event::AckOfSyn, &[SYN_RCVD]).when(OpenedActively)
+            .does(&[ProcessAck, AcceptText, ACK_TEXT_OR_SYN, SIG_OPEN, SND_DATA]).to(ESTAB)
+            .rfc("Linux tcp_rcv_state_process(): tcp_data_queue() -> tcp_send_dupack() for a segment ending at RCV.NXT")
+            .label("rcv ACK of SYN / snd ACK for a SYN,ACK"),
+        // (A profile's rules replace every row of the pair: the request socket's, restated.)
+        on(Event::AckOfSyn, &[SYN_RCVD]).when(OpenedPassively)
+            .does(&[ProcessAck, AcceptText, ACK_TEXT, SIG_OPEN, SND_DATA]).to(ESTAB)
+            .rfc("§3.10.7.4").label("rcv ACK of SYN / x").classic(),
     ]
 }
 
