@@ -469,7 +469,8 @@ mod tests {
     #[test]
     fn departures_differing_only_in_tsval_are_the_same() {
         let model = "window: S 0:0(0) win 64240 <mss 1460,sackOK,TS val 0 ecr 0,wscale 7>";
-        let kernel = "window: S 0:0(0) win 64240 <mss 1460,sackOK,TS val 1326823955 ecr 0,wscale 7>";
+        let kernel =
+            "window: S 0:0(0) win 64240 <mss 1460,sackOK,TS val 1326823955 ecr 0,wscale 7>";
         assert_eq!(without_tsval(model), without_tsval(kernel));
         // The echo is the script's own value: still compared.
         assert_ne!(

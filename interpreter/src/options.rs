@@ -254,7 +254,9 @@ impl Options {
         // host's) never changes the kernel's initial window and scale.
         let pinned = crate::live::sysctl::Sysctl {
             name: "net.ipv4.tcp_rmem".to_string(),
-            value: model::profile::LINUX_TCP_RMEM.map(|v| v.to_string()).join(" "),
+            value: model::profile::LINUX_TCP_RMEM
+                .map(|v| v.to_string())
+                .join(" "),
         };
         std::iter::once(pinned)
             .chain(defaults)

@@ -1516,7 +1516,7 @@ impl Tcb {
                     self.rcv_nxt = sp.add(s.seq, 1);
                     // The SYN's window is never scaled (RFC 7323 §2.2).
                     self.negotiate(cfg, &s.opts);
-                    if self.state == State::Listen {
+                    if self.state == State::Listen && cfg.initial_rcv_space.is_some() {
                         // Config::initial_rcv_space: the timestamp option is known now.
                         self.rcv_wnd = self.initial_rcv_wnd(cfg);
                     }
@@ -1633,7 +1633,11 @@ impl Tcb {
             Some(space) => {
                 let space = space.min(cfg.rcv_buf);
                 let mss = self.adv_mss(cfg);
-                if space > mss { space / mss * mss } else { space }
+                if space > mss {
+                    space / mss * mss
+                } else {
+                    space
+                }
             }
         }
     }

@@ -429,11 +429,14 @@ impl Param {
             "syn_received_window_untrimmed" => cfg.syn_received_window_untrimmed.to_string(),
             "syn_text_dropped" => cfg.syn_text_dropped.to_string(),
             "fin_on_last_segment" => cfg.fin_on_last_segment.to_string(),
-            "tcp_rmem" => cfg.initial_rcv_space.map_or(String::new(), |space| {
-                format!(
-                    "initial window {space} bytes (at most rcv_buf), rounded down to the MSS"
-                )
-            }),
+            "tcp_rmem" => cfg.initial_rcv_space.map_or(
+                "off (RCV.WND starts at rcv_buf)".to_string(),
+                |space| {
+                    format!(
+                        "initial window {space} bytes (at most rcv_buf), rounded down to the MSS"
+                    )
+                },
+            ),
             "syn_retransmit_after_bad_ack" => cfg
                 .syn_retransmit_after_bad_ack
                 .map_or("off (the RTO runs on)".to_string(), |t| {
@@ -1110,7 +1113,8 @@ fn linux() -> Vec<Rule> {
         // (A profile's rules replace every row of the pair: the request socket's, restated.)
         on(Event::AckOfSyn, &[SYN_RCVD]).when(OpenedPassively)
             .does(&[ProcessAck, AcceptText, ACK_TEXT, SIG_OPEN, SND_DATA]).to(ESTAB)
-            .rfc("§3.10.7.4").label("rcv ACK of SYN / x").classic(),
+            .rfc("Linux tcp_check_req() -> tcp_child_process(): §3.10.7.4's ACK of our SYN")
+            .label("rcv ACK of SYN / x").classic(),
     ]
 }
 
