@@ -256,6 +256,13 @@ pub struct Config {
     /// FIN's sequence number, `tcp_snd_wnd_test()`; here the FIN rides whenever the text
     /// goes.)
     pub fin_on_last_segment: bool,
+    /// A segment that starts just at the right edge of the window, SEG.SEQ =
+    /// RCV.NXT+RCV.WND, is acceptable (RFC 9293's test: not): a full socket takes one
+    /// that ends there too, or any while no text waits to be read (Linux `tcp_sequence()`
+    /// drops only a segment starting after the edge, "Only accept this packet if receive
+    /// queue is empty"); a passive SYN-RECEIVED (Linux's request socket) only one of no
+    /// length (`tcp_in_window()`: `seq == e_win && seq == end_seq`). Not TIME-WAIT.
+    pub right_edge_acceptable: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -379,6 +386,7 @@ impl Default for Config {
             syn_text_dropped: false,
             initial_rcv_space: None,
             fin_on_last_segment: false,
+            right_edge_acceptable: false,
         }
     }
 }
@@ -1348,7 +1356,7 @@ impl Tcb {
             return Event::Unacceptable;
         }
         // first: sequence number
-        if !self.acceptable(sp, seg) {
+        if !self.acceptable(sp, seg) && !self.at_right_edge(cfg, seg) {
             return if f.rst() {
                 Event::RstOutOfWindow
             } else if f.fin() && self.fin_received && sp.add(seg.seq, seg.seg_len()) == self.rcv_nxt
@@ -1480,6 +1488,20 @@ impl Tcb {
                 sp.in_window(nxt, seg.seq, wnd) || sp.in_window(nxt, sp.add(seg.seq, len - 1), wnd)
             }
         }
+    }
+
+    /// [`Config::right_edge_acceptable`]: `seg` starts at RCV.NXT+RCV.WND and Linux takes
+    /// it there.
+    fn at_right_edge(&self, cfg: &Config, seg: &Segment) -> bool {
+        let len = seg.seg_len();
+        cfg.right_edge_acceptable
+            && self.state != State::TimeWait
+            && seg.seq == cfg.space.add(self.rcv_nxt, self.rcv_wnd)
+            && if self.state == State::SynReceived && self.origin == Origin::Passive {
+                len == 0
+            } else {
+                len == 0 || self.recv_queue == 0
+            }
     }
 
     /// Step 3: one action of the row.

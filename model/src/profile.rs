@@ -142,11 +142,14 @@ pub enum Param {
     TcpRmem(u32, u32),
     /// A queued FIN rides on the last text segment ([`Config::fin_on_last_segment`]).
     FinOnLastSegment(bool),
+    /// A segment at the window's right edge is acceptable
+    /// ([`Config::right_edge_acceptable`]).
+    RightEdgeAcceptable(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 41] = [
+    pub const NAMES: [&'static str; 42] = [
         "syn_options",
         "tcp_rmem",
         "rtt_estimator",
@@ -175,6 +178,7 @@ impl Param {
         "syn_received_ack_first",
         "syn_received_window_untrimmed",
         "syn_text_dropped",
+        "right_edge_acceptable",
         "accept_without_ts",
         "ts_recent_after_ack",
         "push_at_window_edge",
@@ -234,6 +238,7 @@ impl Param {
             Param::SynTextDropped(_) => "syn_text_dropped",
             Param::TcpRmem(..) => "tcp_rmem",
             Param::FinOnLastSegment(_) => "fin_on_last_segment",
+            Param::RightEdgeAcceptable(_) => "right_edge_acceptable",
         }
     }
 
@@ -322,6 +327,7 @@ impl Param {
             Param::SynRetransmitAfterBadAck(ms) => cfg.syn_retransmit_after_bad_ack = ms.map(t),
             Param::SynTextDropped(b) => cfg.syn_text_dropped = b,
             Param::FinOnLastSegment(b) => cfg.fin_on_last_segment = b,
+            Param::RightEdgeAcceptable(b) => cfg.right_edge_acceptable = b,
             Param::TcpRmem(default, max) => {
                 // tcp_full_space(): tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO.
                 let space = default / 2;
@@ -429,6 +435,7 @@ impl Param {
             "syn_received_window_untrimmed" => cfg.syn_received_window_untrimmed.to_string(),
             "syn_text_dropped" => cfg.syn_text_dropped.to_string(),
             "fin_on_last_segment" => cfg.fin_on_last_segment.to_string(),
+            "right_edge_acceptable" => cfg.right_edge_acceptable.to_string(),
             "tcp_rmem" => cfg.initial_rcv_space.map_or(
                 "off (RCV.WND starts at rcv_buf)".to_string(),
                 |space| {
@@ -797,7 +804,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 30] = [
+static LINUX_PARAMS: [Setting; 31] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -909,6 +916,10 @@ static LINUX_PARAMS: [Setting; 30] = [
     Setting {
         param: Param::Dsack(true),
         source: "net.ipv4.tcp_dsack = 1: tcp_dsack_set() for a duplicate (tcp_send_dupack(), tcp_data_queue(), tcp_data_queue_ofo()), sent first by tcp_established_options()",
+    },
+    Setting {
+        param: Param::RightEdgeAcceptable(true),
+        source: "tcp_sequence() (net/ipv4/tcp_input.c): drops a segment only if it starts after rcv_nxt + tcp_receive_window() (or ends after it while the receive queue is not empty); tcp_check_req() -> tcp_in_window() (net/ipv4/tcp_minisocks.c): a segment of no length at the right edge is in the window",
     },
     Setting {
         param: Param::FinOnLastSegment(true),

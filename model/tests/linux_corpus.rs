@@ -150,3 +150,45 @@ fn linux_sets_fin_on_the_last_queued_segment() {
     assert_eq!(b.snd_nxt, ISS_A + 1 + 1_500 + 1);
     assert_eq!(b.state, State::FinWait1);
 }
+
+#[test]
+fn linux_takes_a_segment_at_the_right_edge_of_its_window() {
+    use model::Event;
+    let (t, cfg) = linux();
+    // An active open, established: RCV.NXT = 301, RCV.WND = 64240.
+    let mut a = Tcb::new();
+    step(&t, &cfg, &mut a, Input::Call(UserCall::ActiveOpen));
+    step(
+        &t,
+        &cfg,
+        &mut a,
+        Input::Segment(seg(S | A, ISS_B, ISS_A + 1, 0)),
+    );
+    let edge = ISS_B + 1 + a.rcv_wnd;
+    let rst = seg(Flags::RST, edge, 0, 0);
+    // tcp_sequence(): not after the edge, so in the window: a challenge ACK.
+    assert_eq!(a.classify(&cfg, &Input::Segment(rst)), Event::RstInWindow);
+    let beyond = seg(Flags::RST, edge + 1, 0, 0);
+    assert_eq!(
+        a.classify(&cfg, &Input::Segment(beyond)),
+        Event::RstOutOfWindow
+    );
+    // RFC 9293's test: the edge is outside.
+    let rfc = Config {
+        right_edge_acceptable: false,
+        ..cfg
+    };
+    assert_eq!(
+        a.classify(&rfc, &Input::Segment(rst)),
+        Event::RstOutOfWindow
+    );
+    // A request socket (passive SYN-RECEIVED) takes only a segment of no length there.
+    let mut b = Tcb::new();
+    step(&t, &cfg, &mut b, Input::Call(UserCall::PassiveOpen));
+    step(&t, &cfg, &mut b, Input::Segment(seg(S, ISS_B, 0, 0)));
+    let edge = ISS_B + 1 + b.rcv_wnd;
+    let rst = seg(Flags::RST, edge, 0, 0);
+    assert_eq!(b.classify(&cfg, &Input::Segment(rst)), Event::RstInWindow);
+    let text = seg(Flags::NONE, edge, 0, 5);
+    assert_eq!(b.classify(&cfg, &Input::Segment(text)), Event::Unacceptable);
+}
