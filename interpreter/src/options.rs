@@ -240,7 +240,9 @@ impl Options {
     }
 
     /// The sysctls a live run sets in its namespace, in order, each with whether a
-    /// refusal fails the set-up: packetdrill's defaults (`--packetdrill-defaults`; a
+    /// refusal fails the set-up: Linux's default `net.ipv4.tcp_rmem`
+    /// ([`model::profile::LINUX_TCP_RMEM`], which the `linux` profile's window and scale
+    /// come from), packetdrill's defaults (`--packetdrill-defaults`; a
     /// refusal gives a notice, as `defaults.sh` goes on after one), then `--sysctl`'s.
     pub fn live_sysctls(&self) -> Vec<(crate::live::sysctl::Sysctl, bool)> {
         let defaults = if self.packetdrill_defaults {
@@ -248,8 +250,16 @@ impl Options {
         } else {
             Vec::new()
         };
-        defaults
-            .into_iter()
+        // Pinned first, so the host's own tcp_rmem (per namespace, inherited from the
+        // host's) never changes the kernel's initial window and scale.
+        let pinned = crate::live::sysctl::Sysctl {
+            name: "net.ipv4.tcp_rmem".to_string(),
+            value: model::profile::LINUX_TCP_RMEM
+                .map(|v| v.to_string())
+                .join(" "),
+        };
+        std::iter::once(pinned)
+            .chain(defaults)
             .map(|s| (s, false))
             .chain(self.sysctls.iter().cloned().map(|s| (s, true)))
             .collect()
@@ -459,6 +469,10 @@ impl Options {
         c.fin_held_after_handshake_loss = want.fin_held_after_handshake_loss;
         c.syn_received_ack_first = want.syn_received_ack_first;
         c.syn_received_window_untrimmed = want.syn_received_window_untrimmed;
+        c.syn_text_dropped = want.syn_text_dropped;
+        c.initial_rcv_space = want.initial_rcv_space;
+        c.fin_on_last_segment = want.fin_on_last_segment;
+        c.right_edge_acceptable = want.right_edge_acceptable;
         c.syn_retries = want.syn_retries;
         c.synack_retries = want.synack_retries;
         c.fin_timeout = want.fin_timeout;

@@ -272,6 +272,37 @@ pub struct Config {
     /// `tcp_send_fin()` queued in SYN-RECEIVED). False: RFC 9293 §3.10.4, a CLOSE in
     /// SYN-RECEIVED with nothing queued sends its FIN at once.
     pub fin_held_after_handshake_loss: bool,
+    /// Text on a SYN (no Fast Open) is discarded, not held or taken: a listener's SYN
+    /// (Linux `tcp_conn_request()` queues no text without a TFO cookie), and a SYN or
+    /// SYN,ACK in SYN-SENT (`tcp_rcv_synsent_state_process()` ACKs the SYN,ACK's SYN
+    /// alone and frees the segment; "discard packet for sanity" for a simultaneous
+    /// open's SYN). The peer sends the text again. RFC 9293 §3.10.7.2 and §3.10.7.3 hold
+    /// or take it (false).
+    pub syn_text_dropped: bool,
+    /// Linux's initial receive window (`tcp_select_initial_window()`): `Some(space)`
+    /// starts RCV.WND at the smaller of `space` and `rcv_buf`, rounded down to a multiple
+    /// of the MSS the peer's text comes in (our MSS, less the timestamp option in a
+    /// passive open that agreed to timestamps: `tcp_openreq_init_rwin()`; an active
+    /// open's SYN does not subtract it, `tcp_connect_init()`). `space` is
+    /// `tcp_full_space()`: `net.ipv4.tcp_rmem[1]` at the default scaling ratio of one
+    /// half (`tcp_win_from_space()`). `None`: RCV.WND starts at `rcv_buf`.
+    pub initial_rcv_space: Option<u32>,
+    /// A FIN queued behind text not yet sent rides on the segment that empties the
+    /// queue (`FP.`), and a retransmission of the last text carries the FIN sent after it
+    /// when both fit one segment (Linux `tcp_send_fin()` sets FIN on the write queue's
+    /// unsent tail; `tcp_retrans_try_collapse()` merges the FIN into the retransmitted
+    /// text, net.ipv4.tcp_retrans_collapse = 1). RFC 9293 §3.10.4 sends the FIN after
+    /// the text, on a segment of its own (false). (Linux's window test also counts the
+    /// FIN's sequence number, `tcp_snd_wnd_test()`; here the FIN rides whenever the text
+    /// goes.)
+    pub fin_on_last_segment: bool,
+    /// A segment that starts just at the right edge of the window, SEG.SEQ =
+    /// RCV.NXT+RCV.WND, is acceptable (RFC 9293's test: not): a full socket takes one
+    /// that ends there too, or any while no text waits to be read (Linux `tcp_sequence()`
+    /// drops only a segment starting after the edge, "Only accept this packet if receive
+    /// queue is empty"); a passive SYN-RECEIVED (Linux's request socket) only one of no
+    /// length (`tcp_in_window()`: `seq == e_win && seq == end_seq`). Not TIME-WAIT.
+    pub right_edge_acceptable: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -397,6 +428,10 @@ impl Default for Config {
             oow_ack_rate_limit: None,
             ignore_beyond_after_fin: false,
             fin_held_after_handshake_loss: false,
+            syn_text_dropped: false,
+            initial_rcv_space: None,
+            fin_on_last_segment: false,
+            right_edge_acceptable: false,
         }
     }
 }
@@ -1466,7 +1501,7 @@ impl Tcb {
             return Event::Unacceptable;
         }
         // first: sequence number
-        if !self.acceptable(sp, seg) {
+        if !self.acceptable(sp, seg) && !self.at_right_edge(cfg, seg) {
             return if f.rst() {
                 Event::RstOutOfWindow
             } else if f.fin() && self.fin_received && sp.add(seg.seq, seg.seg_len()) == self.rcv_nxt
@@ -1615,6 +1650,20 @@ impl Tcb {
         }
     }
 
+    /// [`Config::right_edge_acceptable`]: `seg` starts at RCV.NXT+RCV.WND and Linux takes
+    /// it there.
+    fn at_right_edge(&self, cfg: &Config, seg: &Segment) -> bool {
+        let len = seg.seg_len();
+        cfg.right_edge_acceptable
+            && self.state != State::TimeWait
+            && seg.seq == cfg.space.add(self.rcv_nxt, self.rcv_wnd)
+            && if self.state == State::SynReceived && self.origin == Origin::Passive {
+                len == 0
+            } else {
+                len == 0 || self.recv_queue == 0
+            }
+    }
+
     /// Step 3: one action of the row.
     fn apply(&mut self, cfg: &Config, action: Action, input: &Input, env: Env, out: &mut Outcome) {
         let sp = cfg.space;
@@ -1649,6 +1698,10 @@ impl Tcb {
                     self.rcv_nxt = sp.add(s.seq, 1);
                     // The SYN's window is never scaled (RFC 7323 §2.2).
                     self.negotiate(cfg, &s.opts);
+                    if self.state == State::Listen && cfg.initial_rcv_space.is_some() {
+                        // Config::initial_rcv_space: the timestamp option is known now.
+                        self.rcv_wnd = self.initial_rcv_wnd(cfg);
+                    }
                     self.snd_wnd = s.wnd;
                     self.max_snd_wnd = self.max_snd_wnd.max(s.wnd);
                     self.snd_wl1 = s.seq;
@@ -1662,7 +1715,8 @@ impl Tcb {
             }
             Action::HoldText => {
                 if let Some(s) = seg {
-                    self.held_text = s.len;
+                    // Config::syn_text_dropped: a SYN's text is not kept.
+                    self.held_text = if cfg.syn_text_dropped { 0 } else { s.len };
                     self.held_fin = s.flags.fin();
                 }
             }
@@ -1671,6 +1725,8 @@ impl Tcb {
                 let held = std::mem::take(&mut self.held_text);
                 self.take_text(sp, held, out);
                 // ... then this segment's (a SYN's text starts after the SYN).
+                // (Config::syn_text_dropped: none from a SYN.)
+                let seg = seg.filter(|s| !(s.flags.syn() && cfg.syn_text_dropped));
                 if let Some(s) = seg.filter(|_| cfg.hold_out_of_order) {
                     self.receive_text(cfg, &s, out);
                 } else if let Some(s) = seg.filter(|s| s.len > 0) {
@@ -1743,10 +1799,29 @@ impl Tcb {
     }
 
     fn fresh(cfg: &Config, origin: Origin) -> Tcb {
-        Tcb {
+        let mut tcb = Tcb {
             origin,
-            rcv_wnd: cfg.rcv_buf,
             ..Tcb::default()
+        };
+        tcb.rcv_wnd = tcb.initial_rcv_wnd(cfg);
+        tcb
+    }
+
+    /// RCV.WND of a new connection: `rcv_buf`, or as [`Config::initial_rcv_space`] says
+    /// (Linux `tcp_select_initial_window()`: "Quantize space offering to a multiple of
+    /// mss if possible").
+    fn initial_rcv_wnd(&self, cfg: &Config) -> u32 {
+        match cfg.initial_rcv_space {
+            None => cfg.rcv_buf,
+            Some(space) => {
+                let space = space.min(cfg.rcv_buf);
+                let mss = self.adv_mss(cfg);
+                if space > mss {
+                    space / mss * mss
+                } else {
+                    space
+                }
+            }
         }
     }
 
@@ -2095,6 +2170,14 @@ impl Tcb {
                 None => out.segments.push(self.ack_segment(cfg, None)),
             },
             Emit::AckIfText => {}
+            Emit::AckIfTextOrSyn if seg.is_some_and(|s| s.flags.syn()) => {
+                // tcp_send_dupack(): quick-ACK mode, and the ACK at once.
+                if cfg.delayed_ack.is_some() {
+                    self.enter_quickack(cfg);
+                }
+                out.segments.push(self.ack_segment(cfg, None));
+            }
+            Emit::AckIfTextOrSyn => self.emit(cfg, Emit::AckIfText, seg, now, out),
             Emit::AckFinDelayable => match cfg.delayed_ack {
                 Some(ato) => self.ack_or_delay(cfg, ato, seg, now, true, out),
                 None => out.segments.push(self.ack_segment(cfg, None)),
@@ -2220,20 +2303,28 @@ impl Tcb {
                 || n == self.send_queue
                 || (cfg.push_at_window_edge && n == usable);
             let psh = if last { Flags::PSH } else { Flags::NONE };
-            let mut s = self.segment(cfg, Flags::ACK | psh, self.snd_nxt);
+            // Config::fin_on_last_segment: the FIN on the segment that empties the queue.
+            let fin = cfg.fin_on_last_segment && self.fin_queued && n == self.send_queue;
+            let flags = Flags::ACK | psh | if fin { Flags::FIN } else { Flags::NONE };
+            let mut s = self.segment(cfg, flags, self.snd_nxt);
             s.len = n;
             out.segments.push(s);
-            self.time_sent(cfg, self.snd_nxt, n, now, false);
-            self.snd_nxt = sp.add(self.snd_nxt, n);
+            let n_seq = n + u32::from(fin);
+            self.time_sent(cfg, self.snd_nxt, n_seq, now, false);
+            self.snd_nxt = sp.add(self.snd_nxt, n_seq);
             self.send_queue -= n;
             usable -= n;
             sent = true;
+            if fin {
+                self.fin_sent = true;
+                break;
+            }
         }
         // Linux: after a loss in the handshake the congestion window holds the FIN behind
         // our unacknowledged SYN (Config::fin_held_after_handshake_loss).
         let fin_held =
             cfg.fin_held_after_handshake_loss && self.syn_outstanding() && self.retries > 0;
-        if self.fin_queued && self.send_queue == 0 && !fin_held {
+        if self.fin_queued && !self.fin_sent && self.send_queue == 0 && !fin_held {
             out.segments
                 .push(self.segment(cfg, Flags::FIN | Flags::ACK, self.snd_nxt));
             self.time_sent(cfg, self.snd_nxt, 1, now, false);
@@ -2290,7 +2381,10 @@ impl Tcb {
                 // PSH again only if this copy carries the last byte queued.
                 let last = cfg.push_every_segment || (len == text && self.send_queue == 0);
                 let psh = if last { Flags::PSH } else { Flags::NONE };
-                let mut s = self.segment(cfg, Flags::ACK | psh, self.snd_una);
+                // Config::fin_on_last_segment: the FIN collapsed into the last text.
+                let fin = cfg.fin_on_last_segment && self.fin_sent && len == text;
+                let fin = if fin { Flags::FIN } else { Flags::NONE };
+                let mut s = self.segment(cfg, Flags::ACK | psh | fin, self.snd_una);
                 s.len = len;
                 out.segments.push(s);
             } else {

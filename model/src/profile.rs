@@ -149,12 +149,24 @@ pub enum Param {
     /// After a retransmission timeout in the handshake, a FIN queued while our SYN is
     /// unacknowledged waits for its ACK ([`Config::fin_held_after_handshake_loss`]).
     FinHeldAfterHandshakeLoss(bool),
+    /// Text on a SYN is discarded ([`Config::syn_text_dropped`]).
+    SynTextDropped(bool),
+    /// Linux's `net.ipv4.tcp_rmem[1]` and `[2]`, bytes: the initial receive window is
+    /// half the first ([`Config::initial_rcv_space`]), and the window scale our SYN
+    /// offers comes from the second ([`linux_rcv_wscale`]).
+    TcpRmem(u32, u32),
+    /// A queued FIN rides on the last text segment ([`Config::fin_on_last_segment`]).
+    FinOnLastSegment(bool),
+    /// A segment at the window's right edge is acceptable
+    /// ([`Config::right_edge_acceptable`]).
+    RightEdgeAcceptable(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 43] = [
+    pub const NAMES: [&'static str; 47] = [
         "syn_options",
+        "tcp_rmem",
         "rtt_estimator",
         "rto",
         "rto_min",
@@ -183,10 +195,13 @@ impl Param {
         "ack_policy",
         "syn_received_ack_first",
         "syn_received_window_untrimmed",
+        "syn_text_dropped",
+        "right_edge_acceptable",
         "accept_without_ts",
         "ts_recent_after_ack",
         "push_at_window_edge",
         "push_every_segment",
+        "fin_on_last_segment",
         "ack_carries_fin",
         "time_wait_acks_all",
         "syn_challenge_first",
@@ -245,6 +260,10 @@ impl Param {
             Param::OowAckRateLimit(_) => "oow_ack_rate_limit",
             Param::IgnoreBeyondAfterFin(_) => "ignore_beyond_after_fin",
             Param::FinHeldAfterHandshakeLoss(_) => "fin_held_after_handshake_loss",
+            Param::SynTextDropped(_) => "syn_text_dropped",
+            Param::TcpRmem(..) => "tcp_rmem",
+            Param::FinOnLastSegment(_) => "fin_on_last_segment",
+            Param::RightEdgeAcceptable(_) => "right_edge_acceptable",
         }
     }
 
@@ -339,6 +358,17 @@ impl Param {
             Param::OowAckRateLimit(ms) => cfg.oow_ack_rate_limit = ms.map(t),
             Param::IgnoreBeyondAfterFin(b) => cfg.ignore_beyond_after_fin = b,
             Param::FinHeldAfterHandshakeLoss(b) => cfg.fin_held_after_handshake_loss = b,
+            Param::SynTextDropped(b) => cfg.syn_text_dropped = b,
+            Param::FinOnLastSegment(b) => cfg.fin_on_last_segment = b,
+            Param::RightEdgeAcceptable(b) => cfg.right_edge_acceptable = b,
+            Param::TcpRmem(default, max) => {
+                // tcp_full_space(): tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO.
+                let space = default / 2;
+                cfg.initial_rcv_space = Some(space);
+                if let Some(w) = cfg.syn_options.wscale.as_mut() {
+                    *w = linux_rcv_wscale(space, max, LINUX_CORE_RMEM_MAX);
+                }
+            }
         }
     }
 
@@ -445,6 +475,17 @@ impl Param {
             "reset_child_accepted" => cfg.reset_child_accepted.to_string(),
             "syn_received_ack_first" => cfg.syn_received_ack_first.to_string(),
             "syn_received_window_untrimmed" => cfg.syn_received_window_untrimmed.to_string(),
+            "syn_text_dropped" => cfg.syn_text_dropped.to_string(),
+            "fin_on_last_segment" => cfg.fin_on_last_segment.to_string(),
+            "right_edge_acceptable" => cfg.right_edge_acceptable.to_string(),
+            "tcp_rmem" => cfg.initial_rcv_space.map_or(
+                "off (RCV.WND starts at rcv_buf)".to_string(),
+                |space| {
+                    format!(
+                        "initial window {space} bytes (at most rcv_buf), rounded down to the MSS"
+                    )
+                },
+            ),
             "syn_retransmit_after_bad_ack" => cfg
                 .syn_retransmit_after_bad_ack
                 .map_or("off (the RTO runs on)".to_string(), |t| {
@@ -453,6 +494,24 @@ impl Param {
             _ => String::new(),
         }
     }
+}
+
+/// Linux's default `net.ipv4.tcp_rmem` (min, default, max; `tcp_init()` with enough
+/// memory). The live runner pins a script's namespace to it, so the kernel's window and
+/// scale are the `linux` profile's on any host.
+pub const LINUX_TCP_RMEM: [u32; 3] = [4_096, 131_072, 6_291_456];
+
+/// Linux's default `net.core.rmem_max` (`SK_RMEM_MAX`, 212,992): global, not per
+/// namespace, so the live runner cannot pin it; a host's larger than `tcp_rmem[2]` would
+/// raise the kernel's scale.
+pub const LINUX_CORE_RMEM_MAX: u32 = 212_992;
+
+/// The window scale Linux offers (`tcp_select_initial_window()`, "Set window scaling on
+/// max possible window"): log2 of the largest of the initial `space`, `tcp_rmem[2]` and
+/// `net.core.rmem_max`, less 15, between 0 and 14 (`TCP_MAX_WSCALE`).
+pub fn linux_rcv_wscale(space: u32, tcp_rmem_max: u32, core_rmem_max: u32) -> u8 {
+    let largest = space.max(tcp_rmem_max).max(core_rmem_max).max(1);
+    (largest.ilog2().saturating_sub(15)).min(14) as u8
 }
 
 /// The parameters a layering of profiles sets, later profiles winning, each with the
@@ -787,10 +846,14 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 32] = [
+static LINUX_PARAMS: [Setting; 36] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
+    },
+    Setting {
+        param: Param::TcpRmem(LINUX_TCP_RMEM[1], LINUX_TCP_RMEM[2]),
+        source: "net.ipv4.tcp_rmem = 4096 131072 6291456 (tcp_init()); tcp_select_initial_window(): the window tcp_full_space() (131072 at the default scaling ratio, 1/2: 65536) rounded down to a multiple of the MSS (64240 = 44 x 1460; a passive open with timestamps: 65160 = 45 x 1448, tcp_openreq_init_rwin()), the scale ilog2(max(space, tcp_rmem[2], net.core.rmem_max)) - 15 = 7",
     },
     Setting {
         param: Param::RttEstimator(Estimator::Linux),
@@ -901,6 +964,10 @@ static LINUX_PARAMS: [Setting; 32] = [
         source: "tcp_check_req() (net/ipv4/tcp_minisocks.c): tcp_in_window(seq, end_seq, rcv_nxt, ...) tests the whole segment, SYN included, before \"Truncate SYN\": a SYN,ACK at rcv_isn ends at rcv_nxt, out of window -> req->rsk_ops->send_ack()",
     },
     Setting {
+        param: Param::SynTextDropped(true),
+        source: "tcp_conn_request() (net/ipv4/tcp_input.c) queues a SYN's text only with a Fast Open cookie (tcp_try_fastopen()); tcp_rcv_synsent_state_process(): a SYN,ACK -> tcp_send_ack() of the SYN and the segment freed (returns -1), a SYN (simultaneous open) -> the SYN,ACK and \"discard packet for sanity\"",
+    },
+    Setting {
         param: Param::AcceptWithoutTs(true),
         source: "tcp_validate_incoming(): tcp_paws_discard() only when saw_tstamp; a segment without TSopt is processed",
     },
@@ -911,6 +978,14 @@ static LINUX_PARAMS: [Setting; 32] = [
     Setting {
         param: Param::Dsack(true),
         source: "net.ipv4.tcp_dsack = 1: tcp_dsack_set() for a duplicate (tcp_send_dupack(), tcp_data_queue(), tcp_data_queue_ofo()), sent first by tcp_established_options()",
+    },
+    Setting {
+        param: Param::RightEdgeAcceptable(true),
+        source: "tcp_sequence() (net/ipv4/tcp_input.c): drops a segment only if it starts after rcv_nxt + tcp_receive_window() (or ends after it while the receive queue is not empty); tcp_check_req() -> tcp_in_window() (net/ipv4/tcp_minisocks.c): a segment of no length at the right edge is in the window",
+    },
+    Setting {
+        param: Param::FinOnLastSegment(true),
+        source: "tcp_send_fin() (net/ipv4/tcp_output.c): with an unsent tail on the write queue, TCPHDR_FIN is set on it (end_seq++) rather than a FIN skb of its own; tcp_retrans_try_collapse() merges a FIN skb into the retransmitted text before it (net.ipv4.tcp_retrans_collapse = 1)",
     },
     Setting {
         param: Param::PushEverySegment(true),
@@ -1005,6 +1080,7 @@ static FREEBSD_PARAMS: [Setting; 20] = [
 
 const ACK_FIN_DELAYABLE: Action = Action::Emit(Emit::AckFinDelayable);
 const ACK_OR_SYN_ACK: Action = Action::Emit(Emit::AckOrSynAck);
+const ACK_TEXT_OR_SYN: Action = Action::Emit(Emit::AckIfTextOrSyn);
 
 #[rustfmt::skip]
 fn linux() -> Vec<Rule> {
@@ -1122,6 +1198,18 @@ fn linux() -> Vec<Rule> {
         on(Shutdown, &[SYN_RCVD]).when(OpenedPassively).does(&[SND_FIN]).to(FIN_WAIT_1)
             .rfc("Linux tcp_shutdown() never sees a request sock (no socket): §3.10.4 kept")
             .label("SHUTDOWN / snd FIN"),
+        // A simultaneous open's SYN-RECEIVED takes the peer's SYN,ACK (Figure 7) and, its
+        // SYN already received, acknowledges it: tcp_validate_incoming() lets it pass,
+        // tcp_ack() makes the connection, tcp_data_queue() finds it ends at RCV.NXT.
+        on(Event::AckOfSyn, &[SYN_RCVD]).when(OpenedActively)
+            .does(&[ProcessAck, AcceptText, ACK_TEXT_OR_SYN, SIG_OPEN, SND_DATA]).to(ESTAB)
+            .rfc("Linux tcp_rcv_state_process(): tcp_data_queue() -> tcp_send_dupack() for a segment ending at RCV.NXT")
+            .label("rcv ACK of SYN / snd ACK for a SYN,ACK"),
+        // (A profile's rules replace every row of the pair: the request socket's, restated.)
+        on(Event::AckOfSyn, &[SYN_RCVD]).when(OpenedPassively)
+            .does(&[ProcessAck, AcceptText, ACK_TEXT, SIG_OPEN, SND_DATA]).to(ESTAB)
+            .rfc("Linux tcp_check_req() -> tcp_child_process(): §3.10.7.4's ACK of our SYN")
+            .label("rcv ACK of SYN / x").classic(),
     ]
 }
 

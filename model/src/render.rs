@@ -13,6 +13,7 @@ impl fmt::Display for Emit {
             Emit::Ack => "snd ACK",
             Emit::AckOrSynAck => "snd ACK (SYN,ACK again for the peer's SYN again)",
             Emit::AckIfText => "snd ACK if text",
+            Emit::AckIfTextOrSyn => "snd ACK if text or SYN",
             Emit::AckFinDelayable => "snd ACK (may be delayed)",
             Emit::DupAck => "snd ACK (out of window)",
             Emit::AckOfBadAck => "snd ACK (bad ACK)",

@@ -435,6 +435,11 @@ pub enum Emit {
     /// the delayed-ACK timer where [`crate::Config::delayed_ack`] allows (§3.10.7.4's
     /// seventh step, "without incurring undue delay"; §3.8.6.3).
     AckIfText,
+    /// The ACK above, also at once for a segment that carries a SYN already received (a
+    /// simultaneous open's SYN,ACK, ending at RCV.NXT): Linux's `tcp_data_queue()` takes
+    /// a segment that ends at or before RCV.NXT for a retransmission and acknowledges it
+    /// (`tcp_send_dupack()`, quick-ACK mode), where Figure 7 sends nothing.
+    AckIfTextOrSyn,
     /// The ACK of a FIN in ESTABLISHED as Linux sends it: `tcp_fin()` only schedules it
     /// (`inet_csk_schedule_ack()`) and enters interactive mode
     /// (`inet_csk_enter_pingpong_mode()`, which ends quick-ACK mode), so it goes by the
