@@ -169,9 +169,13 @@ fn diff_names_the_line_where_the_kernel_departs_what_each_did_and_the_models_row
     ) {
         return;
     }
-    // Linux sets its FIN on queued text not yet sent (tcp_send_fin()); the model sends
-    // the text, then the FIN on a segment of its own.
-    let out = diff(&["--format", "json", &corpus("data-then-close.pkt")]);
+    // Two small writes at once: the model sends each as it comes; Linux holds the
+    // second behind the first's ACK (Nagle's algorithm, tcp_nagle_check()).
+    let out = diff(&[
+        "--format",
+        "json",
+        &corpus("linux/nagle-holds-small-segment.pkt"),
+    ]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -183,17 +187,17 @@ fn diff_names_the_line_where_the_kernel_departs_what_each_did_and_the_models_row
     let d = &doc["diffs"][0];
     assert_eq!(d["agree"], false);
     let x = &d["difference"];
-    assert_eq!(x["line"], 16);
+    assert_eq!(x["line"], 18);
     assert!(
         x["model"]["did"]
             .as_str()
-            .is_some_and(|m| m.starts_with("sent P. 1001:1501(500)")),
+            .is_some_and(|m| m.starts_with("sent P. 11:111(100)")),
         "{x}"
     );
     assert!(
         x["kernel"]["did"]
             .as_str()
-            .is_some_and(|k| k.contains("FP. 1001:1501(500)")),
+            .is_some_and(|k| k.contains("sent nothing")),
         "{x}"
     );
     assert!(
