@@ -465,20 +465,35 @@ impl ModelStack {
         }
         if let Some(i) = self.wire() {
             let who = self.socket_name(i);
-            if self.text_after_close(i, &seg) && self.opts.config.abort_on_data_reply {
+            let past_fin = self.text_past_fin(i, &seg);
+            if (self.text_after_close(i, &seg) || past_fin) && self.opts.config.abort_on_data_reply
+            {
                 // Linux: tcp_rcv_state_process() resets the connection (tcp_reset():
                 // tcp_done(), nothing sent) and tcp_v4_do_rcv() answers the segment with
                 // tcp_v4_send_reset(), as a closed port would (Config::abort_on_data_reply).
-                self.socks[i].tcb = Tcb::default();
+                // tcp_reset()'s error: EPIPE in CLOSE-WAIT, ECONNRESET else.
+                let s = &mut self.socks[i];
+                if past_fin && s.fd.is_some() {
+                    s.error = Some(if s.tcb.state == State::CloseWait {
+                        "EPIPE"
+                    } else {
+                        "ECONNRESET"
+                    });
+                }
+                s.tcb = Tcb::default();
                 self.last_conn = Some(State::Closed);
                 self.closed_port(seg);
                 if let Some(step) = self.steps.last_mut() {
-                    step.note = Some(
-                        "text after close(): nobody will read it, the connection is reset \
-                         without a word and the segment answered as at a closed port (Linux \
-                         tcp_rcv_state_process(), tcp_v4_send_reset())"
-                            .to_string(),
-                    );
+                    let what = if past_fin {
+                        "text past the peer's FIN"
+                    } else {
+                        "text after close(): nobody will read it,"
+                    };
+                    step.note = Some(format!(
+                        "{what} the connection is reset without a word and the segment \
+                         answered as at a closed port (Linux tcp_rcv_state_process(), \
+                         tcp_v4_send_reset())"
+                    ));
                 }
                 return;
             }
@@ -549,6 +564,24 @@ impl ModelStack {
             && text > 0
             && in_window
             && new_text
+    }
+
+    /// Whether `seg` carries text past the peer's FIN, to a connection in CLOSE-WAIT,
+    /// CLOSING or LAST-ACK: text that starts before RCV.NXT (a segment starting at or
+    /// after it is read for its ACK alone, `Config::ignore_beyond_after_fin`) and ends
+    /// after it, on a segment without SYN or RST (Linux `tcp_rcv_state_process()`:
+    /// `before(seq, rcv_nxt)` falls through to "RFC 1122 says we MUST send a reset").
+    fn text_past_fin(&self, i: usize, seg: &Segment) -> bool {
+        let t = &self.socks[i].tcb;
+        let text = seg.len.saturating_sub(u32::from(seg.flags.fin()));
+        let starts_before = (t.rcv_nxt.wrapping_sub(seg.seq) as i32) > 0;
+        let ends_after = (seg.seq.wrapping_add(text).wrapping_sub(t.rcv_nxt) as i32) > 0;
+        matches!(t.state, State::CloseWait | State::Closing | State::LastAck)
+            && !seg.flags.syn()
+            && !seg.flags.rst()
+            && text > 0
+            && starts_before
+            && ends_after
     }
 
     fn next_deadline(&self) -> Option<(usize, Timer, u64)> {

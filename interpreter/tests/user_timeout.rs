@@ -102,3 +102,34 @@ fn under_rfc9293_text_after_close_is_answered_by_abort() {
            +0 > R 2:2(0)\n+0 state CLOSED\n";
     assert_passes(&s);
 }
+
+/// A connection accepted under `profile` whose peer's FIN is in (CLOSE-WAIT), then text
+/// on the FIN's number that goes past it.
+fn text_past_fin(profile: &str) -> String {
+    accepted(profile, "")
+        + "+.1 < F. 1:1(0) ack 1 win 65535\n+0~+.05 > . 1:1(0) ack 2\n+0 state CLOSE_WAIT\n\
+           +.1 < P. 1:11(10) ack 1 win 65535\n"
+}
+
+#[test]
+fn under_linux_text_past_the_peers_fin_resets_close_wait() {
+    // tcp_rcv_state_process(): before(seq, rcv_nxt) falls through to "RFC 1122 says we
+    // MUST send a reset"; tcp_reset() leaves EPIPE for CLOSE-WAIT.
+    let s = text_past_fin("linux")
+        + "+0 > R 1:1(0)\n+0 state CLOSED\n+0 write(4, ..., 10) = -1 EPIPE\n";
+    assert_passes(&s);
+}
+
+#[test]
+fn under_rfc9293_text_past_the_peers_fin_is_ignored() {
+    // §3.10.7.4's seventh step: text in CLOSE-WAIT "should not occur" and is ignored:
+    // no reset, the connection stays.
+    let s = text_past_fin("rfc9293") + "+0 state CLOSE_WAIT\n";
+    assert_fails(&(s.clone() + "+0 > R 1:1(0)\n"));
+    let run = interpreter::run::run_source("t.pkt", &s, &Default::default()).unwrap();
+    assert!(
+        matches!(run.verdict, interpreter::run::Verdict::Pass),
+        "{}",
+        interpreter::run::transcript(&run)
+    );
+}

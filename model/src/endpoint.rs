@@ -207,6 +207,11 @@ pub struct Config {
     /// `tcp_rcv_state_process()` calls `tcp_reset()` and returns non-zero, so
     /// `tcp_v4_do_rcv()` answers the segment with `tcp_v4_send_reset()`), rather than by
     /// ABORT's reset from the connection (false: RFC 9293 §3.6.1 SHLD-2 with §3.10.5).
+    /// The same code resets a connection whose peer's FIN is in (CLOSE-WAIT, CLOSING,
+    /// LAST-ACK) on text that starts before RCV.NXT and goes past it, beyond the FIN
+    /// (true: `tcp_rcv_state_process()` falls through to FIN-WAIT's "RFC 1122 says we
+    /// MUST send a reset" when the segment starts before RCV.NXT; RFC 9293 ignores such
+    /// text, §3.10.7.4's seventh step).
     pub abort_on_data_reply: bool,
     /// Read by a socket layer, not by `step`: a passively opened connection still in
     /// SYN-RECEIVED outlives its listener's close() (true: Linux keeps the request
