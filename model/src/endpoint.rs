@@ -2488,13 +2488,21 @@ impl Tcb {
             self.ooo.dsack = Some(d);
         }
         let at = self.rel(sp, start);
+        let mut fin_in_order = false;
         if at <= 0 {
             let skip = at.unsigned_abs().min(u64::from(s.len)) as u32;
             self.take_text(sp, s.len - skip, out);
+            // The segment's own FIN is now in sequence: held text beyond it is not taken
+            // (the eighth step processes the FIN; the FIN action empties the queue, as
+            // Linux tcp_fin() purges it: "something out-of-order after FIN").
+            fin_in_order = fin && self.rcv_nxt == sp.add(start, s.len);
         } else {
             self.hold(sp, start, s.len, fin);
         }
-        if had || !self.ooo.held.is_empty() {
+        // A FIN in order leaves no gap filled (what was held lies past it): its ACK is
+        // the FIN's, as usual (Linux tcp_data_queue(): tcp_fin() purges the queue before
+        // the "gap filled" test, so no ICSK_ACK_NOW).
+        if (had || !self.ooo.held.is_empty()) && !fin_in_order {
             self.drain(sp, out);
             out.ack_now = true;
         }

@@ -385,3 +385,19 @@ fn sack_blocks_print_in_packetdrill_notation() {
     assert_eq!(o.to_string(), "sack 1:11 21:31");
     assert_eq!(SackBlocks::new(&[(0, 1); 6]).as_slice().len(), 4);
 }
+
+#[test]
+fn an_in_order_fin_ends_the_stream_and_drops_text_held_past_it() {
+    // Held: 311..340 and a FIN at 340. Then text 301..310 with a FIN at 311: that FIN is
+    // in sequence, so the stream ends there (§3.10.7.4's eighth step); what was held
+    // lies past it and is never taken (Linux tcp_fin() purges the queue).
+    let c = cfg(SACK_ONLY);
+    let mut a = established(&c);
+    text(&c, &mut a, 311, 29, Flags::FIN);
+    assert_eq!(a.rcv_nxt, 301);
+    let out = text(&c, &mut a, 301, 10, Flags::FIN);
+    assert_eq!(a.state, State::CloseWait);
+    assert!(a.fin_received);
+    assert_eq!((a.rcv_nxt, a.recv_queue), (312, 10));
+    assert_eq!(ack_of(&out), (312, vec![]));
+}
