@@ -306,7 +306,9 @@ pub struct Config {
     /// that ends there too, or any while no text waits to be read (Linux `tcp_sequence()`
     /// drops only a segment starting after the edge, "Only accept this packet if receive
     /// queue is empty"); a passive SYN-RECEIVED (Linux's request socket) only one of no
-    /// length (`tcp_in_window()`: `seq == e_win && seq == end_seq`). Not TIME-WAIT.
+    /// length (`tcp_in_window()`: `seq == e_win && seq == end_seq`). Not TIME-WAIT. The
+    /// edge is the one the last ACK advertised ([`AckState::rcv_edge`], Linux `rcv_wup +
+    /// rcv_wnd`) where one was sent.
     pub right_edge_acceptable: bool,
 }
 
@@ -738,6 +740,10 @@ pub struct AckState {
     pub rcv_mss: u32,
     /// RCV.NXT when we last sent an ACK (`tp->rcv_wup`).
     pub rcv_wup: u32,
+    /// The right edge that ACK advertised, RCV.NXT + RCV.WND then (`tp->rcv_wup +
+    /// tp->rcv_wnd`: Linux's window does not move until the next ACK, though text
+    /// arrives and a FIN takes a number but no buffer); `None` before any ACK.
+    pub rcv_edge: Option<u32>,
     /// When text last arrived (`icsk_ack.lrcvtime`).
     pub last_rcv: u64,
     /// When the last out-of-window ACK went ([`Config::oow_ack_rate_limit`]; Linux
@@ -955,7 +961,7 @@ impl Tcb {
         }
         self.attach_options(cfg, env.now, &mut out);
         if cfg.delayed_ack.is_some() {
-            self.ack_sent(&out);
+            self.ack_sent(cfg.space, &out);
         }
         self.run_user_clock(cfg, env.now, una_before);
         out
@@ -1128,7 +1134,7 @@ impl Tcb {
     /// Something we sent carries the ACK (Linux `tcp_event_ack_sent()`): a pending
     /// delayed ACK is no longer needed, and an ACK of new text spends a quick ACK
     /// (`tcp_dec_quickack_mode()`).
-    fn ack_sent(&mut self, out: &Outcome) {
+    fn ack_sent(&mut self, sp: SeqSpace, out: &Outcome) {
         if !out.segments.iter().any(|s| s.flags.ack()) {
             return;
         }
@@ -1139,6 +1145,7 @@ impl Tcb {
         a.scheduled = false;
         a.pushed = 0;
         a.rcv_wup = self.rcv_nxt;
+        a.rcv_edge = Some(sp.add(self.rcv_nxt, self.rcv_wnd));
         self.timers.delayed_ack = None;
     }
 
@@ -1661,7 +1668,11 @@ impl Tcb {
         let len = seg.seg_len();
         cfg.right_edge_acceptable
             && self.state != State::TimeWait
-            && seg.seq == cfg.space.add(self.rcv_nxt, self.rcv_wnd)
+            && seg.seq
+                == self
+                    .ack
+                    .rcv_edge
+                    .unwrap_or(cfg.space.add(self.rcv_nxt, self.rcv_wnd))
             && if self.state == State::SynReceived && self.origin == Origin::Passive {
                 len == 0
             } else {
