@@ -7,22 +7,12 @@ mod common;
 
 use common::*;
 use model::endpoint::Env;
-use model::profile::{Param, configure};
+use model::profile::Param;
 use model::table::Timer;
-use model::{Config, Event, Flags, Input, Origin, Outcome, Profile, Segment, State, Table, Tcb};
-
-/// The `linux` table and parameters, 1 tick = 1 ms.
-fn linux() -> (Table, Config) {
-    let cfg = configure(cfg(), &[Profile::named("linux").unwrap()], 1);
-    (Table::from_spec("linux").unwrap(), cfg)
-}
+use model::{Config, Event, Flags, Input, Origin, Outcome, State, Table, Tcb};
 
 fn at(now: u64) -> Env {
     Env { now, iss: ISS_A }
-}
-
-fn arrive(t: &Table, cfg: &Config, tcb: &mut Tcb, s: Segment, now: u64) -> Outcome {
-    tcb.step(t, cfg, Input::Segment(s), at(now))
 }
 
 /// A passively opened SYN-RECEIVED (ISS 100, the peer's ISS 300) under `t` and `cfg`.

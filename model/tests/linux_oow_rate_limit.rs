@@ -8,18 +8,7 @@ mod common;
 
 use common::*;
 use model::endpoint::Env;
-use model::profile::configure;
-use model::{Config, Event, Flags, Input, Origin, Outcome, Profile, Segment, State, Table, Tcb};
-
-/// The `linux` table and parameters, 1 tick = 1 ms.
-fn linux() -> (Table, Config) {
-    let cfg = configure(cfg(), &[Profile::named("linux").unwrap()], 1);
-    (Table::from_spec("linux").unwrap(), cfg)
-}
-
-fn arrive(t: &Table, cfg: &Config, tcb: &mut Tcb, s: Segment, now: u64) -> Outcome {
-    tcb.step(t, cfg, Input::Segment(s), Env { now, iss: ISS_A })
-}
+use model::{Event, Flags, Input, Origin, Outcome, Segment, State, Table, Tcb};
 
 /// How many segments went, and the event.
 fn sent(out: &Outcome) -> (Event, usize) {

@@ -24,6 +24,18 @@ pub fn cfg() -> Config {
     }
 }
 
+/// The `linux` table and parameters over [`cfg`], 1 tick = 1 ms.
+pub fn linux() -> (Table, Config) {
+    let profiles = [model::Profile::named("linux").unwrap()];
+    let cfg = model::profile::configure(cfg(), &profiles, 1);
+    (Table::from_spec("linux").unwrap(), cfg)
+}
+
+/// Segment `s` arrives at `now` (ms).
+pub fn arrive(t: &Table, cfg: &Config, tcb: &mut Tcb, s: Segment, now: u64) -> Outcome {
+    tcb.step(t, cfg, Input::Segment(s), Env { now, iss: ISS_A })
+}
+
 pub fn step(table: &Table, tcb: &mut Tcb, input: Input) -> Outcome {
     tcb.step(table, &cfg(), input, Env { now: 0, iss: ISS_A })
 }
