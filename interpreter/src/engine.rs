@@ -44,8 +44,9 @@ pub struct Engine<S: Stack> {
     last: u64,
     /// Real time: how late the runner injected its last segment or made its last call,
     /// past the statement's time (woken late on a loaded machine). The kernel cannot answer
-    /// before it is asked, so a `>` line may come that much later than written: the
-    /// tolerance judges the kernel, not the runner. Always 0 for the model.
+    /// before it is asked, so a `>` line, or a blocking call's return, may come that much
+    /// later than written: the tolerance judges the kernel, not the runner. Always 0 for
+    /// the model.
     lag: u64,
     outbound: VecDeque<Sent>,
     pending: Option<Pending>,
@@ -384,7 +385,11 @@ impl<S: Stack> Engine<S> {
         e.result = Some(result_text(value, errno));
         self.push(e);
         let tol = self.opts.tolerance;
-        if self.now.saturating_add(tol) < p.end || self.now > p.end.saturating_add(tol) {
+        // Real time: a call that an injected segment ends returns as late as that segment
+        // was injected (`Engine::lag`).
+        if self.now.saturating_add(tol) < p.end
+            || self.now > p.end.saturating_add(tol).saturating_add(self.lag)
+        {
             let mut f = self.fail(format!(
                 "the blocking call returned at {}, not at {}",
                 seconds(self.now),
