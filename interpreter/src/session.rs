@@ -47,6 +47,9 @@ struct Socket {
     /// §3.9.1, RFC 5482; Linux's `icsk_user_timeout`, which children inherit from their
     /// listener); `None` for 0, the default.
     user_timeout: Option<u32>,
+    /// `setsockopt(TCP_NODELAY)`: Nagle's algorithm off for this connection (Linux's
+    /// `tp->nonagle`, which children inherit from their listener).
+    nodelay: bool,
     /// A pending socket error (`sk_err`), reported by the next call.
     error: Option<&'static str>,
     /// A soft error (an ICMP message, RFC 1122 §4.2.3.9): reported only if the
@@ -76,6 +79,7 @@ impl Socket {
             wakeups: 0,
             user_mss: None,
             user_timeout: None,
+            nodelay: false,
             error: None,
             soft_error: None,
             connected: false,
@@ -285,6 +289,7 @@ impl ModelStack {
             user_timeout: self.socks[i]
                 .user_timeout
                 .map(|ms| ms.saturating_mul(1_000)),
+            nagle: self.opts.config.nagle && !self.socks[i].nodelay,
             ..self.opts.config
         };
         // Our SYN's MSS option offers our own limit (`--mss`, or the socket's TCP_MAXSEG).
@@ -526,6 +531,7 @@ impl ModelStack {
                 self.socks.push(Socket {
                     user_mss: self.socks[l].user_mss,
                     user_timeout: self.socks[l].user_timeout,
+                    nodelay: self.socks[l].nodelay,
                     ..Socket::new(child, None)
                 });
                 if let Some(step) = self.steps.last_mut() {
@@ -1100,6 +1106,14 @@ impl ModelStack {
                             Ready::Done(0, None)
                         }
                         _ => Ready::Done(-1, Some("EINVAL")),
+                    }))
+                } else if opt.is_some_and(|o| o.has_name("TCP_NODELAY")) {
+                    // Linux's __tcp_sock_set_nodelay(): non-zero turns Nagle off (and
+                    // pushes what it held: the next step that sends sends it).
+                    let on = val.and_then(Value::int).unwrap_or(1) != 0;
+                    Ok(self.with_fd(fd(), |s, _| {
+                        s.nodelay = on;
+                        Ready::Done(0, None)
                     }))
                 } else if opt.is_some_and(|o| o.has_name("SO_LINGER")) {
                     // Checked before the call (`args::check`).

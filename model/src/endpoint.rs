@@ -310,6 +310,15 @@ pub struct Config {
     /// edge is the one the last ACK advertised ([`AckState::rcv_edge`], Linux `rcv_wup +
     /// rcv_wnd`) where one was sent.
     pub right_edge_acceptable: bool,
+    /// Nagle's algorithm (RFC 896; RFC 1122 §4.2.3.4; RFC 9293 §3.7.4 SHLD-7), in
+    /// Minshall's variant as Linux runs it (`tcp_nagle_test()` -> `tcp_nagle_check()`,
+    /// `tcp_minshall_check()`): the segment that empties the send queue, when shorter
+    /// than the effective MSS and without a FIN on it, is held while something is in
+    /// flight and the last short segment sent ([`Tcb::snd_sml`]) is unacknowledged; it
+    /// goes when that is acknowledged, or as a tail loss probe (`tcp_send_loss_probe()`
+    /// sends new text with `TCP_NAGLE_OFF`). A socket layer turns it off per connection
+    /// (`TCP_NODELAY`). False: every segment goes as soon as the window allows.
+    pub nagle: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -439,6 +448,7 @@ impl Default for Config {
             initial_rcv_space: None,
             fin_on_last_segment: false,
             right_edge_acceptable: false,
+            nagle: false,
         }
     }
 }
@@ -550,6 +560,7 @@ impl std::hash::Hash for Tcb {
             rtt: _,
             ooo: _,
             user_clock: _,
+            snd_sml: _,
         } = self;
         let pair = |a: &u32, b: &u32| u64::from(*a) | u64::from(*b) << 32;
         h.write_u64(
@@ -671,6 +682,12 @@ pub struct Tcb {
     /// [`Tcb::opts`].
     #[serde(skip)]
     pub user_clock: UserClock,
+    /// The end of the last segment shorter than the MSS sent (Linux `tp->snd_sml`,
+    /// `tcp_minshall_update()`), kept only with [`Config::nagle`] set (never in the
+    /// checker); left out of the state's encoding and hash like [`Tcb::opts`]. `None`
+    /// before any (Linux starts it at SND.UNA, `tcp_connect_init()`: the same test).
+    #[serde(skip)]
+    pub snd_sml: Option<u32>,
 }
 
 /// The user timeout's clock (RFC 9293 §3.9.1; Linux's `retrans_stamp` as
@@ -2035,6 +2052,19 @@ impl Tcb {
             self.rearm_rto(cfg, now);
             return;
         };
+        if self.send_queue > 0 {
+            // New text first, Nagle's algorithm off (tcp_write_xmit(TCP_NAGLE_OFF)): the
+            // short tail Config::nagle held, when the window allows it.
+            let before = self.snd_nxt;
+            self.flush_nagle(cfg, now, out, false);
+            if self.snd_nxt != before {
+                // probe_sent: no probe scheduled again (push_one = 2); the RTO from now.
+                self.rtt.probe_high = Some(self.snd_nxt);
+                self.clear_probe();
+                self.timers.retransmit = Some(now.saturating_add(self.rto(cfg)));
+                return;
+            }
+        }
         let s = if self.fin_sent && last.end == self.snd_nxt {
             self.segment(cfg, Flags::FIN | Flags::ACK, sp.sub(self.snd_nxt, 1))
         } else {
@@ -2299,6 +2329,11 @@ impl Tcb {
     /// ESTABLISHED state" (§3.10.4). Only a CLOSE with nothing queued sends its FIN before
     /// the SYN is acknowledged, as §3.10.4 says.
     fn flush(&mut self, cfg: &Config, now: u64, out: &mut Outcome) {
+        self.flush_nagle(cfg, now, out, cfg.nagle);
+    }
+
+    /// [`Tcb::flush`], with Nagle's algorithm on or off for this call.
+    fn flush_nagle(&mut self, cfg: &Config, now: u64, out: &mut Outcome, nagle: bool) {
         let sp = cfg.space;
         if self.fin_sent {
             return;
@@ -2321,6 +2356,11 @@ impl Tcb {
             let psh = if last { Flags::PSH } else { Flags::NONE };
             // Config::fin_on_last_segment: the FIN on the segment that empties the queue.
             let fin = cfg.fin_on_last_segment && self.fin_queued && n == self.send_queue;
+            if nagle && !fin && n == self.send_queue && n < self.eff_mss(cfg) && self.minshall_holds(sp)
+            {
+                // Config::nagle: tcp_nagle_test() holds the queue's short tail.
+                break;
+            }
             let flags = Flags::ACK | psh | if fin { Flags::FIN } else { Flags::NONE };
             let mut s = self.segment(cfg, flags, self.snd_nxt);
             s.len = n;
@@ -2331,6 +2371,10 @@ impl Tcb {
             self.send_queue -= n;
             usable -= n;
             sent = true;
+            if cfg.nagle && n < self.eff_mss(cfg) {
+                // tcp_minshall_update(): the end of the last short segment.
+                self.snd_sml = Some(self.snd_nxt);
+            }
             if fin {
                 self.fin_sent = true;
                 break;
@@ -2358,6 +2402,14 @@ impl Tcb {
         } else if sent {
             self.arm_retransmit(cfg, now);
         }
+    }
+
+    /// Minshall's test (Linux `tcp_minshall_check()` with `packets_out`): something is
+    /// in flight and the last short segment sent ends after SND.UNA and by SND.NXT.
+    fn minshall_holds(&self, sp: SeqSpace) -> bool {
+        self.snd_sml.is_some_and(|sml| {
+            self.snd_nxt != self.snd_una && sp.lt(self.snd_una, sml) && sp.le(sml, self.snd_nxt)
+        })
     }
 
     /// Resend the oldest unacknowledged segment and back off (RFC 6298 §5.4–5.6).

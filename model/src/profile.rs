@@ -160,11 +160,13 @@ pub enum Param {
     /// A segment at the window's right edge is acceptable
     /// ([`Config::right_edge_acceptable`]).
     RightEdgeAcceptable(bool),
+    /// Nagle's algorithm, Minshall's variant ([`Config::nagle`]).
+    Nagle(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 47] = [
+    pub const NAMES: [&'static str; 48] = [
         "syn_options",
         "tcp_rmem",
         "rtt_estimator",
@@ -212,6 +214,7 @@ impl Param {
         "rcv_buf",
         "rcv_buf_mss_multiple",
         "scaled_window_rounds_up",
+        "nagle",
     ];
 
     /// A stable name (`time_wait`).
@@ -264,6 +267,7 @@ impl Param {
             Param::TcpRmem(..) => "tcp_rmem",
             Param::FinOnLastSegment(_) => "fin_on_last_segment",
             Param::RightEdgeAcceptable(_) => "right_edge_acceptable",
+            Param::Nagle(_) => "nagle",
         }
     }
 
@@ -361,6 +365,7 @@ impl Param {
             Param::SynTextDropped(b) => cfg.syn_text_dropped = b,
             Param::FinOnLastSegment(b) => cfg.fin_on_last_segment = b,
             Param::RightEdgeAcceptable(b) => cfg.right_edge_acceptable = b,
+            Param::Nagle(b) => cfg.nagle = b,
             Param::TcpRmem(default, max) => {
                 // tcp_full_space(): tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO.
                 let space = default / 2;
@@ -478,6 +483,7 @@ impl Param {
             "syn_text_dropped" => cfg.syn_text_dropped.to_string(),
             "fin_on_last_segment" => cfg.fin_on_last_segment.to_string(),
             "right_edge_acceptable" => cfg.right_edge_acceptable.to_string(),
+            "nagle" => cfg.nagle.to_string(),
             "tcp_rmem" => cfg.initial_rcv_space.map_or(
                 "off (RCV.WND starts at rcv_buf)".to_string(),
                 |space| {
@@ -846,7 +852,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 36] = [
+static LINUX_PARAMS: [Setting; 37] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -990,6 +996,10 @@ static LINUX_PARAMS: [Setting; 36] = [
     Setting {
         param: Param::PushEverySegment(true),
         source: "as packetdrill sees Linux: every TSO/GSO packet from tcp_sendmsg_locked() carries PSH (gtests/net/tcp mss/, eor/, timestamping/ expect it); on the wire GSO leaves PSH on the last segment of each packet (tcp_gso_segment())",
+    },
+    Setting {
+        param: Param::Nagle(true),
+        source: "tcp_write_xmit() -> tcp_nagle_test() (net/ipv4/tcp_output.c): the write queue's last skb, shorter than mss_now and without FIN, waits while packets_out and tcp_minshall_check() (snd_sml, the end of the last short segment sent, after snd_una); TCP_NODELAY turns it off (tp->nonagle); tcp_send_loss_probe() sends it with TCP_NAGLE_OFF",
     },
 ];
 
