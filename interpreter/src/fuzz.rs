@@ -114,6 +114,22 @@ pub fn timer_slack(armed_for: u64) -> u64 {
     armed_for / 8 + 8_000
 }
 
+/// The granularity, in µs, of the timer-wheel level a kernel timer of `armed_for` µs
+/// goes to: how late it may fire past its deadline (`kernel/time/timer.c`: level n holds
+/// timers up to `LVL_START(n + 1)` = 63 << 3n jiffies ahead, rounded up to `LVL_GRAN(n)`
+/// = 8^n jiffies by `calc_index()`), a jiffy being 4 ms at `HZ=250`.
+pub fn wheel_granularity(armed_for: u64) -> u64 {
+    const JIFFY: u64 = 4_000;
+    let jiffies = armed_for.div_ceil(JIFFY);
+    let mut gran = 1;
+    let mut start = 63;
+    while jiffies >= start && gran < 4096 {
+        gran *= 8;
+        start *= 8;
+    }
+    gran * JIFFY
+}
+
 fn time_text(micros: u64) -> String {
     format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
 }
@@ -148,6 +164,12 @@ pub fn write(drawn: &[Drawn], opts: &Options) -> Result<Written, RunError> {
     let mut broken = false;
     // When the endpoint last sent: a timer's segment was armed then, at the latest.
     let mut last_sent = 0u64;
+    // When the retransmission timer was last armed by a SYN, a FIN or text sent at an
+    // exact time, or fired; and how late the firings since may have run: the kernel arms
+    // the next timeout when a timer fires (tcp_retransmit_timer(), reqsk_timer_handler()),
+    // so each firing's rounding (wheel_granularity()) delays all the ones after it.
+    let mut last_armed = 0u64;
+    let mut carry = 0u64;
     for d in drawn {
         let before = session.entries().len();
         let guess = guess(d);
@@ -171,10 +193,25 @@ pub fn write(drawn: &[Drawn], opts: &Options) -> Result<Written, RunError> {
             }
             for step in &e.steps {
                 for w in &step.sent {
+                    let arms = w.live.flags.syn() || w.live.flags.fin() || w.len > 0;
                     let when = if e.kind == Kind::Timer {
-                        let late = timer_slack(e.time.saturating_sub(last_sent));
+                        let late = if arms {
+                            // A retransmission: armed when the last one fired, or when
+                            // what it resends went out.
+                            let armed_for = e.time.saturating_sub(last_armed);
+                            let late = carry + timer_slack(armed_for);
+                            carry += wheel_granularity(armed_for);
+                            last_armed = e.time;
+                            late
+                        } else {
+                            timer_slack(e.time.saturating_sub(last_sent))
+                        };
                         format!("{}~{}", time_text(e.time), time_text(e.time + late))
                     } else {
+                        if arms {
+                            last_armed = e.time;
+                            carry = 0;
+                        }
                         time_text(e.time)
                     };
                     last_sent = e.time;

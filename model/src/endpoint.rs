@@ -929,11 +929,11 @@ impl Tcb {
             && cfg.ack_policy == AckPolicy::Linux
             && event == Event::Unacceptable
             && let Input::Segment(seg) = &input
-            && seg.len > 0
+            && seg.seg_len() > 0
             && cfg.space.lt(seg.seq, self.rcv_nxt)
         {
-            // Text we already have: our ACK was lost, so ACK quickly for a while
-            // (Linux tcp_send_dupack() -> tcp_enter_quickack_mode()).
+            // Text (or a FIN: end_seq counts it) we already have: our ACK was lost, so ACK
+            // quickly for a while (Linux tcp_send_dupack() -> tcp_enter_quickack_mode()).
             self.enter_quickack(cfg);
         }
         if let Input::Segment(seg) = &input {
@@ -1167,8 +1167,11 @@ impl Tcb {
     }
 
     /// Quick-ACK mode (Linux `tcp_incr_quickack()`): RCV.WND / (2 × rcv_mss) quick ACKs,
-    /// 2 if that is none, at most `max_quickacks`, and never fewer than are left.
+    /// 2 if that is none, at most `max_quickacks`, and never fewer than are left; the ATO
+    /// is set (`tcp_enter_quickack_mode()`: `icsk_ack.ato = TCP_ATO_MIN`), so a later
+    /// delayed ACK waits it out.
     fn enter_quickack(&mut self, cfg: &Config) {
+        self.ack.ato_on = true;
         let mss = self.rcv_mss(cfg);
         let n = match self.rcv_wnd / (2 * mss) {
             0 => 2,
@@ -1263,7 +1266,14 @@ impl Tcb {
             out.segments.push(self.ack_segment(cfg, None));
             return;
         }
-        let ato = if self.ack.ato_on { ato } else { 0 };
+        // With no ATO yet the timer is armed for now, which fires at the next tick
+        // (tcp_send_delayed_ack(): jiffies + 0): one clock unit, after anything else that
+        // happens at this instant.
+        let ato = if self.ack.ato_on {
+            ato
+        } else {
+            cfg.clock_granularity.max(1)
+        };
         let mut at = now.saturating_add(u64::from(ato));
         if let Some(d) = self.timers.delayed_ack {
             // A timer about to expire: ACK now. Else the earlier deadline stands.
@@ -2515,7 +2525,13 @@ impl Tcb {
             return false;
         };
         let held = i64::from(self.held_text);
-        let mut nxt = held.max(self.rel(sp, seg.seq) + i64::from(seg.len));
+        // A segment that starts beyond RCV.NXT (a bare ACK there) fills no gap.
+        let start = self.rel(sp, seg.seq);
+        let mut nxt = if start > held {
+            held
+        } else {
+            held.max(start + i64::from(seg.len))
+        };
         nxt = nxt.min(i64::from(self.rcv_wnd));
         for &(a, b) in &self.ooo.held {
             if self.rel(sp, a) > nxt {
