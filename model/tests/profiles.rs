@@ -290,14 +290,15 @@ fn linux_sends_the_pending_ack_on_the_data_it_sends() {
 #[test]
 fn linux_delays_the_ack_of_a_fin_in_established_by_the_ato() {
     let fin = |seq| seg(F | A, seq, ISS_A + 1);
-    // No text yet: tcp_fin() schedules the ACK, whose ATO is still 0: the timer is due
-    // at once.
+    // No text yet: tcp_fin() schedules the ACK, whose ATO is still 0: the timer is armed
+    // for now, so it fires at the next tick (4 ms at HZ=250), after anything else that
+    // arrives at this instant.
     let (t, cfg, mut a) = linux_established();
     let env = |now| model::endpoint::Env { now, iss: 0 };
     let out = a.step(&t, &cfg, Input::Segment(fin(ISS_B + 1)), env(3));
     assert_eq!((out.to, sent(&out).as_str()), (State::CloseWait, ""));
-    assert_eq!(a.timers.delayed_ack, Some(3));
-    let out = fire(&t, &cfg, &mut a, 3);
+    assert_eq!(a.timers.delayed_ack, Some(7));
+    let out = fire(&t, &cfg, &mut a, 7);
     assert_eq!(
         out.row,
         model::RowId(281),
