@@ -169,12 +169,12 @@ fn diff_names_the_line_where_the_kernel_departs_what_each_did_and_the_models_row
     ) {
         return;
     }
-    // Two small writes at once: the model sends each as it comes; Linux holds the
-    // second behind the first's ACK (Nagle's algorithm, tcp_nagle_check()).
+    // A write of two segments: the model sets PSH on both (as packetdrill sees Linux's
+    // GSO packets); on the wire Linux's first segment has none (tcp_gso_segment()).
     let out = diff(&[
         "--format",
         "json",
-        &corpus("linux/nagle-holds-small-segment.pkt"),
+        &corpus("linux/push-on-last-segment.pkt"),
     ]);
     assert_eq!(
         out.status.code(),
@@ -187,17 +187,17 @@ fn diff_names_the_line_where_the_kernel_departs_what_each_did_and_the_models_row
     let d = &doc["diffs"][0];
     assert_eq!(d["agree"], false);
     let x = &d["difference"];
-    assert_eq!(x["line"], 18);
+    assert_eq!(x["line"], 15);
     assert!(
         x["model"]["did"]
             .as_str()
-            .is_some_and(|m| m.starts_with("sent P. 11:111(100)")),
+            .is_some_and(|m| m.starts_with("sent P. 1:537(536)")),
         "{x}"
     );
     assert!(
         x["kernel"]["did"]
             .as_str()
-            .is_some_and(|k| k.contains("sent nothing")),
+            .is_some_and(|k| k.contains("the segment sent differs")),
         "{x}"
     );
     assert!(
