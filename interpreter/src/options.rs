@@ -474,6 +474,7 @@ impl Options {
         c.fin_on_last_segment = want.fin_on_last_segment;
         c.right_edge_acceptable = want.right_edge_acceptable;
         c.nagle = want.nagle;
+        c.loss_window = want.loss_window;
         c.syn_retries = want.syn_retries;
         c.synack_retries = want.synack_retries;
         c.fin_timeout = want.fin_timeout;

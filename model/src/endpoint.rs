@@ -319,6 +319,14 @@ pub struct Config {
     /// sends new text with `TCP_NAGLE_OFF`). A socket layer turns it off per connection
     /// (`TCP_NODELAY`). False: every segment goes as soon as the window allows.
     pub nagle: bool,
+    /// After a retransmission timeout, new text and a FIN wait while anything sent is
+    /// unacknowledged, until an ACK of new data (true: Linux's loss window,
+    /// `tcp_enter_loss()` sets the congestion window to the packets in flight + 1 with
+    /// all of them marked lost, so once the timer resends the oldest segment
+    /// `tcp_write_xmit()`'s `tcp_cwnd_test()` holds the rest; RFC 5681 §3.1's loss window
+    /// of one segment). False: the send window alone limits what goes (congestion
+    /// control is otherwise not modelled).
+    pub loss_window: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -449,6 +457,7 @@ impl Default for Config {
             fin_on_last_segment: false,
             right_edge_acceptable: false,
             nagle: false,
+            loss_window: false,
         }
     }
 }
@@ -2349,7 +2358,9 @@ impl Tcb {
             return;
         }
         let in_flight = sp.sub(self.snd_nxt, self.snd_una);
-        let mut usable = if self.syn_outstanding() {
+        // Config::loss_window: after an RTO, one segment in flight fills the window.
+        let lost = cfg.loss_window && self.retries > 0 && in_flight > 0;
+        let mut usable = if self.syn_outstanding() || lost {
             0
         } else {
             self.snd_wnd.saturating_sub(in_flight)
@@ -2394,7 +2405,7 @@ impl Tcb {
         // our unacknowledged SYN (Config::fin_held_after_handshake_loss).
         let fin_held =
             cfg.fin_held_after_handshake_loss && self.syn_outstanding() && self.retries > 0;
-        if self.fin_queued && !self.fin_sent && self.send_queue == 0 && !fin_held {
+        if self.fin_queued && !self.fin_sent && self.send_queue == 0 && !fin_held && !lost {
             out.segments
                 .push(self.segment(cfg, Flags::FIN | Flags::ACK, self.snd_nxt));
             self.time_sent(cfg, self.snd_nxt, 1, now, false);

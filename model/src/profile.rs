@@ -162,11 +162,13 @@ pub enum Param {
     RightEdgeAcceptable(bool),
     /// Nagle's algorithm, Minshall's variant ([`Config::nagle`]).
     Nagle(bool),
+    /// After an RTO, nothing new goes until an ACK of new data ([`Config::loss_window`]).
+    LossWindow(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 48] = [
+    pub const NAMES: [&'static str; 49] = [
         "syn_options",
         "tcp_rmem",
         "rtt_estimator",
@@ -215,6 +217,7 @@ impl Param {
         "rcv_buf_mss_multiple",
         "scaled_window_rounds_up",
         "nagle",
+        "loss_window",
     ];
 
     /// A stable name (`time_wait`).
@@ -268,6 +271,7 @@ impl Param {
             Param::FinOnLastSegment(_) => "fin_on_last_segment",
             Param::RightEdgeAcceptable(_) => "right_edge_acceptable",
             Param::Nagle(_) => "nagle",
+            Param::LossWindow(_) => "loss_window",
         }
     }
 
@@ -366,6 +370,7 @@ impl Param {
             Param::FinOnLastSegment(b) => cfg.fin_on_last_segment = b,
             Param::RightEdgeAcceptable(b) => cfg.right_edge_acceptable = b,
             Param::Nagle(b) => cfg.nagle = b,
+            Param::LossWindow(b) => cfg.loss_window = b,
             Param::TcpRmem(default, max) => {
                 // tcp_full_space(): tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO.
                 let space = default / 2;
@@ -484,6 +489,7 @@ impl Param {
             "fin_on_last_segment" => cfg.fin_on_last_segment.to_string(),
             "right_edge_acceptable" => cfg.right_edge_acceptable.to_string(),
             "nagle" => cfg.nagle.to_string(),
+            "loss_window" => cfg.loss_window.to_string(),
             "tcp_rmem" => cfg.initial_rcv_space.map_or(
                 "off (RCV.WND starts at rcv_buf)".to_string(),
                 |space| {
@@ -852,7 +858,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 37] = [
+static LINUX_PARAMS: [Setting; 38] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -1000,6 +1006,10 @@ static LINUX_PARAMS: [Setting; 37] = [
     Setting {
         param: Param::Nagle(true),
         source: "tcp_write_xmit() -> tcp_nagle_test() (net/ipv4/tcp_output.c): the write queue's last skb, shorter than mss_now and without FIN, waits while packets_out and tcp_minshall_check() (snd_sml, the end of the last short segment sent, after snd_una); TCP_NODELAY turns it off (tp->nonagle); tcp_send_loss_probe() sends it with TCP_NAGLE_OFF",
+    },
+    Setting {
+        param: Param::LossWindow(true),
+        source: "tcp_retransmit_timer() -> tcp_enter_loss() (net/ipv4/tcp_input.c): tcp_timeout_mark_lost(), then snd_cwnd = tcp_packets_in_flight() + 1 = 1; the head resent, tcp_write_xmit()'s tcp_cwnd_test() holds new skbs (text, a FIN from tcp_send_fin()) until an ACK grows the window",
     },
 ];
 

@@ -152,3 +152,33 @@ fn a_bare_ack_beyond_rcv_nxt_does_not_take_a_held_fin() {
     assert_eq!(out.to, State::Established);
     assert!(!a.fin_received);
 }
+
+#[test]
+fn after_a_retransmission_timeout_new_text_and_a_fin_wait_for_an_ack() {
+    // Linux's loss window (tcp_enter_loss(): one segment, the one the timer resends).
+    let (t, cfg) = linux();
+    assert!(cfg.loss_window);
+    let mut a = established(&cfg, &t);
+    send(&t, &cfg, &mut a, 100, 1);
+    let (timer, due) = a.next_timer().expect("the RTO");
+    let out = a.step(&t, &cfg, Input::Timeout(timer), Env { now: due, iss: 0 });
+    assert_eq!(texts(&out), [(ISS_A + 1, 100)]);
+    // A full segment written now waits, and so does the FIN of a close.
+    assert_eq!(texts(&send(&t, &cfg, &mut a, 100, due + 1)), []);
+    let out = a.step(&t, &cfg, Input::Call(UserCall::Close), Env { now: due + 2, iss: 0 });
+    assert_eq!(sent(&out), "");
+    // The ACK of the resent text lets both go, the FIN on the text.
+    let out = arrive(&t, &cfg, &mut a, seg(A, ISS_B + 1, ISS_A + 101), due + 10);
+    assert_eq!(texts(&out), [(ISS_A + 101, 100)]);
+    assert!(out.segments[0].flags.fin());
+    // Without the loss window the text goes at once.
+    let cfg = Config {
+        loss_window: false,
+        ..cfg
+    };
+    let mut a = established(&cfg, &t);
+    send(&t, &cfg, &mut a, 100, 1);
+    let (timer, due) = a.next_timer().expect("the RTO");
+    a.step(&t, &cfg, Input::Timeout(timer), Env { now: due, iss: 0 });
+    assert_eq!(texts(&send(&t, &cfg, &mut a, 100, due + 1)), [(ISS_A + 101, 100)]);
+}
