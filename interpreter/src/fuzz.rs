@@ -579,23 +579,10 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
         // (Config::oow_ack_rate_limit, tcp_oow_rate_limited()).
         return Some("ack-delayed");
     }
-    if kernel == Departure::NothingSent
-        && expected.is_some_and(|f| f.contains(Flags::PSH | Flags::ACK) && !f.syn() && !f.rst())
-    {
-        // Text the endpoint sends as it is written; Linux holds a segment smaller than
-        // the MSS while an earlier small one is unacknowledged: Nagle's algorithm,
-        // Minshall's variant (tcp_nagle_check(), tcp_minshall_check()).
-        return Some("nagle-holds-small-segment");
-    }
-    if kernel == Departure::NothingSent
-        && expected.is_some_and(|f| f.fin() && !f.syn() && !f.rst())
-        && !in_syn_received
-    {
-        // A FIN the endpoint sends at once, with text still unacknowledged: Linux queues
-        // it behind its congestion window, one segment after an RTO (RFC 5681 §3.1's loss
-        // window; tcp_enter_loss(), tcp_cwnd_test()). Congestion control is out of scope.
-        return Some("congestion-window-holds-fin");
-    }
+    // Text or a FIN the endpoint sends that Linux holds is no class: the linux profile
+    // holds a short segment behind an unacknowledged short one (Config::nagle,
+    // tcp_nagle_test()) and new text and a FIN behind the segment an RTO resent
+    // (Config::loss_window, tcp_enter_loss(), tcp_cwnd_test()).
     if late.is_some_and(|l| l > 0 && l < JITTER) && !timer_line {
         // Real time on a shared machine: the segment the line expects, every field as
         // written, sent past the 4 ms tolerance, by less than any TCP timer of Linux
