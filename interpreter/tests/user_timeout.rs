@@ -107,7 +107,7 @@ fn under_rfc9293_text_after_close_is_answered_by_abort() {
 /// on the FIN's number that goes past it.
 fn text_past_fin(profile: &str) -> String {
     accepted(profile, "")
-        + "+.1 < F. 1:1(0) ack 1 win 65535\n+0~+.05 > . 1:1(0) ack 2\n+0 state CLOSE_WAIT\n\
+        + "+.1 < F. 1:1(0) ack 1 win 65535\n+0~+.05 > . 1:1(0) ack 2\n+.05 state CLOSE_WAIT\n\
            +.1 < P. 1:11(10) ack 1 win 65535\n"
 }
 
