@@ -2377,7 +2377,11 @@ impl Tcb {
             let psh = if last { Flags::PSH } else { Flags::NONE };
             // Config::fin_on_last_segment: the FIN on the segment that empties the queue.
             let fin = cfg.fin_on_last_segment && self.fin_queued && n == self.send_queue;
-            if nagle && !fin && n == self.send_queue && n < self.eff_mss(cfg) && self.minshall_holds(sp)
+            if nagle
+                && !fin
+                && n == self.send_queue
+                && n < self.eff_mss(cfg)
+                && self.minshall_holds(sp)
             {
                 // Config::nagle: tcp_nagle_test() holds the queue's short tail.
                 break;

@@ -75,7 +75,12 @@ fn a_fin_on_the_held_tail_sends_it() {
     let mut a = established(&cfg, &t);
     send(&t, &cfg, &mut a, 10, 1);
     send(&t, &cfg, &mut a, 30, 2);
-    let out = a.step(&t, &cfg, Input::Call(UserCall::Close), Env { now: 3, iss: 0 });
+    let out = a.step(
+        &t,
+        &cfg,
+        Input::Call(UserCall::Close),
+        Env { now: 3, iss: 0 },
+    );
     assert_eq!(texts(&out), [(ISS_A + 11, 30)]);
     assert!(out.segments[0].flags.fin());
     assert_eq!(out.to, State::FinWait1);
@@ -165,7 +170,15 @@ fn after_a_retransmission_timeout_new_text_and_a_fin_wait_for_an_ack() {
     assert_eq!(texts(&out), [(ISS_A + 1, 100)]);
     // A full segment written now waits, and so does the FIN of a close.
     assert_eq!(texts(&send(&t, &cfg, &mut a, 100, due + 1)), []);
-    let out = a.step(&t, &cfg, Input::Call(UserCall::Close), Env { now: due + 2, iss: 0 });
+    let out = a.step(
+        &t,
+        &cfg,
+        Input::Call(UserCall::Close),
+        Env {
+            now: due + 2,
+            iss: 0,
+        },
+    );
     assert_eq!(sent(&out), "");
     // The ACK of the resent text lets both go, the FIN on the text.
     let out = arrive(&t, &cfg, &mut a, seg(A, ISS_B + 1, ISS_A + 101), due + 10);
@@ -180,5 +193,8 @@ fn after_a_retransmission_timeout_new_text_and_a_fin_wait_for_an_ack() {
     send(&t, &cfg, &mut a, 100, 1);
     let (timer, due) = a.next_timer().expect("the RTO");
     a.step(&t, &cfg, Input::Timeout(timer), Env { now: due, iss: 0 });
-    assert_eq!(texts(&send(&t, &cfg, &mut a, 100, due + 1)), [(ISS_A + 101, 100)]);
+    assert_eq!(
+        texts(&send(&t, &cfg, &mut a, 100, due + 1)),
+        [(ISS_A + 101, 100)]
+    );
 }
