@@ -310,6 +310,24 @@ pub struct Config {
     /// edge is the one the last ACK advertised ([`AckState::rcv_edge`], Linux `rcv_wup +
     /// rcv_wnd`) where one was sent.
     pub right_edge_acceptable: bool,
+    /// A simultaneous open's SYN-RECEIVED tests a segment as Linux's full socket does
+    /// there (`tcp_rcv_state_process()` in `TCP_SYN_RECV`, not the request socket's
+    /// `tcp_check_req()`): text or a FIN ending at RCV.NXT passes the sequence test
+    /// (`tcp_sequence()`: only a segment ending before RCV.WUP is old), so its ACK is read;
+    /// and SEG.ACK = SND.UNA is acceptable (`tcp_ack()` refuses only an ACK before SND.UNA
+    /// or after SND.NXT), so the connection is established with our SYN unacknowledged
+    /// (its SYN,ACK goes again on the retransmission timer). An ACK outside SND.UNA =<
+    /// SEG.ACK =< SND.NXT is answered `<SEQ=SEG.ACK><CTL=RST>` (`tcp_ack()` <= 0 in
+    /// `TCP_SYN_RECV`: "send one RST"). RFC 9293 §3.10.7.4: the strict sequence test, and
+    /// SND.UNA < SEG.ACK =< SND.NXT (false).
+    pub simultaneous_open_full_socket: bool,
+    /// After a simultaneous open with a peer whose SYN offered no window scale, our
+    /// windows are still shifted by the scale our SYN offered (and the peer's are not):
+    /// Linux's `tcp_rcv_synsent_state_process()` clears `rcv_wscale` only in its SYN,ACK
+    /// branch ("if (!tp->rx_opt.wscale_ok)"), not in the crossed-SYN one (measured on
+    /// 6.18.44: `win 502` for 64240). RFC 7323 §2.2: no scaling unless both SYNs offered
+    /// it (false).
+    pub simultaneous_open_keeps_rcv_wscale: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -439,6 +457,8 @@ impl Default for Config {
             initial_rcv_space: None,
             fin_on_last_segment: false,
             right_edge_acceptable: false,
+            simultaneous_open_full_socket: false,
+            simultaneous_open_keeps_rcv_wscale: false,
         }
     }
 }
@@ -1513,7 +1533,10 @@ impl Tcb {
             return Event::Unacceptable;
         }
         // first: sequence number
-        if !self.acceptable(sp, seg) && !self.at_right_edge(cfg, seg) {
+        if !self.acceptable(sp, seg)
+            && !self.at_right_edge(cfg, seg)
+            && !self.ends_at_rcv_nxt_full_socket(cfg, seg)
+        {
             return if f.rst() {
                 Event::RstOutOfWindow
             } else if f.fin() && self.fin_received && sp.add(seg.seq, seg.seg_len()) == self.rcv_nxt
@@ -1550,10 +1573,7 @@ impl Tcb {
         // Such a segment passed the first step, so in SYN-RECEIVED the fifth step's reset
         // for an unacceptable ACK applies to it too ("If the segment acknowledgment is not
         // acceptable, form a reset segment <SEQ=SEG.ACK><CTL=RST>"), as Linux does.
-        if beyond
-            && self.state == State::SynReceived
-            && !sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt)
-        {
+        if beyond && self.state == State::SynReceived && !self.syn_received_ack_ok(cfg, seg) {
             return Event::AckUnacceptable;
         }
         let hold = beyond && self.holds_out_of_order(cfg);
@@ -1579,7 +1599,7 @@ impl Tcb {
             || self.held_fin
             || (!hold && self.fills_to_held_fin(sp, seg));
         if self.state == State::SynReceived {
-            return if !sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt) {
+            return if !self.syn_received_ack_ok(cfg, seg) {
                 Event::AckUnacceptable
             } else if fin {
                 Event::Fin
@@ -1641,6 +1661,34 @@ impl Tcb {
         } else {
             Event::Unacceptable
         }
+    }
+
+    /// A simultaneous open's SYN-RECEIVED under [`Config::simultaneous_open_full_socket`].
+    fn full_socket_syn_received(&self, cfg: &Config) -> bool {
+        cfg.simultaneous_open_full_socket
+            && self.state == State::SynReceived
+            && self.origin == Origin::Active
+    }
+
+    /// SYN-RECEIVED's fifth step: SND.UNA < SEG.ACK =< SND.NXT (§3.10.7.4), or SND.UNA =<
+    /// SEG.ACK =< SND.NXT in a simultaneous open as Linux's `tcp_ack()` reads it
+    /// ([`Config::simultaneous_open_full_socket`]).
+    fn syn_received_ack_ok(&self, cfg: &Config, seg: &Segment) -> bool {
+        let sp = cfg.space;
+        sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt)
+            || (self.full_socket_syn_received(cfg) && seg.ack == self.snd_una)
+    }
+
+    /// [`Config::simultaneous_open_full_socket`]: text or a FIN (no SYN, no RST) ending
+    /// just at RCV.NXT, which Linux's `tcp_sequence()` passes (its end is not before
+    /// RCV.WUP) so that its ACK is read.
+    fn ends_at_rcv_nxt_full_socket(&self, cfg: &Config, seg: &Segment) -> bool {
+        let len = seg.seg_len();
+        self.full_socket_syn_received(cfg)
+            && !seg.flags.syn()
+            && !seg.flags.rst()
+            && len > 0
+            && cfg.space.add(seg.seq, len) == self.rcv_nxt
     }
 
     /// The segment's ACK acknowledges our FIN, which is outstanding.
@@ -1714,6 +1762,15 @@ impl Tcb {
                     self.rcv_nxt = sp.add(s.seq, 1);
                     // The SYN's window is never scaled (RFC 7323 §2.2).
                     self.negotiate(cfg, &s.opts);
+                    if self.state == State::SynSent
+                        && !s.flags.ack()
+                        && cfg.simultaneous_open_keeps_rcv_wscale
+                        && let Some(ours) = cfg.syn_options.wscale
+                    {
+                        // Config::simultaneous_open_keeps_rcv_wscale: Linux's crossed SYN
+                        // leaves rcv_wscale as our SYN offered it.
+                        self.opts.rcv_shift = ours.min(14);
+                    }
                     if self.state == State::Listen && cfg.initial_rcv_space.is_some() {
                         // Config::initial_rcv_space: the timestamp option is known now.
                         self.rcv_wnd = self.initial_rcv_wnd(cfg);
@@ -2186,8 +2243,10 @@ impl Tcb {
                 None => out.segments.push(self.ack_segment(cfg, None)),
             },
             Emit::AckIfText => {}
-            Emit::AckIfTextOrSyn if seg.is_some_and(|s| s.flags.syn()) => {
-                // tcp_send_dupack(): quick-ACK mode, and the ACK at once.
+            Emit::AckIfTextOrSyn if seg.is_some_and(|s| s.seg_len() > 0) && out.accepted == 0 => {
+                // tcp_data_queue(): nothing taken from a segment with length (a duplicate
+                // such as the SYN,ACK, or out of window): tcp_send_dupack() or
+                // out_of_window, quick-ACK mode, and the ACK at once.
                 if cfg.delayed_ack.is_some() {
                     self.enter_quickack(cfg);
                 }

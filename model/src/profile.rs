@@ -160,11 +160,17 @@ pub enum Param {
     /// A segment at the window's right edge is acceptable
     /// ([`Config::right_edge_acceptable`]).
     RightEdgeAcceptable(bool),
+    /// A simultaneous open's SYN-RECEIVED reads the ACK of a segment ending at RCV.NXT and
+    /// takes SEG.ACK = SND.UNA ([`Config::simultaneous_open_full_socket`]).
+    SimultaneousOpenFullSocket(bool),
+    /// A simultaneous open keeps our window scale though the peer offered none
+    /// ([`Config::simultaneous_open_keeps_rcv_wscale`]).
+    SimultaneousOpenKeepsRcvWscale(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 47] = [
+    pub const NAMES: [&'static str; 49] = [
         "syn_options",
         "tcp_rmem",
         "rtt_estimator",
@@ -212,6 +218,8 @@ impl Param {
         "rcv_buf",
         "rcv_buf_mss_multiple",
         "scaled_window_rounds_up",
+        "simultaneous_open_full_socket",
+        "simultaneous_open_keeps_rcv_wscale",
     ];
 
     /// A stable name (`time_wait`).
@@ -264,6 +272,8 @@ impl Param {
             Param::TcpRmem(..) => "tcp_rmem",
             Param::FinOnLastSegment(_) => "fin_on_last_segment",
             Param::RightEdgeAcceptable(_) => "right_edge_acceptable",
+            Param::SimultaneousOpenFullSocket(_) => "simultaneous_open_full_socket",
+            Param::SimultaneousOpenKeepsRcvWscale(_) => "simultaneous_open_keeps_rcv_wscale",
         }
     }
 
@@ -307,6 +317,7 @@ impl Param {
                 | Param::SynChallengeFirst(_)
                 | Param::DropSynfin(_)
                 | Param::IgnoreBeyondAfterFin(_)
+                | Param::SimultaneousOpenFullSocket(_)
         )
     }
 
@@ -361,6 +372,10 @@ impl Param {
             Param::SynTextDropped(b) => cfg.syn_text_dropped = b,
             Param::FinOnLastSegment(b) => cfg.fin_on_last_segment = b,
             Param::RightEdgeAcceptable(b) => cfg.right_edge_acceptable = b,
+            Param::SimultaneousOpenFullSocket(b) => cfg.simultaneous_open_full_socket = b,
+            Param::SimultaneousOpenKeepsRcvWscale(b) => {
+                cfg.simultaneous_open_keeps_rcv_wscale = b
+            }
             Param::TcpRmem(default, max) => {
                 // tcp_full_space(): tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO.
                 let space = default / 2;
@@ -478,6 +493,10 @@ impl Param {
             "syn_text_dropped" => cfg.syn_text_dropped.to_string(),
             "fin_on_last_segment" => cfg.fin_on_last_segment.to_string(),
             "right_edge_acceptable" => cfg.right_edge_acceptable.to_string(),
+            "simultaneous_open_full_socket" => cfg.simultaneous_open_full_socket.to_string(),
+            "simultaneous_open_keeps_rcv_wscale" => {
+                cfg.simultaneous_open_keeps_rcv_wscale.to_string()
+            }
             "tcp_rmem" => cfg.initial_rcv_space.map_or(
                 "off (RCV.WND starts at rcv_buf)".to_string(),
                 |space| {
@@ -846,7 +865,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 36] = [
+static LINUX_PARAMS: [Setting; 39] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -990,6 +1009,18 @@ static LINUX_PARAMS: [Setting; 36] = [
     Setting {
         param: Param::PushEverySegment(true),
         source: "as packetdrill sees Linux: every TSO/GSO packet from tcp_sendmsg_locked() carries PSH (gtests/net/tcp mss/, eor/, timestamping/ expect it); on the wire GSO leaves PSH on the last segment of each packet (tcp_gso_segment())",
+    },
+    Setting {
+        param: Param::SimultaneousOpenFullSocket(true),
+        source: "tcp_rcv_synsent_state_process() makes a full socket TCP_SYN_RECV for a crossed SYN; tcp_rcv_state_process(): tcp_validate_incoming() -> tcp_sequence() (old only if end_seq is before rcv_wup), then tcp_ack() (refuses an ACK before snd_una or after snd_nxt; <= 0 in TCP_SYN_RECV: \"send one RST\", tcp_v4_send_reset() <SEQ=SEG.ACK>), then TCP_ESTABLISHED",
+    },
+    Setting {
+        param: Param::SimultaneousOpenKeepsRcvWscale(true),
+        source: "tcp_rcv_synsent_state_process(): rx_opt.rcv_wscale is cleared for a peer without wscale_ok in the SYN,ACK branch only; the crossed-SYN branch keeps the scale tcp_connect_init() chose (measured: win 502 for 64240)",
+    },
+    Setting {
+        param: Param::ScaledWindowRoundsUp(true),
+        source: "__tcp_select_window(): with rcv_wscale, window = ALIGN(free_space, 1 << rcv_wscale) (\"Advertise enough space so that it won't get scaled away\"); tcp_select_window() then shifts it (measured: win 502 for 64240 at scale 7)",
     },
 ];
 
