@@ -1042,8 +1042,17 @@ impl Tcb {
         {
             return None;
         }
+        // Its ACK alone, at RCV.NXT if the segment starts before (text over the peer's
+        // SYN, or one ending at RCV.NXT: Config::simultaneous_open_full_socket), where an
+        // empty segment is acceptable.
+        let sp = cfg.space;
         let ack_only = Segment {
             flags: Flags::from_bits(seg.flags.bits() & !(Flags::FIN | Flags::PSH).bits()),
+            seq: if sp.lt(seg.seq, self.rcv_nxt) {
+                self.rcv_nxt
+            } else {
+                seg.seq
+            },
             len: 0,
             ..*seg
         };
