@@ -318,8 +318,11 @@ pub struct Config {
     /// or after SND.NXT), so the connection is established with our SYN unacknowledged
     /// (its SYN,ACK goes again on the retransmission timer). An ACK outside SND.UNA =<
     /// SEG.ACK =< SND.NXT is answered `<SEQ=SEG.ACK><CTL=RST>` (`tcp_ack()` <= 0 in
-    /// `TCP_SYN_RECV`: "send one RST"). RFC 9293 §3.10.7.4: the strict sequence test, and
-    /// SND.UNA < SEG.ACK =< SND.NXT (false).
+    /// `TCP_SYN_RECV`: "send one RST"). Its SYN,ACK retransmissions count to
+    /// `syn_retries`, not `synack_retries` (`tcp_write_timeout()`: `TCPF_SYN_SENT |
+    /// TCPF_SYN_RECV` use `tcp_syn_retries`; `tcp_synack_retries` is the request
+    /// socket's). RFC 9293 §3.10.7.4: the strict sequence test, and SND.UNA < SEG.ACK =<
+    /// SND.NXT (false).
     pub simultaneous_open_full_socket: bool,
     /// After a simultaneous open with a peer whose SYN offered no window scale, our
     /// windows are still shifted by the scale our SYN offered (and the peer's are not):
@@ -1383,6 +1386,12 @@ impl Tcb {
                 *self.timers.slot(timer) = None;
                 let mut limit = match self.state {
                     State::SynSent => cfg.syn_retries,
+                    // Linux tcp_write_timeout(): a full socket in TCP_SYN_RECV (a
+                    // simultaneous open) counts to tcp_syn_retries, as in SYN-SENT
+                    // (Config::simultaneous_open_full_socket).
+                    State::SynReceived if self.full_socket_syn_received(cfg) => {
+                        cfg.syn_retries
+                    }
                     State::SynReceived => cfg.synack_retries,
                     _ => None,
                 }
@@ -2406,8 +2415,13 @@ impl Tcb {
         }
         // Linux: after a loss in the handshake the congestion window holds the FIN behind
         // our unacknowledged SYN (Config::fin_held_after_handshake_loss).
-        let fin_held =
-            cfg.fin_held_after_handshake_loss && self.syn_outstanding() && self.retries > 0;
+        // A simultaneous open established by an ACK of nothing (Config::
+        // simultaneous_open_full_socket) has its congestion window set afresh by
+        // tcp_init_transfer(): one segment only after more than one retransmission.
+        let losses = if self.state == State::Established { 1 } else { 0 };
+        let fin_held = cfg.fin_held_after_handshake_loss
+            && self.syn_outstanding()
+            && self.retries > losses;
         if self.fin_queued && !self.fin_sent && self.send_queue == 0 && !fin_held {
             out.segments
                 .push(self.segment(cfg, Flags::FIN | Flags::ACK, self.snd_nxt));
