@@ -474,7 +474,7 @@ impl Options {
         c.fin_on_last_segment = want.fin_on_last_segment;
         c.right_edge_acceptable = want.right_edge_acceptable;
         c.simultaneous_open_full_socket = want.simultaneous_open_full_socket;
-        c.simultaneous_open_keeps_rcv_wscale = want.simultaneous_open_keeps_rcv_wscale;
+        c.simultaneous_open_resends_syn = want.simultaneous_open_resends_syn;
         c.syn_retries = want.syn_retries;
         c.synack_retries = want.synack_retries;
         c.fin_timeout = want.fin_timeout;

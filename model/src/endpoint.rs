@@ -324,13 +324,16 @@ pub struct Config {
     /// socket's). RFC 9293 §3.10.7.4: the strict sequence test, and SND.UNA < SEG.ACK =<
     /// SND.NXT (false).
     pub simultaneous_open_full_socket: bool,
-    /// After a simultaneous open with a peer whose SYN offered no window scale, our
-    /// windows are still shifted by the scale our SYN offered (and the peer's are not):
-    /// Linux's `tcp_rcv_synsent_state_process()` clears `rcv_wscale` only in its SYN,ACK
-    /// branch ("if (!tp->rx_opt.wscale_ok)"), not in the crossed-SYN one (measured on
-    /// 6.18.44: `win 502` for 64240). RFC 7323 §2.2: no scaling unless both SYNs offered
-    /// it (false).
-    pub simultaneous_open_keeps_rcv_wscale: bool,
+    /// A simultaneous open's SYN,ACK is our SYN sent again (Linux `tcp_send_synack()`
+    /// sets ACK on the SYN's own buffer; `tcp_transmit_skb()` -> `tcp_syn_options()`): it
+    /// offers every option our SYN offered, whatever the peer's SYN did. And with a peer
+    /// whose SYN offered no window scale, our windows are still shifted by the scale our
+    /// SYN offered (the peer's are not): `tcp_rcv_synsent_state_process()` clears
+    /// `rcv_wscale` only in its SYN,ACK branch ("if (!tp->rx_opt.wscale_ok)"), not in the
+    /// crossed-SYN one (measured on 6.18.44: `win 502` for 64240). RFC 7323 §2.2: no
+    /// scaling unless both SYNs offered it, and the SYN,ACK carries what was agreed
+    /// (false).
+    pub simultaneous_open_resends_syn: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -461,7 +464,7 @@ impl Default for Config {
             fin_on_last_segment: false,
             right_edge_acceptable: false,
             simultaneous_open_full_socket: false,
-            simultaneous_open_keeps_rcv_wscale: false,
+            simultaneous_open_resends_syn: false,
         }
     }
 }
@@ -1300,12 +1303,16 @@ impl Tcb {
         let o = cfg.syn_options;
         for s in &mut out.segments {
             let f = s.flags;
-            if f.syn() && !f.ack() {
+            // Config::simultaneous_open_resends_syn: a simultaneous open's SYN,ACK offers
+            // what the SYN did.
+            let resent_syn =
+                cfg.simultaneous_open_resends_syn && self.origin == Origin::Active;
+            if f.syn() && (!f.ack() || resent_syn) {
                 s.opts = TcpOptions {
                     mss: o.mss,
                     wscale: o.wscale.map(|w| w.min(14)),
                     sack_permitted: o.sack_permitted,
-                    timestamps: o.timestamps.then_some((tsval, 0)),
+                    timestamps: o.timestamps.then_some((tsval, self.opts.ts_recent)),
                     ..TcpOptions::NONE
                 };
             } else if f.syn() {
@@ -1782,10 +1789,10 @@ impl Tcb {
                     self.negotiate(cfg, &s.opts);
                     if self.state == State::SynSent
                         && !s.flags.ack()
-                        && cfg.simultaneous_open_keeps_rcv_wscale
+                        && cfg.simultaneous_open_resends_syn
                         && let Some(ours) = cfg.syn_options.wscale
                     {
-                        // Config::simultaneous_open_keeps_rcv_wscale: Linux's crossed SYN
+                        // Config::simultaneous_open_resends_syn: Linux's crossed SYN
                         // leaves rcv_wscale as our SYN offered it.
                         self.opts.rcv_shift = ours.min(14);
                     }

@@ -163,9 +163,9 @@ pub enum Param {
     /// A simultaneous open's SYN-RECEIVED reads the ACK of a segment ending at RCV.NXT and
     /// takes SEG.ACK = SND.UNA ([`Config::simultaneous_open_full_socket`]).
     SimultaneousOpenFullSocket(bool),
-    /// A simultaneous open keeps our window scale though the peer offered none
-    /// ([`Config::simultaneous_open_keeps_rcv_wscale`]).
-    SimultaneousOpenKeepsRcvWscale(bool),
+    /// A simultaneous open's SYN,ACK offers our SYN's options, and our window scale stays
+    /// though the peer offered none ([`Config::simultaneous_open_resends_syn`]).
+    SimultaneousOpenResendsSyn(bool),
 }
 
 impl Param {
@@ -219,7 +219,7 @@ impl Param {
         "rcv_buf_mss_multiple",
         "scaled_window_rounds_up",
         "simultaneous_open_full_socket",
-        "simultaneous_open_keeps_rcv_wscale",
+        "simultaneous_open_resends_syn",
     ];
 
     /// A stable name (`time_wait`).
@@ -273,7 +273,7 @@ impl Param {
             Param::FinOnLastSegment(_) => "fin_on_last_segment",
             Param::RightEdgeAcceptable(_) => "right_edge_acceptable",
             Param::SimultaneousOpenFullSocket(_) => "simultaneous_open_full_socket",
-            Param::SimultaneousOpenKeepsRcvWscale(_) => "simultaneous_open_keeps_rcv_wscale",
+            Param::SimultaneousOpenResendsSyn(_) => "simultaneous_open_resends_syn",
         }
     }
 
@@ -373,8 +373,8 @@ impl Param {
             Param::FinOnLastSegment(b) => cfg.fin_on_last_segment = b,
             Param::RightEdgeAcceptable(b) => cfg.right_edge_acceptable = b,
             Param::SimultaneousOpenFullSocket(b) => cfg.simultaneous_open_full_socket = b,
-            Param::SimultaneousOpenKeepsRcvWscale(b) => {
-                cfg.simultaneous_open_keeps_rcv_wscale = b
+            Param::SimultaneousOpenResendsSyn(b) => {
+                cfg.simultaneous_open_resends_syn = b
             }
             Param::TcpRmem(default, max) => {
                 // tcp_full_space(): tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO.
@@ -494,8 +494,8 @@ impl Param {
             "fin_on_last_segment" => cfg.fin_on_last_segment.to_string(),
             "right_edge_acceptable" => cfg.right_edge_acceptable.to_string(),
             "simultaneous_open_full_socket" => cfg.simultaneous_open_full_socket.to_string(),
-            "simultaneous_open_keeps_rcv_wscale" => {
-                cfg.simultaneous_open_keeps_rcv_wscale.to_string()
+            "simultaneous_open_resends_syn" => {
+                cfg.simultaneous_open_resends_syn.to_string()
             }
             "tcp_rmem" => cfg.initial_rcv_space.map_or(
                 "off (RCV.WND starts at rcv_buf)".to_string(),
@@ -1015,8 +1015,8 @@ static LINUX_PARAMS: [Setting; 39] = [
         source: "tcp_rcv_synsent_state_process() makes a full socket TCP_SYN_RECV for a crossed SYN; tcp_rcv_state_process(): tcp_validate_incoming() -> tcp_sequence() (old only if end_seq is before rcv_wup), then tcp_ack() (refuses an ACK before snd_una or after snd_nxt; <= 0 in TCP_SYN_RECV: \"send one RST\", tcp_v4_send_reset() <SEQ=SEG.ACK>), then TCP_ESTABLISHED",
     },
     Setting {
-        param: Param::SimultaneousOpenKeepsRcvWscale(true),
-        source: "tcp_rcv_synsent_state_process(): rx_opt.rcv_wscale is cleared for a peer without wscale_ok in the SYN,ACK branch only; the crossed-SYN branch keeps the scale tcp_connect_init() chose (measured: win 502 for 64240)",
+        param: Param::SimultaneousOpenResendsSyn(true),
+        source: "tcp_send_synack() (net/ipv4/tcp_output.c) sends the SYN's buffer again with ACK set, its options from tcp_syn_options(); tcp_rcv_synsent_state_process(): rx_opt.rcv_wscale is cleared for a peer without wscale_ok in the SYN,ACK branch only, the crossed-SYN branch keeps the scale tcp_connect_init() chose (measured: win 502 for 64240)",
     },
     Setting {
         param: Param::ScaledWindowRoundsUp(true),
