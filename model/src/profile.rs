@@ -1012,7 +1012,7 @@ static LINUX_PARAMS: [Setting; 39] = [
     },
     Setting {
         param: Param::SimultaneousOpenFullSocket(true),
-        source: "tcp_rcv_synsent_state_process() makes a full socket TCP_SYN_RECV for a crossed SYN; tcp_rcv_state_process(): tcp_validate_incoming() -> tcp_sequence() (old only if end_seq is before rcv_wup), then tcp_ack() (refuses an ACK before snd_una or after snd_nxt; <= 0 in TCP_SYN_RECV: \"send one RST\", tcp_v4_send_reset() <SEQ=SEG.ACK>), then TCP_ESTABLISHED",
+        source: "tcp_rcv_synsent_state_process() makes a full socket TCP_SYN_RECV for a crossed SYN; tcp_rcv_state_process(): tcp_validate_incoming() -> tcp_sequence() (old only if end_seq is before rcv_wup), then tcp_ack() (refuses an ACK before snd_una or after snd_nxt; <= 0 in TCP_SYN_RECV: \"send one RST\", tcp_v4_send_reset() <SEQ=SEG.ACK>), then TCP_ESTABLISHED; tcp_write_timeout(): TCPF_SYN_RECV counts to tcp_syn_retries (tcp_synack_retries is the request socket's)",
     },
     Setting {
         param: Param::SimultaneousOpenResendsSyn(true),
