@@ -1305,8 +1305,7 @@ impl Tcb {
             let f = s.flags;
             // Config::simultaneous_open_resends_syn: a simultaneous open's SYN,ACK offers
             // what the SYN did.
-            let resent_syn =
-                cfg.simultaneous_open_resends_syn && self.origin == Origin::Active;
+            let resent_syn = cfg.simultaneous_open_resends_syn && self.origin == Origin::Active;
             if f.syn() && (!f.ack() || resent_syn) {
                 s.opts = TcpOptions {
                     mss: o.mss,
@@ -1396,9 +1395,7 @@ impl Tcb {
                     // Linux tcp_write_timeout(): a full socket in TCP_SYN_RECV (a
                     // simultaneous open) counts to tcp_syn_retries, as in SYN-SENT
                     // (Config::simultaneous_open_full_socket).
-                    State::SynReceived if self.full_socket_syn_received(cfg) => {
-                        cfg.syn_retries
-                    }
+                    State::SynReceived if self.full_socket_syn_received(cfg) => cfg.syn_retries,
                     State::SynReceived => cfg.synack_retries,
                     _ => None,
                 }
@@ -2425,10 +2422,9 @@ impl Tcb {
         // A simultaneous open established by an ACK of nothing (Config::
         // simultaneous_open_full_socket) has its congestion window set afresh by
         // tcp_init_transfer(): one segment only after more than one retransmission.
-        let losses = if self.state == State::Established { 1 } else { 0 };
-        let fin_held = cfg.fin_held_after_handshake_loss
-            && self.syn_outstanding()
-            && self.retries > losses;
+        let losses = u8::from(self.state == State::Established);
+        let fin_held =
+            cfg.fin_held_after_handshake_loss && self.syn_outstanding() && self.retries > losses;
         if self.fin_queued && !self.fin_sent && self.send_queue == 0 && !fin_held {
             out.segments
                 .push(self.segment(cfg, Flags::FIN | Flags::ACK, self.snd_nxt));

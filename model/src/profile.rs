@@ -373,9 +373,7 @@ impl Param {
             Param::FinOnLastSegment(b) => cfg.fin_on_last_segment = b,
             Param::RightEdgeAcceptable(b) => cfg.right_edge_acceptable = b,
             Param::SimultaneousOpenFullSocket(b) => cfg.simultaneous_open_full_socket = b,
-            Param::SimultaneousOpenResendsSyn(b) => {
-                cfg.simultaneous_open_resends_syn = b
-            }
+            Param::SimultaneousOpenResendsSyn(b) => cfg.simultaneous_open_resends_syn = b,
             Param::TcpRmem(default, max) => {
                 // tcp_full_space(): tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO.
                 let space = default / 2;
@@ -494,9 +492,7 @@ impl Param {
             "fin_on_last_segment" => cfg.fin_on_last_segment.to_string(),
             "right_edge_acceptable" => cfg.right_edge_acceptable.to_string(),
             "simultaneous_open_full_socket" => cfg.simultaneous_open_full_socket.to_string(),
-            "simultaneous_open_resends_syn" => {
-                cfg.simultaneous_open_resends_syn.to_string()
-            }
+            "simultaneous_open_resends_syn" => cfg.simultaneous_open_resends_syn.to_string(),
             "tcp_rmem" => cfg.initial_rcv_space.map_or(
                 "off (RCV.WND starts at rcv_buf)".to_string(),
                 |space| {

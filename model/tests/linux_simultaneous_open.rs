@@ -100,7 +100,10 @@ fn under_linux_text_ending_at_rcv_nxt_establishes_a_simultaneous_open_and_is_ack
     assert_eq!(out.event, Event::AckOfSyn);
     assert_eq!(out.accepted, 0);
     assert_eq!(sent(&out), [(A, ISS_A + 1, ISS_B + 1)]);
-    assert_eq!((a.state, a.snd_una, a.rcv_nxt), (State::Established, ISS_A + 1, ISS_B + 1));
+    assert_eq!(
+        (a.state, a.snd_una, a.rcv_nxt),
+        (State::Established, ISS_A + 1, ISS_B + 1)
+    );
 }
 
 #[test]
