@@ -606,12 +606,6 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
         // in-window segment; README: out-of-order text).
         return Some("out-of-order-text-ack-unread");
     }
-    if kernel == Departure::NothingSent && expected == Some(Flags::RST) && in_syn_received {
-        // A simultaneous open's SYN-RECEIVED takes SEG.ACK = SND.UNA as acceptable
-        // (tcp_ack() refuses only an ACK before SND.UNA or after SND.NXT) and is
-        // established; RFC 9293 §3.10.7.4 asks SND.UNA < SEG.ACK and resets.
-        return Some("simultaneous-open-ack-of-nothing");
-    }
     if let (Line::Call, Departure::CallResult { expected, actual }) = (d.line_kind, kernel) {
         if expected == -1 && actual >= 0 && in_syn_received {
             // A call that fails in SYN-RECEIVED (accept: EAGAIN, write: EAGAIN) succeeds

@@ -475,6 +475,8 @@ impl Options {
         c.right_edge_acceptable = want.right_edge_acceptable;
         c.nagle = want.nagle;
         c.loss_window = want.loss_window;
+        c.simultaneous_open_full_socket = want.simultaneous_open_full_socket;
+        c.simultaneous_open_resends_syn = want.simultaneous_open_resends_syn;
         c.syn_retries = want.syn_retries;
         c.synack_retries = want.synack_retries;
         c.fin_timeout = want.fin_timeout;

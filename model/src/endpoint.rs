@@ -327,6 +327,30 @@ pub struct Config {
     /// of one segment). False: the send window alone limits what goes (congestion
     /// control is otherwise not modelled).
     pub loss_window: bool,
+    /// A simultaneous open's SYN-RECEIVED tests a segment as Linux's full socket does
+    /// there (`tcp_rcv_state_process()` in `TCP_SYN_RECV`, not the request socket's
+    /// `tcp_check_req()`): text or a FIN ending at RCV.NXT passes the sequence test
+    /// (`tcp_sequence()`: only a segment ending before RCV.WUP is old), so its ACK is read;
+    /// and SEG.ACK = SND.UNA is acceptable (`tcp_ack()` refuses only an ACK before SND.UNA
+    /// or after SND.NXT), so the connection is established with our SYN unacknowledged
+    /// (its SYN,ACK goes again on the retransmission timer). An ACK outside SND.UNA =<
+    /// SEG.ACK =< SND.NXT is answered `<SEQ=SEG.ACK><CTL=RST>` (`tcp_ack()` <= 0 in
+    /// `TCP_SYN_RECV`: "send one RST"). Its SYN,ACK retransmissions count to
+    /// `syn_retries`, not `synack_retries` (`tcp_write_timeout()`: `TCPF_SYN_SENT |
+    /// TCPF_SYN_RECV` use `tcp_syn_retries`; `tcp_synack_retries` is the request
+    /// socket's). RFC 9293 §3.10.7.4: the strict sequence test, and SND.UNA < SEG.ACK =<
+    /// SND.NXT (false).
+    pub simultaneous_open_full_socket: bool,
+    /// A simultaneous open's SYN,ACK is our SYN sent again (Linux `tcp_send_synack()`
+    /// sets ACK on the SYN's own buffer; `tcp_transmit_skb()` -> `tcp_syn_options()`): it
+    /// offers every option our SYN offered, whatever the peer's SYN did. And with a peer
+    /// whose SYN offered no window scale, our windows are still shifted by the scale our
+    /// SYN offered (the peer's are not): `tcp_rcv_synsent_state_process()` clears
+    /// `rcv_wscale` only in its SYN,ACK branch ("if (!tp->rx_opt.wscale_ok)"), not in the
+    /// crossed-SYN one (measured on 6.18.44: `win 502` for 64240). RFC 7323 §2.2: no
+    /// scaling unless both SYNs offered it, and the SYN,ACK carries what was agreed
+    /// (false).
+    pub simultaneous_open_resends_syn: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -458,6 +482,8 @@ impl Default for Config {
             right_edge_acceptable: false,
             nagle: false,
             loss_window: false,
+            simultaneous_open_full_socket: false,
+            simultaneous_open_resends_syn: false,
         }
     }
 }
@@ -1048,8 +1074,17 @@ impl Tcb {
         {
             return None;
         }
+        // Its ACK alone, at RCV.NXT if the segment starts before (text over the peer's
+        // SYN, or one ending at RCV.NXT: Config::simultaneous_open_full_socket), where an
+        // empty segment is acceptable.
+        let sp = cfg.space;
         let ack_only = Segment {
             flags: Flags::from_bits(seg.flags.bits() & !(Flags::FIN | Flags::PSH).bits()),
+            seq: if sp.lt(seg.seq, self.rcv_nxt) {
+                self.rcv_nxt
+            } else {
+                seg.seq
+            },
             len: 0,
             ..*seg
         };
@@ -1304,12 +1339,15 @@ impl Tcb {
         let o = cfg.syn_options;
         for s in &mut out.segments {
             let f = s.flags;
-            if f.syn() && !f.ack() {
+            // Config::simultaneous_open_resends_syn: a simultaneous open's SYN,ACK offers
+            // what the SYN did.
+            let resent_syn = cfg.simultaneous_open_resends_syn && self.origin == Origin::Active;
+            if f.syn() && (!f.ack() || resent_syn) {
                 s.opts = TcpOptions {
                     mss: o.mss,
                     wscale: o.wscale.map(|w| w.min(14)),
                     sack_permitted: o.sack_permitted,
-                    timestamps: o.timestamps.then_some((tsval, 0)),
+                    timestamps: o.timestamps.then_some((tsval, self.opts.ts_recent)),
                     ..TcpOptions::NONE
                 };
             } else if f.syn() {
@@ -1390,6 +1428,10 @@ impl Tcb {
                 *self.timers.slot(timer) = None;
                 let mut limit = match self.state {
                     State::SynSent => cfg.syn_retries,
+                    // Linux tcp_write_timeout(): a full socket in TCP_SYN_RECV (a
+                    // simultaneous open) counts to tcp_syn_retries, as in SYN-SENT
+                    // (Config::simultaneous_open_full_socket).
+                    State::SynReceived if self.full_socket_syn_received(cfg) => cfg.syn_retries,
                     State::SynReceived => cfg.synack_retries,
                     _ => None,
                 }
@@ -1549,7 +1591,10 @@ impl Tcb {
             return Event::Unacceptable;
         }
         // first: sequence number
-        if !self.acceptable(sp, seg) && !self.at_right_edge(cfg, seg) {
+        if !self.acceptable(sp, seg)
+            && !self.at_right_edge(cfg, seg)
+            && !self.ends_at_rcv_nxt_full_socket(cfg, seg)
+        {
             return if f.rst() {
                 Event::RstOutOfWindow
             } else if f.fin() && self.fin_received && sp.add(seg.seq, seg.seg_len()) == self.rcv_nxt
@@ -1586,10 +1631,7 @@ impl Tcb {
         // Such a segment passed the first step, so in SYN-RECEIVED the fifth step's reset
         // for an unacceptable ACK applies to it too ("If the segment acknowledgment is not
         // acceptable, form a reset segment <SEQ=SEG.ACK><CTL=RST>"), as Linux does.
-        if beyond
-            && self.state == State::SynReceived
-            && !sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt)
-        {
+        if beyond && self.state == State::SynReceived && !self.syn_received_ack_ok(cfg, seg) {
             return Event::AckUnacceptable;
         }
         let hold = beyond && self.holds_out_of_order(cfg);
@@ -1615,7 +1657,7 @@ impl Tcb {
             || self.held_fin
             || (!hold && self.fills_to_held_fin(sp, seg));
         if self.state == State::SynReceived {
-            return if !sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt) {
+            return if !self.syn_received_ack_ok(cfg, seg) {
                 Event::AckUnacceptable
             } else if fin {
                 Event::Fin
@@ -1677,6 +1719,34 @@ impl Tcb {
         } else {
             Event::Unacceptable
         }
+    }
+
+    /// A simultaneous open's SYN-RECEIVED under [`Config::simultaneous_open_full_socket`].
+    fn full_socket_syn_received(&self, cfg: &Config) -> bool {
+        cfg.simultaneous_open_full_socket
+            && self.state == State::SynReceived
+            && self.origin == Origin::Active
+    }
+
+    /// SYN-RECEIVED's fifth step: SND.UNA < SEG.ACK =< SND.NXT (§3.10.7.4), or SND.UNA =<
+    /// SEG.ACK =< SND.NXT in a simultaneous open as Linux's `tcp_ack()` reads it
+    /// ([`Config::simultaneous_open_full_socket`]).
+    fn syn_received_ack_ok(&self, cfg: &Config, seg: &Segment) -> bool {
+        let sp = cfg.space;
+        sp.in_open_closed(self.snd_una, seg.ack, self.snd_nxt)
+            || (self.full_socket_syn_received(cfg) && seg.ack == self.snd_una)
+    }
+
+    /// [`Config::simultaneous_open_full_socket`]: text or a FIN (no SYN, no RST) ending
+    /// just at RCV.NXT, which Linux's `tcp_sequence()` passes (its end is not before
+    /// RCV.WUP) so that its ACK is read.
+    fn ends_at_rcv_nxt_full_socket(&self, cfg: &Config, seg: &Segment) -> bool {
+        let len = seg.seg_len();
+        self.full_socket_syn_received(cfg)
+            && !seg.flags.syn()
+            && !seg.flags.rst()
+            && len > 0
+            && cfg.space.add(seg.seq, len) == self.rcv_nxt
     }
 
     /// The segment's ACK acknowledges our FIN, which is outstanding.
@@ -1750,6 +1820,15 @@ impl Tcb {
                     self.rcv_nxt = sp.add(s.seq, 1);
                     // The SYN's window is never scaled (RFC 7323 §2.2).
                     self.negotiate(cfg, &s.opts);
+                    if self.state == State::SynSent
+                        && !s.flags.ack()
+                        && cfg.simultaneous_open_resends_syn
+                        && let Some(ours) = cfg.syn_options.wscale
+                    {
+                        // Config::simultaneous_open_resends_syn: Linux's crossed SYN
+                        // leaves rcv_wscale as our SYN offered it.
+                        self.opts.rcv_shift = ours.min(14);
+                    }
                     if self.state == State::Listen && cfg.initial_rcv_space.is_some() {
                         // Config::initial_rcv_space: the timestamp option is known now.
                         self.rcv_wnd = self.initial_rcv_wnd(cfg);
@@ -2235,8 +2314,10 @@ impl Tcb {
                 None => out.segments.push(self.ack_segment(cfg, None)),
             },
             Emit::AckIfText => {}
-            Emit::AckIfTextOrSyn if seg.is_some_and(|s| s.flags.syn()) => {
-                // tcp_send_dupack(): quick-ACK mode, and the ACK at once.
+            Emit::AckIfTextOrSyn if seg.is_some_and(|s| s.seg_len() > 0) && out.accepted == 0 => {
+                // tcp_data_queue(): nothing taken from a segment with length (a duplicate
+                // such as the SYN,ACK, or out of window): tcp_send_dupack() or
+                // out_of_window, quick-ACK mode, and the ACK at once.
                 if cfg.delayed_ack.is_some() {
                     self.enter_quickack(cfg);
                 }
@@ -2407,8 +2488,12 @@ impl Tcb {
         }
         // Linux: after a loss in the handshake the congestion window holds the FIN behind
         // our unacknowledged SYN (Config::fin_held_after_handshake_loss).
+        // A simultaneous open established by an ACK of nothing (Config::
+        // simultaneous_open_full_socket) has its congestion window set afresh by
+        // tcp_init_transfer(): one segment only after more than one retransmission.
+        let losses = u8::from(self.state == State::Established);
         let fin_held =
-            cfg.fin_held_after_handshake_loss && self.syn_outstanding() && self.retries > 0;
+            cfg.fin_held_after_handshake_loss && self.syn_outstanding() && self.retries > losses;
         if self.fin_queued && !self.fin_sent && self.send_queue == 0 && !fin_held && !lost {
             out.segments
                 .push(self.segment(cfg, Flags::FIN | Flags::ACK, self.snd_nxt));

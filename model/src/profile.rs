@@ -164,11 +164,17 @@ pub enum Param {
     Nagle(bool),
     /// After an RTO, nothing new goes until an ACK of new data ([`Config::loss_window`]).
     LossWindow(bool),
+    /// A simultaneous open's SYN-RECEIVED reads the ACK of a segment ending at RCV.NXT and
+    /// takes SEG.ACK = SND.UNA ([`Config::simultaneous_open_full_socket`]).
+    SimultaneousOpenFullSocket(bool),
+    /// A simultaneous open's SYN,ACK offers our SYN's options, and our window scale stays
+    /// though the peer offered none ([`Config::simultaneous_open_resends_syn`]).
+    SimultaneousOpenResendsSyn(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 49] = [
+    pub const NAMES: [&'static str; 51] = [
         "syn_options",
         "tcp_rmem",
         "rtt_estimator",
@@ -218,6 +224,8 @@ impl Param {
         "scaled_window_rounds_up",
         "nagle",
         "loss_window",
+        "simultaneous_open_full_socket",
+        "simultaneous_open_resends_syn",
     ];
 
     /// A stable name (`time_wait`).
@@ -272,6 +280,8 @@ impl Param {
             Param::RightEdgeAcceptable(_) => "right_edge_acceptable",
             Param::Nagle(_) => "nagle",
             Param::LossWindow(_) => "loss_window",
+            Param::SimultaneousOpenFullSocket(_) => "simultaneous_open_full_socket",
+            Param::SimultaneousOpenResendsSyn(_) => "simultaneous_open_resends_syn",
         }
     }
 
@@ -315,6 +325,7 @@ impl Param {
                 | Param::SynChallengeFirst(_)
                 | Param::DropSynfin(_)
                 | Param::IgnoreBeyondAfterFin(_)
+                | Param::SimultaneousOpenFullSocket(_)
         )
     }
 
@@ -371,6 +382,8 @@ impl Param {
             Param::RightEdgeAcceptable(b) => cfg.right_edge_acceptable = b,
             Param::Nagle(b) => cfg.nagle = b,
             Param::LossWindow(b) => cfg.loss_window = b,
+            Param::SimultaneousOpenFullSocket(b) => cfg.simultaneous_open_full_socket = b,
+            Param::SimultaneousOpenResendsSyn(b) => cfg.simultaneous_open_resends_syn = b,
             Param::TcpRmem(default, max) => {
                 // tcp_full_space(): tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO.
                 let space = default / 2;
@@ -490,6 +503,8 @@ impl Param {
             "right_edge_acceptable" => cfg.right_edge_acceptable.to_string(),
             "nagle" => cfg.nagle.to_string(),
             "loss_window" => cfg.loss_window.to_string(),
+            "simultaneous_open_full_socket" => cfg.simultaneous_open_full_socket.to_string(),
+            "simultaneous_open_resends_syn" => cfg.simultaneous_open_resends_syn.to_string(),
             "tcp_rmem" => cfg.initial_rcv_space.map_or(
                 "off (RCV.WND starts at rcv_buf)".to_string(),
                 |space| {
@@ -858,7 +873,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 38] = [
+static LINUX_PARAMS: [Setting; 41] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -1010,6 +1025,18 @@ static LINUX_PARAMS: [Setting; 38] = [
     Setting {
         param: Param::LossWindow(true),
         source: "tcp_retransmit_timer() -> tcp_enter_loss() (net/ipv4/tcp_input.c): tcp_timeout_mark_lost(), then snd_cwnd = tcp_packets_in_flight() + 1 = 1; the head resent, tcp_write_xmit()'s tcp_cwnd_test() holds new skbs (text, a FIN from tcp_send_fin()) until an ACK grows the window",
+    },
+    Setting {
+        param: Param::SimultaneousOpenFullSocket(true),
+        source: "tcp_rcv_synsent_state_process() makes a full socket TCP_SYN_RECV for a crossed SYN; tcp_rcv_state_process(): tcp_validate_incoming() -> tcp_sequence() (old only if end_seq is before rcv_wup), then tcp_ack() (refuses an ACK before snd_una or after snd_nxt; <= 0 in TCP_SYN_RECV: \"send one RST\", tcp_v4_send_reset() <SEQ=SEG.ACK>), then TCP_ESTABLISHED; tcp_write_timeout(): TCPF_SYN_RECV counts to tcp_syn_retries (tcp_synack_retries is the request socket's)",
+    },
+    Setting {
+        param: Param::SimultaneousOpenResendsSyn(true),
+        source: "tcp_send_synack() (net/ipv4/tcp_output.c) sends the SYN's buffer again with ACK set, its options from tcp_syn_options(); tcp_rcv_synsent_state_process(): rx_opt.rcv_wscale is cleared for a peer without wscale_ok in the SYN,ACK branch only, the crossed-SYN branch keeps the scale tcp_connect_init() chose (measured: win 502 for 64240)",
+    },
+    Setting {
+        param: Param::ScaledWindowRoundsUp(true),
+        source: "__tcp_select_window(): with rcv_wscale, window = ALIGN(free_space, 1 << rcv_wscale) (\"Advertise enough space so that it won't get scaled away\"); tcp_select_window() then shifts it (measured: win 502 for 64240 at scale 7)",
     },
 ];
 

@@ -438,7 +438,10 @@ pub enum Emit {
     /// The ACK above, also at once for a segment that carries a SYN already received (a
     /// simultaneous open's SYN,ACK, ending at RCV.NXT): Linux's `tcp_data_queue()` takes
     /// a segment that ends at or before RCV.NXT for a retransmission and acknowledges it
-    /// (`tcp_send_dupack()`, quick-ACK mode), where Figure 7 sends nothing.
+    /// (`tcp_send_dupack()`, quick-ACK mode), where Figure 7 sends nothing. So for any
+    /// segment of nonzero length of which nothing is taken: text or a FIN ending at
+    /// RCV.NXT, or starting at the window's right edge (`tcp_data_queue()`: "Out of
+    /// window", the same quick ACK).
     AckIfTextOrSyn,
     /// The ACK of a FIN in ESTABLISHED as Linux sends it: `tcp_fin()` only schedules it
     /// (`inet_csk_schedule_ack()`) and enters interactive mode
