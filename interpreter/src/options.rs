@@ -473,6 +473,7 @@ impl Options {
         c.initial_rcv_space = want.initial_rcv_space;
         c.fin_on_last_segment = want.fin_on_last_segment;
         c.right_edge_acceptable = want.right_edge_acceptable;
+        c.old_ack_within_bytes_acked = want.old_ack_within_bytes_acked;
         c.syn_retries = want.syn_retries;
         c.synack_retries = want.synack_retries;
         c.fin_timeout = want.fin_timeout;

@@ -310,6 +310,15 @@ pub struct Config {
     /// edge is the one the last ACK advertised ([`AckState::rcv_edge`], Linux `rcv_wup +
     /// rcv_wnd`) where one was sent.
     pub right_edge_acceptable: bool,
+    /// An old ACK (SEG.ACK < SND.UNA) is a harmless duplicate only within the bytes the
+    /// peer has acknowledged so far, not just MAX.SND.WND back: below SND.UNA -
+    /// min(MAX.SND.WND, bytes acknowledged) it is unacceptable, answered with an ACK and
+    /// the segment dropped, text and all (Linux `tcp_ack()`: "do not accept ACK for bytes
+    /// we never sent", `min(tp->max_window, tp->bytes_acked)`; a passive child starts
+    /// with SND.UNA = ISS+1 and none acknowledged, so right after the handshake every
+    /// ACK below SND.UNA is too old). The count is taken modulo the sequence space
+    /// (Linux's is 64-bit). RFC 5961 §5.2 bounds by MAX.SND.WND alone (false).
+    pub old_ack_within_bytes_acked: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -439,6 +448,7 @@ impl Default for Config {
             initial_rcv_space: None,
             fin_on_last_segment: false,
             right_edge_acceptable: false,
+            old_ack_within_bytes_acked: false,
         }
     }
 }
@@ -1590,10 +1600,13 @@ impl Tcb {
         // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT (RFC 5961 §5.2): an old ACK in that
         // range is a duplicate, ignored, and the text processed (§3.10.7.4). At most half
         // the space back (halved before narrowing: 2^32 does not fit in a u32).
-        let oldest = sp.sub(
-            self.snd_una,
-            self.max_snd_wnd.min((sp.modulus() / 2) as u32),
-        );
+        // (Config::old_ack_within_bytes_acked: no further back than the bytes acknowledged.)
+        let back = if cfg.old_ack_within_bytes_acked {
+            self.max_snd_wnd.min(self.bytes_acked(sp))
+        } else {
+            self.max_snd_wnd
+        };
+        let oldest = sp.sub(self.snd_una, back.min((sp.modulus() / 2) as u32));
         let span = sp.sub(self.snd_nxt, oldest) as u64 + 1;
         let ack_ok = (sp.sub(seg.ack, oldest) as u64) < span;
         if !ack_ok {
@@ -1640,6 +1653,18 @@ impl Tcb {
             Event::Ack
         } else {
             Event::Unacceptable
+        }
+    }
+
+    /// What the peer has acknowledged of ours beyond the SYN of a passive open, modulo the
+    /// sequence space (Linux `tp->bytes_acked`: `tcp_snd_una_update()` counts every
+    /// advance of SND.UNA; an active open's starts at ISS, so its SYN counts; a passive
+    /// child is created with SND.UNA = ISS+1, `tcp_create_openreq_child()`).
+    fn bytes_acked(&self, sp: SeqSpace) -> u32 {
+        let acked = sp.sub(self.snd_una, self.iss);
+        match self.origin {
+            Origin::Passive => acked.saturating_sub(1),
+            _ => acked,
         }
     }
 

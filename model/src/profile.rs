@@ -160,11 +160,14 @@ pub enum Param {
     /// A segment at the window's right edge is acceptable
     /// ([`Config::right_edge_acceptable`]).
     RightEdgeAcceptable(bool),
+    /// An old ACK is a duplicate only within the bytes acknowledged so far
+    /// ([`Config::old_ack_within_bytes_acked`]).
+    OldAckWithinBytesAcked(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 47] = [
+    pub const NAMES: [&'static str; 48] = [
         "syn_options",
         "tcp_rmem",
         "rtt_estimator",
@@ -212,6 +215,7 @@ impl Param {
         "rcv_buf",
         "rcv_buf_mss_multiple",
         "scaled_window_rounds_up",
+        "old_ack_within_bytes_acked",
     ];
 
     /// A stable name (`time_wait`).
@@ -264,6 +268,7 @@ impl Param {
             Param::TcpRmem(..) => "tcp_rmem",
             Param::FinOnLastSegment(_) => "fin_on_last_segment",
             Param::RightEdgeAcceptable(_) => "right_edge_acceptable",
+            Param::OldAckWithinBytesAcked(_) => "old_ack_within_bytes_acked",
         }
     }
 
@@ -307,6 +312,7 @@ impl Param {
                 | Param::SynChallengeFirst(_)
                 | Param::DropSynfin(_)
                 | Param::IgnoreBeyondAfterFin(_)
+                | Param::OldAckWithinBytesAcked(_)
         )
     }
 
@@ -361,6 +367,7 @@ impl Param {
             Param::SynTextDropped(b) => cfg.syn_text_dropped = b,
             Param::FinOnLastSegment(b) => cfg.fin_on_last_segment = b,
             Param::RightEdgeAcceptable(b) => cfg.right_edge_acceptable = b,
+            Param::OldAckWithinBytesAcked(b) => cfg.old_ack_within_bytes_acked = b,
             Param::TcpRmem(default, max) => {
                 // tcp_full_space(): tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO.
                 let space = default / 2;
@@ -478,6 +485,7 @@ impl Param {
             "syn_text_dropped" => cfg.syn_text_dropped.to_string(),
             "fin_on_last_segment" => cfg.fin_on_last_segment.to_string(),
             "right_edge_acceptable" => cfg.right_edge_acceptable.to_string(),
+            "old_ack_within_bytes_acked" => cfg.old_ack_within_bytes_acked.to_string(),
             "tcp_rmem" => cfg.initial_rcv_space.map_or(
                 "off (RCV.WND starts at rcv_buf)".to_string(),
                 |space| {
@@ -846,7 +854,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 36] = [
+static LINUX_PARAMS: [Setting; 37] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -990,6 +998,10 @@ static LINUX_PARAMS: [Setting; 36] = [
     Setting {
         param: Param::PushEverySegment(true),
         source: "as packetdrill sees Linux: every TSO/GSO packet from tcp_sendmsg_locked() carries PSH (gtests/net/tcp mss/, eor/, timestamping/ expect it); on the wire GSO leaves PSH on the last segment of each packet (tcp_gso_segment())",
+    },
+    Setting {
+        param: Param::OldAckWithinBytesAcked(true),
+        source: "tcp_ack() (net/ipv4/tcp_input.c): an ACK before prior_snd_una - min(tp->max_window, tp->bytes_acked) is too old (\"do not accept ACK for bytes we never sent\"): tcp_send_challenge_ack() and the segment discarded (tcp_rcv_established(), tcp_rcv_state_process()); bytes_acked counts SND.UNA's advances (tcp_snd_una_update()), none yet in a child made by tcp_create_openreq_child()",
     },
 ];
 
