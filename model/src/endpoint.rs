@@ -319,6 +319,13 @@ pub struct Config {
     /// ACK below SND.UNA is too old). The count is taken modulo the sequence space
     /// (Linux's is 64-bit). RFC 5961 §5.2 bounds by MAX.SND.WND alone (false).
     pub old_ack_within_bytes_acked: bool,
+    /// The peer's FIN takes one from RCV.WND, as a byte of text would, and gives it back
+    /// never: the window offered after it ends where the last one did (Linux: the FIN's
+    /// skb is queued for the reader, so `__tcp_select_window()` finds less free space
+    /// than the window already offered and `tcp_select_window()` keeps the old right
+    /// edge, `rcv_wup + rcv_wnd`: "win 64239" after "win 64240"). RFC 9293: a FIN takes
+    /// a sequence number but no buffer (false).
+    pub fin_takes_window: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -449,6 +456,7 @@ impl Default for Config {
             fin_on_last_segment: false,
             right_edge_acceptable: false,
             old_ack_within_bytes_acked: false,
+            fin_takes_window: false,
         }
     }
 }
@@ -1784,6 +1792,9 @@ impl Tcb {
             }
             Action::AcceptFin => {
                 self.rcv_nxt = sp.add(self.rcv_nxt, 1);
+                if cfg.fin_takes_window {
+                    self.rcv_wnd = self.rcv_wnd.saturating_sub(1);
+                }
                 self.fin_received = true;
                 self.held_fin = false;
                 // Nothing follows a FIN (Linux tcp_fin(): the out-of-order queue is

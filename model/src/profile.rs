@@ -163,11 +163,13 @@ pub enum Param {
     /// An old ACK is a duplicate only within the bytes acknowledged so far
     /// ([`Config::old_ack_within_bytes_acked`]).
     OldAckWithinBytesAcked(bool),
+    /// The peer's FIN takes one from the window offered ([`Config::fin_takes_window`]).
+    FinTakesWindow(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 48] = [
+    pub const NAMES: [&'static str; 49] = [
         "syn_options",
         "tcp_rmem",
         "rtt_estimator",
@@ -216,6 +218,7 @@ impl Param {
         "rcv_buf_mss_multiple",
         "scaled_window_rounds_up",
         "old_ack_within_bytes_acked",
+        "fin_takes_window",
     ];
 
     /// A stable name (`time_wait`).
@@ -269,6 +272,7 @@ impl Param {
             Param::FinOnLastSegment(_) => "fin_on_last_segment",
             Param::RightEdgeAcceptable(_) => "right_edge_acceptable",
             Param::OldAckWithinBytesAcked(_) => "old_ack_within_bytes_acked",
+            Param::FinTakesWindow(_) => "fin_takes_window",
         }
     }
 
@@ -313,6 +317,7 @@ impl Param {
                 | Param::DropSynfin(_)
                 | Param::IgnoreBeyondAfterFin(_)
                 | Param::OldAckWithinBytesAcked(_)
+                | Param::FinTakesWindow(_)
         )
     }
 
@@ -368,6 +373,7 @@ impl Param {
             Param::FinOnLastSegment(b) => cfg.fin_on_last_segment = b,
             Param::RightEdgeAcceptable(b) => cfg.right_edge_acceptable = b,
             Param::OldAckWithinBytesAcked(b) => cfg.old_ack_within_bytes_acked = b,
+            Param::FinTakesWindow(b) => cfg.fin_takes_window = b,
             Param::TcpRmem(default, max) => {
                 // tcp_full_space(): tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO.
                 let space = default / 2;
@@ -486,6 +492,7 @@ impl Param {
             "fin_on_last_segment" => cfg.fin_on_last_segment.to_string(),
             "right_edge_acceptable" => cfg.right_edge_acceptable.to_string(),
             "old_ack_within_bytes_acked" => cfg.old_ack_within_bytes_acked.to_string(),
+            "fin_takes_window" => cfg.fin_takes_window.to_string(),
             "tcp_rmem" => cfg.initial_rcv_space.map_or(
                 "off (RCV.WND starts at rcv_buf)".to_string(),
                 |space| {
@@ -854,7 +861,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 37] = [
+static LINUX_PARAMS: [Setting; 38] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -1002,6 +1009,10 @@ static LINUX_PARAMS: [Setting; 37] = [
     Setting {
         param: Param::OldAckWithinBytesAcked(true),
         source: "tcp_ack() (net/ipv4/tcp_input.c): an ACK before prior_snd_una - min(tp->max_window, tp->bytes_acked) is too old (\"do not accept ACK for bytes we never sent\"): tcp_send_challenge_ack() and the segment discarded (tcp_rcv_established(), tcp_rcv_state_process()); bytes_acked counts SND.UNA's advances (tcp_snd_una_update()), none yet in a child made by tcp_create_openreq_child()",
+    },
+    Setting {
+        param: Param::FinTakesWindow(true),
+        source: "tcp_data_queue() -> tcp_queue_rcv() queues the FIN's skb for the reader (tcp_fin()); tcp_select_window() (net/ipv4/tcp_output.c) never offers less than the right edge already offered, rcv_wup + rcv_wnd, and __tcp_select_window() offers no more while the buffer holds it",
     },
 ];
 
