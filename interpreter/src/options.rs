@@ -475,6 +475,7 @@ impl Options {
         c.right_edge_acceptable = want.right_edge_acceptable;
         c.old_ack_within_bytes_acked = want.old_ack_within_bytes_acked;
         c.fin_takes_window = want.fin_takes_window;
+        c.acceptable_to_rcv_wup = want.acceptable_to_rcv_wup;
         c.syn_retries = want.syn_retries;
         c.synack_retries = want.synack_retries;
         c.fin_timeout = want.fin_timeout;

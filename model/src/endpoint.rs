@@ -326,6 +326,18 @@ pub struct Config {
     /// edge, `rcv_wup + rcv_wnd`: "win 64239" after "win 64240"). RFC 9293: a FIN takes
     /// a sequence number but no buffer (false).
     pub fin_takes_window: bool,
+    /// The sequence test's left edge is the RCV.NXT our last ACK carried (Linux
+    /// `tp->rcv_wup`), and a segment passes if it ends there or after (`tcp_sequence()`:
+    /// `before(end_seq, rcv_wup)` drops), so one that is all old text, ending at RCV.NXT
+    /// or inside text not yet acknowledged, is acceptable; RFC 9293 §3.10.7.4 asks part
+    /// of it at RCV.NXT or after (false). Such a segment, and one with text or FIN at the
+    /// right edge ([`Config::right_edge_acceptable`]), then has its ACK field checked
+    /// (`tcp_ack()`: a refused ACK draws a challenge ACK and drops it) before its text,
+    /// which is answered at once as a duplicate or out of the window (`tcp_data_queue()`:
+    /// an immediate ACK, not rate-limited); a bare ACK is read. Not in SYN-RECEIVED or
+    /// TIME-WAIT. (Linux also reads a good ACK field of such a segment with text; here it
+    /// is answered unread.)
+    pub acceptable_to_rcv_wup: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -457,6 +469,7 @@ impl Default for Config {
             right_edge_acceptable: false,
             old_ack_within_bytes_acked: false,
             fin_takes_window: false,
+            acceptable_to_rcv_wup: false,
         }
     }
 }
@@ -1531,7 +1544,9 @@ impl Tcb {
             return Event::Unacceptable;
         }
         // first: sequence number
-        if !self.acceptable(sp, seg) && !self.at_right_edge(cfg, seg) {
+        let rfc_acceptable = self.acceptable(sp, seg);
+        if !rfc_acceptable && !self.at_right_edge(cfg, seg) && !self.ends_after_rcv_wup(cfg, seg)
+        {
             return if f.rst() {
                 Event::RstOutOfWindow
             } else if f.fin() && self.fin_received && sp.add(seg.seq, seg.seg_len()) == self.rcv_nxt
@@ -1556,6 +1571,20 @@ impl Tcb {
         // fifth: ACK
         if !f.ack() {
             return Event::NoAck;
+        }
+        // Config::acceptable_to_rcv_wup: a segment only Linux's edges let in has its ACK
+        // checked first (tcp_ack()), then any text or FIN, none of it in the window, is
+        // answered at once (tcp_data_queue(): a duplicate, or out of the window).
+        if !rfc_acceptable && cfg.acceptable_to_rcv_wup && self.state != State::SynReceived {
+            if !self.ack_acceptable(cfg, seg) {
+                return Event::AckUnacceptable;
+            }
+            if f.fin() && self.fin_received && sp.add(seg.seq, seg.seg_len()) == self.rcv_nxt {
+                return Event::FinRetransmit;
+            }
+            if seg.seg_len() > 0 {
+                return Event::Unacceptable;
+            }
         }
         // Text or FIN beyond RCV.NXT is held for later with `hold_out_of_order` (SHLD-31),
         // its FIN not processed yet; without, the segment is answered like an unacceptable
@@ -1605,19 +1634,7 @@ impl Tcb {
                 Event::AckOfSyn
             };
         }
-        // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT (RFC 5961 §5.2): an old ACK in that
-        // range is a duplicate, ignored, and the text processed (§3.10.7.4). At most half
-        // the space back (halved before narrowing: 2^32 does not fit in a u32).
-        // (Config::old_ack_within_bytes_acked: no further back than the bytes acknowledged.)
-        let back = if cfg.old_ack_within_bytes_acked {
-            self.max_snd_wnd.min(self.bytes_acked(sp))
-        } else {
-            self.max_snd_wnd
-        };
-        let oldest = sp.sub(self.snd_una, back.min((sp.modulus() / 2) as u32));
-        let span = sp.sub(self.snd_nxt, oldest) as u64 + 1;
-        let ack_ok = (sp.sub(seg.ack, oldest) as u64) < span;
-        if !ack_ok {
+        if !self.ack_acceptable(cfg, seg) {
             return Event::AckUnacceptable;
         }
         let acks_fin = self.acks_our_fin(seg);
@@ -1662,6 +1679,38 @@ impl Tcb {
         } else {
             Event::Unacceptable
         }
+    }
+
+    /// SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT (RFC 5961 §5.2): an old ACK in that
+    /// range is a duplicate, ignored, and the text processed (§3.10.7.4). At most half
+    /// the space back (halved before narrowing: 2^32 does not fit in a u32).
+    /// ([`Config::old_ack_within_bytes_acked`]: no further back than the bytes
+    /// acknowledged.)
+    fn ack_acceptable(&self, cfg: &Config, seg: &Segment) -> bool {
+        let sp = cfg.space;
+        let back = if cfg.old_ack_within_bytes_acked {
+            self.max_snd_wnd.min(self.bytes_acked(sp))
+        } else {
+            self.max_snd_wnd
+        };
+        let oldest = sp.sub(self.snd_una, back.min((sp.modulus() / 2) as u32));
+        let span = sp.sub(self.snd_nxt, oldest) as u64 + 1;
+        (sp.sub(seg.ack, oldest) as u64) < span
+    }
+
+    /// [`Config::acceptable_to_rcv_wup`]: `seg` ends at or after the RCV.NXT our last ACK
+    /// carried (Linux `rcv_wup`), and no later than RCV.NXT.
+    fn ends_after_rcv_wup(&self, cfg: &Config, seg: &Segment) -> bool {
+        let sp = cfg.space;
+        let end = sp.add(seg.seq, seg.seg_len());
+        let wup = match self.ack.rcv_edge {
+            Some(_) => self.ack.rcv_wup,
+            None => self.rcv_nxt,
+        };
+        cfg.acceptable_to_rcv_wup
+            && !matches!(self.state, State::SynReceived | State::TimeWait)
+            && sp.le(wup, end)
+            && sp.le(end, self.rcv_nxt)
     }
 
     /// What the peer has acknowledged of ours beyond the SYN of a passive open, modulo the

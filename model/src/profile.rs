@@ -165,11 +165,14 @@ pub enum Param {
     OldAckWithinBytesAcked(bool),
     /// The peer's FIN takes one from the window offered ([`Config::fin_takes_window`]).
     FinTakesWindow(bool),
+    /// A segment ending at or after the RCV.NXT of our last ACK passes the sequence test
+    /// ([`Config::acceptable_to_rcv_wup`]).
+    AcceptableToRcvWup(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 49] = [
+    pub const NAMES: [&'static str; 50] = [
         "syn_options",
         "tcp_rmem",
         "rtt_estimator",
@@ -219,6 +222,7 @@ impl Param {
         "scaled_window_rounds_up",
         "old_ack_within_bytes_acked",
         "fin_takes_window",
+        "acceptable_to_rcv_wup",
     ];
 
     /// A stable name (`time_wait`).
@@ -273,6 +277,7 @@ impl Param {
             Param::RightEdgeAcceptable(_) => "right_edge_acceptable",
             Param::OldAckWithinBytesAcked(_) => "old_ack_within_bytes_acked",
             Param::FinTakesWindow(_) => "fin_takes_window",
+            Param::AcceptableToRcvWup(_) => "acceptable_to_rcv_wup",
         }
     }
 
@@ -318,6 +323,7 @@ impl Param {
                 | Param::IgnoreBeyondAfterFin(_)
                 | Param::OldAckWithinBytesAcked(_)
                 | Param::FinTakesWindow(_)
+                | Param::AcceptableToRcvWup(_)
         )
     }
 
@@ -374,6 +380,7 @@ impl Param {
             Param::RightEdgeAcceptable(b) => cfg.right_edge_acceptable = b,
             Param::OldAckWithinBytesAcked(b) => cfg.old_ack_within_bytes_acked = b,
             Param::FinTakesWindow(b) => cfg.fin_takes_window = b,
+            Param::AcceptableToRcvWup(b) => cfg.acceptable_to_rcv_wup = b,
             Param::TcpRmem(default, max) => {
                 // tcp_full_space(): tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO.
                 let space = default / 2;
@@ -493,6 +500,7 @@ impl Param {
             "right_edge_acceptable" => cfg.right_edge_acceptable.to_string(),
             "old_ack_within_bytes_acked" => cfg.old_ack_within_bytes_acked.to_string(),
             "fin_takes_window" => cfg.fin_takes_window.to_string(),
+            "acceptable_to_rcv_wup" => cfg.acceptable_to_rcv_wup.to_string(),
             "tcp_rmem" => cfg.initial_rcv_space.map_or(
                 "off (RCV.WND starts at rcv_buf)".to_string(),
                 |space| {
@@ -861,7 +869,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 38] = [
+static LINUX_PARAMS: [Setting; 39] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -1013,6 +1021,10 @@ static LINUX_PARAMS: [Setting; 38] = [
     Setting {
         param: Param::FinTakesWindow(true),
         source: "tcp_data_queue() -> tcp_queue_rcv() queues the FIN's skb for the reader (tcp_fin()); tcp_select_window() (net/ipv4/tcp_output.c) never offers less than the right edge already offered, rcv_wup + rcv_wnd, and __tcp_select_window() offers no more while the buffer holds it",
+    },
+    Setting {
+        param: Param::AcceptableToRcvWup(true),
+        source: "tcp_sequence() (net/ipv4/tcp_input.c): drops a segment only if before(end_seq, tp->rcv_wup) (or it starts after the right edge); tcp_validate_incoming() then tcp_ack() (a refused ACK: tcp_send_challenge_ack(), discarded) before tcp_data_queue(), which ACKs text all before rcv_nxt or at the right edge at once (out_of_window: tcp_enter_quickack_mode(), inet_csk_schedule_ack())",
     },
 ];
 
