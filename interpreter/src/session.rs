@@ -466,7 +466,12 @@ impl ModelStack {
         if let Some(i) = self.wire() {
             let who = self.socket_name(i);
             let past_fin = self.text_past_fin(i, &seg);
-            if (self.text_after_close(i, &seg) || past_fin) && self.opts.config.abort_on_data_reply
+            // Linux checks the ACK field first (tcp_ack(): a refused one draws a challenge
+            // ACK and the segment is dropped, text and all).
+            let refused = self.socks[i].tcb.refuses_ack(&self.opts.config, &seg);
+            if (self.text_after_close(i, &seg) || past_fin)
+                && self.opts.config.abort_on_data_reply
+                && !refused
             {
                 // Linux: tcp_rcv_state_process() resets the connection (tcp_reset():
                 // tcp_done(), nothing sent) and tcp_v4_do_rcv() answers the segment with

@@ -1429,6 +1429,14 @@ impl Tcb {
         }
     }
 
+    /// Whether the connection refuses `seg` for its ACK field (an `ack_unacceptable`
+    /// event), for a socket layer that acts on a segment only once its ACK is accepted
+    /// (Linux's `tcp_rcv_state_process()` resets on text after close() or past the
+    /// peer's FIN at the seventh step, after `tcp_ack()`).
+    pub fn refuses_ack(&self, cfg: &Config, seg: &Segment) -> bool {
+        self.classify_segment(cfg, seg) == Event::AckUnacceptable
+    }
+
     fn classify_segment(&self, cfg: &Config, seg: &Segment) -> Event {
         let (sp, f) = (cfg.space, seg.flags);
         // FreeBSD's tcp_input() drops a SYN,FIN before the connection lookup
