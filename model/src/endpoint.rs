@@ -2550,7 +2550,9 @@ impl Tcb {
     }
 
     /// This in-order segment fills the gap before a FIN held out of order: the FIN is now
-    /// in sequence (Linux `tcp_ofo_queue()` calls `tcp_fin()`).
+    /// in sequence (Linux `tcp_ofo_queue()` calls `tcp_fin()`). Not if the segment's own
+    /// text covers the FIN's number: that FIN is dropped with its range (`tcp_ofo_queue()`
+    /// drops a queued segment that ends at or before RCV.NXT; see [`Tcb::drain`]).
     fn fills_to_held_fin(&self, sp: SeqSpace, seg: &Segment) -> bool {
         let Some(fin) = self.ooo.fin else {
             return false;
@@ -2558,6 +2560,9 @@ impl Tcb {
         let held = i64::from(self.held_text);
         let mut nxt = held.max(self.rel(sp, seg.seq) + i64::from(seg.len));
         nxt = nxt.min(i64::from(self.rcv_wnd));
+        if self.rel(sp, fin) < nxt {
+            return false;
+        }
         for &(a, b) in &self.ooo.held {
             if self.rel(sp, a) > nxt {
                 break;
@@ -2694,6 +2699,12 @@ impl Tcb {
                 .fin
                 .filter(|&f| sp.le(a, f) && sp.lt(f, b))
                 .is_some();
+            // A FIN whose number text in order has covered is dropped (Linux
+            // tcp_ofo_queue(): a queued segment ending at or before RCV.NXT goes unread).
+            if fin && self.ooo.fin.is_some_and(|f| self.rel(sp, f) < 0) {
+                self.ooo.fin = None;
+                continue;
+            }
             let text_end = self.rel(sp, b) - i64::from(fin);
             if text_end > 0 {
                 self.take_text(sp, text_end as u32, out);
