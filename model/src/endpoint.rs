@@ -303,9 +303,9 @@ pub struct Config {
     pub fin_on_last_segment: bool,
     /// A segment that starts just at the right edge of the window, SEG.SEQ =
     /// RCV.NXT+RCV.WND, is acceptable (RFC 9293's test: not): a full socket takes one
-    /// that ends there too, or any while no text waits to be read (Linux `tcp_sequence()`
-    /// drops only a segment starting after the edge, "Only accept this packet if receive
-    /// queue is empty"); a passive SYN-RECEIVED (Linux's request socket) only one of no
+    /// that ends there too or carries no text but a FIN, or any while no text waits to be
+    /// read (Linux `tcp_sequence()` drops only a segment starting after the edge, "Only
+    /// accept this packet if receive queue is empty", and lets a FIN lie past it); a passive SYN-RECEIVED (Linux's request socket) only one of no
     /// length (`tcp_in_window()`: `seq == e_win && seq == end_seq`). Not TIME-WAIT. The
     /// edge is the one the last ACK advertised ([`AckState::rcv_edge`], Linux `rcv_wup +
     /// rcv_wnd`) where one was sent.
@@ -1766,7 +1766,9 @@ impl Tcb {
             && if self.state == State::SynReceived && self.origin == Origin::Passive {
                 len == 0
             } else {
-                len == 0 || self.recv_queue == 0
+                // A FIN alone may lie past the edge ("Some stacks are known to handle FIN
+                // incorrectly": tcp_sequence() tests end_seq - fin).
+                len == 0 || self.recv_queue == 0 || seg.len == 0
             }
     }
 
