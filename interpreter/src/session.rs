@@ -477,8 +477,16 @@ impl ModelStack {
                 // tcp_done(), nothing sent) and tcp_v4_do_rcv() answers the segment with
                 // tcp_v4_send_reset(), as a closed port would (Config::abort_on_data_reply).
                 // tcp_reset()'s error: EPIPE in CLOSE-WAIT, ECONNRESET else.
+                let reset_child_accepted = self.opts.config.reset_child_accepted;
                 let s = &mut self.socks[i];
-                if past_fin && s.fd.is_some() {
+                // A child not yet accepted stays in the accept queue, its error pending
+                // (Config::reset_child_accepted, as after a RST).
+                let queued_child =
+                    reset_child_accepted && s.fd.is_none() && !s.owned && s.connected;
+                if queued_child {
+                    s.queued = true;
+                }
+                if past_fin && (s.fd.is_some() || queued_child) {
                     s.error = Some(if s.tcb.state == State::CloseWait {
                         "EPIPE"
                     } else {
