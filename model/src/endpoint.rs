@@ -1553,8 +1553,7 @@ impl Tcb {
         }
         // first: sequence number
         let rfc_acceptable = self.acceptable(sp, seg);
-        if !rfc_acceptable && !self.at_right_edge(cfg, seg) && !self.ends_after_rcv_wup(cfg, seg)
-        {
+        if !rfc_acceptable && !self.at_right_edge(cfg, seg) && !self.ends_after_rcv_wup(cfg, seg) {
             return if f.rst() {
                 Event::RstOutOfWindow
             } else if f.fin() && self.fin_received && sp.add(seg.seq, seg.seg_len()) == self.rcv_nxt

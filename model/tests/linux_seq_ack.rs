@@ -90,7 +90,12 @@ fn a_fin_takes_one_from_the_window_offered_under_linux() {
         // The ACK of the FIN, at once or delayed, offers that window.
         let out = if out.segments.is_empty() {
             let due = b.timers.delayed_ack.expect("a delayed ACK");
-            b.step(&t, &cfg, Input::Timeout(model::table::Timer::DelayedAck), at(due))
+            b.step(
+                &t,
+                &cfg,
+                Input::Timeout(model::table::Timer::DelayedAck),
+                at(due),
+            )
         } else {
             out
         };
