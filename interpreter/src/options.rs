@@ -477,6 +477,9 @@ impl Options {
         c.loss_window = want.loss_window;
         c.simultaneous_open_full_socket = want.simultaneous_open_full_socket;
         c.simultaneous_open_resends_syn = want.simultaneous_open_resends_syn;
+        c.old_ack_within_bytes_acked = want.old_ack_within_bytes_acked;
+        c.fin_takes_window = want.fin_takes_window;
+        c.acceptable_to_rcv_wup = want.acceptable_to_rcv_wup;
         c.syn_retries = want.syn_retries;
         c.synack_retries = want.synack_retries;
         c.fin_timeout = want.fin_timeout;

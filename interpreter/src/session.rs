@@ -471,14 +471,27 @@ impl ModelStack {
         if let Some(i) = self.wire() {
             let who = self.socket_name(i);
             let past_fin = self.text_past_fin(i, &seg);
-            if (self.text_after_close(i, &seg) || past_fin) && self.opts.config.abort_on_data_reply
+            // Linux checks the ACK field first (tcp_ack(): a refused one draws a challenge
+            // ACK and the segment is dropped, text and all).
+            let refused = self.socks[i].tcb.refuses_ack(&self.opts.config, &seg);
+            if (self.text_after_close(i, &seg) || past_fin)
+                && self.opts.config.abort_on_data_reply
+                && !refused
             {
                 // Linux: tcp_rcv_state_process() resets the connection (tcp_reset():
                 // tcp_done(), nothing sent) and tcp_v4_do_rcv() answers the segment with
                 // tcp_v4_send_reset(), as a closed port would (Config::abort_on_data_reply).
                 // tcp_reset()'s error: EPIPE in CLOSE-WAIT, ECONNRESET else.
+                let reset_child_accepted = self.opts.config.reset_child_accepted;
                 let s = &mut self.socks[i];
-                if past_fin && s.fd.is_some() {
+                // A child not yet accepted stays in the accept queue, its error pending
+                // (Config::reset_child_accepted, as after a RST).
+                let queued_child =
+                    reset_child_accepted && s.fd.is_none() && !s.owned && s.connected;
+                if queued_child {
+                    s.queued = true;
+                }
+                if past_fin && (s.fd.is_some() || queued_child) {
                     s.error = Some(if s.tcb.state == State::CloseWait {
                         "EPIPE"
                     } else {

@@ -303,9 +303,9 @@ pub struct Config {
     pub fin_on_last_segment: bool,
     /// A segment that starts just at the right edge of the window, SEG.SEQ =
     /// RCV.NXT+RCV.WND, is acceptable (RFC 9293's test: not): a full socket takes one
-    /// that ends there too, or any while no text waits to be read (Linux `tcp_sequence()`
-    /// drops only a segment starting after the edge, "Only accept this packet if receive
-    /// queue is empty"); a passive SYN-RECEIVED (Linux's request socket) only one of no
+    /// that ends there too or carries no text but a FIN, or any while no text waits to be
+    /// read (Linux `tcp_sequence()` drops only a segment starting after the edge, "Only
+    /// accept this packet if receive queue is empty", and lets a FIN lie past it); a passive SYN-RECEIVED (Linux's request socket) only one of no
     /// length (`tcp_in_window()`: `seq == e_win && seq == end_seq`). Not TIME-WAIT. The
     /// edge is the one the last ACK advertised ([`AckState::rcv_edge`], Linux `rcv_wup +
     /// rcv_wnd`) where one was sent.
@@ -351,6 +351,34 @@ pub struct Config {
     /// scaling unless both SYNs offered it, and the SYN,ACK carries what was agreed
     /// (false).
     pub simultaneous_open_resends_syn: bool,
+    /// An old ACK (SEG.ACK < SND.UNA) is a harmless duplicate only within the bytes the
+    /// peer has acknowledged so far, not just MAX.SND.WND back: below SND.UNA -
+    /// min(MAX.SND.WND, bytes acknowledged) it is unacceptable, answered with an ACK and
+    /// the segment dropped, text and all (Linux `tcp_ack()`: "do not accept ACK for bytes
+    /// we never sent", `min(tp->max_window, tp->bytes_acked)`; a passive child starts
+    /// with SND.UNA = ISS+1 and none acknowledged, so right after the handshake every
+    /// ACK below SND.UNA is too old). The count is taken modulo the sequence space
+    /// (Linux's is 64-bit). RFC 5961 §5.2 bounds by MAX.SND.WND alone (false).
+    pub old_ack_within_bytes_acked: bool,
+    /// The peer's FIN takes one from RCV.WND, as a byte of text would, and gives it back
+    /// never: the window offered after it ends where the last one did (Linux: the FIN's
+    /// skb is queued for the reader, so `__tcp_select_window()` finds less free space
+    /// than the window already offered and `tcp_select_window()` keeps the old right
+    /// edge, `rcv_wup + rcv_wnd`: "win 64239" after "win 64240"). RFC 9293: a FIN takes
+    /// a sequence number but no buffer (false).
+    pub fin_takes_window: bool,
+    /// The sequence test's left edge is the RCV.NXT our last ACK carried (Linux
+    /// `tp->rcv_wup`), and a segment passes if it ends there or after (`tcp_sequence()`:
+    /// `before(end_seq, rcv_wup)` drops), so one that is all old text, ending at RCV.NXT
+    /// or inside text not yet acknowledged, is acceptable; RFC 9293 §3.10.7.4 asks part
+    /// of it at RCV.NXT or after (false). Such a segment, and one with text or FIN at the
+    /// right edge ([`Config::right_edge_acceptable`]), then has its ACK field checked
+    /// (`tcp_ack()`: a refused ACK draws a challenge ACK and drops it) before its text,
+    /// which is answered at once as a duplicate or out of the window (`tcp_data_queue()`:
+    /// an immediate ACK, not rate-limited); a bare ACK is read. Not in SYN-RECEIVED or
+    /// TIME-WAIT. (Linux also reads a good ACK field of such a segment with text; here it
+    /// is answered unread.)
+    pub acceptable_to_rcv_wup: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -484,6 +512,9 @@ impl Default for Config {
             loss_window: false,
             simultaneous_open_full_socket: false,
             simultaneous_open_resends_syn: false,
+            old_ack_within_bytes_acked: false,
+            fin_takes_window: false,
+            acceptable_to_rcv_wup: false,
         }
     }
 }
@@ -1476,6 +1507,14 @@ impl Tcb {
         }
     }
 
+    /// Whether the connection refuses `seg` for its ACK field (an `ack_unacceptable`
+    /// event), for a socket layer that acts on a segment only once its ACK is accepted
+    /// (Linux's `tcp_rcv_state_process()` resets on text after close() or past the
+    /// peer's FIN at the seventh step, after `tcp_ack()`).
+    pub fn refuses_ack(&self, cfg: &Config, seg: &Segment) -> bool {
+        self.classify_segment(cfg, seg) == Event::AckUnacceptable
+    }
+
     fn classify_segment(&self, cfg: &Config, seg: &Segment) -> Event {
         let (sp, f) = (cfg.space, seg.flags);
         // FreeBSD's tcp_input() drops a SYN,FIN before the connection lookup
@@ -1591,9 +1630,11 @@ impl Tcb {
             return Event::Unacceptable;
         }
         // first: sequence number
-        if !self.acceptable(sp, seg)
+        let rfc_acceptable = self.acceptable(sp, seg);
+        if !rfc_acceptable
             && !self.at_right_edge(cfg, seg)
             && !self.ends_at_rcv_nxt_full_socket(cfg, seg)
+            && !self.ends_after_rcv_wup(cfg, seg)
         {
             return if f.rst() {
                 Event::RstOutOfWindow
@@ -1619,6 +1660,20 @@ impl Tcb {
         // fifth: ACK
         if !f.ack() {
             return Event::NoAck;
+        }
+        // Config::acceptable_to_rcv_wup: a segment only Linux's edges let in has its ACK
+        // checked first (tcp_ack()), then any text or FIN, none of it in the window, is
+        // answered at once (tcp_data_queue(): a duplicate, or out of the window).
+        if !rfc_acceptable && cfg.acceptable_to_rcv_wup && self.state != State::SynReceived {
+            if !self.ack_acceptable(cfg, seg) {
+                return Event::AckUnacceptable;
+            }
+            if f.fin() && self.fin_received && sp.add(seg.seq, seg.seg_len()) == self.rcv_nxt {
+                return Event::FinRetransmit;
+            }
+            if seg.seg_len() > 0 {
+                return Event::Unacceptable;
+            }
         }
         // Text or FIN beyond RCV.NXT is held for later with `hold_out_of_order` (SHLD-31),
         // its FIN not processed yet; without, the segment is answered like an unacceptable
@@ -1665,16 +1720,7 @@ impl Tcb {
                 Event::AckOfSyn
             };
         }
-        // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT (RFC 5961 §5.2): an old ACK in that
-        // range is a duplicate, ignored, and the text processed (§3.10.7.4). At most half
-        // the space back (halved before narrowing: 2^32 does not fit in a u32).
-        let oldest = sp.sub(
-            self.snd_una,
-            self.max_snd_wnd.min((sp.modulus() / 2) as u32),
-        );
-        let span = sp.sub(self.snd_nxt, oldest) as u64 + 1;
-        let ack_ok = (sp.sub(seg.ack, oldest) as u64) < span;
-        if !ack_ok {
+        if !self.ack_acceptable(cfg, seg) {
             return Event::AckUnacceptable;
         }
         let acks_fin = self.acks_our_fin(seg);
@@ -1749,6 +1795,50 @@ impl Tcb {
             && cfg.space.add(seg.seq, len) == self.rcv_nxt
     }
 
+    /// SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT (RFC 5961 §5.2): an old ACK in that
+    /// range is a duplicate, ignored, and the text processed (§3.10.7.4). At most half
+    /// the space back (halved before narrowing: 2^32 does not fit in a u32).
+    /// ([`Config::old_ack_within_bytes_acked`]: no further back than the bytes
+    /// acknowledged.)
+    fn ack_acceptable(&self, cfg: &Config, seg: &Segment) -> bool {
+        let sp = cfg.space;
+        let back = if cfg.old_ack_within_bytes_acked {
+            self.max_snd_wnd.min(self.bytes_acked(sp))
+        } else {
+            self.max_snd_wnd
+        };
+        let oldest = sp.sub(self.snd_una, back.min((sp.modulus() / 2) as u32));
+        let span = sp.sub(self.snd_nxt, oldest) as u64 + 1;
+        (sp.sub(seg.ack, oldest) as u64) < span
+    }
+
+    /// [`Config::acceptable_to_rcv_wup`]: `seg` ends at or after the RCV.NXT our last ACK
+    /// carried (Linux `rcv_wup`), and no later than RCV.NXT.
+    fn ends_after_rcv_wup(&self, cfg: &Config, seg: &Segment) -> bool {
+        let sp = cfg.space;
+        let end = sp.add(seg.seq, seg.seg_len());
+        let wup = match self.ack.rcv_edge {
+            Some(_) => self.ack.rcv_wup,
+            None => self.rcv_nxt,
+        };
+        cfg.acceptable_to_rcv_wup
+            && !matches!(self.state, State::SynReceived | State::TimeWait)
+            && sp.le(wup, end)
+            && sp.le(end, self.rcv_nxt)
+    }
+
+    /// What the peer has acknowledged of ours beyond the SYN of a passive open, modulo the
+    /// sequence space (Linux `tp->bytes_acked`: `tcp_snd_una_update()` counts every
+    /// advance of SND.UNA; an active open's starts at ISS, so its SYN counts; a passive
+    /// child is created with SND.UNA = ISS+1, `tcp_create_openreq_child()`).
+    fn bytes_acked(&self, sp: SeqSpace) -> u32 {
+        let acked = sp.sub(self.snd_una, self.iss);
+        match self.origin {
+            Origin::Passive => acked.saturating_sub(1),
+            _ => acked,
+        }
+    }
+
     /// The segment's ACK acknowledges our FIN, which is outstanding.
     fn acks_our_fin(&self, seg: &Segment) -> bool {
         seg.flags.ack() && self.fin_sent && seg.ack == self.snd_nxt && self.snd_una != self.snd_nxt
@@ -1782,7 +1872,9 @@ impl Tcb {
             && if self.state == State::SynReceived && self.origin == Origin::Passive {
                 len == 0
             } else {
-                len == 0 || self.recv_queue == 0
+                // A FIN alone may lie past the edge ("Some stacks are known to handle FIN
+                // incorrectly": tcp_sequence() tests end_seq - fin).
+                len == 0 || self.recv_queue == 0 || seg.len == 0
             }
     }
 
@@ -1874,6 +1966,9 @@ impl Tcb {
             }
             Action::AcceptFin => {
                 self.rcv_nxt = sp.add(self.rcv_nxt, 1);
+                if cfg.fin_takes_window {
+                    self.rcv_wnd = self.rcv_wnd.saturating_sub(1);
+                }
                 self.fin_received = true;
                 self.held_fin = false;
                 // Nothing follows a FIN (Linux tcp_fin(): the out-of-order queue is
@@ -2619,7 +2714,9 @@ impl Tcb {
     }
 
     /// This in-order segment fills the gap before a FIN held out of order: the FIN is now
-    /// in sequence (Linux `tcp_ofo_queue()` calls `tcp_fin()`).
+    /// in sequence (Linux `tcp_ofo_queue()` calls `tcp_fin()`). Not if the segment's own
+    /// text covers the FIN's number: that FIN is dropped with its range (`tcp_ofo_queue()`
+    /// drops a queued segment that ends at or before RCV.NXT; see [`Tcb::drain`]).
     fn fills_to_held_fin(&self, sp: SeqSpace, seg: &Segment) -> bool {
         let Some(fin) = self.ooo.fin else {
             return false;
@@ -2633,6 +2730,9 @@ impl Tcb {
             held.max(start + i64::from(seg.len))
         };
         nxt = nxt.min(i64::from(self.rcv_wnd));
+        if self.rel(sp, fin) < nxt {
+            return false;
+        }
         for &(a, b) in &self.ooo.held {
             if self.rel(sp, a) > nxt {
                 break;
@@ -2769,6 +2869,12 @@ impl Tcb {
                 .fin
                 .filter(|&f| sp.le(a, f) && sp.lt(f, b))
                 .is_some();
+            // A FIN whose number text in order has covered is dropped (Linux
+            // tcp_ofo_queue(): a queued segment ending at or before RCV.NXT goes unread).
+            if fin && self.ooo.fin.is_some_and(|f| self.rel(sp, f) < 0) {
+                self.ooo.fin = None;
+                continue;
+            }
             let text_end = self.rel(sp, b) - i64::from(fin);
             if text_end > 0 {
                 self.take_text(sp, text_end as u32, out);

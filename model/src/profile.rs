@@ -170,11 +170,19 @@ pub enum Param {
     /// A simultaneous open's SYN,ACK offers our SYN's options, and our window scale stays
     /// though the peer offered none ([`Config::simultaneous_open_resends_syn`]).
     SimultaneousOpenResendsSyn(bool),
+    /// An old ACK is a duplicate only within the bytes acknowledged so far
+    /// ([`Config::old_ack_within_bytes_acked`]).
+    OldAckWithinBytesAcked(bool),
+    /// The peer's FIN takes one from the window offered ([`Config::fin_takes_window`]).
+    FinTakesWindow(bool),
+    /// A segment ending at or after the RCV.NXT of our last ACK passes the sequence test
+    /// ([`Config::acceptable_to_rcv_wup`]).
+    AcceptableToRcvWup(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 51] = [
+    pub const NAMES: [&'static str; 54] = [
         "syn_options",
         "tcp_rmem",
         "rtt_estimator",
@@ -226,6 +234,9 @@ impl Param {
         "loss_window",
         "simultaneous_open_full_socket",
         "simultaneous_open_resends_syn",
+        "old_ack_within_bytes_acked",
+        "fin_takes_window",
+        "acceptable_to_rcv_wup",
     ];
 
     /// A stable name (`time_wait`).
@@ -282,6 +293,9 @@ impl Param {
             Param::LossWindow(_) => "loss_window",
             Param::SimultaneousOpenFullSocket(_) => "simultaneous_open_full_socket",
             Param::SimultaneousOpenResendsSyn(_) => "simultaneous_open_resends_syn",
+            Param::OldAckWithinBytesAcked(_) => "old_ack_within_bytes_acked",
+            Param::FinTakesWindow(_) => "fin_takes_window",
+            Param::AcceptableToRcvWup(_) => "acceptable_to_rcv_wup",
         }
     }
 
@@ -326,6 +340,9 @@ impl Param {
                 | Param::DropSynfin(_)
                 | Param::IgnoreBeyondAfterFin(_)
                 | Param::SimultaneousOpenFullSocket(_)
+                | Param::OldAckWithinBytesAcked(_)
+                | Param::FinTakesWindow(_)
+                | Param::AcceptableToRcvWup(_)
         )
     }
 
@@ -384,6 +401,9 @@ impl Param {
             Param::LossWindow(b) => cfg.loss_window = b,
             Param::SimultaneousOpenFullSocket(b) => cfg.simultaneous_open_full_socket = b,
             Param::SimultaneousOpenResendsSyn(b) => cfg.simultaneous_open_resends_syn = b,
+            Param::OldAckWithinBytesAcked(b) => cfg.old_ack_within_bytes_acked = b,
+            Param::FinTakesWindow(b) => cfg.fin_takes_window = b,
+            Param::AcceptableToRcvWup(b) => cfg.acceptable_to_rcv_wup = b,
             Param::TcpRmem(default, max) => {
                 // tcp_full_space(): tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO.
                 let space = default / 2;
@@ -505,6 +525,9 @@ impl Param {
             "loss_window" => cfg.loss_window.to_string(),
             "simultaneous_open_full_socket" => cfg.simultaneous_open_full_socket.to_string(),
             "simultaneous_open_resends_syn" => cfg.simultaneous_open_resends_syn.to_string(),
+            "old_ack_within_bytes_acked" => cfg.old_ack_within_bytes_acked.to_string(),
+            "fin_takes_window" => cfg.fin_takes_window.to_string(),
+            "acceptable_to_rcv_wup" => cfg.acceptable_to_rcv_wup.to_string(),
             "tcp_rmem" => cfg.initial_rcv_space.map_or(
                 "off (RCV.WND starts at rcv_buf)".to_string(),
                 |space| {
@@ -873,7 +896,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 41] = [
+static LINUX_PARAMS: [Setting; 44] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -1037,6 +1060,18 @@ static LINUX_PARAMS: [Setting; 41] = [
     Setting {
         param: Param::ScaledWindowRoundsUp(true),
         source: "__tcp_select_window(): with rcv_wscale, window = ALIGN(free_space, 1 << rcv_wscale) (\"Advertise enough space so that it won't get scaled away\"); tcp_select_window() then shifts it (measured: win 502 for 64240 at scale 7)",
+    },
+    Setting {
+        param: Param::OldAckWithinBytesAcked(true),
+        source: "tcp_ack() (net/ipv4/tcp_input.c): an ACK before prior_snd_una - min(tp->max_window, tp->bytes_acked) is too old (\"do not accept ACK for bytes we never sent\"): tcp_send_challenge_ack() and the segment discarded (tcp_rcv_established(), tcp_rcv_state_process()); bytes_acked counts SND.UNA's advances (tcp_snd_una_update()), none yet in a child made by tcp_create_openreq_child()",
+    },
+    Setting {
+        param: Param::FinTakesWindow(true),
+        source: "tcp_data_queue() -> tcp_queue_rcv() queues the FIN's skb for the reader (tcp_fin()); tcp_select_window() (net/ipv4/tcp_output.c) never offers less than the right edge already offered, rcv_wup + rcv_wnd, and __tcp_select_window() offers no more while the buffer holds it",
+    },
+    Setting {
+        param: Param::AcceptableToRcvWup(true),
+        source: "tcp_sequence() (net/ipv4/tcp_input.c): drops a segment only if before(end_seq, tp->rcv_wup) (or it starts after the right edge); tcp_validate_incoming() then tcp_ack() (a refused ACK: tcp_send_challenge_ack(), discarded) before tcp_data_queue(), which ACKs text all before rcv_nxt or at the right edge at once (out_of_window: tcp_enter_quickack_mode(), inet_csk_schedule_ack())",
     },
 ];
 

@@ -131,9 +131,17 @@ fn tcb_invariants(m: &System, s: &Sys) -> bool {
         // after "rcv FIN", ours was sent exactly in those after "snd FIN".
         let peer_fin = matches!(t.state, CloseWait | Closing | LastAck | TimeWait);
         let our_fin = matches!(t.state, FinWait1 | FinWait2 | Closing | LastAck | TimeWait);
+        // Config::fin_takes_window: the peer's FIN took one from RCV.WND (none from a
+        // window already shut).
+        let buffer = t.recv_queue + t.rcv_wnd;
+        let buffer_ok = if m.cfg.fin_takes_window && t.fin_received {
+            buffer == m.cfg.rcv_buf || buffer + 1 == m.cfg.rcv_buf
+        } else {
+            buffer == m.cfg.rcv_buf
+        };
         !sync
             || (sp.le(t.snd_una, t.snd_nxt)
-                && t.recv_queue + t.rcv_wnd == m.cfg.rcv_buf
+                && buffer_ok
                 && (!t.fin_sent || t.fin_queued)
                 && t.fin_received == peer_fin
                 && (t.fin_sent || t.fin_queued) == our_fin)
