@@ -473,6 +473,8 @@ impl Options {
         c.initial_rcv_space = want.initial_rcv_space;
         c.fin_on_last_segment = want.fin_on_last_segment;
         c.right_edge_acceptable = want.right_edge_acceptable;
+        c.rst_before_fin_resets = want.rst_before_fin_resets;
+        c.read_after_reset_eof = want.read_after_reset_eof;
         c.syn_retries = want.syn_retries;
         c.synack_retries = want.synack_retries;
         c.fin_timeout = want.fin_timeout;

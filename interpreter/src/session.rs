@@ -54,6 +54,10 @@ struct Socket {
     soft_error: Option<&'static str>,
     /// The connection was established once (so EOF and EPIPE, not ENOTCONN).
     connected: bool,
+    /// The connection was reset or timed out (Linux's `tcp_done()`: `sk_shutdown =
+    /// SHUTDOWN_MASK`), so a read after the error is end of file under
+    /// [`Config::read_after_reset_eof`].
+    done: bool,
     /// Accepted, or opened by the user: handed out.
     owned: bool,
     /// A request (a passive SYN-RECEIVED) whose listener was closed, kept until its
@@ -79,6 +83,7 @@ impl Socket {
             error: None,
             soft_error: None,
             connected: false,
+            done: false,
             owned: fd.is_some(),
             orphaned: false,
             queued: false,
@@ -407,16 +412,23 @@ impl ModelStack {
                 // the peer had closed its side (Linux's tcp_reset(): TCP_CLOSE_WAIT gives
                 // EPIPE), but a reset under FreeBSD (tcp_input()); else reset.
                 Signal::Reset => {
+                    s.done = true;
                     s.error = Some(match out.from {
                         State::SynSent => "ECONNREFUSED",
                         State::CloseWait if !freebsd => "EPIPE",
                         _ => "ECONNRESET",
                     })
                 }
-                Signal::Refused => s.error = Some("ECONNREFUSED"),
+                Signal::Refused => {
+                    s.done = true;
+                    s.error = Some("ECONNREFUSED");
+                }
                 // A soft error seen before is what the user is told (Linux, as RFC 1122
                 // §4.2.3.9's discussion allows).
-                Signal::TimedOut => s.error = Some(s.soft_error.take().unwrap_or("ETIMEDOUT")),
+                Signal::TimedOut => {
+                    s.done = true;
+                    s.error = Some(s.soft_error.take().unwrap_or("ETIMEDOUT"));
+                }
                 Signal::Closing => {}
             }
         }
@@ -652,6 +664,8 @@ impl ModelStack {
             s.tcb = Tcb::default();
             s.error = Some(errno);
             s.soft_error = None;
+            // Linux's tcp_v4_err(): tcp_done_with_error().
+            s.done = true;
             self.last_conn = Some(State::Closed);
             return format!(
                 "{what} in {state}: a hard error, the connection is aborted (RFC 9293 \
@@ -1204,8 +1218,8 @@ impl ModelStack {
                 m |= POLLIN | POLLRDNORM;
             }
         } else {
-            let read_shut =
-                t.fin_received || s.shut_rd || (s.connected && t.state == State::Closed);
+            let ended = s.connected || (s.done && self.opts.config.read_after_reset_eof);
+            let read_shut = t.fin_received || s.shut_rd || (ended && t.state == State::Closed);
             if t.state == State::Closed || (read_shut && t.fin_queued) {
                 m |= POLLHUP;
             }
@@ -1294,6 +1308,7 @@ impl ModelStack {
                 self.socks[i].shut_rd = false;
                 self.socks[i].error = Some("ECONNRESET");
                 self.step(i, Input::Call(UserCall::Abort), who);
+                self.socks[i].done = false;
                 Some(Ready::Done(0, None))
             }
             _ if !writes => Some(Ready::Done(0, None)),
@@ -1536,7 +1551,9 @@ impl ModelStack {
                 let out = self.step(i, Input::Call(UserCall::Receive(n)), who);
                 let s = &self.socks[i];
                 if out.error.is_some() {
-                    if s.connected {
+                    // Linux: a reset or timed-out socket reads end of file, not ENOTCONN
+                    // (Config::read_after_reset_eof).
+                    if s.connected || (s.done && self.opts.config.read_after_reset_eof) {
                         Ready::Done(0, None)
                     } else {
                         Ready::Done(-1, Some("ENOTCONN"))

@@ -310,6 +310,21 @@ pub struct Config {
     /// edge is the one the last ACK advertised ([`AckState::rcv_edge`], Linux `rcv_wup +
     /// rcv_wnd`) where one was sent.
     pub right_edge_acceptable: bool,
+    /// In CLOSE-WAIT, CLOSING and LAST-ACK a RST numbered RCV.NXT-1, the sequence
+    /// number of the peer's FIN, resets the connection as one at RCV.NXT does, whether
+    /// or not the first step finds it in the window (true: Linux `tcp_validate_incoming()`
+    /// -> `tcp_reset_check()`, in both its not-acceptable and its RST branch: a peer may
+    /// number its RST before its FIN). False: RFC 9293 §3.10.7.4 (RFC 5961 §3.2), only a
+    /// RST at RCV.NXT resets; one outside the window is dropped, one inside it gets a
+    /// challenge ACK.
+    pub rst_before_fin_resets: bool,
+    /// Read by a socket layer, not by `step`: once a connection that never reached
+    /// ESTABLISHED was reset or timed out (a refused or failed connect) and its error
+    /// was reported, a read returns 0, end of file (true: Linux `tcp_done()` sets
+    /// `sk_shutdown = SHUTDOWN_MASK`, and `tcp_recvmsg_locked()` tests RCV_SHUTDOWN before
+    /// it says ENOTCONN for TCP_CLOSE; `tcp_disconnect()` clears it again). False: RFC
+    /// 9293 §3.10.3, RECEIVE in CLOSED says "connection does not exist" (ENOTCONN).
+    pub read_after_reset_eof: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -439,6 +454,8 @@ impl Default for Config {
             initial_rcv_space: None,
             fin_on_last_segment: false,
             right_edge_acceptable: false,
+            rst_before_fin_resets: false,
+            read_after_reset_eof: false,
         }
     }
 }
@@ -1511,6 +1528,18 @@ impl Tcb {
             && (val.wrapping_sub(self.opts.ts_recent) as i32) < 0
         {
             return Event::Unacceptable;
+        }
+        // Linux's tcp_reset_check() (Config::rst_before_fin_resets): once the peer's FIN
+        // is in, a RST at the FIN's own sequence number resets, before the first step.
+        if f.rst()
+            && cfg.rst_before_fin_resets
+            && matches!(
+                self.state,
+                State::CloseWait | State::Closing | State::LastAck
+            )
+            && seg.seq == sp.sub(self.rcv_nxt, 1)
+        {
+            return Event::RstExact;
         }
         // first: sequence number
         if !self.acceptable(sp, seg) && !self.at_right_edge(cfg, seg) {

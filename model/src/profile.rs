@@ -160,11 +160,17 @@ pub enum Param {
     /// A segment at the window's right edge is acceptable
     /// ([`Config::right_edge_acceptable`]).
     RightEdgeAcceptable(bool),
+    /// A RST at RCV.NXT-1 resets once the peer's FIN is in
+    /// ([`Config::rst_before_fin_resets`]).
+    RstBeforeFinResets(bool),
+    /// A read after a failed connect's error returns end of file
+    /// ([`Config::read_after_reset_eof`]).
+    ReadAfterResetEof(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 47] = [
+    pub const NAMES: [&'static str; 49] = [
         "syn_options",
         "tcp_rmem",
         "rtt_estimator",
@@ -212,6 +218,8 @@ impl Param {
         "rcv_buf",
         "rcv_buf_mss_multiple",
         "scaled_window_rounds_up",
+        "rst_before_fin_resets",
+        "read_after_reset_eof",
     ];
 
     /// A stable name (`time_wait`).
@@ -264,6 +272,8 @@ impl Param {
             Param::TcpRmem(..) => "tcp_rmem",
             Param::FinOnLastSegment(_) => "fin_on_last_segment",
             Param::RightEdgeAcceptable(_) => "right_edge_acceptable",
+            Param::RstBeforeFinResets(_) => "rst_before_fin_resets",
+            Param::ReadAfterResetEof(_) => "read_after_reset_eof",
         }
     }
 
@@ -307,6 +317,7 @@ impl Param {
                 | Param::SynChallengeFirst(_)
                 | Param::DropSynfin(_)
                 | Param::IgnoreBeyondAfterFin(_)
+                | Param::RstBeforeFinResets(_)
         )
     }
 
@@ -361,6 +372,8 @@ impl Param {
             Param::SynTextDropped(b) => cfg.syn_text_dropped = b,
             Param::FinOnLastSegment(b) => cfg.fin_on_last_segment = b,
             Param::RightEdgeAcceptable(b) => cfg.right_edge_acceptable = b,
+            Param::RstBeforeFinResets(b) => cfg.rst_before_fin_resets = b,
+            Param::ReadAfterResetEof(b) => cfg.read_after_reset_eof = b,
             Param::TcpRmem(default, max) => {
                 // tcp_full_space(): tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO.
                 let space = default / 2;
@@ -478,6 +491,8 @@ impl Param {
             "syn_text_dropped" => cfg.syn_text_dropped.to_string(),
             "fin_on_last_segment" => cfg.fin_on_last_segment.to_string(),
             "right_edge_acceptable" => cfg.right_edge_acceptable.to_string(),
+            "rst_before_fin_resets" => cfg.rst_before_fin_resets.to_string(),
+            "read_after_reset_eof" => cfg.read_after_reset_eof.to_string(),
             "tcp_rmem" => cfg.initial_rcv_space.map_or(
                 "off (RCV.WND starts at rcv_buf)".to_string(),
                 |space| {
@@ -846,7 +861,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 36] = [
+static LINUX_PARAMS: [Setting; 38] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -990,6 +1005,14 @@ static LINUX_PARAMS: [Setting; 36] = [
     Setting {
         param: Param::PushEverySegment(true),
         source: "as packetdrill sees Linux: every TSO/GSO packet from tcp_sendmsg_locked() carries PSH (gtests/net/tcp mss/, eor/, timestamping/ expect it); on the wire GSO leaves PSH on the last segment of each packet (tcp_gso_segment())",
+    },
+    Setting {
+        param: Param::RstBeforeFinResets(true),
+        source: "tcp_validate_incoming() (net/ipv4/tcp_input.c): tcp_reset_check() takes a RST whose seq is rcv_nxt - 1 in TCP_CLOSE_WAIT, TCP_LAST_ACK or TCP_CLOSING as one at rcv_nxt, both where tcp_sequence() finds it unacceptable and in step 2 (\"RFC 5961 3.2 (extend to match against (RCV.NXT - 1) after a FIN ...)\"): tcp_reset()",
+    },
+    Setting {
+        param: Param::ReadAfterResetEof(true),
+        source: "tcp_reset() (net/ipv4/tcp_input.c) and tcp_write_err() (tcp_timer.c) -> tcp_done() (tcp.c): sk_shutdown = SHUTDOWN_MASK; tcp_recvmsg_locked() returns sock_error() first, then 0 for RCV_SHUTDOWN before -ENOTCONN for TCP_CLOSE (\"user tries to read from never connected socket\")",
     },
 ];
 
