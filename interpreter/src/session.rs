@@ -485,12 +485,13 @@ impl ModelStack {
                 // tcp_v4_send_reset(), as a closed port would (Config::abort_on_data_reply).
                 // tcp_reset()'s error: EPIPE in CLOSE-WAIT, ECONNRESET else.
                 let s = &mut self.socks[i];
-                if past_fin && s.fd.is_some() {
+                if s.fd.is_some() {
                     s.error = Some(if s.tcb.state == State::CloseWait {
                         "EPIPE"
                     } else {
                         "ECONNRESET"
                     });
+                    s.done = true;
                 }
                 s.tcb = Tcb::default();
                 self.last_conn = Some(State::Closed);
@@ -499,7 +500,7 @@ impl ModelStack {
                     let what = if past_fin {
                         "text past the peer's FIN"
                     } else {
-                        "text after close(): nobody will read it,"
+                        "text after close() (or shutdown(SHUT_RD)): nobody will read it,"
                     };
                     step.note = Some(format!(
                         "{what} the connection is reset without a word and the segment \
@@ -559,23 +560,24 @@ impl ModelStack {
 
     /// Whether `seg` brings new text to a connection its user closed with close() (a
     /// full close: no descriptor reads it any more) in FIN-WAIT-1 or FIN-WAIT-2: text
-    /// that starts in the receive window and goes beyond RCV.NXT, on a segment without
-    /// SYN or RST.
+    /// that goes beyond RCV.NXT, on a segment that reaches the seventh step (acceptable,
+    /// its ACK too: §3.10.7.4 drops one with a bad ACK first, as Linux's `tcp_ack()`
+    /// does with a challenge ACK). Under [`Config::abort_on_data_reply`], as Linux's
+    /// `tcp_rcv_state_process()` tests RCV_SHUTDOWN: the read side shut by
+    /// `shutdown(SHUT_RD)` counts as close() does, and so does a FIN beyond RCV.NXT
+    /// ("Receive out of order FIN after close()": `end_seq - fin` after `rcv_nxt`).
     fn text_after_close(&self, i: usize, seg: &Segment) -> bool {
         let s = &self.socks[i];
         let t = &s.tcb;
+        let linux = self.opts.config.abort_on_data_reply;
         let text = seg.len.saturating_sub(u32::from(seg.flags.fin()));
-        let closed = s.owned && s.fd.is_none();
-        let in_window = seg.seq.wrapping_sub(t.rcv_nxt) < t.rcv_wnd.max(1)
-            || t.rcv_nxt.wrapping_sub(seg.seq) < text;
-        let new_text = seg.seq.wrapping_add(text).wrapping_sub(t.rcv_nxt) as i32 > 0;
+        let closed = (s.owned && s.fd.is_none()) || (linux && s.shut_rd);
+        let beyond = seg.seq.wrapping_add(text).wrapping_sub(t.rcv_nxt) as i32 > 0;
         closed
             && matches!(t.state, State::FinWait1 | State::FinWait2)
-            && !seg.flags.syn()
-            && !seg.flags.rst()
-            && text > 0
-            && in_window
-            && new_text
+            && (text > 0 || (linux && seg.flags.fin()))
+            && beyond
+            && t.reaches_text_step(&self.opts.config, seg)
     }
 
     /// Whether `seg` carries text past the peer's FIN, to a connection in CLOSE-WAIT,

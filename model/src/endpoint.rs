@@ -1522,11 +1522,7 @@ impl Tcb {
         // RFC 7323 §5.3 R1 (PAWS): with timestamps on, a segment (not a RST) whose TSval is
         // older than TS.Recent is not acceptable: it is answered with an ACK and dropped.
         // (TS.Recent is taken as always valid: the 24-day idle rule of §5.5 is not modelled.)
-        if self.opts.ts_ok
-            && !f.rst()
-            && let Some((val, _)) = seg.opts.timestamps
-            && (val.wrapping_sub(self.opts.ts_recent) as i32) < 0
-        {
+        if self.paws_rejects(seg) {
             return Event::Unacceptable;
         }
         // Linux's tcp_reset_check() (Config::rst_before_fin_resets): once the peer's FIN
@@ -1616,16 +1612,7 @@ impl Tcb {
                 Event::AckOfSyn
             };
         }
-        // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT (RFC 5961 §5.2): an old ACK in that
-        // range is a duplicate, ignored, and the text processed (§3.10.7.4). At most half
-        // the space back (halved before narrowing: 2^32 does not fit in a u32).
-        let oldest = sp.sub(
-            self.snd_una,
-            self.max_snd_wnd.min((sp.modulus() / 2) as u32),
-        );
-        let span = sp.sub(self.snd_nxt, oldest) as u64 + 1;
-        let ack_ok = (sp.sub(seg.ack, oldest) as u64) < span;
-        if !ack_ok {
+        if !self.ack_in_range(sp, seg) {
             return Event::AckUnacceptable;
         }
         let acks_fin = self.acks_our_fin(seg);
@@ -1669,6 +1656,53 @@ impl Tcb {
             Event::Ack
         } else {
             Event::Unacceptable
+        }
+    }
+
+    /// RFC 7323 §5.3 R1 (PAWS): with timestamps on, a segment (not a RST) whose TSval is
+    /// older than TS.Recent is not acceptable.
+    fn paws_rejects(&self, seg: &Segment) -> bool {
+        self.opts.ts_ok
+            && !seg.flags.rst()
+            && seg
+                .opts
+                .timestamps
+                .is_some_and(|(val, _)| (val.wrapping_sub(self.opts.ts_recent) as i32) < 0)
+    }
+
+    /// SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT (RFC 5961 §5.2): an old ACK in that
+    /// range is a duplicate, ignored, and the text processed (§3.10.7.4). At most half
+    /// the space back (halved before narrowing: 2^32 does not fit in a u32).
+    fn ack_in_range(&self, sp: SeqSpace, seg: &Segment) -> bool {
+        let oldest = sp.sub(
+            self.snd_una,
+            self.max_snd_wnd.min((sp.modulus() / 2) as u32),
+        );
+        let span = sp.sub(self.snd_nxt, oldest) as u64 + 1;
+        (sp.sub(seg.ack, oldest) as u64) < span
+    }
+
+    /// Whether `seg`, in a synchronized state, passes §3.10.7.4's first five steps and so
+    /// reaches the seventh, its text: acceptable by the first step (the window, or its
+    /// right edge under [`Config::right_edge_acceptable`]; PAWS), no RST and no SYN, and
+    /// an acceptable ACK. Text or a FIN beyond RCV.NXT counts, held or not. A socket
+    /// layer asks it before it answers text that arrives after close() (Linux
+    /// `tcp_rcv_state_process()` tests RCV_SHUTDOWN at step 7, after `tcp_ack()`: a
+    /// segment with a bad ACK gets its challenge ACK and goes no further).
+    pub fn reaches_text_step(&self, cfg: &Config, seg: &Segment) -> bool {
+        let f = seg.flags;
+        if f.rst() || f.syn() || !f.ack() || !self.state.is_synchronized() {
+            return false;
+        }
+        match self.clone().classify(cfg, &Input::Segment(*seg)) {
+            Event::Ack | Event::AckOfFin | Event::Fin | Event::FinAckOfFin => true,
+            // Beyond RCV.NXT and not held: its ACK was not read yet.
+            Event::Unacceptable => {
+                (self.acceptable(cfg.space, seg) || self.at_right_edge(cfg, seg))
+                    && !self.paws_rejects(seg)
+                    && self.ack_in_range(cfg.space, seg)
+            }
+            _ => false,
         }
     }
 
