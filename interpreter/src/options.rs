@@ -475,6 +475,7 @@ impl Options {
         c.right_edge_acceptable = want.right_edge_acceptable;
         c.rst_before_fin_resets = want.rst_before_fin_resets;
         c.read_after_reset_eof = want.read_after_reset_eof;
+        c.old_ack_within_bytes_acked = want.old_ack_within_bytes_acked;
         c.syn_retries = want.syn_retries;
         c.synack_retries = want.synack_retries;
         c.fin_timeout = want.fin_timeout;

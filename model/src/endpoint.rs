@@ -325,6 +325,14 @@ pub struct Config {
     /// it says ENOTCONN for TCP_CLOSE; `tcp_disconnect()` clears it again). False: RFC
     /// 9293 §3.10.3, RECEIVE in CLOSED says "connection does not exist" (ENOTCONN).
     pub read_after_reset_eof: bool,
+    /// An old ACK is a harmless duplicate only as far back as the bytes of ours the
+    /// peer has acknowledged so far: SND.UNA - min(MAX.SND.WND, bytes acked) =< SEG.ACK
+    /// (true: Linux `tcp_ack()`, "do not accept ACK for bytes we never sent",
+    /// `min(max_window, bytes_acked)`; `bytes_acked` counts our SYN on an active open,
+    /// `tcp_snd_una_update()`, not on a passive one, whose child starts at 0 in
+    /// `tcp_create_openreq_child()`); an older one gets a challenge ACK and the segment
+    /// is dropped. False: RFC 5961 §5.2's SND.UNA - MAX.SND.WND.
+    pub old_ack_within_bytes_acked: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -456,6 +464,7 @@ impl Default for Config {
             right_edge_acceptable: false,
             rst_before_fin_resets: false,
             read_after_reset_eof: false,
+            old_ack_within_bytes_acked: false,
         }
     }
 }
@@ -1594,6 +1603,12 @@ impl Tcb {
         if beyond && !hold && !ignored {
             return Event::Unacceptable;
         }
+        // Text or a FIN that starts at the right edge passed the first step only under
+        // Config::right_edge_acceptable; Linux's tcp_data_queue() then finds it out of
+        // the window ("F.e. zero window probe"): dropped, ACKed at once.
+        if beyond && !ignored && !self.acceptable(sp, seg) {
+            return Event::Unacceptable;
+        }
         // A FIN beyond the window is trimmed away with the text past it; a FIN held from
         // the peer's SYN is processed with the ACK of ours; a FIN held out of order once
         // the gap before it fills (the eighth step: "if the FIN is in sequence").
@@ -1612,7 +1627,7 @@ impl Tcb {
                 Event::AckOfSyn
             };
         }
-        if !self.ack_in_range(sp, seg) {
+        if !self.ack_in_range(cfg, seg) {
             return Event::AckUnacceptable;
         }
         let acks_fin = self.acks_our_fin(seg);
@@ -1672,12 +1687,17 @@ impl Tcb {
 
     /// SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT (RFC 5961 §5.2): an old ACK in that
     /// range is a duplicate, ignored, and the text processed (§3.10.7.4). At most half
-    /// the space back (halved before narrowing: 2^32 does not fit in a u32).
-    fn ack_in_range(&self, sp: SeqSpace, seg: &Segment) -> bool {
-        let oldest = sp.sub(
-            self.snd_una,
-            self.max_snd_wnd.min((sp.modulus() / 2) as u32),
-        );
+    /// the space back (halved before narrowing: 2^32 does not fit in a u32); under
+    /// [`Config::old_ack_within_bytes_acked`] no further back than the bytes acknowledged.
+    fn ack_in_range(&self, cfg: &Config, seg: &Segment) -> bool {
+        let sp = cfg.space;
+        let mut back = self.max_snd_wnd.min((sp.modulus() / 2) as u32);
+        if cfg.old_ack_within_bytes_acked {
+            // Linux's bytes_acked: SND.UNA - ISS, less the SYN of a passive open.
+            let syn = u32::from(self.origin == Origin::Passive);
+            back = back.min(sp.sub(self.snd_una, self.iss).saturating_sub(syn));
+        }
+        let oldest = sp.sub(self.snd_una, back);
         let span = sp.sub(self.snd_nxt, oldest) as u64 + 1;
         (sp.sub(seg.ack, oldest) as u64) < span
     }
@@ -1700,7 +1720,7 @@ impl Tcb {
             Event::Unacceptable => {
                 (self.acceptable(cfg.space, seg) || self.at_right_edge(cfg, seg))
                     && !self.paws_rejects(seg)
-                    && self.ack_in_range(cfg.space, seg)
+                    && self.ack_in_range(cfg, seg)
             }
             _ => false,
         }

@@ -166,11 +166,14 @@ pub enum Param {
     /// A read after a failed connect's error returns end of file
     /// ([`Config::read_after_reset_eof`]).
     ReadAfterResetEof(bool),
+    /// An old ACK is a duplicate only as far back as the bytes acknowledged
+    /// ([`Config::old_ack_within_bytes_acked`]).
+    OldAckWithinBytesAcked(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 49] = [
+    pub const NAMES: [&'static str; 50] = [
         "syn_options",
         "tcp_rmem",
         "rtt_estimator",
@@ -220,6 +223,7 @@ impl Param {
         "scaled_window_rounds_up",
         "rst_before_fin_resets",
         "read_after_reset_eof",
+        "old_ack_within_bytes_acked",
     ];
 
     /// A stable name (`time_wait`).
@@ -274,6 +278,7 @@ impl Param {
             Param::RightEdgeAcceptable(_) => "right_edge_acceptable",
             Param::RstBeforeFinResets(_) => "rst_before_fin_resets",
             Param::ReadAfterResetEof(_) => "read_after_reset_eof",
+            Param::OldAckWithinBytesAcked(_) => "old_ack_within_bytes_acked",
         }
     }
 
@@ -318,6 +323,7 @@ impl Param {
                 | Param::DropSynfin(_)
                 | Param::IgnoreBeyondAfterFin(_)
                 | Param::RstBeforeFinResets(_)
+                | Param::OldAckWithinBytesAcked(_)
         )
     }
 
@@ -374,6 +380,7 @@ impl Param {
             Param::RightEdgeAcceptable(b) => cfg.right_edge_acceptable = b,
             Param::RstBeforeFinResets(b) => cfg.rst_before_fin_resets = b,
             Param::ReadAfterResetEof(b) => cfg.read_after_reset_eof = b,
+            Param::OldAckWithinBytesAcked(b) => cfg.old_ack_within_bytes_acked = b,
             Param::TcpRmem(default, max) => {
                 // tcp_full_space(): tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO.
                 let space = default / 2;
@@ -493,6 +500,7 @@ impl Param {
             "right_edge_acceptable" => cfg.right_edge_acceptable.to_string(),
             "rst_before_fin_resets" => cfg.rst_before_fin_resets.to_string(),
             "read_after_reset_eof" => cfg.read_after_reset_eof.to_string(),
+            "old_ack_within_bytes_acked" => cfg.old_ack_within_bytes_acked.to_string(),
             "tcp_rmem" => cfg.initial_rcv_space.map_or(
                 "off (RCV.WND starts at rcv_buf)".to_string(),
                 |space| {
@@ -861,7 +869,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 38] = [
+static LINUX_PARAMS: [Setting; 39] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -1013,6 +1021,10 @@ static LINUX_PARAMS: [Setting; 38] = [
     Setting {
         param: Param::ReadAfterResetEof(true),
         source: "tcp_reset() (net/ipv4/tcp_input.c) and tcp_write_err() (tcp_timer.c) -> tcp_done() (tcp.c): sk_shutdown = SHUTDOWN_MASK; tcp_recvmsg_locked() returns sock_error() first, then 0 for RCV_SHUTDOWN before -ENOTCONN for TCP_CLOSE (\"user tries to read from never connected socket\")",
+    },
+    Setting {
+        param: Param::OldAckWithinBytesAcked(true),
+        source: "tcp_ack() (net/ipv4/tcp_input.c): an ACK before snd_una is too old, a challenge ACK and the segment dropped (-SKB_DROP_REASON_TCP_TOO_OLD_ACK), when before snd_una - min(max_window, bytes_acked) (\"do not accept ACK for bytes we never sent\", since 6.7); bytes_acked is advanced by tcp_snd_una_update(), from the SYN's ACK on an active open; a passive child starts at 0 (tcp_create_openreq_child())",
     },
 ];
 
