@@ -1604,11 +1604,9 @@ impl Tcb {
             return Event::Unacceptable;
         }
         // Text or a FIN that starts at the right edge passed the first step only under
-        // Config::right_edge_acceptable; Linux's tcp_data_queue() then finds it out of
-        // the window ("F.e. zero window probe"): dropped, ACKed at once.
-        if beyond && !ignored && !self.acceptable(sp, seg) {
-            return Event::Unacceptable;
-        }
+        // Config::right_edge_acceptable; once its ACK is read, Linux's tcp_data_queue()
+        // finds it out of the window ("F.e. zero window probe"): dropped, ACKed at once.
+        let at_edge = beyond && !ignored && !self.acceptable(sp, seg);
         // A FIN beyond the window is trimmed away with the text past it; a FIN held from
         // the peer's SYN is processed with the ACK of ours; a FIN held out of order once
         // the gap before it fills (the eighth step: "if the FIN is in sequence").
@@ -1629,6 +1627,9 @@ impl Tcb {
         }
         if !self.ack_in_range(cfg, seg) {
             return Event::AckUnacceptable;
+        }
+        if at_edge {
+            return Event::Unacceptable;
         }
         let acks_fin = self.acks_our_fin(seg);
         match (fin, acks_fin) {

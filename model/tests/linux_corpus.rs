@@ -208,7 +208,10 @@ fn under_linux_text_at_the_right_edge_is_dropped_with_an_ack() {
     let edge = ISS_B + 1 + a.rcv_wnd;
     // tcp_sequence() takes it, tcp_data_queue() finds it out of the window: an ACK at
     // once, nothing queued.
-    for s in [seg(A, edge, ISS_A + 1, 10), seg(A | Flags::FIN, edge, ISS_A + 1, 0)] {
+    for s in [
+        seg(A, edge, ISS_A + 1, 10),
+        seg(A | Flags::FIN, edge, ISS_A + 1, 0),
+    ] {
         assert_eq!(
             a.clone().classify(&cfg, &Input::Segment(s)),
             Event::Unacceptable

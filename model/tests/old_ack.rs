@@ -61,10 +61,7 @@ fn text_with_an_ack_older_than_max_snd_wnd_is_refused() {
 /// SYN,ACK: SND.UNA = 101.
 fn passively_established(t: &Table, cfg: &model::Config) -> Tcb {
     let mut b = Tcb::new();
-    let env = model::endpoint::Env {
-        now: 0,
-        iss: ISS_A,
-    };
+    let env = model::endpoint::Env { now: 0, iss: ISS_A };
     b.step(t, cfg, Input::Call(UserCall::PassiveOpen), env);
     b.step(t, cfg, Input::Segment(seg(S, ISS_B, 0)), env);
     b.step(t, cfg, Input::Segment(seg(A, ISS_B + 1, ISS_A + 1)), env);
@@ -79,7 +76,16 @@ fn under_linux_an_old_ack_goes_back_no_further_than_the_bytes_acknowledged() {
     let (t, cfg) = linux();
     let mut b = passively_established(&t, &cfg);
     let before = b.rcv_nxt;
-    let out = arrive(&t, &cfg, &mut b, Segment { len: 5, ..seg(A, before, ISS_A) }, 0);
+    let out = arrive(
+        &t,
+        &cfg,
+        &mut b,
+        Segment {
+            len: 5,
+            ..seg(A, before, ISS_A)
+        },
+        0,
+    );
     assert_eq!(out.event, Event::AckUnacceptable);
     assert_eq!(out.accepted, 0);
     assert_eq!(b.rcv_nxt, before);
@@ -87,17 +93,32 @@ fn under_linux_an_old_ack_goes_back_no_further_than_the_bytes_acknowledged() {
     assert_eq!(out.segments[0].ack, before);
     // An active open counts its SYN (tcp_snd_una_update()): SND.UNA - 1 is a duplicate.
     let mut a = Tcb::new();
-    let env = model::endpoint::Env {
-        now: 0,
-        iss: ISS_A,
-    };
+    let env = model::endpoint::Env { now: 0, iss: ISS_A };
     a.step(&t, &cfg, Input::Call(UserCall::ActiveOpen), env);
     a.step(&t, &cfg, Input::Segment(seg(S | A, ISS_B, ISS_A + 1)), env);
-    let out = arrive(&t, &cfg, &mut a, Segment { len: 5, ..seg(A, ISS_B + 1, ISS_A) }, 0);
+    let out = arrive(
+        &t,
+        &cfg,
+        &mut a,
+        Segment {
+            len: 5,
+            ..seg(A, ISS_B + 1, ISS_A)
+        },
+        0,
+    );
     assert_eq!(out.event, Event::Ack);
     assert_eq!(out.accepted, 5);
     // ... but not two back.
-    let out = arrive(&t, &cfg, &mut a, Segment { len: 5, ..seg(A, ISS_B + 6, ISS_A - 1) }, 0);
+    let out = arrive(
+        &t,
+        &cfg,
+        &mut a,
+        Segment {
+            len: 5,
+            ..seg(A, ISS_B + 6, ISS_A - 1)
+        },
+        0,
+    );
     assert_eq!(out.event, Event::AckUnacceptable);
 }
 
