@@ -58,6 +58,10 @@ struct Socket {
     /// SHUTDOWN_MASK`), so a read after the error is end of file under
     /// [`Config::read_after_reset_eof`].
     done: bool,
+    /// Text that was queued, unread, when the connection was reset or timed out: still
+    /// read before the error under [`Config::read_after_reset_eof`] (Linux's `tcp_done()`
+    /// leaves `sk_receive_queue` to the socket).
+    unread_after_reset: u32,
     /// Accepted, or opened by the user: handed out.
     owned: bool,
     /// A request (a passive SYN-RECEIVED) whose listener was closed, kept until its
@@ -84,6 +88,7 @@ impl Socket {
             soft_error: None,
             connected: false,
             done: false,
+            unread_after_reset: 0,
             owned: fd.is_some(),
             orphaned: false,
             queued: false,
@@ -301,6 +306,15 @@ impl ModelStack {
         let woken = |t: &Tcb| (t.recv_queue, t.fin_received, t.state);
         let was = woken(&self.socks[i].tcb);
         let out = self.socks[i].tcb.step(&self.table, &cfg, input, env);
+        if cfg.read_after_reset_eof
+            && self.socks[i].tcb.state == State::Closed
+            && out
+                .signals
+                .iter()
+                .any(|s| matches!(s, Signal::Reset | Signal::TimedOut))
+        {
+            self.socks[i].unread_after_reset = was.0;
+        }
         let now = woken(&self.socks[i].tcb);
         if now.0 > was.0 || now.1 != was.1 || now.2 != was.2 {
             // The socket's waiters are woken (Linux's sk_data_ready, sk_state_change).
@@ -492,6 +506,9 @@ impl ModelStack {
                         "ECONNRESET"
                     });
                     s.done = true;
+                    if self.opts.config.read_after_reset_eof {
+                        s.unread_after_reset = s.tcb.recv_queue;
+                    }
                 }
                 s.tcb = Tcb::default();
                 self.last_conn = Some(State::Closed);
@@ -1532,6 +1549,15 @@ impl ModelStack {
                     return Ok(Ready::Done(-1, Some("EBADF")));
                 };
                 let s = &mut self.socks[i];
+                // Linux: text queued before a reset is read first, then the error
+                // (tcp_recvmsg_locked() reads sk_receive_queue before sk_err).
+                if s.unread_after_reset > 0 {
+                    let k = n.min(s.unread_after_reset);
+                    if !peek {
+                        s.unread_after_reset -= k;
+                    }
+                    return Ok(Ready::Done(i64::from(k), None));
+                }
                 if let Some(err) = s.error.take() {
                     return Ok(Ready::Done(-1, Some(err)));
                 }

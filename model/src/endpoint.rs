@@ -322,8 +322,11 @@ pub struct Config {
     /// ESTABLISHED was reset or timed out (a refused or failed connect) and its error
     /// was reported, a read returns 0, end of file (true: Linux `tcp_done()` sets
     /// `sk_shutdown = SHUTDOWN_MASK`, and `tcp_recvmsg_locked()` tests RCV_SHUTDOWN before
-    /// it says ENOTCONN for TCP_CLOSE; `tcp_disconnect()` clears it again). False: RFC
-    /// 9293 §3.10.3, RECEIVE in CLOSED says "connection does not exist" (ENOTCONN).
+    /// it says ENOTCONN for TCP_CLOSE; `tcp_disconnect()` clears it again). And text
+    /// queued unread when any connection was reset or timed out is read before the
+    /// error (`tcp_done()` leaves `sk_receive_queue`, which `tcp_recvmsg_locked()` reads
+    /// before `sk_err`). False: RFC 9293 §3.10.3, RECEIVE in CLOSED says "connection
+    /// does not exist" (ENOTCONN), and §3.10.7.4 flushes the queues on a reset.
     pub read_after_reset_eof: bool,
     /// An old ACK is a harmless duplicate only as far back as the bytes of ours the
     /// peer has acknowledged so far: SND.UNA - min(MAX.SND.WND, bytes acked) =< SEG.ACK

@@ -1020,7 +1020,7 @@ static LINUX_PARAMS: [Setting; 39] = [
     },
     Setting {
         param: Param::ReadAfterResetEof(true),
-        source: "tcp_reset() (net/ipv4/tcp_input.c) and tcp_write_err() (tcp_timer.c) -> tcp_done() (tcp.c): sk_shutdown = SHUTDOWN_MASK; tcp_recvmsg_locked() returns sock_error() first, then 0 for RCV_SHUTDOWN before -ENOTCONN for TCP_CLOSE (\"user tries to read from never connected socket\")",
+        source: "tcp_reset() (net/ipv4/tcp_input.c) and tcp_write_err() (tcp_timer.c) -> tcp_done() (tcp.c): sk_shutdown = SHUTDOWN_MASK; tcp_recvmsg_locked() reads sk_receive_queue (text queued before the reset: tcp_done() does not purge it), then returns sock_error(), then 0 for RCV_SHUTDOWN before -ENOTCONN for TCP_CLOSE (\"user tries to read from never connected socket\")",
     },
     Setting {
         param: Param::OldAckWithinBytesAcked(true),
