@@ -600,8 +600,9 @@ impl ModelStack {
     /// Whether `seg` carries text past the peer's FIN, to a connection in CLOSE-WAIT,
     /// CLOSING or LAST-ACK: text that starts before RCV.NXT (a segment starting at or
     /// after it is read for its ACK alone, `Config::ignore_beyond_after_fin`) and ends
-    /// after it, on a segment without SYN or RST (Linux `tcp_rcv_state_process()`:
-    /// `before(seq, rcv_nxt)` falls through to "RFC 1122 says we MUST send a reset").
+    /// after it, on a segment without SYN or RST whose ACK is acceptable (Linux
+    /// `tcp_rcv_state_process()`: after `tcp_ack()`, `before(seq, rcv_nxt)` falls
+    /// through to "RFC 1122 says we MUST send a reset").
     fn text_past_fin(&self, i: usize, seg: &Segment) -> bool {
         let t = &self.socks[i].tcb;
         let text = seg.len.saturating_sub(u32::from(seg.flags.fin()));
@@ -613,6 +614,8 @@ impl ModelStack {
             && text > 0
             && starts_before
             && ends_after
+            // Step 7, after tcp_ack(): a bad ACK gets its challenge ACK first.
+            && t.reaches_text_step(&self.opts.config, seg)
     }
 
     fn next_deadline(&self) -> Option<(usize, Timer, u64)> {
