@@ -614,27 +614,12 @@ pub fn explain(d: &Difference) -> Option<&'static str> {
             // child for any in-window segment; README: out-of-order text).
             return Some("out-of-order-text-ack-unread");
         }
-        if expected == -1 && actual == 0 && !in_syn_received {
-            // After a reset, once the error is read: the endpoint's read says ENOTCONN,
-            // Linux's returns 0 (tcp_done() sets sk_shutdown = SHUTDOWN_MASK, and
-            // tcp_recvmsg_locked() tests RCV_SHUTDOWN before TCP_CLOSE).
-            return Some("read-after-reset-eof");
-        }
     }
     match (d.line_kind, kernel) {
         (Line::Assert(State::SynReceived), Departure::OtherState(State::Established)) => {
             // Linux holds text beyond RCV.NXT and reads its ACK field; the endpoint
             // answers such a segment with an ACK, unread (README: out-of-order text).
             Some("out-of-order-text-ack-unread")
-        }
-        (
-            Line::Assert(State::CloseWait | State::LastAck | State::Closing),
-            Departure::OtherState(State::Listen | State::Closed),
-        ) => {
-            // A RST at RCV.NXT-1 (numbered before the peer's FIN) resets a connection
-            // that has received a FIN (tcp_reset_check()); the endpoint drops it as out
-            // of the window.
-            Some("rst-before-fin-resets")
         }
         _ => None,
     }

@@ -480,6 +480,8 @@ impl Options {
         c.old_ack_within_bytes_acked = want.old_ack_within_bytes_acked;
         c.fin_takes_window = want.fin_takes_window;
         c.acceptable_to_rcv_wup = want.acceptable_to_rcv_wup;
+        c.rst_before_fin_resets = want.rst_before_fin_resets;
+        c.read_after_reset_eof = want.read_after_reset_eof;
         c.syn_retries = want.syn_retries;
         c.synack_retries = want.synack_retries;
         c.fin_timeout = want.fin_timeout;

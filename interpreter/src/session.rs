@@ -57,6 +57,14 @@ struct Socket {
     soft_error: Option<&'static str>,
     /// The connection was established once (so EOF and EPIPE, not ENOTCONN).
     connected: bool,
+    /// The connection was reset or timed out (Linux's `tcp_done()`: `sk_shutdown =
+    /// SHUTDOWN_MASK`), so a read after the error is end of file under
+    /// [`Config::read_after_reset_eof`].
+    done: bool,
+    /// Text that was queued, unread, when the connection was reset or timed out: still
+    /// read before the error under [`Config::read_after_reset_eof`] (Linux's `tcp_done()`
+    /// leaves `sk_receive_queue` to the socket).
+    unread_after_reset: u32,
     /// Accepted, or opened by the user: handed out.
     owned: bool,
     /// A request (a passive SYN-RECEIVED) whose listener was closed, kept until its
@@ -83,6 +91,8 @@ impl Socket {
             error: None,
             soft_error: None,
             connected: false,
+            done: false,
+            unread_after_reset: 0,
             owned: fd.is_some(),
             orphaned: false,
             queued: false,
@@ -301,6 +311,15 @@ impl ModelStack {
         let woken = |t: &Tcb| (t.recv_queue, t.fin_received, t.state);
         let was = woken(&self.socks[i].tcb);
         let out = self.socks[i].tcb.step(&self.table, &cfg, input, env);
+        if cfg.read_after_reset_eof
+            && self.socks[i].tcb.state == State::Closed
+            && out
+                .signals
+                .iter()
+                .any(|s| matches!(s, Signal::Reset | Signal::TimedOut))
+        {
+            self.socks[i].unread_after_reset = was.0;
+        }
         let now = woken(&self.socks[i].tcb);
         if now.0 > was.0 || now.1 != was.1 || now.2 != was.2 {
             // The socket's waiters are woken (Linux's sk_data_ready, sk_state_change).
@@ -412,16 +431,23 @@ impl ModelStack {
                 // the peer had closed its side (Linux's tcp_reset(): TCP_CLOSE_WAIT gives
                 // EPIPE), but a reset under FreeBSD (tcp_input()); else reset.
                 Signal::Reset => {
+                    s.done = true;
                     s.error = Some(match out.from {
                         State::SynSent => "ECONNREFUSED",
                         State::CloseWait if !freebsd => "EPIPE",
                         _ => "ECONNRESET",
                     })
                 }
-                Signal::Refused => s.error = Some("ECONNREFUSED"),
+                Signal::Refused => {
+                    s.done = true;
+                    s.error = Some("ECONNREFUSED");
+                }
                 // A soft error seen before is what the user is told (Linux, as RFC 1122
                 // §4.2.3.9's discussion allows).
-                Signal::TimedOut => s.error = Some(s.soft_error.take().unwrap_or("ETIMEDOUT")),
+                Signal::TimedOut => {
+                    s.done = true;
+                    s.error = Some(s.soft_error.take().unwrap_or("ETIMEDOUT"));
+                }
                 Signal::Closing => {}
             }
         }
@@ -471,12 +497,8 @@ impl ModelStack {
         if let Some(i) = self.wire() {
             let who = self.socket_name(i);
             let past_fin = self.text_past_fin(i, &seg);
-            // Linux checks the ACK field first (tcp_ack(): a refused one draws a challenge
-            // ACK and the segment is dropped, text and all).
-            let refused = self.socks[i].tcb.refuses_ack(&self.opts.config, &seg);
-            if (self.text_after_close(i, &seg) || past_fin)
-                && self.opts.config.abort_on_data_reply
-                && !refused
+            // Both tests read the ACK field first (Tcb::reaches_text_step).
+            if (self.text_after_close(i, &seg) || past_fin) && self.opts.config.abort_on_data_reply
             {
                 // Linux: tcp_rcv_state_process() resets the connection (tcp_reset():
                 // tcp_done(), nothing sent) and tcp_v4_do_rcv() answers the segment with
@@ -491,12 +513,16 @@ impl ModelStack {
                 if queued_child {
                     s.queued = true;
                 }
-                if past_fin && (s.fd.is_some() || queued_child) {
+                if s.fd.is_some() || queued_child {
                     s.error = Some(if s.tcb.state == State::CloseWait {
                         "EPIPE"
                     } else {
                         "ECONNRESET"
                     });
+                    s.done = true;
+                    if self.opts.config.read_after_reset_eof {
+                        s.unread_after_reset = s.tcb.recv_queue;
+                    }
                 }
                 s.tcb = Tcb::default();
                 self.last_conn = Some(State::Closed);
@@ -505,7 +531,7 @@ impl ModelStack {
                     let what = if past_fin {
                         "text past the peer's FIN"
                     } else {
-                        "text after close(): nobody will read it,"
+                        "text after close() (or shutdown(SHUT_RD)): nobody will read it,"
                     };
                     step.note = Some(format!(
                         "{what} the connection is reset without a word and the segment \
@@ -566,30 +592,32 @@ impl ModelStack {
 
     /// Whether `seg` brings new text to a connection its user closed with close() (a
     /// full close: no descriptor reads it any more) in FIN-WAIT-1 or FIN-WAIT-2: text
-    /// that starts in the receive window and goes beyond RCV.NXT, on a segment without
-    /// SYN or RST.
+    /// that goes beyond RCV.NXT, on a segment that reaches the seventh step (acceptable,
+    /// its ACK too: §3.10.7.4 drops one with a bad ACK first, as Linux's `tcp_ack()`
+    /// does with a challenge ACK). Under [`Config::abort_on_data_reply`], as Linux's
+    /// `tcp_rcv_state_process()` tests RCV_SHUTDOWN: the read side shut by
+    /// `shutdown(SHUT_RD)` counts as close() does, and so does a FIN beyond RCV.NXT
+    /// ("Receive out of order FIN after close()": `end_seq - fin` after `rcv_nxt`).
     fn text_after_close(&self, i: usize, seg: &Segment) -> bool {
         let s = &self.socks[i];
         let t = &s.tcb;
+        let linux = self.opts.config.abort_on_data_reply;
         let text = seg.len.saturating_sub(u32::from(seg.flags.fin()));
-        let closed = s.owned && s.fd.is_none();
-        let in_window = seg.seq.wrapping_sub(t.rcv_nxt) < t.rcv_wnd.max(1)
-            || t.rcv_nxt.wrapping_sub(seg.seq) < text;
-        let new_text = seg.seq.wrapping_add(text).wrapping_sub(t.rcv_nxt) as i32 > 0;
+        let closed = (s.owned && s.fd.is_none()) || (linux && s.shut_rd);
+        let beyond = seg.seq.wrapping_add(text).wrapping_sub(t.rcv_nxt) as i32 > 0;
         closed
             && matches!(t.state, State::FinWait1 | State::FinWait2)
-            && !seg.flags.syn()
-            && !seg.flags.rst()
-            && text > 0
-            && in_window
-            && new_text
+            && (text > 0 || (linux && seg.flags.fin()))
+            && beyond
+            && t.reaches_text_step(&self.opts.config, seg)
     }
 
     /// Whether `seg` carries text past the peer's FIN, to a connection in CLOSE-WAIT,
     /// CLOSING or LAST-ACK: text that starts before RCV.NXT (a segment starting at or
     /// after it is read for its ACK alone, `Config::ignore_beyond_after_fin`) and ends
-    /// after it, on a segment without SYN or RST (Linux `tcp_rcv_state_process()`:
-    /// `before(seq, rcv_nxt)` falls through to "RFC 1122 says we MUST send a reset").
+    /// after it, on a segment without SYN or RST whose ACK is acceptable (Linux
+    /// `tcp_rcv_state_process()`: after `tcp_ack()`, `before(seq, rcv_nxt)` falls
+    /// through to "RFC 1122 says we MUST send a reset").
     fn text_past_fin(&self, i: usize, seg: &Segment) -> bool {
         let t = &self.socks[i].tcb;
         let text = seg.len.saturating_sub(u32::from(seg.flags.fin()));
@@ -601,6 +629,8 @@ impl ModelStack {
             && text > 0
             && starts_before
             && ends_after
+            // Step 7, after tcp_ack(): a bad ACK gets its challenge ACK first.
+            && t.reaches_text_step(&self.opts.config, seg)
     }
 
     fn next_deadline(&self) -> Option<(usize, Timer, u64)> {
@@ -671,6 +701,8 @@ impl ModelStack {
             s.tcb = Tcb::default();
             s.error = Some(errno);
             s.soft_error = None;
+            // Linux's tcp_v4_err(): tcp_done_with_error().
+            s.done = true;
             self.last_conn = Some(State::Closed);
             return format!(
                 "{what} in {state}: a hard error, the connection is aborted (RFC 9293 \
@@ -1231,8 +1263,8 @@ impl ModelStack {
                 m |= POLLIN | POLLRDNORM;
             }
         } else {
-            let read_shut =
-                t.fin_received || s.shut_rd || (s.connected && t.state == State::Closed);
+            let ended = s.connected || (s.done && self.opts.config.read_after_reset_eof);
+            let read_shut = t.fin_received || s.shut_rd || (ended && t.state == State::Closed);
             if t.state == State::Closed || (read_shut && t.fin_queued) {
                 m |= POLLHUP;
             }
@@ -1321,6 +1353,7 @@ impl ModelStack {
                 self.socks[i].shut_rd = false;
                 self.socks[i].error = Some("ECONNRESET");
                 self.step(i, Input::Call(UserCall::Abort), who);
+                self.socks[i].done = false;
                 Some(Ready::Done(0, None))
             }
             _ if !writes => Some(Ready::Done(0, None)),
@@ -1542,6 +1575,15 @@ impl ModelStack {
                     return Ok(Ready::Done(-1, Some("EBADF")));
                 };
                 let s = &mut self.socks[i];
+                // Linux: text queued before a reset is read first, then the error
+                // (tcp_recvmsg_locked() reads sk_receive_queue before sk_err).
+                if s.unread_after_reset > 0 {
+                    let k = n.min(s.unread_after_reset);
+                    if !peek {
+                        s.unread_after_reset -= k;
+                    }
+                    return Ok(Ready::Done(i64::from(k), None));
+                }
                 if let Some(err) = s.error.take() {
                     return Ok(Ready::Done(-1, Some(err)));
                 }
@@ -1563,7 +1605,9 @@ impl ModelStack {
                 let out = self.step(i, Input::Call(UserCall::Receive(n)), who);
                 let s = &self.socks[i];
                 if out.error.is_some() {
-                    if s.connected {
+                    // Linux: a reset or timed-out socket reads end of file, not ENOTCONN
+                    // (Config::read_after_reset_eof).
+                    if s.connected || (s.done && self.opts.config.read_after_reset_eof) {
                         Ready::Done(0, None)
                     } else {
                         Ready::Done(-1, Some("ENOTCONN"))

@@ -247,3 +247,24 @@ fn negotiated_options_come_from_syn_options() {
     );
     assert!(matches!(verdict(&s), Verdict::Pass), "{:?}", verdict(&s));
 }
+
+#[test]
+fn a_read_after_a_refused_connect_is_enotconn_under_rfc9293_and_end_of_file_under_linux() {
+    let refused = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+                   +0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n\
+                   +0 connect(3, ..., ...) = -1 EINPROGRESS\n\
+                   +0 > S 0:0(0) <...>\n\
+                   +.1 < R. 0:0(0) ack 1 win 65535\n\
+                   +0 read(3, ..., 10) = -1 ECONNREFUSED\n";
+    // RFC 9293 §3.10.3: RECEIVE in CLOSED, "connection does not exist".
+    let (_, _, actual) = failure(&format!("{refused}+0 read(3, ..., 10) = 0\n"));
+    assert_eq!(actual.as_deref(), Some("-1 ENOTCONN"));
+    // Linux: tcp_done() set SHUTDOWN_MASK (read_after_reset_eof).
+    let linux = format!("--profile=linux\n{refused}+0 read(3, ..., 10) = 0\n");
+    assert!(matches!(verdict(&linux), Verdict::Pass), "{linux}");
+    // A socket that never tried to connect still says ENOTCONN under Linux.
+    let (_, _, actual) = failure(
+        "--profile=linux\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 read(3, ..., 1) = 0\n",
+    );
+    assert_eq!(actual.as_deref(), Some("-1 ENOTCONN"));
+}

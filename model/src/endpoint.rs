@@ -379,6 +379,24 @@ pub struct Config {
     /// TIME-WAIT. (Linux also reads a good ACK field of such a segment with text; here it
     /// is answered unread.)
     pub acceptable_to_rcv_wup: bool,
+    /// In CLOSE-WAIT, CLOSING and LAST-ACK a RST numbered RCV.NXT-1, the sequence
+    /// number of the peer's FIN, resets the connection as one at RCV.NXT does, whether
+    /// or not the first step finds it in the window (true: Linux `tcp_validate_incoming()`
+    /// -> `tcp_reset_check()`, in both its not-acceptable and its RST branch: a peer may
+    /// number its RST before its FIN). False: RFC 9293 §3.10.7.4 (RFC 5961 §3.2), only a
+    /// RST at RCV.NXT resets; one outside the window is dropped, one inside it gets a
+    /// challenge ACK.
+    pub rst_before_fin_resets: bool,
+    /// Read by a socket layer, not by `step`: once a connection that never reached
+    /// ESTABLISHED was reset or timed out (a refused or failed connect) and its error
+    /// was reported, a read returns 0, end of file (true: Linux `tcp_done()` sets
+    /// `sk_shutdown = SHUTDOWN_MASK`, and `tcp_recvmsg_locked()` tests RCV_SHUTDOWN before
+    /// it says ENOTCONN for TCP_CLOSE; `tcp_disconnect()` clears it again). And text
+    /// queued unread when any connection was reset or timed out is read before the
+    /// error (`tcp_done()` leaves `sk_receive_queue`, which `tcp_recvmsg_locked()` reads
+    /// before `sk_err`). False: RFC 9293 §3.10.3, RECEIVE in CLOSED says "connection
+    /// does not exist" (ENOTCONN), and §3.10.7.4 flushes the queues on a reset.
+    pub read_after_reset_eof: bool,
 }
 
 /// How an endpoint with delayed ACKs ([`Config::delayed_ack`]) decides that an ACK of
@@ -515,6 +533,8 @@ impl Default for Config {
             old_ack_within_bytes_acked: false,
             fin_takes_window: false,
             acceptable_to_rcv_wup: false,
+            rst_before_fin_resets: false,
+            read_after_reset_eof: false,
         }
     }
 }
@@ -1507,14 +1527,6 @@ impl Tcb {
         }
     }
 
-    /// Whether the connection refuses `seg` for its ACK field (an `ack_unacceptable`
-    /// event), for a socket layer that acts on a segment only once its ACK is accepted
-    /// (Linux's `tcp_rcv_state_process()` resets on text after close() or past the
-    /// peer's FIN at the seventh step, after `tcp_ack()`).
-    pub fn refuses_ack(&self, cfg: &Config, seg: &Segment) -> bool {
-        self.classify_segment(cfg, seg) == Event::AckUnacceptable
-    }
-
     fn classify_segment(&self, cfg: &Config, seg: &Segment) -> Event {
         let (sp, f) = (cfg.space, seg.flags);
         // FreeBSD's tcp_input() drops a SYN,FIN before the connection lookup
@@ -1622,12 +1634,20 @@ impl Tcb {
         // RFC 7323 §5.3 R1 (PAWS): with timestamps on, a segment (not a RST) whose TSval is
         // older than TS.Recent is not acceptable: it is answered with an ACK and dropped.
         // (TS.Recent is taken as always valid: the 24-day idle rule of §5.5 is not modelled.)
-        if self.opts.ts_ok
-            && !f.rst()
-            && let Some((val, _)) = seg.opts.timestamps
-            && (val.wrapping_sub(self.opts.ts_recent) as i32) < 0
-        {
+        if self.paws_rejects(seg) {
             return Event::Unacceptable;
+        }
+        // Linux's tcp_reset_check() (Config::rst_before_fin_resets): once the peer's FIN
+        // is in, a RST at the FIN's own sequence number resets, before the first step.
+        if f.rst()
+            && cfg.rst_before_fin_resets
+            && matches!(
+                self.state,
+                State::CloseWait | State::Closing | State::LastAck
+            )
+            && seg.seq == sp.sub(self.rcv_nxt, 1)
+        {
+            return Event::RstExact;
         }
         // first: sequence number
         let rfc_acceptable = self.acceptable(sp, seg);
@@ -1702,6 +1722,10 @@ impl Tcb {
         if beyond && !hold && !ignored {
             return Event::Unacceptable;
         }
+        // Text or a FIN that starts at the right edge passed the first step only under
+        // Config::right_edge_acceptable; once its ACK is read, Linux's tcp_data_queue()
+        // finds it out of the window ("F.e. zero window probe"): dropped, ACKed at once.
+        let at_edge = beyond && !ignored && !self.acceptable(sp, seg);
         // A FIN beyond the window is trimmed away with the text past it; a FIN held from
         // the peer's SYN is processed with the ACK of ours; a FIN held out of order once
         // the gap before it fills (the eighth step: "if the FIN is in sequence").
@@ -1722,6 +1746,9 @@ impl Tcb {
         }
         if !self.ack_acceptable(cfg, seg) {
             return Event::AckUnacceptable;
+        }
+        if at_edge {
+            return Event::Unacceptable;
         }
         let acks_fin = self.acks_our_fin(seg);
         match (fin, acks_fin) {
@@ -1795,6 +1822,17 @@ impl Tcb {
             && cfg.space.add(seg.seq, len) == self.rcv_nxt
     }
 
+    /// RFC 7323 §5.3 R1 (PAWS): with timestamps on, a segment (not a RST) whose TSval is
+    /// older than TS.Recent is not acceptable.
+    fn paws_rejects(&self, seg: &Segment) -> bool {
+        self.opts.ts_ok
+            && !seg.flags.rst()
+            && seg
+                .opts
+                .timestamps
+                .is_some_and(|(val, _)| (val.wrapping_sub(self.opts.ts_recent) as i32) < 0)
+    }
+
     /// SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT (RFC 5961 §5.2): an old ACK in that
     /// range is a duplicate, ignored, and the text processed (§3.10.7.4). At most half
     /// the space back (halved before narrowing: 2^32 does not fit in a u32).
@@ -1836,6 +1874,30 @@ impl Tcb {
         match self.origin {
             Origin::Passive => acked.saturating_sub(1),
             _ => acked,
+        }
+    }
+
+    /// Whether `seg`, in a synchronized state, passes §3.10.7.4's first five steps and so
+    /// reaches the seventh, its text: acceptable by the first step (the window, or its
+    /// right edge under [`Config::right_edge_acceptable`]; PAWS), no RST and no SYN, and
+    /// an acceptable ACK. Text or a FIN beyond RCV.NXT counts, held or not. A socket
+    /// layer asks it before it answers text that arrives after close() (Linux
+    /// `tcp_rcv_state_process()` tests RCV_SHUTDOWN at step 7, after `tcp_ack()`: a
+    /// segment with a bad ACK gets its challenge ACK and goes no further).
+    pub fn reaches_text_step(&self, cfg: &Config, seg: &Segment) -> bool {
+        let f = seg.flags;
+        if f.rst() || f.syn() || !f.ack() || !self.state.is_synchronized() {
+            return false;
+        }
+        match self.clone().classify(cfg, &Input::Segment(*seg)) {
+            Event::Ack | Event::AckOfFin | Event::Fin | Event::FinAckOfFin => true,
+            // Beyond RCV.NXT and not held: its ACK was not read yet.
+            Event::Unacceptable => {
+                (self.acceptable(cfg.space, seg) || self.at_right_edge(cfg, seg))
+                    && !self.paws_rejects(seg)
+                    && self.ack_acceptable(cfg, seg)
+            }
+            _ => false,
         }
     }
 

@@ -178,11 +178,17 @@ pub enum Param {
     /// A segment ending at or after the RCV.NXT of our last ACK passes the sequence test
     /// ([`Config::acceptable_to_rcv_wup`]).
     AcceptableToRcvWup(bool),
+    /// A RST at RCV.NXT-1 resets once the peer's FIN is in
+    /// ([`Config::rst_before_fin_resets`]).
+    RstBeforeFinResets(bool),
+    /// A read after a failed connect's error returns end of file
+    /// ([`Config::read_after_reset_eof`]).
+    ReadAfterResetEof(bool),
 }
 
 impl Param {
     /// Every parameter's name, in display order.
-    pub const NAMES: [&'static str; 54] = [
+    pub const NAMES: [&'static str; 56] = [
         "syn_options",
         "tcp_rmem",
         "rtt_estimator",
@@ -237,6 +243,8 @@ impl Param {
         "old_ack_within_bytes_acked",
         "fin_takes_window",
         "acceptable_to_rcv_wup",
+        "rst_before_fin_resets",
+        "read_after_reset_eof",
     ];
 
     /// A stable name (`time_wait`).
@@ -296,6 +304,8 @@ impl Param {
             Param::OldAckWithinBytesAcked(_) => "old_ack_within_bytes_acked",
             Param::FinTakesWindow(_) => "fin_takes_window",
             Param::AcceptableToRcvWup(_) => "acceptable_to_rcv_wup",
+            Param::RstBeforeFinResets(_) => "rst_before_fin_resets",
+            Param::ReadAfterResetEof(_) => "read_after_reset_eof",
         }
     }
 
@@ -343,6 +353,7 @@ impl Param {
                 | Param::OldAckWithinBytesAcked(_)
                 | Param::FinTakesWindow(_)
                 | Param::AcceptableToRcvWup(_)
+                | Param::RstBeforeFinResets(_)
         )
     }
 
@@ -404,6 +415,8 @@ impl Param {
             Param::OldAckWithinBytesAcked(b) => cfg.old_ack_within_bytes_acked = b,
             Param::FinTakesWindow(b) => cfg.fin_takes_window = b,
             Param::AcceptableToRcvWup(b) => cfg.acceptable_to_rcv_wup = b,
+            Param::RstBeforeFinResets(b) => cfg.rst_before_fin_resets = b,
+            Param::ReadAfterResetEof(b) => cfg.read_after_reset_eof = b,
             Param::TcpRmem(default, max) => {
                 // tcp_full_space(): tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO.
                 let space = default / 2;
@@ -528,6 +541,8 @@ impl Param {
             "old_ack_within_bytes_acked" => cfg.old_ack_within_bytes_acked.to_string(),
             "fin_takes_window" => cfg.fin_takes_window.to_string(),
             "acceptable_to_rcv_wup" => cfg.acceptable_to_rcv_wup.to_string(),
+            "rst_before_fin_resets" => cfg.rst_before_fin_resets.to_string(),
+            "read_after_reset_eof" => cfg.read_after_reset_eof.to_string(),
             "tcp_rmem" => cfg.initial_rcv_space.map_or(
                 "off (RCV.WND starts at rcv_buf)".to_string(),
                 |space| {
@@ -896,7 +911,7 @@ fn rst_in_time_wait() -> Vec<Rule> {
 const SND_RST_ACK: Action = Action::Emit(Emit::RstAck);
 
 /// Linux's parameters (defaults of a current kernel; `include/net/tcp.h` unless named).
-static LINUX_PARAMS: [Setting; 44] = [
+static LINUX_PARAMS: [Setting; 46] = [
     Setting {
         param: Param::SynOptions(SynOptions::LINUX),
         source: "tcp_syn_options(), tcp_select_initial_window() (wscale 7 from net.ipv4.tcp_rmem)",
@@ -1072,6 +1087,14 @@ static LINUX_PARAMS: [Setting; 44] = [
     Setting {
         param: Param::AcceptableToRcvWup(true),
         source: "tcp_sequence() (net/ipv4/tcp_input.c): drops a segment only if before(end_seq, tp->rcv_wup) (or it starts after the right edge); tcp_validate_incoming() then tcp_ack() (a refused ACK: tcp_send_challenge_ack(), discarded) before tcp_data_queue(), which ACKs text all before rcv_nxt or at the right edge at once (out_of_window: tcp_enter_quickack_mode(), inet_csk_schedule_ack())",
+    },
+    Setting {
+        param: Param::RstBeforeFinResets(true),
+        source: "tcp_validate_incoming() (net/ipv4/tcp_input.c): tcp_reset_check() takes a RST whose seq is rcv_nxt - 1 in TCP_CLOSE_WAIT, TCP_LAST_ACK or TCP_CLOSING as one at rcv_nxt, both where tcp_sequence() finds it unacceptable and in step 2 (\"RFC 5961 3.2 (extend to match against (RCV.NXT - 1) after a FIN ...)\"): tcp_reset()",
+    },
+    Setting {
+        param: Param::ReadAfterResetEof(true),
+        source: "tcp_reset() (net/ipv4/tcp_input.c) and tcp_write_err() (tcp_timer.c) -> tcp_done() (tcp.c): sk_shutdown = SHUTDOWN_MASK; tcp_recvmsg_locked() reads sk_receive_queue (text queued before the reset: tcp_done() does not purge it), then returns sock_error(), then 0 for RCV_SHUTDOWN before -ENOTCONN for TCP_CLOSE (\"user tries to read from never connected socket\")",
     },
 ];
 

@@ -192,3 +192,38 @@ fn linux_takes_a_segment_at_the_right_edge_of_its_window() {
     let text = seg(Flags::NONE, edge, 0, 5);
     assert_eq!(b.classify(&cfg, &Input::Segment(text)), Event::Unacceptable);
 }
+
+#[test]
+fn under_linux_text_at_the_right_edge_is_dropped_with_an_ack() {
+    use model::Event;
+    let (t, cfg) = linux();
+    let mut a = Tcb::new();
+    step(&t, &cfg, &mut a, Input::Call(UserCall::ActiveOpen));
+    step(
+        &t,
+        &cfg,
+        &mut a,
+        Input::Segment(seg(S | A, ISS_B, ISS_A + 1, 0)),
+    );
+    let edge = ISS_B + 1 + a.rcv_wnd;
+    // tcp_sequence() takes it, tcp_data_queue() finds it out of the window: an ACK at
+    // once, nothing queued.
+    for s in [
+        seg(A, edge, ISS_A + 1, 10),
+        seg(A | Flags::FIN, edge, ISS_A + 1, 0),
+    ] {
+        assert_eq!(
+            a.clone().classify(&cfg, &Input::Segment(s)),
+            Event::Unacceptable
+        );
+        let mut b = a.clone();
+        let out = step(&t, &cfg, &mut b, Input::Segment(s));
+        assert_eq!(out.accepted, 0);
+        assert_eq!(b.rcv_nxt, ISS_B + 1);
+        assert_eq!(out.segments.len(), 1, "{out:?}");
+        assert_eq!(out.segments[0].ack, ISS_B + 1);
+    }
+    // A bare ACK there is read and not answered.
+    let bare = seg(A, edge, ISS_A + 1, 0);
+    assert_eq!(a.clone().classify(&cfg, &Input::Segment(bare)), Event::Ack);
+}

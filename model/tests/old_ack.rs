@@ -1,7 +1,8 @@
 //! An old ACK on text in a synchronized state (RFC 9293 §3.10.7.4 fifth step: "If the ACK
 //! is a duplicate (SEG.ACK =< SND.UNA), it can be ignored", then the text is processed;
 //! RFC 5961 §5.2: acceptable while SND.UNA - MAX.SND.WND =< SEG.ACK), in the real 32-bit
-//! sequence space. Linux's `tcp_ack()` takes it likewise (`old_ack`).
+//! sequence space. Linux's `tcp_ack()` takes it likewise (`old_ack`), but no further back
+//! than the bytes the peer has acknowledged (`old_ack_within_bytes_acked`).
 
 mod common;
 
@@ -54,4 +55,79 @@ fn text_with_an_ack_older_than_max_snd_wnd_is_refused() {
     assert_eq!(out.event, Event::AckUnacceptable);
     assert_eq!(out.accepted, 0);
     assert_eq!(a.rcv_nxt, before);
+}
+
+/// ESTABLISHED by a passive open (ISS 100, the peer's 300), nothing of ours sent but the
+/// SYN,ACK: SND.UNA = 101.
+fn passively_established(t: &Table, cfg: &model::Config) -> Tcb {
+    let mut b = Tcb::new();
+    let env = model::endpoint::Env { now: 0, iss: ISS_A };
+    b.step(t, cfg, Input::Call(UserCall::PassiveOpen), env);
+    b.step(t, cfg, Input::Segment(seg(S, ISS_B, 0)), env);
+    b.step(t, cfg, Input::Segment(seg(A, ISS_B + 1, ISS_A + 1)), env);
+    assert_eq!(b.state, State::Established);
+    b
+}
+
+#[test]
+fn under_linux_an_old_ack_goes_back_no_further_than_the_bytes_acknowledged() {
+    // Linux tcp_ack(): snd_una - min(max_window, bytes_acked); a passive child has
+    // bytes_acked 0, so SEG.ACK = ISS (SND.UNA - 1) is too old: a challenge ACK.
+    let (t, cfg) = linux();
+    let mut b = passively_established(&t, &cfg);
+    let before = b.rcv_nxt;
+    let out = arrive(
+        &t,
+        &cfg,
+        &mut b,
+        Segment {
+            len: 5,
+            ..seg(A, before, ISS_A)
+        },
+        0,
+    );
+    assert_eq!(out.event, Event::AckUnacceptable);
+    assert_eq!(out.accepted, 0);
+    assert_eq!(b.rcv_nxt, before);
+    assert_eq!(out.segments.len(), 1, "{out:?}");
+    assert_eq!(out.segments[0].ack, before);
+    // An active open counts its SYN (tcp_snd_una_update()): SND.UNA - 1 is a duplicate.
+    let mut a = Tcb::new();
+    let env = model::endpoint::Env { now: 0, iss: ISS_A };
+    a.step(&t, &cfg, Input::Call(UserCall::ActiveOpen), env);
+    a.step(&t, &cfg, Input::Segment(seg(S | A, ISS_B, ISS_A + 1)), env);
+    let out = arrive(
+        &t,
+        &cfg,
+        &mut a,
+        Segment {
+            len: 5,
+            ..seg(A, ISS_B + 1, ISS_A)
+        },
+        0,
+    );
+    assert_eq!(out.event, Event::Ack);
+    assert_eq!(out.accepted, 5);
+    // ... but not two back.
+    let out = arrive(
+        &t,
+        &cfg,
+        &mut a,
+        Segment {
+            len: 5,
+            ..seg(A, ISS_B + 6, ISS_A - 1)
+        },
+        0,
+    );
+    assert_eq!(out.event, Event::AckUnacceptable);
+}
+
+#[test]
+fn under_rfc9293_an_old_ack_within_max_snd_wnd_is_a_duplicate_before_any_byte_is_acked() {
+    let t = Table::rfc9293();
+    let mut b = passively_established(&t, &cfg());
+    let before = b.rcv_nxt;
+    let out = step(&t, &mut b, text(before, ISS_A, 5));
+    assert_eq!(out.event, Event::Ack);
+    assert_eq!(out.accepted, 5);
 }

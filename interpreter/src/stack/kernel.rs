@@ -110,8 +110,8 @@ impl KernelStack {
             source: std::io::Error::other(e.to_string()),
         })?;
         sniff.wait_for_stamps(|| tun.send(&probe))?;
-        real_time_priority();
         start_in_a_jiffy();
+        real_time_priority();
         Ok(KernelStack {
             start: Instant::now(),
             start_real: realtime_ns(),
@@ -254,6 +254,12 @@ fn real_time_priority() {
 /// a jiffy from run to run, and the kernel's timers (the delayed ACK's, counted in
 /// jiffies) fire at the same script time. packetdrill watches 10 ticks; 3 are enough to
 /// skip the first, partial one. Spins at most about 30 ms.
+///
+/// It spins before [`real_time_priority`], at the thread's ordinary priority: under
+/// `SCHED_RR`, two runners spinning at once hold both cores, and the kernel's timers
+/// that `ksoftirqd` runs meanwhile fire late (measured: the SYN a bad ACK in SYN-SENT
+/// sends again 8 ms later missed its range in 3 of 3 runs of `fuzz_diff`'s tests, which
+/// run side by side; spinning first, in none of 3).
 fn start_in_a_jiffy() {
     // SAFETY: times(2) with NULL returns the clock ticks and writes nothing.
     let ticks = || unsafe { libc::times(std::ptr::null_mut()) };
