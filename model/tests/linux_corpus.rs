@@ -28,6 +28,19 @@ fn seg(flags: Flags, seq: u32, ack: u32, len: u32) -> Segment {
     s
 }
 
+/// An active open the peer's SYN,ACK has established.
+fn established_active(t: &Table, cfg: &Config) -> Tcb {
+    let mut a = Tcb::new();
+    step(t, cfg, &mut a, Input::Call(UserCall::ActiveOpen));
+    step(
+        t,
+        cfg,
+        &mut a,
+        Input::Segment(seg(S | A, ISS_B, ISS_A + 1, 0)),
+    );
+    a
+}
+
 #[test]
 fn linux_offers_65535_rounded_down_to_the_mss_and_scale_7() {
     let (t, cfg) = linux();
@@ -156,14 +169,7 @@ fn linux_takes_a_segment_at_the_right_edge_of_its_window() {
     use model::Event;
     let (t, cfg) = linux();
     // An active open, established: RCV.NXT = 301, RCV.WND = 64240.
-    let mut a = Tcb::new();
-    step(&t, &cfg, &mut a, Input::Call(UserCall::ActiveOpen));
-    step(
-        &t,
-        &cfg,
-        &mut a,
-        Input::Segment(seg(S | A, ISS_B, ISS_A + 1, 0)),
-    );
+    let mut a = established_active(&t, &cfg);
     let edge = ISS_B + 1 + a.rcv_wnd;
     let rst = seg(Flags::RST, edge, 0, 0);
     // tcp_sequence(): not after the edge, so in the window: a challenge ACK.
@@ -197,14 +203,7 @@ fn linux_takes_a_segment_at_the_right_edge_of_its_window() {
 fn under_linux_text_at_the_right_edge_is_dropped_with_an_ack() {
     use model::Event;
     let (t, cfg) = linux();
-    let mut a = Tcb::new();
-    step(&t, &cfg, &mut a, Input::Call(UserCall::ActiveOpen));
-    step(
-        &t,
-        &cfg,
-        &mut a,
-        Input::Segment(seg(S | A, ISS_B, ISS_A + 1, 0)),
-    );
+    let a = established_active(&t, &cfg);
     let edge = ISS_B + 1 + a.rcv_wnd;
     // tcp_sequence() takes it, tcp_data_queue() finds it out of the window: an ACK at
     // once, nothing queued.
